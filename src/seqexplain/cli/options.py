@@ -1,0 +1,31 @@
+"""Options shared by several commands."""
+
+from __future__ import annotations
+
+import click
+
+from ..encoding import CROP_MODES, PAD_MODES
+
+
+def sequence_options(func):
+    """--alphabet, --length, --pad, --crop, --unknown: how FASTA records become one-hot rows."""
+    decorators = [
+        click.option("--alphabet", default="auto", show_default=True,
+                     type=click.Choice(["auto", "dna", "rna", "protein"], case_sensitive=False),
+                     help="Sequence alphabet; auto detects DNA, RNA or protein."),
+        click.option("--length", type=click.IntRange(min=1), default=None,
+                     help="Target length: shorter sequences are padded with zero rows, longer "
+                          "ones cropped. Default: the longest sequence."),
+        click.option("--pad", default="center", show_default=True, type=click.Choice(PAD_MODES),
+                     help="Where zero rows go for shorter sequences."),
+        click.option("--crop", default="center", show_default=True,
+                     type=click.Choice(CROP_MODES),
+                     help="Where positions are removed from longer sequences; error refuses "
+                          "them."),
+        click.option("--unknown", default="zero", show_default=True,
+                     type=click.Choice(["zero", "uniform"]),
+                     help="Row for N (DNA/RNA) or X (protein): all zeros or uniform."),
+    ]
+    for deco in reversed(decorators):
+        func = deco(func)
+    return func

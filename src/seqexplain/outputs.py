@@ -1,0 +1,68 @@
+"""Atomic output: files and folders appear complete or not at all, and never replace what the
+user had unless asked (``force``)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import SeqexplainError
+
+
+def check_writable(path: str | os.PathLike, force: bool = False) -> Path:
+    """Refuse an existing ``path`` unless ``force``; make sure its parent folder exists."""
+    path = Path(path)
+    if path.exists() and not force:
+        kind = "folder" if path.is_dir() else "file"
+        raise SeqexplainError(f"{path}: {kind} exists; pass --force to overwrite it")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.exists():
+        raise SeqexplainError(f"{path}: folder {parent} does not exist")
+    return path
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike, force: bool = False, suffix: str = "") -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success it is renamed to ``path``.
+
+    On any exception the temporary file is removed and ``path`` is left as it was."""
+    path = check_writable(path, force)
+    if path.is_dir():
+        raise SeqexplainError(f"{path}: is a folder; expected a file name")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike, force: bool = False) -> Iterator[Path]:
+    """Yield a temporary folder beside ``path``; on success it becomes ``path``.
+
+    With ``force`` an existing ``path`` is replaced only after the new folder is complete. On
+    any exception the temporary folder is removed and ``path`` is left as it was."""
+    path = check_writable(path, force)
+    if path.exists() and not path.is_dir():
+        raise SeqexplainError(f"{path}: is a file; expected a folder name")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        yield tmp
+        if path.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+            os.replace(path, old / "x")
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
