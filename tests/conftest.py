@@ -35,3 +35,36 @@ def rng():
 def random_dna(rng: np.random.Generator, n: int, length: int) -> list[str]:
     letters = np.frombuffer(b"ACGT", np.uint8)
     return [rng.choice(letters, length).tobytes().decode() for _ in range(n)]
+
+
+#: A model small enough to train in a second or two on 2 CPU cores.
+TINY_MODEL = {"n_conv_blocks": 1, "filters": 8, "kernel_sizes": 7, "pool_sizes": 1,
+              "dense_units": [8], "batch_norm": False, "conv_dropout": 0.1,
+              "dense_dropout": 0.1, "learning_rate": 0.01}
+
+
+def planted_dataset(folder, n: int = 240, length: int = 40, seed: int = 0,
+                    motifs=("GGATAAGG", "CACGTGAC")):
+    """Random DNA with motifs planted; writes ``data.fa`` and ``labels.tsv`` under ``folder``
+    with columns: ``binary`` (first motif present), ``klass`` (which motif: a/b/none),
+    ``m1``, ``m2`` (each motif present) and ``signal`` (count of motifs + noise).
+    Returns (fasta path, labels path)."""
+    rng = np.random.default_rng(seed)
+    rows, lines = [], []
+    for i in range(n):
+        seq = list(rng.choice(list("ACGT"), length))
+        has = [rng.random() < 0.5, rng.random() < 0.5]
+        klass = "a" if has[0] and not has[1] else "b" if has[1] and not has[0] else "none"
+        starts = [2, length // 2 + 2]
+        for k, motif in enumerate(motifs):
+            if has[k]:
+                seq[starts[k]:starts[k] + len(motif)] = motif
+        lines.append(f">r{i}\n{''.join(seq)}\n")
+        rows.append((f"r{i}", int(has[0]), klass, int(has[0]), int(has[1]),
+                     sum(has) + rng.normal(0, 0.1)))
+    folder.mkdir(parents=True, exist_ok=True)
+    fa, tsv = folder / "data.fa", folder / "labels.tsv"
+    fa.write_text("".join(lines))
+    tsv.write_text("id\tbinary\tklass\tm1\tm2\tsignal\n"
+                   + "".join("\t".join(map(str, r)) + "\n" for r in rows))
+    return fa, tsv

@@ -125,8 +125,10 @@ def labels_from_sources(records: FastaRecords) -> pd.DataFrame:
         raise SeqexplainError(f"FASTA files {', '.join(sources)} give the same class name "
                               "twice; rename them or pass --labels")
     by_source = dict(zip(sources, names))
-    return pd.DataFrame({"label": [by_source[s] for s in records.sources]},
-                        index=pd.Index(records.ids, name="id"))
+    table = pd.DataFrame({"label": [by_source[s] for s in records.sources]},
+                         index=pd.Index(records.ids, name="id"))
+    table.attrs["class_order"] = names  # the files' order: the first file is the positive class
+    return table
 
 
 def labels_for(records: FastaRecords, labels: str | os.PathLike | None = None

@@ -13,6 +13,18 @@ from pathlib import Path
 from .errors import SeqexplainError
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _normal_mode(path: Path, directory: bool) -> None:
+    """mkstemp/mkdtemp create private (0600/0700) entries; give the result the permissions a
+    plain ``open``/``mkdir`` would have."""
+    os.chmod(path, (0o777 if directory else 0o666) & ~_umask())
+
+
 def check_writable(path: str | os.PathLike, force: bool = False) -> Path:
     """Refuse an existing ``path`` unless ``force``; make sure its parent folder exists."""
     path = Path(path)
@@ -38,6 +50,7 @@ def atomic_file(path: str | os.PathLike, force: bool = False, suffix: str = "") 
     tmp = Path(tmp)
     try:
         yield tmp
+        _normal_mode(tmp, directory=False)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -56,6 +69,7 @@ def atomic_dir(path: str | os.PathLike, force: bool = False) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         yield tmp
+        _normal_mode(tmp, directory=True)
         if path.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
             os.replace(path, old / "x")

@@ -1,0 +1,61 @@
+"""``seqexplain predict`` and ``seqexplain evaluate``."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from .._tf import import_tensorflow
+from . import main
+
+
+@main.command("predict")
+@click.argument("model_dir", type=click.Path())
+@click.argument("fasta", type=click.Path(dir_okay=False))
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False),
+              help="Output TSV: id + one column per output.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=4096, show_default=True,
+              help="Records read and predicted at a time (bounds memory).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
+def predict_command(model_dir, fasta, out, batch_size, quiet, force):
+    """Predict every record of FASTA with a trained model (probabilities for classification)."""
+    import_tensorflow()
+    from ..bundle import ModelBundle
+    from ..outputs import atomic_file, check_writable
+    from ..predict import predict_fasta
+
+    check_writable(out, force)
+    bundle = ModelBundle.load(model_dir)
+    with atomic_file(out, force=force) as tmp:
+        n = predict_fasta(bundle, fasta, tmp, batch_size=batch_size, progress=not quiet)
+    click.echo(f"{out}: {n} predictions", err=True)
+
+
+@main.command("evaluate")
+@click.argument("model_dir", type=click.Path())
+@click.argument("fasta", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--labels", type=click.Path(dir_okay=False),
+              help="TSV/CSV: first column id, then the target column(s).")
+@click.option("-o", "--out", type=click.Path(dir_okay=False), help="Also write metrics as JSON.")
+@click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
+def evaluate_command(model_dir, fasta, labels, out, force):
+    """Metrics of a trained model on new labelled data."""
+    import_tensorflow()
+    from ..bundle import ModelBundle, write_json
+    from ..outputs import atomic_file, check_writable
+    from ..predict import evaluate_fasta
+
+    if out:
+        check_writable(out, force)
+    bundle = ModelBundle.load(model_dir)
+    metrics = evaluate_fasta(bundle, list(fasta), labels)
+    for key, value in metrics.items():
+        if isinstance(value, float):
+            click.echo(f"{key:<14}{value:.4f}")
+        elif not isinstance(value, dict):
+            click.echo(f"{key:<14}{value}")
+    if out:
+        with atomic_file(out, force=force) as tmp:
+            write_json(tmp, metrics)

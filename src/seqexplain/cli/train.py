@@ -1,0 +1,169 @@
+"""``seqexplain train``: labelled FASTA → a model folder."""
+
+from __future__ import annotations
+
+import click
+from click.core import ParameterSource
+
+from ..errors import SeqexplainError
+from .._tf import import_tensorflow
+from . import main
+from .options import sequence_options
+
+
+def _ints(value):
+    """'64,32' → [64, 32]; '64' → 64 (click callback for per-block options)."""
+    if value is None:
+        return None
+    try:
+        parts = [int(v) for v in str(value).split(",") if v.strip()]
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: expected integers separated by commas") from None
+    return parts[0] if len(parts) == 1 else parts
+
+
+def _words(value):
+    if value is None:
+        return None
+    parts = [v.strip() for v in str(value).split(",") if v.strip()]
+    return parts[0] if len(parts) == 1 else parts
+
+
+# (option, ModelConfig key, click type or converter, help)
+_MODEL_OPTIONS = [
+    ("--conv-blocks", "n_conv_blocks", click.IntRange(min=1), "Number of conv blocks [3]."),
+    ("--filters", "filters", _ints, "Filters per block, e.g. 128,64,64."),
+    ("--kernel-sizes", "kernel_sizes", _ints, "Kernel widths per block, e.g. 19,7,7."),
+    ("--dilations", "dilations", _ints, "Dilation per block."),
+    ("--pool-types", "pool_types", _words, "max or average, per block."),
+    ("--pool-sizes", "pool_sizes", _ints, "Pooling size per block (1 = none), e.g. 4,4,1."),
+    ("--activation", "activation", str, "Activation of hidden layers [relu]."),
+    ("--first-activation", "first_activation", str,
+     "Activation of the first conv layer (e.g. exponential)."),
+    ("--conv-dropout", "conv_dropout", click.FloatRange(0, 1, max_open=True),
+     "Dropout after conv blocks [0.2]."),
+    ("--dense-dropout", "dense_dropout", click.FloatRange(0, 1, max_open=True),
+     "Dropout before dense layers [0.5]."),
+    ("--regularizer", "regularizer", click.Choice(["l1", "l2", "l1_l2", "none"]),
+     "Kernel regulariser [l2]."),
+    ("--l1", "l1", click.FloatRange(min=0), "L1 strength [1e-6]."),
+    ("--l2", "l2", click.FloatRange(min=0), "L2 strength [1e-6]."),
+    ("--global-pool", "global_pool", click.Choice(["max", "average", "flatten"]),
+     "Global pooling before the dense head [max]."),
+    ("--dense-units", "dense_units", _ints, "Hidden dense layer sizes, e.g. 128 [128]."),
+    ("--optimizer", "optimizer", click.Choice(["adam", "sgd", "rmsprop", "adagrad", "adadelta",
+                                               "adamax", "nadam"]), "Optimiser [adam]."),
+    ("--learning-rate", "learning_rate", click.FloatRange(min=0, min_open=True),
+     "Learning rate [1e-3]."),
+    ("--momentum", "momentum", click.FloatRange(0, 1, max_open=True),
+     "Momentum (sgd, rmsprop)."),
+    ("--regression-loss", "regression_loss", click.Choice(["mse", "mae"]),
+     "Regression loss [mse]."),
+]
+
+
+def model_options(func):
+    for flag, key, typ, help_text in reversed(_MODEL_OPTIONS):
+        kwargs = {"default": None, "help": help_text}
+        if callable(typ) and not isinstance(typ, (click.ParamType, type)):
+            kwargs["callback"] = lambda ctx, param, value, conv=typ: conv(value)
+            kwargs["type"] = str
+        else:
+            kwargs["type"] = typ
+        func = click.option(flag, "model_" + key, **kwargs)(func)
+    func = click.option("--batch-norm/--no-batch-norm", "model_batch_norm", default=None,
+                        help="Batch normalisation [on].")(func)
+    func = click.option("--nesterov", "model_nesterov", is_flag=True, default=None,
+                        help="Nesterov momentum (sgd).")(func)
+    return func
+
+
+@main.command("train")
+@click.argument("fasta", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--labels", type=click.Path(dir_okay=False),
+              help="TSV/CSV: first column id, then one column per target.")
+@click.option("--task", type=click.Choice(["binary", "multiclass", "multilabel", "regression"]),
+              help="Learning task (inferred from the labels when unambiguous).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              help="YAML/JSON file with any of these options (a `model:` mapping for the "
+                   "architecture); the command line wins.")
+@sequence_options
+@click.option("--epochs", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option("--patience", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Early stopping: epochs without a better validation loss.")
+@click.option("--reduce-lr/--no-reduce-lr", default=True, show_default=True,
+              help="Halve the learning rate when validation loss stalls.")
+@click.option("--class-weight", is_flag=True, help="Weight classes by inverse frequency.")
+@click.option("--val-fraction", type=float, default=0.1, show_default=True)
+@click.option("--test-fraction", type=float, default=0.2, show_default=True)
+@click.option("--split-by", help="Labels column (e.g. chromosome) whose groups never straddle "
+                                 "training, validation and test.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--reverse-complement/--no-reverse-complement", default=None,
+              help="Reverse-complement augmentation [on for DNA/RNA].")
+@click.option("--shift", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Random-shift augmentation of up to this many positions.")
+@click.option("--restarts", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Train this many seeds; keep the best validation loss, report the spread.")
+@click.option("--cv", type=click.IntRange(min=0), default=0, show_default=True,
+              help="K-fold cross-validation (K ≥ 2) reported beside the holdout test.")
+@click.option("--cv-repeats", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--kmer", type=click.IntRange(1, 8), default=None,
+              help="k of the k-mer baseline [4 for DNA/RNA, 2 for protein].")
+@click.option("--positive-class", help="Binary tasks with class names: the positive class.")
+@click.option("--distribute", type=click.Choice(["none", "mirrored"]), default="none",
+              show_default=True, help="mirrored: tf.distribute over all GPUs (or TF_CONFIG "
+                                      "workers).")
+@model_options
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
+@click.option("-o", "--out", required=True, type=click.Path(file_okay=False),
+              help="Model folder to write.")
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+@click.pass_context
+def train_command(ctx, fasta, labels, task, config_file, out, force, quiet, **options):
+    """Train a regularized CNN on labelled FASTA files and write a model folder.
+
+    Labels come from --labels, from `label=VALUE` header tokens, or, with several FASTA files,
+    from the file names (one class per file; the first file is the positive class of a binary
+    task). The folder holds model.keras, metadata.json, metrics.json (CNN and baselines on the
+    test split), history.csv, training_curves.png, splits.tsv and test_predictions.tsv.
+    """
+    import_tensorflow()
+    from ..models import ModelConfig
+    from ..train import SEQUENCE_KEYS, TrainConfig, format_report, read_config_file, \
+        train_model_folder
+
+    def given(name: str) -> bool:
+        return ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE
+
+    file_values = read_config_file(config_file) if config_file else {}
+    model_values = dict(file_values.pop("model", None) or {})
+    labels = labels or file_values.pop("labels", None)
+    file_values.pop("labels", None)
+    seq = {k: file_values.pop(k) for k in SEQUENCE_KEYS if k in file_values}
+    train_values = dict(file_values)
+    for key in list(options):
+        value = options.pop(key)
+        if key.startswith("model_"):
+            if value is not None:
+                model_values[key[len("model_"):]] = value
+        elif key in SEQUENCE_KEYS:
+            if given(key) or key not in seq:
+                seq[key] = value
+        elif given(key) or key not in train_values:
+            train_values[key] = value
+    if task is not None:
+        train_values["task"] = task
+    train_values["verbose"] = not quiet
+    try:
+        train_config = TrainConfig.from_dict(train_values)
+    except TypeError as exc:
+        raise SeqexplainError(f"training config: {exc}") from None
+    model_config = ModelConfig.from_dict(model_values)
+    result = train_model_folder(list(fasta), out, labels=labels, train_config=train_config,
+                                model_config=model_config, force=force, **seq)
+    click.echo(format_report(result))
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"model folder: {out}", err=True)

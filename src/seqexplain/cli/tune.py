@@ -1,0 +1,53 @@
+"""``seqexplain tune``: KerasTuner search, then the best model as a model folder."""
+
+from __future__ import annotations
+
+import click
+
+from .._tf import import_tensorflow
+from . import main
+from .options import sequence_options
+
+
+@main.command("tune")
+@click.argument("fasta", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--labels", type=click.Path(dir_okay=False),
+              help="TSV/CSV: first column id, then one column per target.")
+@click.option("--task", type=click.Choice(["binary", "multiclass", "multilabel", "regression"]))
+@sequence_options
+@click.option("--max-trials", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--tuner", type=click.Choice(["random", "hyperband", "bayesian"]),
+              default="random", show_default=True)
+@click.option("--search-space", type=click.Path(dir_okay=False),
+              help="YAML/JSON: model-config key → list of choices or {min, max, sampling}.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              help="YAML/JSON training settings; its `model:` mapping fixes the settings "
+                   "that are not searched.")
+@click.option("--epochs", type=click.IntRange(min=1), default=30, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option("--patience", type=click.IntRange(min=1), default=5, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
+@click.option("-o", "--out", required=True, type=click.Path(file_okay=False))
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+def tune_command(fasta, labels, task, alphabet, length, pad, crop, unknown, max_trials, tuner,
+                 search_space, config_file, epochs, batch_size, patience, seed, quiet, out,
+                 force):
+    """Search filters, kernel widths, blocks, dropout, L2 and learning rate with KerasTuner;
+    retrain the best configuration and write it as a model folder (with trials.tsv)."""
+    import_tensorflow()
+    from ..train import TrainConfig, format_report, read_config_file
+    from ..tune import read_search_space, tune_model_folder
+
+    values = read_config_file(config_file) if config_file else {}
+    base = dict(values.pop("model", None) or {})
+    values.update(task=task, epochs=epochs, batch_size=batch_size, patience=patience,
+                  seed=seed, verbose=not quiet)
+    train_config = TrainConfig.from_dict(values)
+    space = read_search_space(search_space) if search_space else None
+    result, trials = tune_model_folder(list(fasta), out, labels, train_config, space, base,
+                                       max_trials, tuner, alphabet=alphabet, length=length,
+                                       pad=pad, crop=crop, unknown=unknown, force=force)
+    click.echo(trials.to_string(index=False, max_rows=20))
+    click.echo(format_report(result))
+    click.echo(f"model folder: {out}", err=True)

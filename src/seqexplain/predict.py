@@ -1,0 +1,78 @@
+"""Predictions and evaluation of a trained model on new FASTA files."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+
+from .bundle import ModelBundle
+from .errors import SeqexplainError
+
+
+def predict_fasta(bundle: ModelBundle, fasta, out_path, batch_size: int = 4096,
+                  progress: bool = True) -> int:
+    """Stream ``fasta`` through the model, writing ``id`` + one column per output (probabilities
+    for classification) as TSV to ``out_path``. Memory is bounded by one batch. Returns the
+    number of records."""
+    from tqdm.auto import tqdm
+
+    from .fasta import iter_fasta_batches
+
+    n = 0
+    names = bundle.output_names if bundle.task != "multiclass" else bundle.class_names
+    with open(out_path, "w") as fh, tqdm(desc="predict", unit=" seq", disable=not progress,
+                                         leave=False, delay=1) as bar:
+        fh.write("\t".join(["id", *names]) + "\n")
+        for batch in iter_fasta_batches(fasta, batch_size):
+            enc = bundle.encode(batch.sequences, ids=batch.ids, source=os.fspath(fasta))
+            outputs = bundle.predict(enc.onehot)
+            frame = pd.DataFrame(outputs, columns=names)
+            frame.insert(0, "id", batch.ids)
+            frame.to_csv(fh, sep="\t", header=False, index=False, float_format="%.6g")
+            n += len(batch.ids)
+            bar.update(len(batch.ids))
+    if n == 0:
+        raise SeqexplainError(f"{fasta}: no records")
+    return n
+
+
+def evaluate_fasta(bundle: ModelBundle, fastas, labels=None) -> dict:
+    """Metrics of the model on labelled FASTA file(s), with the model's classes."""
+    from .fasta import read_fasta
+    from .labels import labels_for
+    from .metrics import evaluate
+    from .targets import make_targets
+    from .train import scores_for_metrics, true_for_metrics
+
+    records = read_fasta(fastas)
+    table = labels_for(records, labels)
+    task, classes = bundle.task, bundle.class_names
+    if table is None:
+        raise SeqexplainError("no labels: pass --labels TABLE (or label= header tokens)")
+    if task in ("binary", "multiclass"):
+        seen = set(table.iloc[:, 0].map(lambda v: str(int(v)) if isinstance(v, float)
+                                        and float(v).is_integer() else str(v)))
+        unknown = sorted(seen - set(classes))
+        if unknown:
+            raise SeqexplainError(f"{labels or fastas[0]}: label(s) {', '.join(unknown[:3])} "
+                                  f"are not classes of the model ({', '.join(classes)})")
+        targets = make_targets(table, task, positive_class=classes[-1] if task == "binary"
+                               else None, class_order=classes if task == "multiclass"
+                               else None, source=os.fspath(labels or fastas[0]))
+        if task == "multiclass" and targets.class_names != classes:
+            # a class absent from these labels: keep the model's output order
+            index = {c: i for i, c in enumerate(classes)}
+            targets.y = np.array([index[targets.class_names[i]] for i in targets.y])
+            targets.class_names = targets.output_names = list(classes)
+    else:
+        missing = [c for c in bundle.output_names if c not in table.columns]
+        if missing:
+            raise SeqexplainError(f"{labels}: no column {missing[0]!r} (the model's outputs: "
+                                  f"{', '.join(bundle.output_names)})")
+        targets = make_targets(table[bundle.output_names], task, source=os.fspath(labels))
+    enc = bundle.encode(records.sequences, ids=records.ids, source=records.sources[0])
+    outputs = bundle.predict(enc.onehot)
+    return evaluate(task, true_for_metrics(targets), scores_for_metrics(task, outputs),
+                    targets.class_names or targets.output_names)

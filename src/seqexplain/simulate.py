@@ -1,0 +1,325 @@
+"""Simulated sequence data sets with known ground truth (the DragoNN / Koo-lab approach).
+
+Motif instances are sampled from position frequency matrices (not just the consensus) and
+planted, each on a random strand, at random non-overlapping positions of a background:
+
+- ``"iid"``: independent bases with a given GC content;
+- a FASTA file (plain or .gz): random windows of its sequences (upper-cased; windows holding N or
+  any other non-ACGT letter are skipped), as they are (``background_mode="windows"``) or
+  dinucleotide-shuffled (``"shuffle"``, which keeps the local composition but destroys any
+  real motif).
+
+Tasks and their label columns:
+
+- ``binary`` (one motif): ``label`` 1 when the motif is planted, 0 otherwise;
+- ``multiclass`` (two or more motifs): ``label`` = the name of the one motif planted;
+- ``multilabel`` (one or more motifs): one 0/1 column per motif name, each motif planted
+  independently;
+- ``and`` (two motifs): ``label`` 1 when both are planted; the negatives are split evenly
+  between "first motif only", "second motif only" and "neither", so one motif alone does not
+  predict the label.
+
+The ground truth lists every planted instance; a real-genome background may of course hold
+further, unplanted matches by chance.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .encoding import reverse_complement
+from .errors import SeqexplainError
+from .fasta import read_fasta
+from .motif_io import Motif, write_meme
+from .outputs import atomic_dir
+from .shuffle import RandomState, dinucleotide_shuffle
+
+TASKS = ("binary", "multiclass", "multilabel", "and")
+BACKGROUND_MODES = ("windows", "shuffle")
+#: GC content of the i.i.d. background by default: the human genome's average.
+DEFAULT_GC = 0.41
+DEFAULT_POSITIVE_FRACTION = 0.5
+SITE_COLUMNS = ["id", "motif", "start", "end", "strand", "instance"]
+_BASES = np.frombuffer(b"ACGT", dtype=np.uint8)
+
+
+@dataclass
+class SimulatedData:
+    """A simulated data set.
+
+    Attributes
+    ----------
+    ids : sequence ids ``seq00001``, ``seq00002``, ...
+    sequences : upper-case DNA strings, all of the same length.
+    labels : ``id`` plus the task's target columns (see the module docstring).
+    sites : every planted instance: ``id``, ``motif`` (name), ``start``, ``end`` (0-based,
+        half-open), ``strand`` (``+``/``-``) and ``instance`` — the sampled bases as read on
+        the motif's strand, so ``sequence[start:end]`` is ``instance`` on ``+`` and its
+        reverse complement on ``-``.
+    motifs : the motifs planted.
+    task : the task (one of :data:`TASKS`).
+    background : a short description of the background, for summaries.
+    """
+
+    ids: list[str]
+    sequences: list[str]
+    labels: pd.DataFrame
+    sites: pd.DataFrame
+    motifs: list[Motif]
+    task: str
+    background: str
+
+    def summary(self) -> str:
+        """One line, e.g. ``1000 sequences × 200 bp, binary (CTCF): 500 positive, 500 sites``."""
+        names = ", ".join(m.name for m in self.motifs)
+        if self.task == "multiclass":
+            counts = self.labels["label"].value_counts()
+            labels = ", ".join(f"{m.name} {counts.get(m.name, 0)}" for m in self.motifs)
+        elif self.task == "multilabel":
+            labels = ", ".join(f"{m.name} in {int(self.labels[m.name].sum())}"
+                               for m in self.motifs)
+        else:
+            labels = f"{int(self.labels['label'].sum())} positive"
+        length = len(self.sequences[0]) if self.sequences else 0
+        return (f"{len(self.sequences)} sequences × {length} bp, {self.task} ({names}): "
+                f"{labels}; {len(self.sites)} planted sites; background {self.background}")
+
+    def write(self, folder: str | os.PathLike, force: bool = False) -> Path:
+        """Write ``sequences.fa``, ``labels.tsv``, ``motif_sites.tsv`` and ``motifs.meme`` into
+        ``folder``, atomically: the folder appears complete or not at all. An existing folder
+        is refused unless ``force``."""
+        with atomic_dir(folder, force=force) as tmp:
+            (tmp / "sequences.fa").write_text(
+                "".join(f">{i}\n{s}\n" for i, s in zip(self.ids, self.sequences)),
+                encoding="ascii")
+            self.labels.to_csv(tmp / "labels.tsv", sep="\t", index=False)
+            self.sites.to_csv(tmp / "motif_sites.tsv", sep="\t", index=False)
+            write_meme(self.motifs, tmp / "motifs.meme")
+        return Path(folder)
+
+
+def simulate(motifs: Sequence[Motif], n: int = 1000, length: int = 200, task: str = "binary",
+             background: str | os.PathLike = "iid", background_mode: str = "windows",
+             gc: float | None = None, positive_fraction: float | None = None,
+             instances: int = 1, random_state: RandomState = None) -> SimulatedData:
+    """Simulate ``n`` sequences with planted motifs, their labels and the ground truth.
+
+    Parameters
+    ----------
+    motifs : the motifs to plant (see :func:`seqexplain.motif_io.load_motifs`); their names
+        become label values or columns and must be distinct. ``binary`` takes one motif,
+        ``and`` two, ``multiclass`` two or more, ``multilabel`` one or more.
+    n, length : number and length (bp) of the sequences.
+    task : ``"binary"``, ``"multiclass"``, ``"multilabel"`` or ``"and"``.
+    background : ``"iid"``, or the path of a FASTA file (plain or .gz) to take windows from.
+    background_mode : with a FASTA background: ``"windows"`` (as they are) or ``"shuffle"``
+        (each window dinucleotide-shuffled).
+    gc : GC content of the i.i.d. background (default :data:`DEFAULT_GC`).
+    positive_fraction : fraction of positives (binary, and), or of sequences holding each
+        motif (multilabel); default 0.5. Counts are rounded to whole sequences. Not used by
+        multiclass, whose classes are balanced.
+    instances : instances of each present motif planted per sequence.
+    random_state : seed or ``np.random.Generator``; the same seed gives the same data set.
+
+    Raises
+    ------
+    SeqexplainError
+        Invalid arguments: an unknown task or mode, the wrong number of motifs for the task,
+        duplicate motif names, motifs that do not fit in ``length``, a background FASTA with
+        too few clean windows, ...
+    """
+    motifs = list(motifs)
+    iid = os.fspath(background) == "iid"
+    _check_arguments(motifs, n, length, task, iid, background_mode, gc, positive_fraction,
+                     instances)
+    rng = np.random.default_rng(random_state)
+    present = _plan(task, n, len(motifs), positive_fraction, rng)
+
+    if iid:
+        gc = DEFAULT_GC if gc is None else gc
+        letters = _iid_background(n, length, gc, rng)
+        description = f"iid (GC {gc:g})"
+    else:
+        letters = _fasta_windows(os.fspath(background), n, length, rng)
+        if background_mode == "shuffle":
+            shuffled = dinucleotide_shuffle([w.tobytes().decode() for w in letters],
+                                            random_state=rng)
+            letters = np.frombuffer("".join(s[0] for s in shuffled).encode(), np.uint8
+                                    ).reshape(n, length).copy()
+        description = (f"{'dinucleotide-shuffled ' if background_mode == 'shuffle' else ''}"
+                       f"windows of {Path(background).name}")
+
+    width = max(5, len(str(n)))
+    ids = [f"seq{i:0{width}d}" for i in range(1, n + 1)]
+    sites = _plant(letters, present, motifs, instances, ids, rng)
+    sequences = [row.tobytes().decode("ascii") for row in letters]
+    return SimulatedData(ids=ids, sequences=sequences, labels=_labels(task, ids, present, motifs),
+                         sites=sites, motifs=motifs, task=task, background=description)
+
+
+def _check_arguments(motifs: list[Motif], n, length, task, iid: bool, background_mode, gc,
+                     positive_fraction, instances) -> None:
+    if task not in TASKS:
+        raise SeqexplainError(f"unknown task {task!r}: choose one of {', '.join(TASKS)}")
+    low, high = {"binary": (1, 1), "and": (2, 2), "multiclass": (2, None),
+                 "multilabel": (1, None)}[task]
+    if len(motifs) < low or (high is not None and len(motifs) > high):
+        wanted = f"exactly {low}" if low == high else f"at least {low}"
+        raise SeqexplainError(f"task {task!r} needs {wanted} motif{'s' if low > 1 else ''}, "
+                              f"got {len(motifs)}")
+    names = [m.name for m in motifs]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise SeqexplainError(f"motif names must be distinct (they label the data); "
+                              f"{', '.join(repeated)} given more than once")
+    for value, what in ((n, "number of sequences"), (length, "sequence length"),
+                        (instances, "instances per motif")):
+        if not isinstance(value, (int, np.integer)) or value < 1:
+            raise SeqexplainError(f"{what} must be a positive integer, got {value!r}")
+    if background_mode not in BACKGROUND_MODES:
+        raise SeqexplainError(f"unknown background mode {background_mode!r}: choose one of "
+                              f"{', '.join(BACKGROUND_MODES)}")
+    if iid and background_mode != "windows":
+        raise SeqexplainError(f"background mode {background_mode!r} needs a background FASTA")
+    if gc is not None:
+        if not iid:
+            raise SeqexplainError("GC content applies to the i.i.d. background only, not to "
+                                  "a background FASTA")
+        if not 0 <= gc <= 1:
+            raise SeqexplainError(f"GC content must be between 0 and 1, got {gc}")
+    if positive_fraction is not None:
+        if task == "multiclass":
+            raise SeqexplainError("positive fraction does not apply to multiclass (classes "
+                                  "are balanced)")
+        if not 0 < positive_fraction < 1:
+            raise SeqexplainError(f"positive fraction must be between 0 and 1 (exclusive), got "
+                                  f"{positive_fraction}")
+    if task != "multiclass" and _n_positive(n, positive_fraction) in (0, n):
+        fraction = positive_fraction or DEFAULT_POSITIVE_FRACTION
+        raise SeqexplainError(f"a positive fraction of {fraction:g} of {n} sequences gives "
+                              f"{_n_positive(n, positive_fraction)} positives; labels need "
+                              "both positives and negatives")
+    # The most bases planted in one sequence: every motif at once, except in multiclass.
+    widths = [m.width for m in motifs]
+    planted = (max(widths) if task == "multiclass" else sum(widths)) * instances
+    if planted > length:
+        raise SeqexplainError(
+            f"motifs do not fit: {instances} × ({' + '.join(map(str, widths))} bp) "
+            f"{'for the widest motif ' if task == 'multiclass' else ''}need {planted} bp, but "
+            f"sequences are {length} bp")
+
+
+def _n_positive(n: int, positive_fraction: float | None) -> int:
+    """Number of positives: the fraction of ``n`` rounded half up."""
+    fraction = DEFAULT_POSITIVE_FRACTION if positive_fraction is None else positive_fraction
+    return int(np.floor(n * fraction + 0.5))
+
+
+def _plan(task: str, n: int, n_motifs: int, positive_fraction: float | None,
+          rng: np.random.Generator) -> np.ndarray:
+    """Which motifs each sequence gets: bool array, shape (n, n_motifs)."""
+    n_positive = _n_positive(n, positive_fraction)
+    present = np.zeros((n, n_motifs), dtype=bool)
+    if task == "multilabel":
+        for j in range(n_motifs):
+            present[rng.choice(n, n_positive, replace=False), j] = True
+        return present
+    if task == "multiclass":
+        present[np.arange(n), np.arange(n) % n_motifs] = True
+    elif task == "binary":
+        present[:n_positive] = True
+    else:  # "and": positives have both; negatives split between A only, B only, neither
+        present[:n_positive] = True
+        n_negative = n - n_positive
+        n_only_first = n_negative // 3 + (n_negative % 3 > 0)
+        n_only_second = n_negative // 3 + (n_negative % 3 > 1)
+        present[n_positive:n_positive + n_only_first, 0] = True
+        present[n_positive + n_only_first:n_positive + n_only_first + n_only_second, 1] = True
+    return present[rng.permutation(n)]
+
+
+def _labels(task: str, ids: list[str], present: np.ndarray, motifs: list[Motif]
+            ) -> pd.DataFrame:
+    labels = pd.DataFrame({"id": ids})
+    if task == "multiclass":
+        labels["label"] = np.array([m.name for m in motifs], dtype=object)[present.argmax(1)]
+    elif task == "multilabel":
+        for j, motif in enumerate(motifs):
+            labels[motif.name] = present[:, j].astype(int)
+    else:
+        labels["label"] = present.all(axis=1).astype(int)
+    return labels
+
+
+def _iid_background(n: int, length: int, gc: float, rng: np.random.Generator) -> np.ndarray:
+    """i.i.d. bases as ASCII codes, shape (n, length)."""
+    p = [(1 - gc) / 2, gc / 2, gc / 2, (1 - gc) / 2]
+    return _BASES[rng.choice(4, size=(n, length), p=p)]
+
+
+def _fasta_windows(path: str, n: int, length: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` distinct random windows of the FASTA's sequences holding only A, C, G, T, as
+    upper-case ASCII codes, shape (n, length)."""
+    records = read_fasta(path, check_duplicates=False)
+    # One buffer; a non-base byte between records keeps windows from spanning two of them.
+    genome = np.frombuffer("\0".join(records.sequences).upper().encode("ascii", "replace"),
+                           dtype=np.uint8)
+    bad_before = np.concatenate([[0], np.cumsum(~np.isin(genome, _BASES))])
+    n_windows = len(genome) - length + 1
+    clean = (np.flatnonzero(bad_before[length:] == bad_before[:n_windows])
+             if n_windows > 0 else np.array([], dtype=np.int64))
+    if len(clean) < n:
+        raise SeqexplainError(f"{path}: only {len(clean)} windows of {length} bp hold only "
+                              f"A, C, G, T; {n} are needed")
+    starts = rng.choice(clean, size=n, replace=False)
+    return genome[starts[:, None] + np.arange(length)]
+
+
+def _sample_instances(motif: Motif, count: int, rng: np.random.Generator) -> np.ndarray:
+    """``count`` instances drawn from the motif's PFM as ASCII codes, shape (count, width)."""
+    cumulative = np.cumsum(motif.pfm, axis=1)
+    draws = rng.random((count, motif.width, 1))
+    # Index of the first base whose cumulative probability exceeds the draw; the last column is
+    # left out so rounding (cumulative sum 0.9999…) can never give an index past T.
+    return _BASES[(draws >= cumulative[None, :, :3]).sum(axis=2)]
+
+
+def _plant(letters: np.ndarray, present: np.ndarray, motifs: list[Motif], instances: int,
+           ids: list[str], rng: np.random.Generator) -> pd.DataFrame:
+    """Plant ``instances`` of each present motif into ``letters`` (n, length), in place, at
+    random non-overlapping positions on random strands. Returns the sites table."""
+    n, length = letters.shape
+    # Draw every motif's instances and strands at once; hand them out sequence by sequence.
+    drawn = []
+    for j, motif in enumerate(motifs):
+        count = int(present[:, j].sum()) * instances
+        drawn.append((iter(_sample_instances(motif, count, rng)),
+                      iter(rng.integers(2, size=count).astype(bool))))
+    rows = []
+    for i in range(n):
+        planted = np.repeat(np.flatnonzero(present[i]), instances)
+        if not len(planted):
+            continue
+        planted = planted[rng.permutation(len(planted))]  # left-to-right order of the sites
+        widths = np.array([motifs[j].width for j in planted])
+        # Uniform over all arrangements: choose the free bases before each site as k sorted
+        # distinct draws from (free + k) slots, minus their rank (stars and bars).
+        free = length - int(widths.sum())
+        gaps = np.sort(rng.choice(free + len(planted), size=len(planted), replace=False))
+        starts = gaps - np.arange(len(planted)) + np.cumsum(widths) - widths
+        for j, start in zip(planted, starts):
+            instances_of, minus_strand = drawn[j]
+            instance = next(instances_of).tobytes().decode("ascii")
+            on_minus = next(minus_strand)
+            end = start + motifs[j].width
+            bases = reverse_complement(instance) if on_minus else instance
+            letters[i, start:end] = np.frombuffer(bases.encode("ascii"), np.uint8)
+            rows.append((ids[i], motifs[j].name, int(start), int(end), "-" if on_minus else "+",
+                         instance))
+    return pd.DataFrame(rows, columns=SITE_COLUMNS)

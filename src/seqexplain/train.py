@@ -1,0 +1,595 @@
+"""Training: honest splits, early stopping, augmentation, restarts, cross-validation and
+baselines, written to a model folder (see :mod:`seqexplain.bundle`).
+
+The flow is one way: encoded sequences + :class:`~seqexplain.targets.Targets` →
+:func:`split_indices` → :func:`fit_cnn` (per restart / fold) → test metrics beside the
+baselines → :func:`train` returns a :class:`TrainResult` that :mod:`seqexplain.bundle` saves.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import sys
+import time
+import warnings
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from .errors import SeqexplainError
+from .targets import CLASSIFICATION, Targets
+
+DISTRIBUTE = ("none", "mirrored")
+
+
+@dataclass
+class TrainConfig:
+    """How to train; every field is also a ``seqexplain train`` option and a config-file key.
+
+    The defaults were chosen to be robust across seeds rather than fast on a lucky one:
+    up to 50 epochs, early stopping on validation loss with patience 10 restoring the best
+    epoch, and the learning rate halved after 4 epochs without improvement (see
+    ``benchmarks/bench_train_defaults.py``).
+
+    Attributes
+    ----------
+    task : "binary", "multiclass", "multilabel", "regression", or ``None`` to infer it.
+    epochs, batch_size : upper bound on epochs; minibatch size.
+    patience : epochs without a better validation loss before stopping.
+    reduce_lr : halve the learning rate after ``max(2, patience // 2 - 1)`` epochs without
+        improvement.
+    class_weight : weight classes inversely to their frequency (binary/multiclass).
+    val_fraction, test_fraction : holdout fractions (stratified for classification).
+    split_by : a label-table column (e.g. chromosome) whose groups never straddle splits.
+    seed : seeds splits, initial weights, shuffling and augmentation.
+    reverse_complement : augment training data with reverse complements (DNA/RNA); ``None``
+        means on for nucleic acids, off for protein.
+    shift : augment with random shifts of up to this many positions (zero-filled).
+    restarts : models trained from different seeds; the best validation loss is kept and the
+        spread of test metrics reported.
+    cv, cv_repeats : K-fold cross-validation (K ≥ 2), repeated with reshuffling.
+    kmer : k of the k-mer baseline; ``None`` for 4 (nucleic) or 2 (protein).
+    positive_class : binary tasks with class names: the positive class.
+    distribute : "none" or "mirrored" (``tf.distribute.MirroredStrategy``; with ``TF_CONFIG``
+        set, ``MultiWorkerMirroredStrategy``).
+    verbose : print a progress line per epoch.
+    """
+
+    task: str | None = None
+    epochs: int = 50
+    batch_size: int = 64
+    patience: int = 10
+    reduce_lr: bool = True
+    class_weight: bool = False
+    val_fraction: float = 0.1
+    test_fraction: float = 0.2
+    split_by: str | None = None
+    seed: int = 0
+    reverse_complement: bool | None = None
+    shift: int = 0
+    restarts: int = 1
+    cv: int = 0
+    cv_repeats: int = 1
+    kmer: int | None = None
+    positive_class: str | None = None
+    distribute: str = "none"
+    verbose: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size", "patience", "restarts", "cv_repeats"):
+            _check(isinstance(getattr(self, name), int) and getattr(self, name) >= 1,
+                   f"{name} must be an integer ≥ 1, got {getattr(self, name)!r}")
+        _check(isinstance(self.shift, int) and self.shift >= 0,
+               f"shift must be an integer ≥ 0, got {self.shift!r}")
+        _check(isinstance(self.cv, int) and (self.cv == 0 or self.cv >= 2),
+               f"cv must be 0 (off) or ≥ 2 folds, got {self.cv!r}")
+        for name in ("val_fraction", "test_fraction"):
+            value = getattr(self, name)
+            _check(isinstance(value, (int, float)) and 0 < value < 1,
+                   f"{name} must be between 0 and 1, got {value!r}")
+        _check(self.val_fraction + self.test_fraction < 0.9,
+               "val_fraction + test_fraction leave less than 10 % for training")
+        _check(self.distribute in DISTRIBUTE,
+               f"distribute must be one of {', '.join(DISTRIBUTE)}, got {self.distribute!r}")
+        _check(self.kmer is None or (isinstance(self.kmer, int) and 1 <= self.kmer <= 8),
+               f"kmer must be between 1 and 8, got {self.kmer!r}")
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
+        valid = [f.name for f in fields(cls)]
+        for key in values:
+            if key not in valid:
+                close = difflib.get_close_matches(str(key), valid, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise SeqexplainError(f"training config: unknown key {key!r}{hint}")
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise SeqexplainError(f"training config: {message}")
+
+
+# -- splits ------------------------------------------------------------------------------------
+
+@dataclass
+class Split:
+    """Index arrays of the training, validation and test records."""
+
+    train: np.ndarray
+    val: np.ndarray
+    test: np.ndarray
+
+    def names(self, n: int) -> np.ndarray:
+        out = np.empty(n, dtype=object)
+        out[self.train], out[self.val], out[self.test] = "train", "validation", "test"
+        return out
+
+
+def split_indices(targets: Targets, config: TrainConfig, groups: np.ndarray | None = None,
+                  seed: int | None = None) -> Split:
+    """Holdout split: stratified by class for classification, or by ``groups`` (no group in
+    two splits). Fractions are of the records (approximately, for groups)."""
+    from sklearn.model_selection import GroupShuffleSplit, train_test_split
+
+    seed = config.seed if seed is None else seed
+    n = len(targets.y)
+    idx = np.arange(n)
+    if groups is not None:
+        n_groups = len(np.unique(groups))
+        if n_groups < 3:
+            raise SeqexplainError(f"--split-by {config.split_by}: {n_groups} group(s); "
+                                  "need at least 3 to make training, validation and test sets")
+        outer = GroupShuffleSplit(n_splits=1, test_size=config.test_fraction, random_state=seed)
+        rest, test = next(outer.split(idx, groups=groups))
+        inner = GroupShuffleSplit(n_splits=1, random_state=seed + 1,
+                                  test_size=config.val_fraction / (1 - config.test_fraction))
+        tr, va = next(inner.split(rest, groups=groups[rest]))
+        return Split(rest[tr], rest[va], test)
+    strat = _stratify(targets.stratify_key(), n, config.val_fraction)
+    rest, test = train_test_split(idx, test_size=config.test_fraction, random_state=seed,
+                                  stratify=strat)
+    strat_rest = None if strat is None else strat[rest]
+    train_idx, val_idx = train_test_split(
+        rest, test_size=config.val_fraction / (1 - config.test_fraction), random_state=seed + 1,
+        stratify=strat_rest)
+    if len(val_idx) < 2 or len(test) < 2:
+        raise SeqexplainError(f"{n} records are too few to hold out validation and test sets")
+    return Split(np.sort(train_idx), np.sort(val_idx), np.sort(test))
+
+
+def _stratify(key: np.ndarray | None, n: int, smallest_fraction: float) -> np.ndarray | None:
+    """Stratify on ``key`` when every class is big enough to appear in every split."""
+    if key is None:
+        return None
+    _, counts = np.unique(key, return_counts=True)
+    return key if counts.min() * smallest_fraction >= 1 and counts.min() >= 3 else None
+
+
+# -- fitting one CNN ---------------------------------------------------------------------------
+
+def _keras_targets(targets: Targets) -> np.ndarray:
+    if targets.task == "multiclass":
+        return np.eye(targets.n_outputs, dtype=np.float32)[targets.y]
+    return targets.y.astype(np.float32)
+
+
+def _class_weights(targets: Targets) -> dict[int, float] | None:
+    if targets.task == "binary":
+        labels = targets.y[:, 0].astype(int)
+    elif targets.task == "multiclass":
+        labels = targets.y
+    else:
+        return None
+    counts = np.bincount(labels, minlength=max(2, targets.n_outputs))
+    counts = np.maximum(counts, 1)
+    return {i: float(len(labels) / (len(counts) * c)) for i, c in enumerate(counts)}
+
+
+def _augmented_dataset(X: np.ndarray, y: np.ndarray, batch_size: int, seed: int,
+                       reverse_complement: bool, shift: int, weights: np.ndarray | None):
+    """A shuffled tf.data pipeline; random flips/shifts paired with records after shuffling,
+    so each epoch draws new augmentations, all determined by ``seed``."""
+    import tensorflow as tf
+
+    parts = (X, y) if weights is None else (X, y, weights)
+    ds = tf.data.Dataset.from_tensor_slices(parts).shuffle(
+        len(X), seed=seed, reshuffle_each_iteration=True)
+    if reverse_complement or shift:
+        rand = tf.data.Dataset.random(seed=seed).batch(2)
+        length = X.shape[1]
+
+        def augment(item, r):
+            x = item[0]
+            if reverse_complement:
+                # complement = reversed channel order for ACGT/ACGU
+                x = tf.cond(r[0] % 2 == 0, lambda: x, lambda: tf.reverse(x, axis=[0, 1]))
+            if shift:
+                s = tf.cast(r[1] % (2 * shift + 1), tf.int32) - shift
+                rolled = tf.roll(x, s, axis=0)
+                pos = tf.range(length)
+                keep = tf.logical_and(pos - s >= 0, pos - s < length)
+                x = rolled * tf.cast(keep, x.dtype)[:, None]
+            return (x,) + tuple(item[1:])
+
+        ds = tf.data.Dataset.zip((ds, rand)).map(augment, num_parallel_calls=1)
+    return ds.batch(batch_size).prefetch(2)
+
+
+class _EpochLine:
+    """Keras callback printing one progress line per epoch to stderr."""
+
+    def __new__(cls, prefix: str, epochs: int, stream=None):
+        import keras
+
+        class EpochLine(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                self._t = time.perf_counter()
+
+            def on_epoch_end(self, epoch, logs=None):
+                logs = logs or {}
+                shown = " ".join(f"{k} {v:.4g}" for k, v in logs.items()
+                                 if k in ("loss", "val_loss") or k.startswith("val_")
+                                 and k != "val_loss" and not k.startswith("val_mse"))
+                lr = logs.get("learning_rate")
+                lr_text = f" lr {float(lr):.2g}" if lr is not None else ""
+                print(f"{prefix}epoch {epoch + 1}/{epochs} {shown}{lr_text} "
+                      f"({time.perf_counter() - self._t:.1f} s)", file=stream or sys.stderr,
+                      flush=True)
+
+        return EpochLine()
+
+
+def fit_cnn(X_train: np.ndarray, t_train: Targets, X_val: np.ndarray, t_val: Targets,
+            model_config, config: TrainConfig, seed: int, nucleic: bool, prefix: str = ""):
+    """Train one CNN; returns ``(model, history DataFrame, best epoch (1-based))``.
+
+    Early stopping restores the weights of the epoch with the lowest validation loss."""
+    import keras
+    import tensorflow as tf
+
+    from .models import build_model
+
+    keras.utils.set_random_seed(seed)
+    strategy = _strategy(config.distribute)
+    with strategy.scope() if strategy is not None else _null():
+        model = build_model(model_config, X_train.shape[1], X_train.shape[2], t_train.task,
+                            t_train.n_outputs)
+    y_train, y_val = _keras_targets(t_train), _keras_targets(t_val)
+    weights = None
+    cw = _class_weights(t_train) if config.class_weight else None
+    if cw is not None:
+        labels = t_train.y[:, 0].astype(int) if t_train.task == "binary" else t_train.y
+        weights = np.array([cw[c] for c in labels], dtype=np.float32)
+    rc = nucleic if config.reverse_complement is None else config.reverse_complement
+    if rc and not nucleic:
+        raise SeqexplainError("reverse-complement augmentation needs DNA or RNA sequences")
+    train_ds = _augmented_dataset(X_train, y_train, config.batch_size, seed, rc, config.shift,
+                                  weights)
+    val_ds = tf.data.Dataset.from_tensor_slices((X_val, y_val)).batch(config.batch_size)
+    callbacks = [keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
+                                               restore_best_weights=True)]
+    if config.reduce_lr:
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(
+            monitor="val_loss", factor=0.5, patience=max(2, config.patience // 2 - 1),
+            min_lr=1e-6))
+    if config.verbose:
+        callbacks.append(_EpochLine(prefix, config.epochs))
+    hist = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, verbose=0,
+                     callbacks=callbacks, shuffle=False)  # the dataset shuffles itself
+    history = pd.DataFrame(hist.history)
+    history.insert(0, "epoch", np.arange(1, len(history) + 1))
+    best_epoch = int(history["val_loss"].idxmin()) + 1
+    return model, history, best_epoch
+
+
+class _null:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _strategy(name: str):
+    if name == "none":
+        return None
+    import tensorflow as tf
+
+    if os.environ.get("TF_CONFIG"):
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+    return tf.distribute.MirroredStrategy(devices=[d.name for d in devices])
+
+
+def predict_outputs(model, X: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Model outputs (probabilities for classification), shape (n, n_outputs)."""
+    return np.asarray(model.predict(X, batch_size=batch_size, verbose=0))
+
+
+def scores_for_metrics(task: str, outputs: np.ndarray) -> np.ndarray:
+    """Binary models have one sigmoid output: metrics take it as (n,)."""
+    return outputs[:, 0] if task == "binary" else outputs
+
+
+def true_for_metrics(targets: Targets) -> np.ndarray:
+    return targets.y[:, 0] if targets.task == "binary" else targets.y
+
+
+# -- the whole run -----------------------------------------------------------------------------
+
+@dataclass
+class TrainResult:
+    """Everything :func:`train` produced; :func:`seqexplain.bundle.save_model_folder` writes it."""
+
+    model: Any
+    targets: Targets
+    split: Split
+    history: pd.DataFrame
+    best_epoch: int
+    metrics: dict
+    baselines: dict
+    restarts: list = field(default_factory=list)
+    cv: dict | None = None
+    test_outputs: np.ndarray | None = None
+    warnings: list = field(default_factory=list)
+
+    @property
+    def cnn_beats_baselines(self) -> bool:
+        from .metrics import main_metric
+
+        key = main_metric(self.targets.task)
+        cnn = _headline(self.metrics, key)
+        best = max((_headline(m, key) for m in self.baselines.values()), default=-math.inf)
+        return bool(cnn > best) if key not in ("mse", "mae") else bool(cnn < best)
+
+
+def _headline(metrics: dict, key: str) -> float:
+    value = metrics.get(key, math.nan)
+    if isinstance(value, dict):  # per-class values: use the macro mean
+        value = float(np.nanmean(list(value.values())))
+    return -math.inf if value is None or (isinstance(value, float) and math.isnan(value)) \
+        else float(value)
+
+
+def train(X: np.ndarray, targets: Targets, model_config=None, config: TrainConfig | None = None,
+          groups: np.ndarray | None = None, nucleic: bool = True,
+          log: Callable[[str], None] | None = None) -> TrainResult:
+    """Train a CNN on one-hot ``X`` (n, length, channels) for ``targets`` and evaluate it.
+
+    Runs ``config.restarts`` seeds on one holdout split and keeps the model with the best
+    validation loss; metrics of the kept model on the test split are reported beside the
+    baselines (trivial, k-mer, positional), each fitted on the training split. With
+    ``config.cv`` ≥ 2 it also reports K-fold cross-validated metrics (mean ± sd).
+    """
+    from .metrics import evaluate
+
+    config = config or TrainConfig()
+    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    say = log if config.verbose else (lambda msg: None)
+    split = split_indices(targets, config, groups)
+    say(f"split: {len(split.train)} training, {len(split.val)} validation, "
+        f"{len(split.test)} test records")
+
+    runs = []
+    for r in range(config.restarts):
+        seed = config.seed + 1000 * r
+        prefix = f"[restart {r + 1}/{config.restarts}] " if config.restarts > 1 else ""
+        model, history, best = fit_cnn(X[split.train], targets.subset(split.train),
+                                       X[split.val], targets.subset(split.val), model_config,
+                                       config, seed, nucleic, prefix)
+        outputs = predict_outputs(model, X[split.test])
+        test_t = targets.subset(split.test)
+        metrics = evaluate(targets.task, true_for_metrics(test_t),
+                           scores_for_metrics(targets.task, outputs), _names_of(targets))
+        runs.append({"seed": seed, "val_loss": float(history["val_loss"].min()),
+                     "best_epoch": best, "epochs": len(history), "metrics": metrics,
+                     "model": model, "history": history, "outputs": outputs})
+    best_run = min(runs, key=lambda run: run["val_loss"])
+    baselines = fit_baselines(X, targets, split, config, nucleic)
+    result = TrainResult(
+        model=best_run["model"], targets=targets, split=split, history=best_run["history"],
+        best_epoch=best_run["best_epoch"], metrics=best_run["metrics"], baselines=baselines,
+        restarts=[{k: v for k, v in run.items() if k not in ("model", "history", "outputs")}
+                  for run in runs],
+        test_outputs=best_run["outputs"])
+    if config.cv:
+        result.cv = cross_validate(X, targets, model_config, config, groups, nucleic, say)
+    if not result.cnn_beats_baselines:
+        result.warnings.append(
+            "the CNN does not beat the best baseline on the test set; more data, another "
+            "architecture or the baseline itself may serve better")
+    return result
+
+
+def fit_baselines(X: np.ndarray, targets: Targets, split: Split, config: TrainConfig,
+                  nucleic: bool) -> dict[str, dict]:
+    """Test metrics of each baseline, fitted on the training split."""
+    from .baselines import KmerBaseline, PositionalBaseline, TrivialBaseline
+    from .metrics import evaluate
+
+    k = config.kmer or (4 if nucleic else 2)
+    out = {}
+    test_t = targets.subset(split.test)
+    for name, model in (("trivial", TrivialBaseline()), (f"kmer{k}", KmerBaseline(k=k)),
+                        ("positional", PositionalBaseline())):
+        model.fit(X[split.train], _baseline_targets(targets.subset(split.train)), targets.task)
+        scores = model.predict_scores(X[split.test])
+        out[name] = evaluate(targets.task, true_for_metrics(test_t), scores,
+                             _names_of(targets))
+    return out
+
+
+def _baseline_targets(targets: Targets) -> np.ndarray:
+    return targets.y[:, 0] if targets.task == "binary" else targets.y
+
+
+def cross_validate(X: np.ndarray, targets: Targets, model_config, config: TrainConfig,
+                   groups: np.ndarray | None, nucleic: bool, say=print) -> dict:
+    """K-fold (repeated) cross-validation; returns per-fold metrics and their mean and sd."""
+    from sklearn.model_selection import (GroupKFold, RepeatedKFold, RepeatedStratifiedKFold,
+                                         train_test_split)
+
+    from .metrics import evaluate
+
+    n = len(targets.y)
+    key = targets.stratify_key()
+    if groups is not None:
+        if config.cv_repeats > 1:
+            raise SeqexplainError("--cv-repeats with --split-by: grouped folds are fixed; "
+                                  "use one repeat")
+        folds = list(GroupKFold(n_splits=config.cv).split(np.arange(n), groups=groups))
+    elif _stratify(key, n, 1 / config.cv) is not None:
+        folds = list(RepeatedStratifiedKFold(n_splits=config.cv, n_repeats=config.cv_repeats,
+                                             random_state=config.seed).split(np.arange(n), key))
+    else:
+        folds = list(RepeatedKFold(n_splits=config.cv, n_repeats=config.cv_repeats,
+                                   random_state=config.seed).split(np.arange(n)))
+    per_fold = []
+    for f, (rest, test) in enumerate(folds):
+        strat = _stratify(None if key is None else key[rest], len(rest), config.val_fraction)
+        tr, va = train_test_split(rest, test_size=config.val_fraction,
+                                  random_state=config.seed + f, stratify=strat)
+        model, _, _ = fit_cnn(X[tr], targets.subset(tr), X[va], targets.subset(va),
+                              model_config, config, config.seed + 7919 * (f + 1), nucleic,
+                              prefix=f"[fold {f + 1}/{len(folds)}] ")
+        test_t = targets.subset(test)
+        outputs = predict_outputs(model, X[test])
+        per_fold.append(evaluate(targets.task, true_for_metrics(test_t),
+                                 scores_for_metrics(targets.task, outputs),
+                                 _names_of(targets)))
+        say(f"fold {f + 1}/{len(folds)}: " + _short(per_fold[-1]))
+    return {"folds": per_fold, "summary": summarize(per_fold)}
+
+
+def summarize(runs: list[dict]) -> dict[str, dict[str, float]]:
+    """Mean and sd (n − 1) of every scalar metric over runs."""
+    keys = [k for k, v in runs[0].items() if isinstance(v, (int, float))]
+    out = {}
+    for k in keys:
+        values = np.array([run[k] for run in runs], dtype=float)
+        out[k] = {"mean": float(np.nanmean(values)),
+                  "sd": float(np.nanstd(values, ddof=1)) if len(values) > 1 else 0.0,
+                  "n": int(np.isfinite(values).sum())}
+    return out
+
+
+def _short(metrics: dict) -> str:
+    return " ".join(f"{k} {v:.3f}" for k, v in metrics.items() if isinstance(v, (int, float)))
+
+
+def _names_of(targets: Targets) -> list[str]:
+    """Names for per-class/label/target metric entries."""
+    return targets.class_names or targets.output_names
+
+
+# -- from files to a model folder --------------------------------------------------------------
+
+SEQUENCE_KEYS = ("alphabet", "length", "pad", "crop", "unknown")
+
+
+def read_config_file(path) -> dict:
+    """A YAML or JSON config: training keys, sequence keys and a ``model:`` mapping."""
+    import yaml
+
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise SeqexplainError(f"{path}: no such config file")
+    try:
+        with open(path) as fh:
+            data = yaml.safe_load(fh)  # JSON is YAML
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        first = str(exc).splitlines()[0]
+        raise SeqexplainError(f"{path}: cannot parse config ({first})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise SeqexplainError(f"{path}: a config file must be a mapping of settings")
+    return data
+
+
+def train_model_folder(fastas: list[str], out, labels: str | None = None,
+                       train_config: TrainConfig | None = None, model_config=None,
+                       alphabet: str = "auto", length: int | None = None, pad: str = "center",
+                       crop: str = "center", unknown: str = "zero", force: bool = False,
+                       log: Callable[[str], None] | None = None) -> TrainResult:
+    """Read FASTA file(s) and labels, train, evaluate and write the model folder ``out``.
+
+    Nothing is written unless training succeeds; an existing ``out`` is replaced only with
+    ``force``. See :mod:`seqexplain.bundle` for the folder's files."""
+    from .bundle import build_metadata, save_model_folder
+    from .fasta import read_encoded
+    from .labels import labels_for
+    from .models import ModelConfig
+    from .outputs import atomic_dir, check_writable
+    from .targets import make_targets
+
+    train_config = train_config or TrainConfig()
+    model_config = model_config or ModelConfig()
+    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    say = log if train_config.verbose else (lambda msg: None)
+    check_writable(out, force)  # fail before the expensive part
+    records, enc = read_encoded(fastas, alphabet=alphabet, length=length, pad=pad, crop=crop,
+                                unknown=unknown)
+    table = labels_for(records, labels)
+    groups = None
+    if train_config.split_by is not None:
+        if labels is None or table is None or train_config.split_by not in table.columns:
+            have = ", ".join(table.columns) if table is not None else "none"
+            raise SeqexplainError(f"--split-by {train_config.split_by!r}: no such column in the "
+                                  f"labels table (columns: {have})")
+        groups = table[train_config.split_by].astype(str).to_numpy()
+        table = table.drop(columns=[train_config.split_by])
+    label_source = labels or ", ".join(dict.fromkeys(records.sources))
+    targets = make_targets(table, train_config.task, train_config.positive_class,
+                           class_order=None if table is None else table.attrs.get("class_order"),
+                           source=os.fspath(label_source))
+    if targets.task in CLASSIFICATION and targets.task != "multilabel":
+        say(f"task {targets.task}: classes {', '.join(targets.class_names)}"
+            + (f" (positive: {targets.class_names[1]})" if targets.task == "binary" else ""))
+    else:
+        say(f"task {targets.task}: outputs {', '.join(targets.output_names)}")
+    say(f"encoded {enc.summary()}")
+    result = train(enc.onehot, targets, model_config, train_config, groups,
+                   nucleic=enc.alphabet.is_nucleic, log=log)
+    meta = build_metadata(result, enc.alphabet, enc.length, pad, crop, unknown, train_config,
+                          model_config, list(dict.fromkeys(records.sources)), len(records),
+                          {"n_padded": enc.n_padded, "n_cropped": enc.n_cropped})
+    with atomic_dir(out, force=force) as tmp:
+        save_model_folder(result, tmp, meta, records.ids)
+    return result
+
+
+def format_report(result: TrainResult) -> str:
+    """The metrics table printed after training: the CNN beside each baseline."""
+    from .metrics import main_metric
+
+    key = main_metric(result.targets.task)
+    rows = {"CNN": result.metrics, **result.baselines}
+    cols = [c for c in ("auroc", "auprc", "accuracy", "f1", "mcc", "macro_f1", "mse", "mae",
+                        "pearson_r", "spearman_rho", "r2") if c in result.metrics]
+    lines = [f"{'model':<12}" + "".join(f"{c:>14}" for c in cols)]
+    for name, m in rows.items():
+        lines.append(f"{name:<12}" + "".join(f"{_fmt(m.get(c)):>14}" for c in cols))
+    if len(result.restarts) > 1:
+        s = summarize([r["metrics"] for r in result.restarts])
+        lines.append(f"restarts ({len(result.restarts)}): {key} "
+                     f"{s[key]['mean']:.3f} ± {s[key]['sd']:.3f}")
+    if result.cv:
+        s = result.cv["summary"]
+        lines.append(f"cross-validation ({len(result.cv['folds'])} folds): {key} "
+                     f"{s[key]['mean']:.3f} ± {s[key]['sd']:.3f}")
+    return "\n".join(lines)
+
+
+def _fmt(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value:.4f}"

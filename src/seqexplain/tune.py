@@ -1,0 +1,171 @@
+"""Hyperparameter search with KerasTuner over the CNN's architecture and optimiser.
+
+The search space maps :class:`~seqexplain.models.ModelConfig` keys to either a list of
+choices or a range ``{min: …, max: …, sampling: log|linear}`` (floats; integers when both
+ends are integers). The default space searches filters, first kernel width, number of
+blocks, dropout, L2 strength and learning rate. Trials are scored by validation loss on the
+training run's validation split; the test split is not looked at until the best
+configuration is retrained by :func:`seqexplain.train.train`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import pandas as pd
+
+from .errors import SeqexplainError
+
+TUNERS = ("random", "hyperband", "bayesian")
+
+DEFAULT_SPACE: dict = {
+    "filters": [32, 64, 128],
+    "kernel_sizes": [9, 15, 19],
+    "n_conv_blocks": [1, 2, 3],
+    "conv_dropout": [0.1, 0.2, 0.3],
+    "l2": {"min": 1e-7, "max": 1e-4, "sampling": "log"},
+    "learning_rate": {"min": 1e-4, "max": 1e-2, "sampling": "log"},
+}
+
+# searched on the first block only; the other blocks keep the default schedule
+_FIRST_BLOCK_KEYS = ("filters", "kernel_sizes")
+
+
+def read_search_space(path) -> dict:
+    from .train import read_config_file
+
+    space = read_config_file(path)
+    if not space:
+        raise SeqexplainError(f"{path}: empty search space")
+    return space
+
+
+def _hp_value(hp, key: str, spec):
+    if isinstance(spec, list):
+        if not spec:
+            raise SeqexplainError(f"search space: {key!r} has no choices")
+        return hp.Choice(key, spec)
+    if isinstance(spec, dict) and {"min", "max"} <= set(spec):
+        lo, hi = spec["min"], spec["max"]
+        sampling = spec.get("sampling", "linear")
+        if sampling not in ("linear", "log"):
+            raise SeqexplainError(f"search space: {key!r}: sampling must be linear or log")
+        if isinstance(lo, int) and isinstance(hi, int):
+            return hp.Int(key, lo, hi, sampling=sampling)
+        return hp.Float(key, float(lo), float(hi), sampling=sampling)
+    raise SeqexplainError(f"search space: {key!r}: expected a list of choices or "
+                          "{min:, max:, sampling:}")
+
+
+def config_from_hp(hp, space: dict, base: dict):
+    """The ModelConfig a trial's hyperparameters describe."""
+    from .models import ModelConfig
+
+    values = dict(base)
+    for key, spec in space.items():
+        values[key] = _hp_value(hp, key, spec)
+    n = values.get("n_conv_blocks", ModelConfig().n_conv_blocks)
+    default = ModelConfig(n_conv_blocks=n)
+    for key in _FIRST_BLOCK_KEYS:
+        if key in space:
+            rest = list(getattr(default, key))[1:]
+            values[key] = [values[key], *rest]
+    if "n_conv_blocks" in space and "pool_sizes" not in values:
+        values["pool_sizes"] = list(default.pool_sizes)
+    return ModelConfig.from_dict(values)
+
+
+def tune(X, targets, split, train_config, space: dict | None = None, base: dict | None = None,
+         max_trials: int = 10, tuner: str = "random", nucleic: bool = True):
+    """Search ``space``; returns ``(best ModelConfig, trials DataFrame)``.
+
+    Each trial trains on ``split.train`` with early stopping on ``split.val`` (same epochs,
+    patience, augmentation and seed as ``train_config``)."""
+    import keras
+    import keras_tuner as kt
+
+    from .models import build_model
+    from .train import _augmented_dataset, _keras_targets
+
+    if tuner not in TUNERS:
+        raise SeqexplainError(f"unknown tuner {tuner!r}: choose one of {', '.join(TUNERS)}")
+    space = DEFAULT_SPACE if space is None else space
+    base = base or {}
+    config_from_hp(kt.HyperParameters(), space, base)  # validate keys before any training
+    t_train, t_val = targets.subset(split.train), targets.subset(split.val)
+    rc = nucleic if train_config.reverse_complement is None else train_config.reverse_complement
+
+    def build(hp):
+        cfg = config_from_hp(hp, space, base)
+        return build_model(cfg, X.shape[1], X.shape[2], targets.task, targets.n_outputs)
+
+    keras.utils.set_random_seed(train_config.seed)
+    common = dict(objective="val_loss", overwrite=True, project_name="search",
+                  seed=train_config.seed)
+    with tempfile.TemporaryDirectory(prefix="seqexplain-tune-") as workdir:
+        if tuner == "random":
+            search = kt.RandomSearch(build, max_trials=max_trials, directory=workdir, **common)
+        elif tuner == "bayesian":
+            search = kt.BayesianOptimization(build, max_trials=max_trials, directory=workdir,
+                                             **common)
+        else:
+            search = kt.Hyperband(build, max_epochs=train_config.epochs, directory=workdir,
+                                  max_consecutive_failed_trials=3, **common)
+        train_ds = _augmented_dataset(X[split.train], _keras_targets(t_train),
+                                      train_config.batch_size, train_config.seed, rc,
+                                      train_config.shift, None)
+        val = (X[split.val], _keras_targets(t_val))
+        stop = keras.callbacks.EarlyStopping(monitor="val_loss",
+                                             patience=train_config.patience,
+                                             restore_best_weights=True)
+        search.search(train_ds, validation_data=val, epochs=train_config.epochs,
+                      callbacks=[stop], verbose=0, shuffle=False)
+        rows = []
+        for trial in search.oracle.trials.values():
+            row = {"trial": trial.trial_id, "status": str(trial.status),
+                   "val_loss": trial.score}
+            row.update(trial.hyperparameters.values)
+            rows.append(row)
+        best_hp = search.get_best_hyperparameters(1)[0]
+    trials = pd.DataFrame(rows).sort_values("val_loss", na_position="last")
+    return config_from_hp(best_hp, space, base), trials
+
+
+def tune_model_folder(fastas, out, labels=None, train_config=None, space=None, base=None,
+                      max_trials: int = 10, tuner: str = "random", alphabet="auto",
+                      length=None, pad="center", crop="center", unknown="zero",
+                      force: bool = False, log=None):
+    """Search, retrain the best configuration and write a model folder with ``trials.tsv``."""
+    import sys
+
+    from .bundle import build_metadata, save_model_folder
+    from .fasta import read_encoded
+    from .labels import labels_for
+    from .outputs import atomic_dir, check_writable
+    from .targets import make_targets
+    from .train import TrainConfig, split_indices, train
+
+    train_config = train_config or TrainConfig()
+    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    check_writable(out, force)
+    records, enc = read_encoded(fastas, alphabet=alphabet, length=length, pad=pad, crop=crop,
+                                unknown=unknown)
+    table = labels_for(records, labels)
+    targets = make_targets(table, train_config.task, train_config.positive_class,
+                           class_order=None if table is None else table.attrs.get("class_order"),
+                           source=os.fspath(labels or fastas[0]))
+    split = split_indices(targets, train_config)
+    best, trials = tune(enc.onehot, targets, split, train_config, space, base, max_trials,
+                        tuner, nucleic=enc.alphabet.is_nucleic)
+    log(f"best of {len(trials)} trials: val_loss {trials['val_loss'].iloc[0]:.4g}")
+    result = train(enc.onehot, targets, best, train_config, nucleic=enc.alphabet.is_nucleic,
+                   log=log)
+    meta = build_metadata(result, enc.alphabet, enc.length, pad, crop, unknown, train_config,
+                          best, list(dict.fromkeys(records.sources)), len(records),
+                          {"n_padded": enc.n_padded, "n_cropped": enc.n_cropped})
+    meta["tuning"] = {"tuner": tuner, "max_trials": max_trials, "space": space or DEFAULT_SPACE}
+    with atomic_dir(out, force=force) as tmp:
+        save_model_folder(result, tmp, meta, records.ids)
+        trials.to_csv(tmp / "trials.tsv", sep="\t", index=False, float_format="%.6g")
+    return result, trials

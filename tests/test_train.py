@@ -1,0 +1,328 @@
+"""Training end to end on tiny planted datasets: every task, the model folder, restarts,
+cross-validation, baselines, early stopping, reproducibility and the error cases."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from conftest import TINY_MODEL, planted_dataset
+
+from seqexplain.cli import main
+
+FAST = ["--epochs", "12", "--patience", "4", "--batch-size", "32", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("data")
+    fa, tsv = planted_dataset(folder)
+    config = folder / "tiny.yaml"
+    import yaml
+    config.write_text(yaml.safe_dump({"model": TINY_MODEL}))
+    table = pd.read_csv(tsv, sep="\t")
+    tables = {}
+    for name, cols in {"binary": ["binary"], "multiclass": ["klass"],
+                       "multilabel": ["m1", "m2"], "regression": ["signal"]}.items():
+        path = folder / f"{name}.tsv"
+        table[["id", *cols]].to_csv(path, sep="\t", index=False)
+        tables[name] = path
+    return {"fa": fa, "tables": tables, "config": config, "folder": folder}
+
+
+def train(data, out, *args, task="binary"):
+    args = ["train", str(data["fa"]), "--labels", str(data["tables"][task]), "--config",
+            str(data["config"]), *FAST, "-o", str(out), *map(str, args)]
+    return CliRunner().invoke(main, args)
+
+
+@pytest.fixture(scope="module")
+def binary_model(data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("models") / "binary"
+    result = train(data, out, "--restarts", "2")
+    assert result.exit_code == 0, result.output
+    return out, result
+
+
+def test_model_folder_contents(binary_model):
+    out, result = binary_model
+    names = {p.name for p in out.iterdir()}
+    assert names == {"model.keras", "metadata.json", "metrics.json", "history.csv",
+                     "training_curves.png", "splits.tsv", "test_predictions.tsv"}
+    assert (out / "training_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["alphabet"] == {"name": "dna", "letters": "ACGT"}
+    assert meta["input"] == {"length": 40, "channels": 4, "pad": "center", "crop": "center",
+                             "unknown": "zero"}
+    assert meta["task"] == "binary" and meta["output_names"] == ["binary"]
+    assert meta["model_config"]["filters"] == [8] and meta["train_config"]["restarts"] == 2
+    assert meta["split"]["train"] + meta["split"]["validation"] + meta["split"]["test"] == 240
+    assert {"tensorflow", "keras", "seqexplain"} <= set(meta["versions"])
+    splits = pd.read_csv(out / "splits.tsv", sep="\t")
+    assert splits["split"].value_counts().to_dict() == {
+        "train": meta["split"]["train"], "validation": meta["split"]["validation"],
+        "test": meta["split"]["test"]}
+
+
+def test_metrics_cnn_baselines_and_restarts(binary_model):
+    out, result = binary_model
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["main_metric"] == "auroc"
+    assert set(metrics["baselines"]) == {"trivial", "kmer4", "positional"}
+    assert metrics["baselines"]["trivial"]["auroc"] == 0.5
+    for key in ("auroc", "auprc", "accuracy", "precision", "recall", "f1", "mcc"):
+        assert 0 <= metrics["cnn"][key] <= 1 or key == "mcc"
+    assert metrics["cnn"]["auroc"] > 0.9  # a planted 8-mer is easy
+    assert len(metrics["restarts"]) == 2
+    assert metrics["restarts"][0]["seed"] != metrics["restarts"][1]["seed"]
+    s = metrics["restart_summary"]["auroc"]
+    aurocs = [r["metrics"]["auroc"] for r in metrics["restarts"]]
+    assert s["mean"] == pytest.approx(np.mean(aurocs))
+    assert s["sd"] == pytest.approx(np.std(aurocs, ddof=1))
+    # the kept restart is the one with the lowest validation loss
+    best = min(metrics["restarts"], key=lambda r: r["val_loss"])
+    assert metrics["cnn"]["auroc"] == pytest.approx(best["metrics"]["auroc"])
+    assert "CNN" in result.stdout and "kmer4" in result.stdout and "restarts (2)" in result.stdout
+
+
+def test_round_trip_gives_identical_predictions(binary_model, data, tmp_path):
+    out, _ = binary_model
+    from seqexplain.bundle import ModelBundle
+    from seqexplain.fasta import read_fasta
+
+    bundle = ModelBundle.load(out)
+    saved = pd.read_csv(out / "test_predictions.tsv", sep="\t")
+    records = read_fasta(data["fa"])
+    pos = {rid: i for i, rid in enumerate(records.ids)}
+    x = bundle.encode(records.sequences).onehot[[pos[i] for i in saved["id"]]]
+    np.testing.assert_allclose(bundle.predict(x)[:, 0], saved["pred_binary"], rtol=1e-5,
+                               atol=1e-6)
+    # predict command agrees too
+    pred = tmp_path / "p.tsv"
+    r = CliRunner().invoke(main, ["predict", str(out), str(data["fa"]), "-o", str(pred), "-q"])
+    assert r.exit_code == 0, r.output
+    table = pd.read_csv(pred, sep="\t").set_index("id")
+    np.testing.assert_allclose(table.loc[saved["id"], "binary"], saved["pred_binary"],
+                               rtol=1e-5, atol=1e-6)
+    assert list(table.index) == records.ids
+
+
+def test_early_stopping_restores_best_epoch(binary_model, data):
+    out, _ = binary_model
+    from seqexplain.bundle import ModelBundle
+    from seqexplain.fasta import read_fasta
+
+    history = pd.read_csv(out / "history.csv")
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["best_epoch"] == int(history["val_loss"].idxmin()) + 1
+    bundle = ModelBundle.load(out)
+    splits = pd.read_csv(out / "splits.tsv", sep="\t")
+    val_ids = set(splits.loc[splits["split"] == "validation", "id"])
+    records = read_fasta(data["fa"])
+    idx = [i for i, rid in enumerate(records.ids) if rid in val_ids]
+    x = bundle.encode(records.sequences).onehot[idx]
+    y = pd.read_csv(data["tables"]["binary"], sep="\t").set_index("id").loc[
+        [records.ids[i] for i in idx], "binary"].to_numpy()
+    p = np.clip(bundle.predict(x)[:, 0], 1e-7, 1 - 1e-7)
+    bce = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+    # the restored weights give the best validation loss (L2 of ~1e-6 is negligible)
+    assert bce == pytest.approx(history["val_loss"].min(), abs=2e-3)
+
+
+@pytest.mark.parametrize("task,key", [("multiclass", "macro_f1"), ("multilabel", "auroc"),
+                                      ("regression", "pearson_r")])
+def test_other_tasks(data, tmp_path, task, key):
+    out = tmp_path / task
+    result = train(data, out, task=task)
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    meta = json.loads((out / "metadata.json").read_text())
+    assert metrics["task"] == task == meta["task"]
+    assert key in metrics["cnn"]
+    preds = pd.read_csv(out / "test_predictions.tsv", sep="\t")
+    if task == "multiclass":
+        assert meta["class_names"] == ["a", "b", "none"]
+        assert {"pred_a", "pred_b", "pred_none", "true"} <= set(preds.columns)
+        np.testing.assert_allclose(preds[["pred_a", "pred_b", "pred_none"]].sum(axis=1), 1,
+                                   atol=1e-5)
+    elif task == "multilabel":
+        assert meta["output_names"] == ["m1", "m2"]
+        assert metrics["cnn"]["auroc"] > 0.8
+    else:
+        assert metrics["cnn"]["pearson_r"] > 0.5
+
+
+def test_cross_validation_reports_folds(data, tmp_path):
+    out = tmp_path / "cv"
+    result = train(data, out, "--cv", "2", "--epochs", "4")
+    assert result.exit_code == 0, result.output
+    cv = json.loads((out / "metrics.json").read_text())["cv"]
+    assert len(cv["folds"]) == 2
+    aurocs = [f["auroc"] for f in cv["folds"]]
+    assert cv["summary"]["auroc"]["mean"] == pytest.approx(np.mean(aurocs))
+    assert sum(f["n"] for f in cv["folds"]) == 240  # every record tested once
+    assert "cross-validation (2 folds)" in result.stdout
+
+
+def test_same_seed_same_metrics(data, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for out in (a, b):
+        assert train(data, out, "--epochs", "3", "--seed", "5").exit_code == 0
+    ma = json.loads((a / "metrics.json").read_text())["cnn"]
+    mb = json.loads((b / "metrics.json").read_text())["cnn"]
+    assert ma == mb
+    pa = pd.read_csv(a / "test_predictions.tsv", sep="\t")
+    pb = pd.read_csv(b / "test_predictions.tsv", sep="\t")
+    pd.testing.assert_frame_equal(pa, pb)
+
+
+def test_split_by_keeps_groups_apart(data, tmp_path):
+    table = pd.read_csv(data["tables"]["binary"], sep="\t")
+    table["chrom"] = [f"chr{i % 8}" for i in range(len(table))]
+    path = tmp_path / "grouped.tsv"
+    table.to_csv(path, sep="\t", index=False)
+    out = tmp_path / "g"
+    r = CliRunner().invoke(main, ["train", str(data["fa"]), "--labels", str(path), "--config",
+                                  str(data["config"]), *FAST, "--epochs", "2", "--split-by",
+                                  "chrom", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    splits = pd.read_csv(out / "splits.tsv", sep="\t").merge(table, on="id")
+    per_group = splits.groupby("chrom")["split"].nunique()
+    assert (per_group == 1).all()
+    assert json.loads((out / "metadata.json").read_text())["output_names"] == ["binary"]
+
+
+def test_config_file_values_and_command_line_wins(data, tmp_path):
+    import yaml
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump({"epochs": 2, "seed": 3, "model": {**TINY_MODEL,
+                                                                     "filters": 4}}))
+    out = tmp_path / "m"
+    r = CliRunner().invoke(main, ["train", str(data["fa"]), "--labels",
+                                  str(data["tables"]["binary"]), "--config", str(cfg),
+                                  "--seed", "9", "--filters", "6", "-q", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["train_config"]["epochs"] == 2  # from the file
+    assert meta["train_config"]["seed"] == 9  # command line wins
+    assert meta["model_config"]["filters"] == [6]
+    assert meta["model_config"]["kernel_sizes"] == [7]  # from the file's model mapping
+
+
+@pytest.mark.parametrize("extra,match", [
+    (["--task", "binary", "--labels", "multiclass"], "binary needs 2 classes"),
+    (["--task", "regression", "--labels", "multiclass"], "holds class names, not numbers"),
+    (["--labels", "binary", "--split-by", "chrom"], "no such column"),
+    (["--labels", "binary", "--val-fraction", "1.5"], "val_fraction must be between 0 and 1"),
+    (["--labels", "binary", "--filters", "x"], "expected integers"),
+    (["--labels", "binary", "--activation", "banana"], "activation"),
+])
+def test_bad_training_input(data, tmp_path, extra, match):
+    args = []
+    it = iter(extra)
+    for a in it:
+        if a == "--labels":
+            args += ["--labels", str(data["tables"][next(it)])]
+        else:
+            args.append(a)
+    out = tmp_path / "m"
+    r = CliRunner().invoke(main, ["train", str(data["fa"]), *args, "--config",
+                                  str(data["config"]), *FAST, "-o", str(out)])
+    assert r.exit_code != 0 and match in r.output
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_existing_model_folder_needs_force(binary_model, data):
+    out, _ = binary_model
+    before = (out / "model.keras").stat().st_mtime_ns
+    r = train(data, out)
+    assert r.exit_code == 1 and "folder exists; pass --force" in r.stderr
+    assert (out / "model.keras").stat().st_mtime_ns == before
+
+
+def test_predict_errors(binary_model, tmp_path):
+    out, _ = binary_model
+    prot = tmp_path / "p.fa"
+    prot.write_text(">p\nMKVLHEEWWQRSTPLLKE\n")
+    r = CliRunner().invoke(main, ["predict", str(out), str(prot), "-o", str(tmp_path / "o.tsv")])
+    assert r.exit_code == 1
+    assert "look like protein but the model was trained on dna" in r.stderr
+    assert not (tmp_path / "o.tsv").exists()
+    r = CliRunner().invoke(main, ["predict", str(tmp_path / "none"), str(prot), "-o",
+                                  str(tmp_path / "o.tsv")])
+    assert r.exit_code == 1 and "no such model folder" in r.stderr
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "metadata.json").write_text((out / "metadata.json").read_text())
+    (broken / "model.keras").write_bytes(b"not a zip")
+    r = CliRunner().invoke(main, ["predict", str(broken), str(prot), "-o",
+                                  str(tmp_path / "o.tsv")])
+    assert r.exit_code == 1 and "cannot load the Keras model" in r.stderr
+    assert "\n" not in r.stderr.strip()
+
+
+def test_longer_sequences_with_crop_error(data, tmp_path):
+    out = tmp_path / "m"
+    assert train(data, out, "--epochs", "1", "--crop", "error").exit_code == 0
+    long = tmp_path / "long.fa"
+    long.write_text(">long\n" + "ACGT" * 15 + "\n")
+    r = CliRunner().invoke(main, ["predict", str(out), str(long), "-o", str(tmp_path / "o.tsv")])
+    assert r.exit_code == 1
+    assert "record 'long': sequence is 60 long, longer than the target length 40" in r.stderr
+
+
+def test_evaluate_command(binary_model, data, tmp_path):
+    out, _ = binary_model
+    js = tmp_path / "m.json"
+    r = CliRunner().invoke(main, ["evaluate", str(out), str(data["fa"]), "--labels",
+                                  str(data["tables"]["binary"]), "-o", str(js)])
+    assert r.exit_code == 0, r.output
+    metrics = json.loads(js.read_text())
+    assert metrics["n"] == 240 and metrics["auroc"] > 0.9
+    r = CliRunner().invoke(main, ["evaluate", str(out), str(data["fa"]), "--labels",
+                                  str(data["tables"]["multiclass"])])
+    assert r.exit_code == 1 and "are not classes of the model" in r.stderr
+
+
+def test_one_fasta_per_class(tmp_path):
+    from conftest import TINY_MODEL as tiny
+    import yaml
+    fa, tsv = planted_dataset(tmp_path, n=120)
+    table = pd.read_csv(tsv, sep="\t")
+    text = fa.read_text().split(">")[1:]
+    bound = [r for r, b in zip(text, table["binary"]) if b]
+    (tmp_path / "bound.fa").write_text("".join(">" + r for r in bound))
+    (tmp_path / "unbound.fa").write_text("".join(">" + r for r, b in zip(text, table["binary"])
+                                                 if not b))
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump({"model": tiny}))
+    out = tmp_path / "m"
+    r = CliRunner().invoke(main, ["train", str(tmp_path / "bound.fa"),
+                                  str(tmp_path / "unbound.fa"), "--config", str(cfg), *FAST,
+                                  "--epochs", "2", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["class_names"] == ["unbound", "bound"] and meta["output_names"] == ["bound"]
+
+
+def test_mirrored_strategy_on_two_logical_cpus(data, tmp_path):
+    code = f"""
+import tensorflow as tf
+cpu = tf.config.list_physical_devices('CPU')[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from seqexplain.cli import main
+main(['train', {str(data['fa'])!r}, '--labels', {str(data['tables']['binary'])!r},
+      '--config', {str(data['config'])!r}, '--epochs', '2', '--batch-size', '32', '-q',
+      '--distribute', 'mirrored', '-o', {str(tmp_path / 'mirrored')!r}], standalone_mode=False)
+import seqexplain.train as t
+print('replicas', t._strategy('mirrored').num_replicas_in_sync)
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "replicas 2" in proc.stdout
+    assert (tmp_path / "mirrored" / "model.keras").exists()
