@@ -38,4 +38,6 @@ def import_tensorflow():
         import tensorflow as tf
 
         tf.config.list_physical_devices("GPU")  # CUDA probing logs here, not later
+    # retracing notes for models of new shapes are expected here (one model per restart/fold)
+    tf.get_logger().setLevel("ERROR")
     return tf

@@ -1,8 +1,10 @@
 """One-hot encoding of sequences, decoding, reverse complement and length fitting.
 
 All encoding is vectorised: sequences are joined into one byte buffer, checked against the
-alphabet's table of accepted bytes, and turned into rows by one ``np.take`` into the
-pre-allocated output. Peak memory is the float32 output plus about two bytes per base.
+alphabet's table of accepted bytes, and turned into rows by chunked ``np.take`` calls that
+write straight into the pre-allocated output. Peak memory is the float32 output plus about
+three bytes per base (the joined text, its bytes and the validity mask, freed before the
+output is filled).
 """
 
 from __future__ import annotations
@@ -137,9 +139,22 @@ def encode(sequences: Sequence[str], alphabet: str | Alphabet = "dna", length: i
         codes = _place(buf, lengths, length, pad, crop)
     del buf
     out = np.empty((n, length, alph.channels), dtype=np.float32)
-    np.take(rows, codes, axis=0, out=out)
+    _lookup(rows, codes.reshape(-1), out.reshape(-1, alph.channels))
     return OneHot(onehot=out, alphabet=alph, lengths=lengths,
                   n_padded=int((lengths < length).sum()), n_cropped=int(too_long.sum()))
+
+
+#: Bases looked up per ``np.take`` call: keeps its index temporaries small and in cache.
+_TAKE_CHUNK = 1 << 16
+
+
+def _lookup(rows: np.ndarray, codes: np.ndarray, out: np.ndarray) -> None:
+    """``out[i] = rows[codes[i]]`` chunk by chunk. ``mode="clip"`` lets numpy write straight
+    into ``out`` (``"raise"`` buffers a full copy of it); every uint8 code indexes one of the
+    256 rows, so nothing is ever clipped."""
+    for lo in range(0, len(codes), _TAKE_CHUNK):
+        np.take(rows, codes[lo:lo + _TAKE_CHUNK], axis=0, out=out[lo:lo + _TAKE_CHUNK],
+                mode="clip")
 
 
 def one_hot(sequences: Sequence[str], alphabet: str | Alphabet = "dna", length: int | None = None,

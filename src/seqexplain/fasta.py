@@ -205,12 +205,14 @@ def _encode_records(records: FastaRecords, alph: Alphabet, length, pad, crop, un
 
 def iter_encoded(path: str | os.PathLike, alphabet: str | Alphabet = "auto",
                  length: int | None = None, batch_size: int = 10_000, pad: str = "center",
-                 crop: str = "center", unknown: str = "zero"
+                 crop: str = "center", unknown: str = "zero", check_duplicates: bool = True
                  ) -> Iterator[tuple[list[str], OneHot]]:
     """Stream a FASTA file as one-hot batches: yields ``(ids, OneHot)`` with bounded memory.
 
     With ``alphabet="auto"`` or ``length=None`` a first streaming pass over the file detects
-    the alphabet / finds the longest sequence, so every batch has the same shape."""
+    the alphabet / finds the longest sequence, so every batch has the same shape. The
+    duplicate-id check keeps every id seen (about 100 bytes per record); switch it off with
+    ``check_duplicates=False`` for files of many millions of records."""
     path = os.fspath(path)
     auto = isinstance(alphabet, str) and alphabet.lower() == "auto"
     if auto or length is None:
@@ -219,6 +221,6 @@ def iter_encoded(path: str | os.PathLike, alphabet: str | Alphabet = "auto",
         length = scan.max_length if length is None else length
     else:
         alph = resolve_alphabet(alphabet, [], path)
-    for batch in iter_fasta_batches(path, batch_size):
+    for batch in iter_fasta_batches(path, batch_size, check_duplicates=check_duplicates):
         yield batch.ids, encode(batch.sequences, alph, length, pad=pad, crop=crop,
                                 unknown=unknown, ids=batch.ids, source=path)

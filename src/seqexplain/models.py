@@ -76,14 +76,17 @@ class ModelConfig:
     ``None`` means the default schedule. After construction they are always tuples of length
     ``n_conv_blocks``, so ``ModelConfig.from_dict(c.to_dict()) == c``.
 
-    The defaults make a small CNN for ~200 bp DNA that trains in seconds per epoch on two CPU
-    cores: 128 filters of width 19 (wide enough for most transcription-factor motifs), then
-    two blocks of 64 filters of width 7 with max pooling by 4, global max pooling and one
-    dense layer of 128 units; batch norm, dropout 0.2 / 0.5 and L2 1e-6 on every kernel.
+    The defaults make a small CNN for ~200 bp DNA (77k parameters for 4 channels) that trains
+    in a few seconds per epoch of 3,200 sequences on two CPU cores: 128 filters of width 19 (wide
+    enough for most transcription-factor motifs) with max pooling by 4, then 64 filters of
+    width 7 (receptive field 43 bp), global max pooling and one dense layer of 128 units;
+    batch norm, dropout 0.2 / 0.5 and L2 1e-6 on every kernel; Adam at 3e-3. On a planted-motif
+    task (4,000 sequences) this reached validation AUROC 0.96 in 4 epochs, where a third conv
+    block, or Adam at 1e-3, still stood at 0.6-0.8 after 6.
 
     Attributes
     ----------
-    n_conv_blocks : number of convolution blocks (≥ 1).
+    n_conv_blocks : number of convolution blocks (≥ 1); default 2.
     filters : filters per block. Default schedule: 128 in the first block, 64 after.
     kernel_sizes : kernel widths per block. Default schedule: 19 in the first block, 7 after.
     dilations : dilation rate per block. Default: 1.
@@ -109,7 +112,7 @@ class ModelConfig:
     dense_units : units of each hidden dense layer; empty for none. Default ``(128,)``.
     regression_loss : "mse" (default) or "mae", for the regression task.
     optimizer : one of :data:`OPTIMIZERS`; "adam" default.
-    learning_rate : default 1e-3.
+    learning_rate : default 3e-3.
     momentum : momentum for "sgd" (default 0.9) or "rmsprop" (default 0.0); ``None`` means
         that default. An error for other optimisers.
     nesterov : Nesterov momentum; "sgd" only.

@@ -341,14 +341,20 @@ class TrainResult:
     test_outputs: np.ndarray | None = None
     warnings: list = field(default_factory=list)
 
+    def best_baseline(self) -> tuple[str, float]:
+        """Name and main-metric value of the best baseline."""
+        from .metrics import main_metric
+
+        key = main_metric(self.targets.task)
+        name = max(self.baselines, key=lambda b: _headline(self.baselines[b], key))
+        return name, _headline(self.baselines[name], key)
+
     @property
     def cnn_beats_baselines(self) -> bool:
         from .metrics import main_metric
 
-        key = main_metric(self.targets.task)
-        cnn = _headline(self.metrics, key)
-        best = max((_headline(m, key) for m in self.baselines.values()), default=-math.inf)
-        return bool(cnn > best) if key not in ("mse", "mae") else bool(cnn < best)
+        cnn = _headline(self.metrics, main_metric(self.targets.task))
+        return bool(cnn > self.best_baseline()[1])
 
 
 def _headline(metrics: dict, key: str) -> float:
@@ -403,8 +409,13 @@ def train(X: np.ndarray, targets: Targets, model_config=None, config: TrainConfi
     if config.cv:
         result.cv = cross_validate(X, targets, model_config, config, groups, nucleic, say)
     if not result.cnn_beats_baselines:
+        from .metrics import main_metric
+
+        key = main_metric(targets.task)
+        name, value = result.best_baseline()
         result.warnings.append(
-            "the CNN does not beat the best baseline on the test set; more data, another "
+            f"the CNN does not beat the best baseline on the test set ({key}: CNN "
+            f"{_headline(result.metrics, key):.4f}, {name} {value:.4f}); more data, another "
             "architecture or the baseline itself may serve better")
     return result
 

@@ -31,12 +31,12 @@ def _words(value):
 
 # (option, ModelConfig key, click type or converter, help)
 _MODEL_OPTIONS = [
-    ("--conv-blocks", "n_conv_blocks", click.IntRange(min=1), "Number of conv blocks [3]."),
-    ("--filters", "filters", _ints, "Filters per block, e.g. 128,64,64."),
-    ("--kernel-sizes", "kernel_sizes", _ints, "Kernel widths per block, e.g. 19,7,7."),
+    ("--conv-blocks", "n_conv_blocks", click.IntRange(min=1), "Number of conv blocks [2]."),
+    ("--filters", "filters", _ints, "Filters per block [128,64]."),
+    ("--kernel-sizes", "kernel_sizes", _ints, "Kernel widths per block [19,7]."),
     ("--dilations", "dilations", _ints, "Dilation per block."),
     ("--pool-types", "pool_types", _words, "max or average, per block."),
-    ("--pool-sizes", "pool_sizes", _ints, "Pooling size per block (1 = none), e.g. 4,4,1."),
+    ("--pool-sizes", "pool_sizes", _ints, "Pooling size per block, 1 = none [4,1]."),
     ("--activation", "activation", str, "Activation of hidden layers [relu]."),
     ("--first-activation", "first_activation", str,
      "Activation of the first conv layer (e.g. exponential)."),
@@ -54,7 +54,7 @@ _MODEL_OPTIONS = [
     ("--optimizer", "optimizer", click.Choice(["adam", "sgd", "rmsprop", "adagrad", "adadelta",
                                                "adamax", "nadam"]), "Optimiser [adam]."),
     ("--learning-rate", "learning_rate", click.FloatRange(min=0, min_open=True),
-     "Learning rate [1e-3]."),
+     "Learning rate [3e-3]."),
     ("--momentum", "momentum", click.FloatRange(0, 1, max_open=True),
      "Momentum (sgd, rmsprop)."),
     ("--regression-loss", "regression_loss", click.Choice(["mse", "mae"]),
