@@ -53,18 +53,17 @@ def test_default_model_for_200bp_dna():
     model = build_model(None, input_length=200, channels=4, task="binary")
     names = [layer.name for layer in model.layers]
     assert names == ["sequence",
-                     "conv1", "bn1", "act1", "pool1", "drop1",
-                     "conv2", "bn2", "act2", "pool2", "drop2",
-                     "conv3", "bn3", "act3", "drop3",
+                     "conv1", "act1", "pool1", "drop1",
+                     "conv2", "act2", "drop2",
                      "global_pool", "flatten",
-                     "dense1", "dense_bn1", "dense_act1", "dense_drop1",
-                     "logits", "output"]
+                     "dense1", "dense_act1", "dense_drop1",
+                     "logits", "output"]  # no batch norm by default (see ModelConfig)
     assert model.get_layer("conv1").kernel.shape == (19, 4, 128)
-    assert model.get_layer("conv3").output.shape == (None, 12, 64)   # 200 → 50 → 12
-    assert model.get_layer("global_pool").pool_size == (12,)
+    assert model.get_layer("conv2").output.shape == (None, 50, 64)   # 200 → 50
+    assert model.get_layer("global_pool").pool_size == (50,)
     assert model.output_shape == (None, 1)
     # small enough to train quickly on two CPU cores
-    assert model.count_params() < 150_000
+    assert model.count_params() < 100_000
 
 
 def _bce(y, p):
@@ -175,7 +174,8 @@ def test_no_regularizer():
 
 
 def test_batch_norm_and_dropout_follow_config():
-    model = build_model(tiny(conv_dropout=0.3, dense_dropout=0.4), 24, 4, "binary")
+    model = build_model(tiny(conv_dropout=0.3, dense_dropout=0.4, batch_norm=True), 24, 4,
+                        "binary")
     rates = {layer.name: layer.rate for layer in model.layers
              if isinstance(layer, layers.Dropout)}
     assert rates == {"drop1": 0.3, "drop2": 0.3, "dense_drop1": 0.4}
@@ -270,15 +270,15 @@ def test_save_load_round_trip(tmp_path):
 
 def test_config_defaults_and_schedules():
     config = ModelConfig()
-    assert config.filters == (128, 64, 64)
-    assert config.kernel_sizes == (19, 7, 7)
-    assert config.pool_sizes == (4, 4, 1)
-    assert config.pool_types == ("max", "max", "max")
-    assert config.dilations == (1, 1, 1)
-    two = ModelConfig.from_dict({"n_conv_blocks": 2, "filters": 32})
-    assert two.filters == (32, 32)
-    assert two.kernel_sizes == (19, 7)
-    assert two.pool_sizes == (4, 1)
+    assert config.filters == (128, 64)
+    assert config.kernel_sizes == (19, 7)
+    assert config.pool_sizes == (4, 1)
+    assert config.pool_types == ("max", "max")
+    assert config.dilations == (1, 1)
+    three = ModelConfig.from_dict({"n_conv_blocks": 3, "filters": 32})
+    assert three.filters == (32, 32, 32)
+    assert three.kernel_sizes == (19, 7, 7)
+    assert three.pool_sizes == (4, 4, 1)
 
 
 def test_config_dict_round_trip():
@@ -302,11 +302,11 @@ def test_config_reads_yaml_style_values():
 @pytest.mark.parametrize("values, message", [
     ({"n_conv_blocks": 0}, "n_conv_blocks=0"),
     ({"filters": 0}, "filters=0"),
-    ({"filters": [8, 8]}, r"filters=\[8, 8\] has 2 values for n_conv_blocks=3"),
+    ({"filters": [8, 8, 8]}, r"filters=\[8, 8, 8\] has 3 values for n_conv_blocks=2"),
     ({"kernel_sizes": 2.5}, "kernel_sizes=2.5"),
     ({"dilations": True}, "dilations=True"),
     ({"pool_types": "median"}, "pool_types='median'"),
-    ({"pool_sizes": [4, 0, 1]}, "pool_sizes=0"),
+    ({"pool_sizes": [4, 0]}, "pool_sizes=0"),
     ({"padding": "causal"}, "padding='causal'"),
     ({"activation": "swish2"}, "activation='swish2'"),
     ({"first_activation": "exp"}, "first_activation='exp'"),

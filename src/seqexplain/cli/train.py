@@ -72,7 +72,7 @@ def model_options(func):
             kwargs["type"] = typ
         func = click.option(flag, "model_" + key, **kwargs)(func)
     func = click.option("--batch-norm/--no-batch-norm", "model_batch_norm", default=None,
-                        help="Batch normalisation [on].")(func)
+                        help="Batch normalisation [off].")(func)
     func = click.option("--nesterov", "model_nesterov", is_flag=True, default=None,
                         help="Nesterov momentum (sgd).")(func)
     return func

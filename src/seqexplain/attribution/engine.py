@@ -1,0 +1,525 @@
+"""Native DeepLIFT (rescale rule) / DeepSHAP engine for Keras 3 models on the TensorFlow backend.
+
+How it works
+------------
+A batch of ``b`` sequences ``x`` and their ``b * R`` references ``r`` (R per sequence, stored
+sequence-major) run through the model *as one stacked batch* ``t = [x; r]`` of ``b + b*R`` rows.
+The graph is interpreted layer by layer (Sequential and Functional models, nested models too):
+
+- linear layers (convolutions incl. dilation, dense, average pooling, batch norm and dropout at
+  inference, flatten/reshape, Add/Concatenate, ...) are called as they are: their gradient does
+  not depend on their input, so it is already the DeepLIFT multiplier;
+- element-wise nonlinearities (``Activation`` layers, the built-in ``activation=`` of
+  Conv/Dense layers, ReLU/LeakyReLU/ELU/PReLU layers) become a ``tf.custom_gradient`` op whose
+  gradient is the rescale multiplier ``(f(x) - f(r)) / (x - r)``, or ``f'(x)`` where
+  ``|x - r| < 1e-6`` (the threshold tangermeme uses);
+- max pooling (local and global) gets the DeepSHAP max-pool rule of shap's DeepExplainer
+  (``shap/explainers/_deep/deep_tf.py``, handler ``maxpool``): route ``g * (max(x,r)_out - r_out)``
+  through the argmax of ``x`` and ``g * (x_out - max(x,r)_out)`` through the argmax of ``r``, and
+  divide by ``x_in - r_in``. Where ``|x_in - r_in| < 1e-7`` the multiplier is the plain
+  max-pool gradient at ``x``, as in tangermeme (shap uses 0 there); this only changes the
+  multipliers of inputs that equal their reference — hypothetical contributions, never sums.
+  Pooling whose windows tile the input (stride = pool size, "valid"; global pooling) is
+  computed by one fused kernel from each window's argmax; other pooling is routed through the
+  pooling op's own gradient.
+
+Every rule uses the ``x`` rows of its input (computed once per sequence, not once per reference)
+broadcast against the ``r`` rows, and returns a zero gradient to the ``x`` rows. The gradient of
+``sum(output[b:, target])`` with respect to the ``r`` rows of ``t`` is then, for every
+(sequence, reference) pair, the DeepLIFT multiplier ``m`` of the input, and
+``sum((x - r) * m) = output(x) - output(r)`` (completeness) holds up to float rounding.
+
+The whole step — interpretation, backward pass and the reduction over references to
+hypothetical contributions — is one ``tf.function`` with a dynamic batch dimension, traced once
+per (model, target, R, input shape) and cached on the model. The element-wise multiplier
+arithmetic is fused by XLA (``SEQEXPLAIN_XLA=0`` turns that off).
+
+Rules are looked up by the class name of Keras's own layers; a layer of any other class (a
+subclass of ``Conv1D`` with its own ``call``, a ``Lambda``) has no rule.
+
+A layer without a rule raises :class:`~seqexplain.errors.SeqexplainError` naming it, before any
+tracing: the engine never returns numbers it cannot vouch for.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ..errors import SeqexplainError
+
+#: fuse the element-wise multiplier arithmetic with XLA (several times faster on CPU); set
+#: the environment variable SEQEXPLAIN_XLA=0 where XLA is unavailable
+USE_XLA = os.environ.get("SEQEXPLAIN_XLA", "1") != "0"
+#: |x - r| below which the rescale rule falls back to the plain gradient f'(x) (tangermeme's)
+RESCALE_EPS = 1e-6
+#: |x_in - r_in| below which the max-pool multiplier is 0 (shap's and tangermeme's)
+MAXPOOL_EPS = 1e-7
+
+# Layers whose output is a linear (affine) function of their inputs at inference time; their
+# own gradient is the DeepLIFT multiplier. Those with an ``activation`` attribute (Conv, Dense)
+# are linear once it is split off and handled by the rescale rule.
+LINEAR_LAYERS = frozenset({
+    "InputLayer", "Dense", "EinsumDense", "Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose",
+    "Conv2DTranspose", "Conv3DTranspose", "SeparableConv1D", "SeparableConv2D",
+    "DepthwiseConv1D", "DepthwiseConv2D", "BatchNormalization", "Dropout", "SpatialDropout1D",
+    "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout", "GaussianNoise", "AlphaDropout",
+    "ActivityRegularization", "AveragePooling1D", "AveragePooling2D", "AveragePooling3D",
+    "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D", "Flatten",
+    "Reshape", "Permute", "RepeatVector", "Cropping1D", "Cropping2D", "Cropping3D",
+    "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "UpSampling1D", "UpSampling2D",
+    "UpSampling3D", "Add", "Subtract", "Average", "Concatenate", "Identity", "Rescaling",
+    "PreActivation",  # seqexplain's wrapper: a Dense/Conv layer without its activation
+})
+#: layers handled by the DeepSHAP max-pool rule
+MAXPOOL_LAYERS = frozenset({
+    "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
+    "GlobalMaxPooling3D",
+})
+#: layers that apply an element-wise nonlinearity (rescale rule)
+ELEMENTWISE_LAYERS = frozenset({"Activation", "ReLU", "LeakyReLU", "ELU", "PReLU"})
+#: element-wise activation functions (by Keras name) the rescale rule applies to
+ELEMENTWISE_ACTIVATIONS = frozenset({
+    "relu", "relu6", "elu", "selu", "celu", "sigmoid", "hard_sigmoid", "log_sigmoid", "tanh",
+    "hard_tanh", "tanh_shrink", "softplus", "softsign", "exponential", "gelu", "silu", "swish",
+    "hard_silu", "hard_swish", "mish", "leaky_relu", "squareplus", "sparse_plus",
+})
+_LINEAR_ACTIVATIONS = frozenset({"linear", None})
+
+
+def activation_name(fn: Callable | None) -> str:
+    """The Keras name of an activation function (``"relu"``...); ``"linear"`` for ``None``;
+    ``"<module>.<name>"`` for a function that is not Keras's own (it gets no rule)."""
+    if fn is None:
+        return "linear"
+    name = getattr(fn, "__name__", None) or repr(fn)
+    if not getattr(fn, "__module__", "").startswith("keras."):
+        return f"{getattr(fn, '__module__', '?')}.{name}"
+    try:
+        serialized = keras.activations.serialize(fn)
+    except Exception:  # not a registered activation
+        serialized = None
+    return serialized if isinstance(serialized, str) else name
+
+
+def layer_kind(layer) -> str:
+    """The class name of a Keras (or seqexplain) layer; ``"<module>.<name>"`` for any other
+    class, so that a user's class named like a Keras layer never gets that layer's rule."""
+    cls = type(layer)
+    if cls.__module__.startswith(("keras.", "seqexplain.")):
+        return cls.__name__
+    return f"{cls.__module__}.{cls.__name__}"
+
+
+def _layer_activation(layer: keras.layers.Layer) -> str:
+    """Name of a linear layer's built-in activation ("linear" when there is none)."""
+    return activation_name(getattr(layer, "activation", None))
+
+
+def is_graph_model(model) -> bool:
+    """Whether ``model`` is a Sequential or Functional model (a graph of layers that can be
+    inspected), as opposed to a subclassed one."""
+    return isinstance(model, (keras.Sequential, keras.src.models.functional.Functional))
+
+
+def check_supported(model: keras.Model, path: str = "") -> None:
+    """Raise :class:`SeqexplainError` naming the first layer of ``model`` (recursively) that
+    the DeepLIFT engine has no rule for.
+
+    Parameters
+    ----------
+    model : a Sequential or Functional Keras model.
+    path : prefix for nested model names in messages.
+    """
+    if not is_graph_model(model):
+        raise SeqexplainError(
+            f"DeepLIFT/DeepSHAP needs a Sequential or Functional Keras model; "
+            f"{type(model).__name__} {model.name!r} is a subclassed model whose graph cannot be "
+            f"inspected")
+    for layer in _graph_layers(model):
+        where = f"{path}{layer.name}"
+        kind = layer_kind(layer)
+        if isinstance(layer, keras.Model):
+            check_supported(layer, path=f"{where}/")
+        elif kind in LINEAR_LAYERS:
+            act = _layer_activation(layer)
+            if act not in _LINEAR_ACTIVATIONS and act not in ELEMENTWISE_ACTIVATIONS:
+                raise SeqexplainError(
+                    f"layer {where!r} ({kind}) uses activation {act!r}, which DeepLIFT/DeepSHAP "
+                    f"has no rule for (element-wise activations only: "
+                    f"{', '.join(sorted(ELEMENTWISE_ACTIVATIONS))})"
+                    + _softmax_hint(act))
+        elif kind in ELEMENTWISE_LAYERS:
+            if kind == "Activation":
+                act = activation_name(layer.activation)
+                if act not in _LINEAR_ACTIVATIONS and act not in ELEMENTWISE_ACTIVATIONS:
+                    raise SeqexplainError(
+                        f"layer {where!r} (Activation {act!r}) has no DeepLIFT/DeepSHAP rule; "
+                        f"only element-wise activations are supported" + _softmax_hint(act))
+        elif kind in MAXPOOL_LAYERS:
+            pass
+        else:
+            raise SeqexplainError(
+                f"layer {where!r} ({kind}) has no DeepLIFT/DeepSHAP rule; supported: linear "
+                f"layers (Conv, Dense, pooling, BatchNormalization, Dropout, Flatten, Reshape, "
+                f"Add, Concatenate, ...), element-wise activations and max pooling. Use a "
+                f"gradient method (saliency, integrated_gradients) or ism for this model")
+
+
+def _softmax_hint(act: str) -> str:
+    if act in ("softmax", "log_softmax"):
+        return ("; explain the logits (output='logit') when softmax is the final activation")
+    return ""
+
+
+def _graph_layers(model: keras.Model) -> list:
+    """The layers of a model in graph order (InputLayers excluded)."""
+    return [layer for layer in model.layers if layer_kind(layer) != "InputLayer"]
+
+
+@dataclass
+class _Pairs:
+    """Shapes of the stacked batch ``[x; r]``: ``n_x`` sequence rows, then ``n_x * R``
+    reference rows (sequence-major)."""
+
+    n_x: tf.Tensor
+    n_refs: int
+
+    def split(self, t: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """``(x, r)`` of a stacked tensor: x with shape (n_x, 1, ...) and r with shape
+        (n_x, R, ...), so that x broadcasts against the references of its own sequence."""
+        x, r = t[: self.n_x], t[self.n_x:]
+        shape = tf.shape(x)[1:]
+        return (tf.expand_dims(x, 1),
+                tf.reshape(r, tf.concat([[self.n_x, self.n_refs], shape], 0)))
+
+    def stack(self, grad_r: tf.Tensor, like: tf.Tensor) -> tf.Tensor:
+        """The gradient of a stacked tensor: zero for the x rows, ``grad_r`` (n_x, R, ...) for
+        the reference rows."""
+        flat = tf.reshape(grad_r, tf.concat([[-1], tf.shape(like)[1:]], 0))
+        return tf.concat([tf.zeros_like(like[: self.n_x]), flat], 0)
+
+
+@tf.function(jit_compile=USE_XLA, autograph=False)
+def _rescale_multiplier(x_in, x_out, fprime, r_in, r_out, g):
+    """Upstream gradient × rescale multiplier, one fused kernel (XLA).
+
+    Shapes: x_* and fprime (b, 1, ...), r_* and g (b, R, ...)."""
+    d_in = x_in - r_in
+    near = tf.abs(d_in) < RESCALE_EPS
+    safe = tf.where(near, tf.ones_like(d_in), d_in)
+    return g * tf.where(near, fprime, (x_out - r_out) / safe)
+
+
+def _rescale(t: tf.Tensor, f: Callable[[tf.Tensor], tf.Tensor], pairs: _Pairs) -> tf.Tensor:
+    """``f(t)`` whose gradient is the DeepLIFT rescale multiplier for the reference rows."""
+    y = tf.stop_gradient(f(t))
+
+    @tf.custom_gradient
+    def op(t, y):
+        def grad(dy):
+            x_in, r_in = pairs.split(t)
+            x_out, r_out = pairs.split(y)
+            _, g = pairs.split(dy)
+            # plain gradient f'(x) for (near-)equal inputs, computed once per sequence row
+            x_rows = t[: pairs.n_x]
+            with tf.GradientTape(watch_accessed_variables=False) as tape:
+                tape.watch(x_rows)
+                fx = f(x_rows)
+            fprime = tf.expand_dims(tape.gradient(fx, x_rows), 1)
+            m = _rescale_multiplier(x_in, x_out, fprime, r_in, r_out, g)
+            return pairs.stack(m, t), tf.zeros_like(y)
+
+        return tf.identity(y), grad
+
+    return op(t, y)
+
+
+def _maxpool(t: tf.Tensor, pool: Callable[[tf.Tensor], tf.Tensor], pairs: _Pairs,
+             window: int | None = None) -> tf.Tensor:
+    """``pool(t)`` whose gradient is the DeepSHAP max-pool multiplier for the reference rows.
+
+    ``window``: for 1-D pooling whose windows tile the input (stride = pool size, "valid";
+    or global), the window length — the multiplier is then computed by one fused kernel from
+    the argmax of each window. ``None`` routes through the pooling op's own gradient.
+    """
+    y = tf.stop_gradient(pool(t))
+
+    @tf.custom_gradient
+    def op(t, y):
+        def grad(dy):
+            x_in, r_in = pairs.split(t)
+            x_out, r_out = pairs.split(y)
+            _, g = pairs.split(dy)
+            if window is not None:
+                m = _tiled_maxpool_multiplier(x_in, r_in, x_out, r_out, g, window)
+            else:
+                m = _routed_maxpool_multiplier(x_in, r_in, x_out, r_out, g, pool)
+            return pairs.stack(m, t), tf.zeros_like(y)
+
+        return tf.identity(y), grad
+
+    return op(t, y)
+
+
+@tf.function(jit_compile=USE_XLA, autograph=False)
+def _tiled_maxpool_multiplier(x_in, r_in, x_out, r_out, g, window: int):
+    """Max-pool multiplier (× upstream gradient) for 1-D windows that tile the input.
+
+    Shapes: x_in (b, 1, L, F), r_in (b, R, L, F); x_out (b, 1, L', F) or (b, 1, F) for global
+    pooling; r_out and g (b, R, L', F) or (b, R, F). Positions past the last whole window get 0.
+    """
+    length = x_in.shape[2]
+    if x_out.shape.rank == 3:  # global pooling: one window over the whole length
+        x_out, r_out, g = (tf.expand_dims(a, 2) for a in (x_out, r_out, g))
+    n_win = x_out.shape[2]
+    used = n_win * window
+
+    def windows(a):
+        a = a[:, :, :used]
+        return tf.reshape(a, tf.concat([tf.shape(a)[:2], [n_win, window], tf.shape(a)[3:]], 0))
+
+    xw, rw = windows(x_in), windows(r_in)
+    # one-hot of each window's (first) argmax: where the pooling op routes its gradient
+    x_sel = tf.one_hot(tf.argmax(xw, axis=3), window, axis=3, dtype=xw.dtype)
+    r_sel = tf.one_hot(tf.argmax(rw, axis=3), window, axis=3, dtype=rw.dtype)
+    cross_max = tf.maximum(x_out, r_out)
+    gx = tf.expand_dims(g * (cross_max - r_out), 3)
+    gr = tf.expand_dims(g * (x_out - cross_max), 3)
+    d_in = xw - rw
+    near = tf.abs(d_in) < MAXPOOL_EPS
+    safe = tf.where(near, tf.ones_like(d_in), d_in)
+    m = tf.where(near, x_sel * tf.expand_dims(g, 3), (x_sel * gx + r_sel * gr) / safe)
+    m = tf.reshape(m, tf.concat([tf.shape(m)[:2], [used], tf.shape(m)[4:]], 0))
+    if used < length:
+        m = tf.pad(m, [[0, 0], [0, 0], [0, length - used], [0, 0]])
+    return m
+
+
+def _routed_maxpool_multiplier(x_in, r_in, x_out, r_out, g, pool):
+    """Max-pool multiplier for any pooling layer, routed through the layer's own gradient."""
+    cross_max = tf.maximum(x_out, r_out)
+    shape_r = tf.shape(r_in)
+
+    def flat(a):
+        return tf.reshape(a, tf.concat([[-1], tf.shape(a)[2:]], 0))
+
+    xb_in = flat(tf.broadcast_to(x_in, shape_r))
+    # Route each half's share through its own argmax (the pooling op's gradient); the third
+    # block is the plain gradient at x, used where x_in and r_in (nearly) agree.
+    both = tf.concat([xb_in, flat(r_in), xb_in], 0)
+    with tf.GradientTape(watch_accessed_variables=False) as tape:
+        tape.watch(both)
+        pooled = pool(both)
+    routed = tape.gradient(pooled, both, output_gradients=tf.concat(
+        [flat(g * (cross_max - r_out)), flat(g * (x_out - cross_max)),
+         flat(g + tf.zeros_like(r_out))], 0))
+    routed = tf.reshape(routed, tf.concat([[3], shape_r], 0))
+    return _maxpool_multiplier(x_in, r_in, routed[0], routed[1], routed[2])
+
+
+@tf.function(jit_compile=USE_XLA, autograph=False)
+def _maxpool_multiplier(x_in, r_in, routed_x, routed_r, plain):
+    d_in = x_in - r_in
+    near = tf.abs(d_in) < MAXPOOL_EPS
+    safe = tf.where(near, tf.ones_like(d_in), d_in)
+    return tf.where(near, plain, (routed_x + routed_r) / safe)
+
+
+def _tiling_window(layer, input_shape) -> int | None:
+    """The window length of a 1-D channels-last max pooling whose windows tile its input
+    (global, or stride = pool size with "valid" padding); ``None`` otherwise."""
+    if getattr(layer, "data_format", "channels_last") != "channels_last" or len(input_shape) != 3:
+        return None
+    kind = layer_kind(layer)
+    if kind == "GlobalMaxPooling1D":
+        return input_shape[1]
+    if kind == "MaxPooling1D":
+        size, strides = tuple(layer.pool_size), tuple(layer.strides)
+        if size == strides and layer.padding == "valid":
+            return size[0]
+    return None
+
+
+class _LinearPart:
+    """Call a Conv/Dense layer without its built-in activation (restored afterwards)."""
+
+    def __init__(self, layer: keras.layers.Layer):
+        self.layer = layer
+
+    def __enter__(self):
+        self.saved = self.layer.activation
+        self.layer.activation = keras.activations.linear
+        return self.layer
+
+    def __exit__(self, *exc):
+        self.layer.activation = self.saved
+        return False
+
+
+def _call(layer: keras.layers.Layer, *args, **kwargs):
+    """Call a layer at inference (dropout off, batch norm with moving statistics)."""
+    if getattr(layer, "_call_has_training_arg", False):
+        kwargs["training"] = False
+    return layer(*args, **kwargs)
+
+
+def _run(model: keras.Model, inputs: tf.Tensor, pairs: _Pairs) -> tf.Tensor:
+    """Run ``model`` on the stacked batch with every nonlinear layer replaced by its rule."""
+
+    def operation_fn(layer):
+        return lambda *args, **kwargs: _apply(layer, args, kwargs, pairs)
+
+    if isinstance(model, keras.Sequential):
+        out = inputs
+        for layer in _graph_layers(model):
+            out = _apply(layer, (out,), {}, pairs)
+        return out
+    # Functional: Keras's own graph walk (nodes by depth, args/kwargs filled in), with each
+    # operation swapped for its DeepLIFT version.
+    outputs = model._run_through_graph(inputs, operation_fn=operation_fn)
+    return outputs[0] if isinstance(outputs, (list, tuple)) and len(outputs) == 1 else outputs
+
+
+def _apply(layer, args: tuple, kwargs: dict, pairs: _Pairs):
+    kind = layer_kind(layer)
+    kwargs = {k: v for k, v in kwargs.items() if k not in ("training", "mask")}
+    if isinstance(layer, keras.Model):
+        return _run(layer, args[0], pairs)
+    if kind in MAXPOOL_LAYERS:
+        window = _tiling_window(layer, tuple(args[0].shape))
+        return _maxpool(args[0], lambda t: _call(layer, t, **kwargs), pairs, window)
+    if kind in ELEMENTWISE_LAYERS:
+        if kind == "Activation" and activation_name(layer.activation) in _LINEAR_ACTIVATIONS:
+            return _call(layer, *args, **kwargs)
+        return _rescale(args[0], lambda t: _call(layer, t, **kwargs), pairs)
+    if kind in LINEAR_LAYERS:
+        act = _layer_activation(layer)
+        if act in _LINEAR_ACTIVATIONS:
+            return _call(layer, *args, **kwargs)
+        with _LinearPart(layer):
+            pre = _call(layer, *args, **kwargs)
+        return _rescale(pre, layer.activation, pairs)
+    raise SeqexplainError(f"layer {layer.name!r} ({kind}) has no DeepLIFT/DeepSHAP rule")
+
+
+# -- the compiled step -----------------------------------------------------------------------
+
+_CACHE_ATTRIBUTE = "_seqexplain_cache"
+
+
+def model_cache(model: keras.Model) -> dict:
+    """A dict stored on ``model`` for its compiled functions and derived models.
+
+    Kept on the model itself (not in a global table) so that it is freed with the model; set
+    with ``object.__setattr__`` so that Keras does not track it as model state.
+    """
+    cache = model.__dict__.get(_CACHE_ATTRIBUTE)
+    if cache is None:
+        cache = {}
+        object.__setattr__(model, _CACHE_ATTRIBUTE, cache)
+    return cache
+
+
+def deeplift_step(model: keras.Model, target: int, n_refs: int,
+                  input_shape: tuple[int, ...]) -> Callable:
+    """The compiled DeepLIFT step for ``model`` (checked with :func:`check_supported`).
+
+    Parameters
+    ----------
+    model : Sequential/Functional model whose output has shape (batch, n_outputs) or (batch,).
+    target : output index explained.
+    n_refs : references per sequence, R.
+    input_shape : (length, C) of one sequence.
+
+    Returns
+    -------
+    Callable
+        ``step(x, r) -> (hypothetical, diff_sum, y_x, y_r)`` with ``x`` shape (b, length, C) and
+        ``r`` shape (b * R, length, C) (the R references of each sequence in a row), returning
+        the hypothetical contributions averaged over references, shape (b, length, C); the
+        DeepLIFT sum ``mean_r sum((x - r) * m)``, shape (b,); the output at ``x``, shape (b,);
+        and the mean output at the references, shape (b,).
+    """
+    key = ("deeplift", int(target), int(n_refs), tuple(input_shape))
+    cache = model_cache(model)
+    if key not in cache:
+        check_supported(model)
+        cache[key] = _make_step(model, int(target), int(n_refs), tuple(input_shape))
+    return cache[key]
+
+
+def _make_step(model: keras.Model, target: int, n_refs: int, input_shape: tuple) -> Callable:
+    spec = tf.TensorSpec((None, *input_shape), tf.float32)
+
+    @tf.function(input_signature=[spec, spec], autograph=False)
+    def step(x, r):
+        n_x = tf.shape(x)[0]
+        pairs = _Pairs(n_x=n_x, n_refs=n_refs)
+        t = tf.concat([x, r], 0)
+        with tf.GradientTape(watch_accessed_variables=False) as tape:
+            tape.watch(t)
+            out = _run(model, t, pairs)
+            y = _select(out, target)
+            seed = tf.reduce_sum(y[n_x:])
+        m = tape.gradient(seed, t)[n_x:]
+        shape = tf.concat([[n_x, n_refs], tf.shape(x)[1:]], 0)
+        m = tf.reshape(m, shape)
+        refs = tf.reshape(r, shape)
+        # hypothetical contribution of channel c at a position: what (e_c - r) * m would give
+        hyp = m - tf.reduce_sum(refs * m, axis=-1, keepdims=True)
+        axes = tf.range(2, tf.rank(m))
+        diff_sum = tf.reduce_sum((x[:, None] - refs) * m, axis=axes)
+        return (tf.reduce_mean(hyp, axis=1), tf.reduce_mean(diff_sum, axis=1), y[:n_x],
+                tf.reduce_mean(tf.reshape(y[n_x:], (n_x, n_refs)), axis=1))
+
+    return step
+
+
+def _select(out: tf.Tensor, target: int) -> tf.Tensor:
+    """Column ``target`` of an output of shape (batch, n_outputs), or the output itself when it
+    has shape (batch,)."""
+    if out.shape.rank == 1:
+        return out
+    return out[:, target]
+
+
+def run_pairs(model: keras.Model, X: np.ndarray, references: Callable[[int, int], np.ndarray],
+              n_refs: int, target: int, batch_size: int,
+              progress: Callable | None = None) -> tuple[np.ndarray, ...]:
+    """Run the DeepLIFT step over all sequences in batches of ``batch_size`` pairs.
+
+    Parameters
+    ----------
+    model : the model explained (already the logit model where wanted).
+    X : float32, shape (n, length, C).
+    references : ``references(lo, hi)`` → the references of sequences ``lo:hi``, float32,
+        shape (hi - lo, R, length, C).
+    n_refs : R.
+    target : output index.
+    batch_size : (sequence, reference) pairs per step; at least one whole sequence.
+    progress : optional callable wrapping the batch iterator (e.g. tqdm).
+
+    Returns
+    -------
+    hypothetical : (n, length, C) float32, averaged over references.
+    diff_sum, y_x, y_r : (n,) float64 — see :func:`deeplift_step`.
+    """
+    n = X.shape[0]
+    step = deeplift_step(model, target, n_refs, X.shape[1:])
+    per_batch = max(1, int(batch_size) // n_refs)
+    hyp = np.empty(X.shape, np.float32)
+    sums, y_x, y_r = (np.empty(n, np.float64) for _ in range(3))
+    starts = range(0, n, per_batch)
+    for lo in (progress(starts) if progress else starts):
+        hi = min(n, lo + per_batch)
+        refs = np.ascontiguousarray(references(lo, hi), dtype=np.float32)
+        h, s, yx, yr = step(X[lo:hi], refs.reshape((-1, *X.shape[1:])))
+        hyp[lo:hi] = h.numpy()
+        sums[lo:hi], y_x[lo:hi], y_r[lo:hi] = s.numpy(), yx.numpy(), yr.numpy()
+    return hyp, sums, y_x, y_r

@@ -1,0 +1,102 @@
+"""``seqexplain explain`` and ``seqexplain export-modisco``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .._tf import import_tensorflow
+from . import main
+
+
+@main.command("explain")
+@click.argument("model", type=click.Path())
+@click.argument("fasta", type=click.Path(dir_okay=False))
+@click.option("-m", "--method", "methods", default="deepshap", show_default=True,
+              help="Comma-separated: saliency, grad_input, integrated_gradients, deeplift, "
+                   "deepshap, ism, shap (shap's own DeepExplainer; slow, for checks).")
+@click.option("--target", help="Output explained: index or output/class name [0; binary: the "
+                               "positive class].")
+@click.option("--output", type=click.Choice(["logit", "prob"]), default="logit",
+              show_default=True, help="Explain the pre-activation logit or the probability.")
+@click.option("--alphabet", type=click.Choice(["dna", "rna", "protein"]),
+              help="Channels of a bare Keras model file [dna for 4, protein for 20].")
+@click.option("--references", default="shuffle", show_default=True,
+              help="deepshap/shap references: shuffle (dinucleotide shuffles of each "
+                   "sequence), zero, uniform, or a FASTA file used for every sequence.")
+@click.option("--n-references", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Shuffles per sequence for --references shuffle.")
+@click.option("--no-correct", is_flag=True,
+              help="Raw gradients for saliency (default: gradient correction, channel mean "
+                   "subtracted).")
+@click.option("--ig-steps", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=256, show_default=True)
+@click.option("--chunk-size", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Sequences read, explained and written at a time (bounds memory).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["npz", "h5"]), default="npz",
+              show_default=True, help="attributions.npz, or attributions.h5 (HDF5, chunked).")
+@click.option("--modisco", "modisco_method", default=None,
+              help="Also write OUT/modisco/ohe.npz and shap.npz for TF-MoDISco from this "
+                   "method's hypothetical scores (e.g. deepshap).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("-o", "--out", required=True, type=click.Path(file_okay=False),
+              help="Output folder.")
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+def explain_command(model, fasta, methods, target, output, alphabet, references, n_references,
+                    no_correct, ig_steps, batch_size, chunk_size, seed, fmt, modisco_method,
+                    quiet, out, force):
+    """Attribution scores of every record of FASTA under MODEL (a model folder or a Keras
+    .keras/.h5 file), written to OUT/attributions.npz."""
+    from ..outputs import atomic_dir, check_writable
+
+    check_writable(out, force)
+    import_tensorflow()
+    from ..explain import (ExplainSettings, check_methods, explain_fasta, export_modisco,
+                           load_attributions, load_model_for_explain, read_references,
+                           resolve_target)
+
+    chosen = check_methods(methods.split(","))
+    if modisco_method and check_methods([modisco_method])[0] not in chosen:
+        raise click.UsageError(f"--modisco {modisco_method}: that method is not in --method")
+    bundle = load_model_for_explain(model, alphabet)
+    refs = references
+    if references not in ("shuffle", "zero", "uniform"):
+        if not Path(references).is_file():
+            raise click.UsageError(f"--references {references!r}: not shuffle, zero, uniform "
+                                   "or an existing FASTA file")
+        refs = read_references(references, bundle)
+    settings = ExplainSettings(methods=chosen, target=resolve_target(bundle, target),
+                               output=output, n_references=n_references,
+                               correct=not no_correct, ig_steps=ig_steps,
+                               batch_size=batch_size, chunk_size=chunk_size, seed=seed)
+    with atomic_dir(out, force=force) as tmp:
+        name = f"attributions.{fmt}"
+        summary = explain_fasta(bundle, fasta, tmp / name, settings, references=refs,
+                                progress=not quiet)
+        if modisco_method:
+            (tmp / "modisco").mkdir()
+            export_modisco(load_attributions(tmp / name), check_methods([modisco_method])[0],
+                           tmp / "modisco")
+    rate = summary["n"] / max(summary["seconds"], 1e-9)
+    click.echo(f"{out}/{name}: {summary['n']} sequences × {summary['length']} positions, "
+               f"methods {', '.join(chosen)} ({rate:.0f} sequences/s)", err=True)
+
+
+@main.command("export-modisco")
+@click.argument("attributions", type=click.Path(dir_okay=False))
+@click.option("-m", "--method", default="deepshap", show_default=True)
+@click.option("-o", "--out", required=True, type=click.Path(file_okay=False))
+@click.option("--force", is_flag=True)
+def export_modisco_command(attributions, method, out, force):
+    """Write OUT/ohe.npz and OUT/shap.npz (channels first) for
+    `modisco motifs -s OUT/ohe.npz -a OUT/shap.npz -n 2000 -w LENGTH`."""
+    from ..explain import check_methods, export_modisco, load_attributions
+    from ..outputs import atomic_dir
+
+    data = load_attributions(attributions)
+    with atomic_dir(out, force=force) as tmp:
+        export_modisco(data, check_methods([method])[0], tmp)
+    click.echo(f"modisco motifs -s {out}/ohe.npz -a {out}/shap.npz -n 2000 "
+               f"-w {data['onehot'].shape[1]}", err=False)

@@ -1,0 +1,510 @@
+"""Tests for seqexplain.attribution.
+
+Correctness is checked against values computed independently:
+
+- tangermeme 1.6.0 (PyTorch) on the two reference CNNs of ``../shared/reference`` — logits,
+  gradient, DeepSHAP with shared and per-sequence references (observed and hypothetical), ISM;
+- shap's own DeepExplainer on the same model and references;
+- brute-force re-prediction for ISM;
+- completeness (attributions sum to the output difference) on a toy model per rule.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import keras
+import numpy as np
+import pytest
+from conftest import shared_path
+from keras import layers
+from toy_models import TOY_MODELS, load_reference, random_onehot, reference_model, toy_model
+
+import seqexplain.attribution as attribution
+from seqexplain.attribution import (correct_gradient, deep_shap, deeplift, explain,
+                                    explained_model, grad_input, integrated_gradients, ism,
+                                    logit_model, saliency, shap_deep)
+from seqexplain.attribution import engine
+from seqexplain.errors import SeqexplainError
+
+ATOL = 1e-5  # agreement with tangermeme's values
+REL = 1e-5   # completeness of DeepLIFT/DeepSHAP in float32
+
+
+def relative_delta(delta: np.ndarray, difference: np.ndarray) -> np.ndarray:
+    """|delta| relative to the output difference (floored at 1, where float32 rounding of
+    O(1) logits dominates)."""
+    return np.abs(delta) / np.maximum(1.0, np.abs(difference))
+
+
+def output_difference(model, X, refs, target=0, output="logit"):
+    """f(x) - mean f(r) for per-sequence references (n, r, L, C) or shared (r, L, C)."""
+    m = explained_model(model, output)
+    y = np.asarray(m(X))[:, target].astype(np.float64)
+    if refs.ndim == 3:
+        return y - np.asarray(m(refs))[:, target].astype(np.float64).mean()
+    yr = np.asarray(m(refs.reshape(-1, *X.shape[1:])))[:, target].reshape(refs.shape[:2])
+    return y - yr.astype(np.float64).mean(axis=1)
+
+
+# -- tangermeme reference values -------------------------------------------------------------
+
+@pytest.fixture(scope="module", params=["maxpool", "avgpool"])
+def reference(request):
+    path = shared_path("reference", f"tangermeme_{request.param}.npz")
+    arch, data = load_reference(path)
+    return reference_model(path), data, arch["target"]
+
+
+def test_reference_model_reproduces_logits(reference):
+    model, data, _ = reference
+    np.testing.assert_allclose(np.asarray(model(data["onehot"])), data["logits"], rtol=0,
+                               atol=1e-7)
+
+
+def test_reference_gradient(reference):
+    model, data, target = reference
+    raw = saliency(model, data["onehot"], target=target, correct=False)
+    np.testing.assert_allclose(raw, data["gradient"], rtol=0, atol=ATOL)
+    corrected = saliency(model, data["onehot"], target=target)
+    expected = data["gradient"] - data["gradient"].mean(axis=-1, keepdims=True)
+    np.testing.assert_allclose(corrected, expected, rtol=0, atol=ATOL)
+
+
+@pytest.mark.parametrize("kind", ["shared", "perseq"])
+def test_reference_deepshap(reference, kind):
+    model, data, target = reference
+    X, refs = data["onehot"], data[f"references_{kind}"]
+    observed, delta = deep_shap(model, X, target=target, references=refs, return_delta=True)
+    hypothetical = deep_shap(model, X, target=target, references=refs, hypothetical=True)
+    np.testing.assert_allclose(observed, data[f"deepshap_{kind}"], rtol=0, atol=ATOL)
+    np.testing.assert_allclose(hypothetical, data[f"deepshap_{kind}_hypothetical"], rtol=0,
+                               atol=ATOL)
+    np.testing.assert_allclose(observed, hypothetical * X, rtol=0, atol=1e-7)
+    difference = output_difference(model, X, refs, target)
+    assert relative_delta(delta, difference).max() < REL
+    np.testing.assert_allclose(observed.sum(axis=(1, 2)), difference, rtol=0, atol=1e-5)
+
+
+def test_reference_ism(reference):
+    model, data, target = reference
+    X = data["onehot"]
+    centred = ism(model, X, target=target, center=True)
+    np.testing.assert_allclose(centred, data["ism"], rtol=0, atol=ATOL)
+    raw = ism(model, X, target=target)
+    assert np.all(raw[X == 1] == 0)  # the observed base is no substitution
+    np.testing.assert_allclose(raw - raw.mean(axis=-1, keepdims=True), centred, atol=1e-6)
+
+
+# -- shap's DeepExplainer --------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["maxpool", "avgpool"])
+def test_native_deepshap_equals_shap_deep_explainer(name):
+    path = shared_path("reference", f"tangermeme_{name}.npz")
+    _, data = load_reference(path)
+    # shap has no max-pool rule for GlobalMaxPooling1D's reduce_max: same model, pooling form
+    model = reference_model(path, global_pool_as_pool=True)
+    X = data["onehot"][:6]
+    shared = data["references_shared"]
+    ours = deep_shap(model, X, references=shared)
+    raw, delta = shap_deep(model, X, references=shared, project=False, return_delta=True)
+    assert np.abs(delta).max() < 1e-5
+    theirs = raw.sum(axis=-1, keepdims=True) * X  # what project=True (the default) returns
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-4)
+    # per-sequence references
+    perseq = data["references_perseq"][:3]
+    np.testing.assert_allclose(deep_shap(model, X[:3], references=perseq),
+                               shap_deep(model, X[:3], references=perseq), rtol=0, atol=1e-4)
+
+
+def test_shap_deep_falls_back_to_gradient_explainer():
+    model = toy_model("global_max")  # GlobalMaxPooling1D: DeepExplainer raises
+    X = random_onehot(2, 40, seed=3)
+    with pytest.warns(RuntimeWarning, match="GradientExplainer"):
+        values = shap_deep(model, X, references="zero", warning_threshold=None)
+    assert values.shape == X.shape and np.isfinite(values).all()
+
+
+# -- ISM -------------------------------------------------------------------------------------
+
+def test_ism_equals_brute_force_prediction():
+    model = toy_model("add_concat")
+    X = random_onehot(3, 40, seed=5)
+    X[1, 7] = 0.0  # an N row: every channel is a substitution
+    logits = logit_model(model)
+    # every substitution written out one by one, then re-predicted
+    mutants, where = [], []
+    for i in range(len(X)):
+        for p in range(X.shape[1]):
+            for c in range(X.shape[2]):
+                if X[i, p, c] != 1:
+                    mutant = X[i].copy()
+                    mutant[p] = 0
+                    mutant[p, c] = 1
+                    mutants.append(mutant)
+                    where.append((i, p, c))
+    y = np.asarray(logits(np.stack(mutants)))[:, 0]
+    wild = np.asarray(logits(X))[:, 0]
+    expected = np.zeros_like(X)
+    for (i, p, c), value in zip(where, y):
+        expected[i, p, c] = value - wild[i]
+    for batch_size in (1024, 7):
+        np.testing.assert_allclose(ism(model, X, batch_size=batch_size), expected, rtol=0,
+                                   atol=1e-6)
+    assert np.all(ism(model, X)[1, 7] != 0)
+
+
+def test_ism_prob_output():
+    model = toy_model("relu")
+    X = random_onehot(2, 40, seed=6)
+    scores = ism(model, X, output="prob")
+    p = np.asarray(model(X))[:, 0]
+    i, pos, c = 1, 12, int(np.argmin(X[1, 12]))
+    mutant = X[i:i + 1].copy()
+    mutant[0, pos] = 0
+    mutant[0, pos, c] = 1
+    assert scores[i, pos, c] == pytest.approx(float(model(mutant)[0, 0]) - p[i], abs=1e-6)
+
+
+# -- completeness on toy models ----------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", TOY_MODELS)
+def test_deepshap_completeness_toy_models(kind):
+    model = toy_model(kind)
+    X = random_onehot(5, 40, seed=1)
+    target = 2 if kind == "multi_output" else 0
+    refs = np.stack([random_onehot(3, 40, seed=10 + i) for i in range(len(X))])
+    observed, delta = deep_shap(model, X, target=target, references=refs, return_delta=True)
+    difference = output_difference(model, X, refs, target)
+    assert relative_delta(delta, difference).max() < REL, delta
+    # the returned (observed) attributions carry the whole difference
+    assert relative_delta(observed.sum(axis=(1, 2)) - difference, difference).max() < REL
+    assert np.abs(observed).max() > 0
+
+
+@pytest.mark.parametrize("kind", ["sigmoid", "batchnorm_dilated", "add_concat"])
+def test_deeplift_completeness_logit_and_prob(kind):
+    model = toy_model(kind)
+    X = random_onehot(4, 40, seed=2)
+    for output in ("logit", "prob"):
+        attr, delta = deeplift(model, X, output=output, return_delta=True)
+        uniform = np.full((1, 40, 4), 0.25, np.float32)
+        difference = output_difference(model, X, uniform, output=output)
+        assert relative_delta(delta, difference).max() < REL
+        np.testing.assert_allclose(attr.sum(axis=(1, 2)), difference, rtol=0, atol=2e-6)
+
+
+def test_deeplift_is_deepshap_with_one_reference():
+    model = toy_model("maxpool")
+    X = random_onehot(4, 40, seed=3)
+    ref = random_onehot(1, 40, seed=4)[0]
+    np.testing.assert_allclose(deeplift(model, X, reference=ref),
+                               deep_shap(model, X, references=ref[None]), atol=1e-7)
+    per_seq = random_onehot(4, 40, seed=5)
+    np.testing.assert_allclose(deeplift(model, X, reference=per_seq, hypothetical=True),
+                               deep_shap(model, X, references=per_seq[:, None],
+                                         hypothetical=True), atol=1e-7)
+
+
+@pytest.mark.parametrize("kind", ["maxpool", "global_max"])
+def test_fast_maxpool_rule_equals_routed_rule(kind, monkeypatch):
+    """The fused kernel for tiling windows gives what routing through the pooling op's own
+    gradient (the general path) gives."""
+    X = random_onehot(4, 40, seed=7)
+    refs = np.stack([random_onehot(3, 40, seed=20 + i) for i in range(len(X))])
+    refs[:, 0, :20] = X[:, :20]  # equal inputs exercise the |x - r| < 1e-7 branch
+    fast = deep_shap(toy_model(kind), X, references=refs, hypothetical=True)
+    monkeypatch.setattr(engine, "_tiling_window", lambda layer, shape: None)
+    routed = deep_shap(toy_model(kind), X, references=refs, hypothetical=True)
+    np.testing.assert_allclose(fast, routed, rtol=0, atol=1e-6)
+
+
+def test_nested_sequential_in_functional():
+    inner = keras.Sequential([keras.Input((36, 6)), layers.Conv1D(4, 3, activation="elu"),
+                              layers.MaxPooling1D(2)], name="block")
+    inp = keras.Input((40, 4))
+    x = layers.Conv1D(6, 5, name="conv0")(inp)
+    x = layers.Activation("relu")(x)
+    x = inner(x)
+    x = layers.Flatten()(x)
+    model = keras.Model(inp, layers.Dense(1, name="logits")(x))
+    X = random_onehot(3, 40, seed=8)
+    refs = random_onehot(4, 40, seed=9)
+    attr, delta = deep_shap(model, X, references=refs, return_delta=True)
+    difference = output_difference(model, X, refs)
+    assert relative_delta(delta, difference).max() < REL
+    assert np.abs(attr).max() > 0
+
+
+def test_seqexplain_built_model():
+    models = pytest.importorskip("seqexplain.models")
+    config = models.ModelConfig.from_dict({
+        "n_conv_blocks": 2, "filters": 6, "kernel_sizes": [7, 3], "pool_sizes": [2, 1],
+        "dense_units": [8], "first_activation": "exponential"})
+    model = models.build_model(config, 40, 4, "binary", compile=False)
+    X = random_onehot(4, 40, seed=10)
+    attr, delta = deep_shap(model, X, n_references=5, random_state=0, return_delta=True)
+    assert np.abs(delta).max() < 1e-5
+    assert attr.shape == X.shape
+
+
+def test_integrated_gradients_completeness():
+    """Within 1 % at 50 steps: per sequence for smooth models; for ReLU/max-pool models, whose
+    gradient jumps along the path, over the whole set (sum |delta| / sum |f(x) - f(0)|)."""
+    X = random_onehot(20, 40, seed=11)
+    zero = np.zeros((1, 40, 4), np.float32)
+    for kind in ("softplus", "sigmoid", "gelu", "relu", "maxpool", "add_concat"):
+        model = toy_model(kind)
+        attr, delta = integrated_gradients(model, X, return_delta=True)
+        difference = output_difference(model, X, zero)
+        np.testing.assert_allclose(attr.sum(axis=(1, 2)) + delta, difference, atol=1e-5)
+        if kind in ("softplus", "sigmoid"):
+            assert np.all(np.abs(delta) <= 0.01 * np.abs(difference)), kind
+        else:
+            assert np.abs(delta).sum() <= 0.01 * np.abs(difference).sum(), kind
+    # baselines: uniform, one array for all, one per sequence
+    model = toy_model("tanh")
+    X = X[:4]
+    for baseline in ("uniform", np.full((40, 4), 0.25, np.float32),
+                     np.full((4, 40, 4), 0.25, np.float32)):
+        attr, delta = integrated_gradients(model, X, baseline=baseline, return_delta=True)
+        difference = output_difference(model, X, np.full((1, 40, 4), 0.25, np.float32))
+        assert np.abs(delta).sum() <= 0.01 * np.abs(difference).sum()
+    with pytest.raises(SeqexplainError, match="baseline"):
+        integrated_gradients(model, X, baseline=np.zeros((3, 40, 4)))
+
+
+def test_completeness_warning_names_sequences():
+    model = toy_model("relu")
+    X = random_onehot(3, 40, seed=12)
+    with pytest.warns(RuntimeWarning, match=r"integrated_gradients: .*sequences? [0-9]"):
+        integrated_gradients(model, X, steps=1, warning_threshold=1e-9)
+    with pytest.warns(RuntimeWarning, match=r"2 sequences .* sequences 1, 2"):
+        attribution.methods._warn_deltas("deep_shap", np.array([0.0, 0.5, -1.0]),
+                                         np.ones(3), 1e-3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        deep_shap(model, X, n_references=3, random_state=0)  # no warning when complete
+
+
+# -- gradients, logits, targets ------------------------------------------------------------------
+
+def test_gradient_correction_is_a_subtraction():
+    model = toy_model("elu")
+    X = random_onehot(3, 40, seed=13)
+    raw = saliency(model, X, correct=False)
+    corrected = saliency(model, X)
+    np.testing.assert_allclose(corrected, raw - raw.mean(axis=-1, keepdims=True), atol=1e-7)
+    np.testing.assert_allclose(corrected.sum(axis=-1), 0, atol=1e-6)
+    g = np.random.default_rng(0).normal(size=(2, 5, 4)).astype(np.float32)
+    np.testing.assert_allclose(correct_gradient(g), g - g.mean(-1, keepdims=True))
+    np.testing.assert_allclose(grad_input(model, X), raw * X, atol=1e-7)
+    np.testing.assert_allclose(grad_input(model, X, correct=True), corrected * X, atol=1e-7)
+
+
+def test_logit_model_finds_the_pre_activation():
+    model = toy_model("relu")  # ... Dense "logits" → Activation("sigmoid") "output"
+    X = random_onehot(3, 40, seed=14)
+    logits = keras.Model(model.inputs[0], model.get_layer("logits").output)
+    np.testing.assert_allclose(np.asarray(logit_model(model)(X)), np.asarray(logits(X)),
+                               atol=1e-6)
+    assert logit_model(model) is logit_model(model)  # cached
+    # prob = sigmoid(logit): the gradients differ by sigmoid'
+    z = np.asarray(logits(X))[:, 0]
+    s = 1 / (1 + np.exp(-z))
+    np.testing.assert_allclose(saliency(model, X, output="prob", correct=False),
+                               saliency(model, X, correct=False) * (s * (1 - s))[:, None, None],
+                               rtol=1e-4, atol=1e-7)
+    # a built-in softmax of the final Dense layer
+    soft = toy_model("dense_activations")
+    dense = soft.get_layer("dense_out")
+    features = keras.Model(soft.inputs[0], dense.input)(X)
+    kernel, bias = dense.get_weights()
+    np.testing.assert_allclose(np.asarray(logit_model(soft)(X)),
+                               np.asarray(features) @ kernel + bias, atol=1e-5)
+    dense.set_weights([2 * kernel, bias])  # the logit model shares the weights
+    np.testing.assert_allclose(np.asarray(logit_model(soft)(X)),
+                               np.asarray(features) @ (2 * kernel) + bias, atol=1e-5)
+    # a linear output is already the logit
+    linear = keras.Sequential([keras.Input((40, 4)), layers.Flatten(), layers.Dense(2)])
+    assert logit_model(linear) is linear
+    with pytest.raises(SeqexplainError, match="output"):
+        explained_model(model, output="probability")
+
+
+def test_softmax_output_needs_logit_for_deeplift():
+    model = toy_model("dense_activations")
+    X = random_onehot(2, 40, seed=15)
+    attr, delta = deep_shap(model, X, target=1, n_references=3, random_state=0,
+                            return_delta=True)
+    assert np.abs(delta).max() < 1e-5
+    with pytest.raises(SeqexplainError, match=r"dense_out.*softmax.*output='logit'"):
+        deep_shap(model, X, output="prob", n_references=3)
+    assert saliency(model, X, output="prob").shape == X.shape  # gradients are fine
+
+
+def test_targets():
+    model = toy_model("multi_output")
+    X = random_onehot(3, 40, seed=16)
+    a0 = deep_shap(model, X, target=0, n_references=3, random_state=0)
+    a2 = deep_shap(model, X, target=2, n_references=3, random_state=0)
+    assert not np.allclose(a0, a2)
+    g = saliency(model, X, target=2, correct=False)
+    logits = logit_model(model)
+    x = keras.ops.convert_to_tensor(X)
+    import tensorflow as tf
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = logits(x)[:, 2]
+    np.testing.assert_allclose(g, tape.gradient(y, x).numpy(), atol=1e-6)
+    for bad in (3, -1, "a", 1.0, True):
+        with pytest.raises(SeqexplainError, match="target"):
+            saliency(model, X, target=bad)
+
+
+# -- unsupported layers ---------------------------------------------------------------------------
+
+def _model_with(layer_fn, name):
+    inp = keras.Input((40, 4))
+    x = layers.Conv1D(4, 5, name="conv")(inp)
+    x = layer_fn(x)
+    x = layers.Flatten()(x)
+    return keras.Model(inp, layers.Dense(1)(x), name=name)
+
+
+@pytest.mark.parametrize("make, layer_name", [
+    (lambda x: layers.LayerNormalization(name="norm")(x), "norm"),
+    (lambda x: layers.Multiply(name="gate")([x, x]), "gate"),
+    (lambda x: layers.Lambda(lambda t: t * t, name="square")(x), "square"),
+    (lambda x: layers.Activation("softmax", name="attention")(x), "attention"),
+    (lambda x: layers.Conv1D(4, 3, activation="softmax", name="softconv")(x), "softconv"),
+    (lambda x: layers.Activation(lambda t: t * t, name="custom")(x), "custom"),
+])
+def test_unsupported_layer_is_a_clear_error(make, layer_name):
+    model = _model_with(make, "unsupported")
+    X = random_onehot(2, 40)
+    with pytest.raises(SeqexplainError, match=rf"layer '{layer_name}'"):
+        deep_shap(model, X, n_references=2)
+    with pytest.raises(SeqexplainError, match=rf"layer '{layer_name}'"):
+        deeplift(model, X)
+    assert saliency(model, X).shape == X.shape  # gradient methods still work
+
+
+def test_subclassed_model_is_a_clear_error():
+    class Net(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.conv = layers.Conv1D(2, 3)
+            self.out = layers.Dense(1)
+
+        def call(self, x):
+            return self.out(layers.Flatten()(self.conv(x)))
+
+    model = Net()
+    X = random_onehot(2, 40)
+    model(X)
+    with pytest.raises(SeqexplainError, match="subclassed.*output='prob'"):
+        saliency(model, X)  # its logit cannot be found
+    assert saliency(model, X, output="prob").shape == X.shape
+    assert ism(model, X, output="prob").shape == X.shape
+    with pytest.raises(SeqexplainError, match="subclassed"):
+        deep_shap(model, X, output="prob", n_references=2)
+
+
+def test_explained_models_can_be_freed():
+    """Compiled functions are cached on the model, not in a global table."""
+    import gc
+    import weakref
+
+    model = toy_model("relu")
+    X = random_onehot(2, 40)
+    deep_shap(model, X, n_references=2, random_state=0)
+    saliency(model, X)
+    ref = weakref.ref(model)
+    del model
+    gc.collect()
+    assert ref() is None
+
+
+# -- references, seeds, dispatcher, input checks --------------------------------------------------
+
+def test_reference_options():
+    model = toy_model("relu")
+    X = random_onehot(5, 40, seed=17)
+    a = deep_shap(model, X, random_state=1, n_references=4)
+    # the same references whatever the batches (float sums may differ in the last bit)
+    np.testing.assert_allclose(a, deep_shap(model, X, random_state=1, n_references=4,
+                                            batch_size=5), rtol=0, atol=1e-7)
+    from_generator = deep_shap(model, X, random_state=np.random.default_rng(1), n_references=4)
+    assert from_generator.shape == X.shape  # a Generator seeds the shuffles too
+    assert not np.allclose(a, deep_shap(model, X, random_state=2, n_references=4))
+    zero = deep_shap(model, X, references="zero")
+    np.testing.assert_allclose(zero, deeplift(model, X, reference="zero"), atol=1e-7)
+    np.testing.assert_allclose(deep_shap(model, X, references="uniform"),
+                               deeplift(model, X), atol=1e-7)
+
+    def shuffled(x, n, random_state):
+        rng = np.random.default_rng(random_state)
+        return np.stack([[xi[rng.permutation(len(xi))] for _ in range(n)] for xi in x])
+
+    attr, delta = deep_shap(model, X, references=shuffled, n_references=3, random_state=0,
+                            return_delta=True)
+    assert np.abs(delta).max() < 1e-5
+    for bad, match in [("zeros", "references"), (np.zeros((4, 2, 40, 4)), "references"),
+                       (np.zeros((2, 39, 4)), "references")]:
+        with pytest.raises(SeqexplainError, match=match):
+            deep_shap(model, X, references=bad)
+    with pytest.raises(SeqexplainError, match="n_references"):
+        deep_shap(model, X, n_references=0)
+    with pytest.raises(SeqexplainError, match="random_state"):
+        deep_shap(model, X, random_state="seed")
+
+
+def test_n_rows_are_accepted():
+    model = toy_model("maxpool")
+    X = random_onehot(2, 40, seed=18)
+    X[0, 5:8] = 0.0
+    attr, delta = deep_shap(model, X, n_references=3, random_state=0, return_delta=True)
+    assert np.abs(delta).max() < 1e-5
+    assert np.all(attr[0, 5:8] == 0)  # hypothetical × X: nothing observed at N
+    hyp = deep_shap(model, X, n_references=3, random_state=0, hypothetical=True)
+    assert np.any(hyp[0, 5:8] != 0)
+
+
+def test_explain_dispatches_by_name():
+    model = toy_model("relu")
+    X = random_onehot(3, 40, seed=19)
+    np.testing.assert_array_equal(explain(model, X, random_state=0, n_references=3),
+                                  deep_shap(model, X, random_state=0, n_references=3))
+    np.testing.assert_array_equal(explain(model, X, "gradient"), saliency(model, X))
+    np.testing.assert_array_equal(explain(model, X, method="ISM", center=True),
+                                  ism(model, X, center=True))
+    assert set(attribution.METHODS) >= {"saliency", "grad_input", "integrated_gradients",
+                                        "deeplift", "deepshap", "ism", "shap_deep"}
+    with pytest.raises(SeqexplainError, match="did you mean 'deepshap'"):
+        explain(model, X, method="deepshp")
+    with pytest.raises(SeqexplainError, match="no option 'steps'"):
+        explain(model, X, method="saliency", steps=3)
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.zeros((40, 4)), "shape"),
+    (np.zeros((0, 40, 4)), "no sequences"),
+    (np.full((1, 40, 4), np.nan), "NaN"),
+    (np.full((1, 40, 4), 2.0), "one-hot"),
+    (np.full((1, 40, 4), 0.5), "one-hot"),
+    (np.zeros((1, 39, 4)), r"takes \(n, 40, 4\)"),
+    (np.zeros((1, 40, 5)), r"takes \(n, 40, 4\)"),
+    ("ACGT", "shape"),
+])
+def test_input_validation(bad, match):
+    model = toy_model("relu")
+    for method in ("saliency", "deepshap", "ism"):
+        with pytest.raises(SeqexplainError, match=match):
+            explain(model, bad, method=method)
+
+
+def test_batch_size_validation():
+    model = toy_model("relu")
+    with pytest.raises(SeqexplainError, match="batch_size"):
+        saliency(model, random_onehot(1, 40), batch_size=0)

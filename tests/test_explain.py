@@ -1,0 +1,152 @@
+"""`seqexplain explain`: the attributions file, its arrays' meaning, and the error cases.
+(The numbers of each method are checked against independent implementations in
+test_attribution.py; here the pipeline around them.)"""
+
+import numpy as np
+import pytest
+import yaml
+from click.testing import CliRunner
+from conftest import TINY_MODEL, planted_dataset
+
+from seqexplain.cli import main
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("explain")
+    fa, tsv = planted_dataset(folder, n=160)
+    labels = folder / "bin.tsv"
+    labels.write_text("".join("\t".join(line.split("\t")[:2]) + "\n"
+                              for line in tsv.read_text().splitlines()))
+    cfg = folder / "tiny.yaml"
+    cfg.write_text(yaml.safe_dump({"model": TINY_MODEL}))
+    out = folder / "model"
+    r = CliRunner().invoke(main, ["train", str(fa), "--labels", str(labels), "--config",
+                                  str(cfg), "--epochs", "3", "-q", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    small = folder / "small.fa"
+    small.write_text("".join(fa.read_text().splitlines(keepends=True)[:24]))  # 12 records
+    return out, small
+
+
+def explain(model, fasta, out, *args):
+    return CliRunner().invoke(main, ["explain", str(model), str(fasta), "-o", str(out), "-q",
+                                     *map(str, args)])
+
+
+def test_attributions_file(model_dir, tmp_path):
+    model, fa = model_dir
+    out = tmp_path / "ex"
+    r = explain(model, fa, out, "-m", "saliency,deepshap,ism,deeplift,integrated_gradients",
+                "--n-references", 5, "--chunk-size", 5)
+    assert r.exit_code == 0, r.output
+    d = np.load(out / "attributions.npz")
+    n = 12
+    assert d["ids"].tolist() == [f"r{i}" for i in range(n)]
+    assert d["onehot"].shape == (n, 40, 4) and d["onehot"].dtype == np.float32
+    assert str(d["alphabet"]) == "ACGT" and d["logits"].shape == d["predictions"].shape == (n, 1)
+    np.testing.assert_allclose(d["predictions"], 1 / (1 + np.exp(-d["logits"])), rtol=1e-5)
+    x = d["onehot"]
+    for m in ("saliency", "deepshap", "ism", "deeplift", "integrated_gradients"):
+        assert d[m].shape == d[f"{m}_hypothetical"].shape == (n, 40, 4)
+        # observed contribution: zero at the channels of bases not present
+        assert np.all(d[m][x == 0] == 0)
+    for m in ("saliency", "deepshap", "ism", "deeplift"):
+        np.testing.assert_allclose(d[m], d[f"{m}_hypothetical"] * x, atol=1e-7)
+    # gradient correction on by default; ISM centred on the mean of the 4 bases
+    np.testing.assert_allclose(d["saliency_hypothetical"].mean(-1), 0, atol=1e-6)
+    np.testing.assert_allclose(d["ism_hypothetical"].mean(-1), 0, atol=1e-6)
+    # completeness: deepshap sums to logit − mean reference logit (delta ≈ 0)
+    for m in ("deepshap", "deeplift"):
+        assert d[f"{m}_delta"].shape == (n,)
+        assert np.abs(d[f"{m}_delta"]).max() < 1e-4 * max(1, np.abs(d["logits"]).max())
+    assert np.abs(d["integrated_gradients_delta"]).max() < 0.05 * max(1, np.abs(d["logits"]).max())
+    assert not any(p.name.startswith(".") for p in out.iterdir())  # no temporary files left
+
+
+def test_chunking_does_not_change_results(model_dir, tmp_path):
+    model, _ = model_dir
+    fa = model.parent / "data.fa"  # 160 records: several chunks
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert explain(model, fa, a, "-m", "deepshap", "--n-references", 4,
+                   "--chunk-size", 1000).exit_code == 0
+    assert explain(model, fa, b, "-m", "deepshap", "--n-references", 4,
+                   "--chunk-size", 40, "--format", "h5").exit_code == 0
+    from seqexplain.explain import load_attributions
+
+    da, db = load_attributions(a / "attributions.npz"), load_attributions(b / "attributions.h5")
+    assert da["ids"].tolist() == db["ids"].tolist()
+    np.testing.assert_allclose(da["deepshap"], db["deepshap"], atol=1e-6)
+
+
+def test_raw_gradient_and_prob_output(model_dir, tmp_path):
+    model, fa = model_dir
+    out = tmp_path / "ex"
+    assert explain(model, fa, out, "-m", "saliency", "--no-correct", "--output",
+                   "prob").exit_code == 0
+    d = np.load(out / "attributions.npz")
+    assert np.abs(d["saliency_hypothetical"].mean(-1)).max() > 1e-6
+    assert str(d["explained_output"]) == "prob"
+
+
+def test_modisco_export(model_dir, tmp_path):
+    model, fa = model_dir
+    out = tmp_path / "ex"
+    assert explain(model, fa, out, "-m", "deepshap", "--n-references", 3, "--modisco",
+                   "deepshap").exit_code == 0
+    ohe = np.load(out / "modisco" / "ohe.npz")["arr_0"]
+    hyp = np.load(out / "modisco" / "shap.npz")["arr_0"]
+    d = np.load(out / "attributions.npz")
+    assert ohe.shape == hyp.shape == (12, 4, 40)
+    np.testing.assert_array_equal(ohe, d["onehot"].transpose(0, 2, 1))
+    np.testing.assert_array_equal(hyp, d["deepshap_hypothetical"].transpose(0, 2, 1))
+    r = CliRunner().invoke(main, ["export-modisco", str(out / "attributions.npz"), "-m",
+                                  "deepshap", "-o", str(tmp_path / "mod")])
+    assert r.exit_code == 0 and "-w 40" in r.stdout
+    assert (tmp_path / "mod" / "shap.npz").exists()
+
+
+def test_bare_keras_model_file(model_dir, tmp_path):
+    model, fa = model_dir
+    out = tmp_path / "ex"
+    r = explain(model / "model.keras", fa, out, "-m", "saliency")
+    assert r.exit_code == 0, r.output
+    d = np.load(out / "attributions.npz")
+    ref = np.load(explain(model, fa, tmp_path / "ref", "-m", "saliency") and
+                  tmp_path / "ref" / "attributions.npz")
+    np.testing.assert_allclose(d["saliency"], ref["saliency"], atol=1e-6)
+    r = explain(model / "model.keras", fa, tmp_path / "x", "--alphabet", "protein")
+    assert r.exit_code == 1 and "takes 4 channels but protein has 20" in r.stderr
+
+
+@pytest.mark.parametrize("args,match", [
+    (["-m", "deepsharp"], "unknown method 'deepsharp' (did you mean 'deepshap'?)"),
+    (["--target", "banana"], "unknown target 'banana'"),
+    (["--target", "3"], "target 3 is out of range"),
+    (["--references", "nofile.fa"], "not shuffle, zero, uniform or an existing FASTA"),
+])
+def test_bad_options(model_dir, tmp_path, args, match):
+    model, fa = model_dir
+    out = tmp_path / "ex"
+    r = explain(model, fa, out, *args)
+    assert r.exit_code != 0 and match in r.output
+    assert not out.exists()
+
+
+def test_bad_inputs(model_dir, tmp_path):
+    model, fa = model_dir
+    refs = tmp_path / "refs.fa"
+    refs.write_text(">r\nACGTACGT\n")
+    r = explain(model, fa, tmp_path / "a", "--references", refs)
+    assert r.exit_code == 1 and "record 'r': reference is 8 long; the model takes 40" in r.stderr
+    empty = tmp_path / "empty.fa"
+    empty.write_text("")
+    r = explain(model, empty, tmp_path / "b")
+    assert r.exit_code == 1 and "empty file" in r.stderr
+    prot = tmp_path / "p.fa"
+    prot.write_text(">p\nMKVLHEEWWQRSTPLLKE\n")
+    r = explain(model, prot, tmp_path / "c")
+    assert r.exit_code == 1 and "look like protein" in r.stderr
+    assert not any((tmp_path / x).exists() for x in "abc")
+    r = explain(tmp_path / "nomodel", fa, tmp_path / "d")
+    assert r.exit_code == 1 and "no such model folder or file" in r.stderr
