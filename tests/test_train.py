@@ -326,3 +326,39 @@ print('replicas', t._strategy('mirrored').num_replicas_in_sync)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "replicas 2" in proc.stdout
     assert (tmp_path / "mirrored" / "model.keras").exists()
+
+
+def test_tune_two_tiny_trials(data, tmp_path):
+    import yaml
+    space = tmp_path / "space.yaml"
+    space.write_text(yaml.safe_dump({"filters": [4, 8],
+                                     "learning_rate": {"min": 1e-3, "max": 1e-2,
+                                                       "sampling": "log"}}))
+    out = tmp_path / "tuned"
+    r = CliRunner().invoke(main, ["tune", str(data["fa"]), "--labels",
+                                  str(data["tables"]["binary"]), "--config", str(data["config"]),
+                                  "--search-space", str(space), "--max-trials", "2",
+                                  "--epochs", "2", "--patience", "2", "-q", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    trials = pd.read_csv(out / "trials.tsv", sep="\t")
+    assert len(trials) == 2 and set(trials["status"]) == {"COMPLETED"}
+    assert trials["val_loss"].is_monotonic_increasing  # best first
+    assert set(trials["filters"]) <= {4, 8}
+    assert trials["learning_rate"].between(1e-3, 1e-2).all()
+    meta = json.loads((out / "metadata.json").read_text())
+    best = trials.iloc[0]
+    assert meta["model_config"]["filters"][0] == best["filters"]
+    assert meta["model_config"]["learning_rate"] == pytest.approx(best["learning_rate"], rel=1e-5)
+    assert meta["model_config"]["kernel_sizes"] == [7]  # fixed by the config's model mapping
+    assert meta["tuning"]["max_trials"] == 2
+    assert (out / "model.keras").exists() and (out / "metrics.json").exists()
+
+
+def test_tune_bad_search_space(data, tmp_path):
+    space = tmp_path / "space.yaml"
+    space.write_text("filterz: [4, 8]\n")
+    r = CliRunner().invoke(main, ["tune", str(data["fa"]), "--labels",
+                                  str(data["tables"]["binary"]), "--search-space", str(space),
+                                  "--max-trials", "1", "-o", str(tmp_path / "t")])
+    assert r.exit_code == 1 and "unknown key 'filterz'" in r.stderr
+    assert not (tmp_path / "t").exists()
