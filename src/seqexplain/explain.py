@@ -241,7 +241,7 @@ def explain_fasta(bundle: ModelBundle, fasta, out_path, settings: ExplainSetting
     t0 = time.perf_counter()
     chunk = -(-settings.chunk_size // REFERENCE_BLOCK) * REFERENCE_BLOCK
     with writer, tqdm(total=n, desc="explain", unit=" seq", disable=not progress,
-                      delay=1) as bar:
+                      delay=1, leave=False) as bar:
         for batch in iter_fasta_batches(fasta, chunk):
             enc = bundle.encode(batch.sequences, ids=batch.ids, source=os.fspath(fasta))
             X = enc.onehot
