@@ -20,7 +20,6 @@ Run from the repository root (about 10 minutes on 2 cores):
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
 from pathlib import Path
 

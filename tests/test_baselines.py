@@ -146,7 +146,8 @@ def test_positional_multiclass():
 def test_multiclass_with_a_class_missing_from_training():
     codes = random_codes(60, 10, seed=9) % 3   # letters A, C, G only → classes 0, 1, 2
     one_hot_labels = np.eye(4)[codes[:, 0]]    # one-hot with 4 columns; class 3 never seen
-    baseline = PositionalBaseline(Cs=(1.0,), cv=2).fit(to_onehot(codes), one_hot_labels, "multiclass")
+    baseline = PositionalBaseline(Cs=(1.0,), cv=2)
+    baseline.fit(to_onehot(codes), one_hot_labels, "multiclass")
     scores = baseline.predict_scores(to_onehot(codes))
     assert scores.shape == (60, 4)
     np.testing.assert_array_equal(scores[:, 3], 0)

@@ -27,7 +27,6 @@ REFERENCE_BLOCK = 32
 #: method name in the output → library method name
 METHOD_NAMES = ("saliency", "grad_input", "integrated_gradients", "deeplift", "deepshap",
                 "ism", "shap")
-_WITH_DELTA = ("integrated_gradients", "deeplift", "deepshap", "shap")
 REFERENCE_KINDS = ("shuffle", "zero", "uniform")
 
 

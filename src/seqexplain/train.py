@@ -8,12 +8,12 @@ baselines → :func:`train` returns a :class:`TrainResult` that :mod:`seqexplain
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import math
 import os
 import sys
 import time
-import warnings
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Callable
 
@@ -223,28 +223,26 @@ def _augmented_dataset(X: np.ndarray, y: np.ndarray, batch_size: int, seed: int,
     return ds.batch(batch_size).prefetch(2)
 
 
-class _EpochLine:
-    """Keras callback printing one progress line per epoch to stderr."""
+def _epoch_line(prefix: str, epochs: int):
+    """A Keras callback printing one progress line per epoch to stderr (built here so that
+    importing this module does not import Keras)."""
+    import keras
 
-    def __new__(cls, prefix: str, epochs: int, stream=None):
-        import keras
+    class EpochLine(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self._t = time.perf_counter()
 
-        class EpochLine(keras.callbacks.Callback):
-            def on_epoch_begin(self, epoch, logs=None):
-                self._t = time.perf_counter()
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            shown = " ".join(f"{k} {v:.4g}" for k, v in logs.items()
+                             if k in ("loss", "val_loss") or k.startswith("val_")
+                             and k != "val_loss" and not k.startswith("val_mse"))
+            lr = logs.get("learning_rate")
+            lr_text = f" lr {float(lr):.2g}" if lr is not None else ""
+            print(f"{prefix}epoch {epoch + 1}/{epochs} {shown}{lr_text} "
+                  f"({time.perf_counter() - self._t:.1f} s)", file=sys.stderr, flush=True)
 
-            def on_epoch_end(self, epoch, logs=None):
-                logs = logs or {}
-                shown = " ".join(f"{k} {v:.4g}" for k, v in logs.items()
-                                 if k in ("loss", "val_loss") or k.startswith("val_")
-                                 and k != "val_loss" and not k.startswith("val_mse"))
-                lr = logs.get("learning_rate")
-                lr_text = f" lr {float(lr):.2g}" if lr is not None else ""
-                print(f"{prefix}epoch {epoch + 1}/{epochs} {shown}{lr_text} "
-                      f"({time.perf_counter() - self._t:.1f} s)", file=stream or sys.stderr,
-                      flush=True)
-
-        return EpochLine()
+    return EpochLine()
 
 
 def fit_cnn(X_train: np.ndarray, t_train: Targets, X_val: np.ndarray, t_val: Targets,
@@ -259,7 +257,7 @@ def fit_cnn(X_train: np.ndarray, t_train: Targets, X_val: np.ndarray, t_val: Tar
 
     keras.utils.set_random_seed(seed)
     strategy = _strategy(config.distribute)
-    with strategy.scope() if strategy is not None else _null():
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
         model = build_model(model_config, X_train.shape[1], X_train.shape[2], t_train.task,
                             t_train.n_outputs)
     y_train, y_val = _keras_targets(t_train), _keras_targets(t_val)
@@ -281,21 +279,13 @@ def fit_cnn(X_train: np.ndarray, t_train: Targets, X_val: np.ndarray, t_val: Tar
             monitor="val_loss", factor=0.5, patience=max(2, config.patience // 2 - 1),
             min_lr=1e-6))
     if config.verbose:
-        callbacks.append(_EpochLine(prefix, config.epochs))
+        callbacks.append(_epoch_line(prefix, config.epochs))
     hist = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, verbose=0,
                      callbacks=callbacks, shuffle=False)  # the dataset shuffles itself
     history = pd.DataFrame(hist.history)
     history.insert(0, "epoch", np.arange(1, len(history) + 1))
     best_epoch = int(history["val_loss"].idxmin()) + 1
     return model, history, best_epoch
-
-
-class _null:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
 
 
 def _strategy(name: str):

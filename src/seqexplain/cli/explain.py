@@ -53,16 +53,16 @@ def explain_command(model, fasta, methods, target, output, alphabet, references,
 
     check_writable(out, force)
     import_tensorflow()
-    from ..explain import (ExplainSettings, check_methods, explain_fasta, export_modisco,
-                           load_attributions, load_model_for_explain, read_references,
-                           resolve_target)
+    from ..explain import (REFERENCE_KINDS, ExplainSettings, check_methods, explain_fasta,
+                           export_modisco, load_attributions, load_model_for_explain,
+                           read_references, resolve_target)
 
     chosen = check_methods(methods.split(","))
     if modisco_method and check_methods([modisco_method])[0] not in chosen:
         raise click.UsageError(f"--modisco {modisco_method}: that method is not in --method")
     bundle = load_model_for_explain(model, alphabet)
     refs = references
-    if references not in ("shuffle", "zero", "uniform"):
+    if references not in REFERENCE_KINDS:
         if not Path(references).is_file():
             raise click.UsageError(f"--references {references!r}: not shuffle, zero, uniform "
                                    "or an existing FASTA file")
