@@ -362,3 +362,43 @@ def test_tune_bad_search_space(data, tmp_path):
                                   "--max-trials", "1", "-o", str(tmp_path / "t")])
     assert r.exit_code == 1 and "unknown key 'filterz'" in r.stderr
     assert not (tmp_path / "t").exists()
+
+
+def test_augmentation_reverse_complements_and_shifts():
+    from seqexplain import one_hot, reverse_complement
+    from seqexplain.train import _augmented_dataset
+
+    seqs = ["AACCGGTTAC", "GGGTTTAAAC", "ACGTACGTTT", "TTTTGGGGCA"]
+    X = one_hot(seqs)
+    y = np.arange(4, dtype=np.float32)[:, None]
+    rc = reverse_complement(X)
+    seen_flip = seen_plain = False
+    for epoch in range(3):  # new augmentations every epoch, all derived from the seed
+        for xb, yb in _augmented_dataset(X, y, 4, seed=1, reverse_complement=True, shift=0,
+                                         weights=None):
+            for x, label in zip(xb.numpy(), yb.numpy()[:, 0].astype(int)):
+                if np.array_equal(x, X[label]):
+                    seen_plain = True
+                else:
+                    np.testing.assert_array_equal(x, rc[label])  # labels follow their record
+                    seen_flip = True
+    assert seen_flip and seen_plain
+    for xb, yb in _augmented_dataset(X, y, 4, seed=2, reverse_complement=False, shift=3,
+                                     weights=None):
+        for x, label in zip(xb.numpy(), yb.numpy()[:, 0].astype(int)):
+            orig = X[label]
+            # a shift of s ∈ [-3, 3] with zero fill: some s maps the original onto x
+            assert any(np.array_equal(x[max(s, 0):10 + min(s, 0)], orig[max(-s, 0):10 - max(s, 0)])
+                       and x.sum() == 10 - abs(s) for s in range(-3, 4))
+
+
+def test_class_weights_balance_classes():
+    from seqexplain.targets import Targets
+    from seqexplain.train import _class_weights
+
+    t = Targets("binary", np.array([[0], [0], [0], [1]], np.float32), ["y"], ["0", "1"])
+    w = _class_weights(t)
+    assert w == {0: pytest.approx(4 / 6), 1: pytest.approx(2.0)}
+    # each class then carries the same total weight
+    assert 3 * w[0] == pytest.approx(1 * w[1])
+    assert _class_weights(Targets("regression", np.zeros((3, 1)), ["y"])) is None
