@@ -272,27 +272,23 @@ def explain_fasta(bundle: ModelBundle, fasta, out_path, settings: ExplainSetting
 
 
 class _NpzWriterFromDisk:
-    """Collects chunked arrays in ``.npy`` memmaps beside the output, then streams them into
-    one ``.npz`` — an ordinary npz, written with bounded memory."""
+    """Appends chunked arrays to raw files beside the output, then streams them into one
+    ``.npz`` — an ordinary npz, written with bounded memory (plain file writes rather than
+    memory maps, whose resident pages would grow with the output)."""
 
     def __init__(self, path: Path):
         self.path = path
         self.tmp = Path(tempfile.mkdtemp(prefix=".explain.", dir=path.parent))
-        self.maps: dict[str, np.memmap] = {}
-        self.rows: dict[str, int] = {}
+        self.files: dict[str, tuple] = {}  # key → (file, shape, dtype)
 
     def __enter__(self):
         return self
 
     def append(self, key: str, value: np.ndarray, n: int) -> None:
-        if key not in self.maps:
-            self.maps[key] = np.lib.format.open_memmap(
-                self.tmp / f"{key}.npy", mode="w+", dtype=value.dtype,
-                shape=(n, *value.shape[1:]))
-            self.rows[key] = 0
-        r = self.rows[key]
-        self.maps[key][r:r + len(value)] = value
-        self.rows[key] = r + len(value)
+        if key not in self.files:
+            self.files[key] = (open(self.tmp / key, "wb"), (n, *value.shape[1:]), value.dtype)
+        fh, _, dtype = self.files[key]
+        fh.write(np.ascontiguousarray(value, dtype=dtype).tobytes())
 
     def finish(self, **small) -> None:
         from .npz import NpzWriter
@@ -300,16 +296,20 @@ class _NpzWriterFromDisk:
         with NpzWriter(self.path) as npz:
             for key, value in small.items():
                 npz.write(key, value)
-            for key, mm in self.maps.items():
-                mm.flush()
-                with npz.stream(key, mm.shape, mm.dtype) as put:
-                    for lo in range(0, len(mm), 4096):
-                        put(np.asarray(mm[lo:lo + 4096]))
+            for key, (fh, shape, dtype) in self.files.items():
+                fh.close()
+                row = int(np.prod(shape[1:], dtype=np.int64)) * dtype.itemsize
+                rows = max(1, (16 << 20) // max(row, 1))  # ~16 MB at a time
+                with open(self.tmp / key, "rb") as src, \
+                        npz.stream(key, shape, dtype) as put:
+                    while block := src.read(rows * row):
+                        put(np.frombuffer(block, dtype).reshape(-1, *shape[1:]))
 
     def __exit__(self, *exc):
         import shutil
 
-        self.maps.clear()
+        for fh, _, _ in self.files.values():
+            fh.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
         return False
 
