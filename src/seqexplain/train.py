@@ -516,27 +516,36 @@ def read_config_file(path) -> dict:
     return data
 
 
-def train_model_folder(fastas: list[str], out, labels: str | None = None,
-                       train_config: TrainConfig | None = None, model_config=None,
-                       alphabet: str = "auto", length: int | None = None, pad: str = "center",
-                       crop: str = "center", unknown: str = "zero", force: bool = False,
-                       log: Callable[[str], None] | None = None) -> TrainResult:
-    """Read FASTA file(s) and labels, train, evaluate and write the model folder ``out``.
+@dataclass
+class TrainingData:
+    """Encoded records with their targets (and split groups), ready for :func:`train`."""
 
-    Nothing is written unless training succeeds; an existing ``out`` is replaced only with
-    ``force``. See :mod:`seqexplain.bundle` for the folder's files."""
-    from .bundle import build_metadata, save_model_folder
+    records: Any
+    encoded: Any
+    targets: Targets
+    groups: np.ndarray | None
+
+    def metadata(self, result: TrainResult, train_config: TrainConfig, model_config,
+                 pad: str, crop: str, unknown: str) -> dict:
+        from .bundle import build_metadata
+
+        enc = self.encoded
+        return build_metadata(result, enc.alphabet, enc.length, pad, crop, unknown,
+                              train_config, model_config,
+                              list(dict.fromkeys(self.records.sources)), len(self.records),
+                              {"n_padded": enc.n_padded, "n_cropped": enc.n_cropped})
+
+
+def load_training_data(fastas: list[str], labels: str | None, train_config: TrainConfig,
+                       alphabet: str = "auto", length: int | None = None, pad: str = "center",
+                       crop: str = "center", unknown: str = "zero",
+                       say: Callable[[str], None] = lambda msg: None) -> TrainingData:
+    """Read and encode FASTA file(s), join their labels, take the ``split_by`` column out as
+    groups and build the targets of ``train_config.task`` (inferred when ``None``)."""
     from .fasta import read_encoded
     from .labels import labels_for
-    from .models import ModelConfig
-    from .outputs import atomic_dir, check_writable
     from .targets import make_targets
 
-    train_config = train_config or TrainConfig()
-    model_config = model_config or ModelConfig()
-    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
-    say = log if train_config.verbose else (lambda msg: None)
-    check_writable(out, force)  # fail before the expensive part
     records, enc = read_encoded(fastas, alphabet=alphabet, length=length, pad=pad, crop=crop,
                                 unknown=unknown)
     table = labels_for(records, labels)
@@ -558,13 +567,33 @@ def train_model_folder(fastas: list[str], out, labels: str | None = None,
     else:
         say(f"task {targets.task}: outputs {', '.join(targets.output_names)}")
     say(f"encoded {enc.summary()}")
-    result = train(enc.onehot, targets, model_config, train_config, groups,
-                   nucleic=enc.alphabet.is_nucleic, log=log)
-    meta = build_metadata(result, enc.alphabet, enc.length, pad, crop, unknown, train_config,
-                          model_config, list(dict.fromkeys(records.sources)), len(records),
-                          {"n_padded": enc.n_padded, "n_cropped": enc.n_cropped})
+    return TrainingData(records, enc, targets, groups)
+
+
+def train_model_folder(fastas: list[str], out, labels: str | None = None,
+                       train_config: TrainConfig | None = None, model_config=None,
+                       alphabet: str = "auto", length: int | None = None, pad: str = "center",
+                       crop: str = "center", unknown: str = "zero", force: bool = False,
+                       log: Callable[[str], None] | None = None) -> TrainResult:
+    """Read FASTA file(s) and labels, train, evaluate and write the model folder ``out``.
+
+    Nothing is written unless training succeeds; an existing ``out`` is replaced only with
+    ``force``. See :mod:`seqexplain.bundle` for the folder's files."""
+    from .bundle import save_model_folder
+    from .models import ModelConfig
+    from .outputs import atomic_dir, check_writable
+
+    train_config = train_config or TrainConfig()
+    model_config = model_config or ModelConfig()
+    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    check_writable(out, force)  # fail before the expensive part
+    data = load_training_data(fastas, labels, train_config, alphabet, length, pad, crop,
+                              unknown, say=log if train_config.verbose else (lambda msg: None))
+    result = train(data.encoded.onehot, data.targets, model_config, train_config, data.groups,
+                   nucleic=data.encoded.alphabet.is_nucleic, log=log)
+    meta = data.metadata(result, train_config, model_config, pad, crop, unknown)
     with atomic_dir(out, force=force) as tmp:
-        save_model_folder(result, tmp, meta, records.ids)
+        save_model_folder(result, tmp, meta, data.records.ids)
     return result
 
 

@@ -10,7 +10,6 @@ configuration is retrained by :func:`seqexplain.train.train`.
 
 from __future__ import annotations
 
-import os
 import tempfile
 
 import pandas as pd
@@ -139,33 +138,24 @@ def tune_model_folder(fastas, out, labels=None, train_config=None, space=None, b
     """Search, retrain the best configuration and write a model folder with ``trials.tsv``."""
     import sys
 
-    from .bundle import build_metadata, save_model_folder
-    from .fasta import read_encoded
-    from .labels import labels_for
+    from .bundle import save_model_folder
     from .outputs import atomic_dir, check_writable
-    from .targets import make_targets
-    from .train import TrainConfig, split_indices, train
+    from .train import TrainConfig, load_training_data, split_indices, train
 
     train_config = train_config or TrainConfig()
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     check_writable(out, force)
-    records, enc = read_encoded(fastas, alphabet=alphabet, length=length, pad=pad, crop=crop,
-                                unknown=unknown)
-    table = labels_for(records, labels)
-    targets = make_targets(table, train_config.task, train_config.positive_class,
-                           class_order=None if table is None else table.attrs.get("class_order"),
-                           source=os.fspath(labels or fastas[0]))
-    split = split_indices(targets, train_config)
-    best, trials = tune(enc.onehot, targets, split, train_config, space, base, max_trials,
-                        tuner, nucleic=enc.alphabet.is_nucleic)
+    data = load_training_data(fastas, labels, train_config, alphabet, length, pad, crop,
+                              unknown)
+    X, nucleic = data.encoded.onehot, data.encoded.alphabet.is_nucleic
+    split = split_indices(data.targets, train_config, data.groups)
+    best, trials = tune(X, data.targets, split, train_config, space, base, max_trials, tuner,
+                        nucleic=nucleic)
     log(f"best of {len(trials)} trials: val_loss {trials['val_loss'].iloc[0]:.4g}")
-    result = train(enc.onehot, targets, best, train_config, nucleic=enc.alphabet.is_nucleic,
-                   log=log)
-    meta = build_metadata(result, enc.alphabet, enc.length, pad, crop, unknown, train_config,
-                          best, list(dict.fromkeys(records.sources)), len(records),
-                          {"n_padded": enc.n_padded, "n_cropped": enc.n_cropped})
+    result = train(X, data.targets, best, train_config, data.groups, nucleic=nucleic, log=log)
+    meta = data.metadata(result, train_config, best, pad, crop, unknown)
     meta["tuning"] = {"tuner": tuner, "max_trials": max_trials, "space": space or DEFAULT_SPACE}
     with atomic_dir(out, force=force) as tmp:
-        save_model_folder(result, tmp, meta, records.ids)
+        save_model_folder(result, tmp, meta, data.records.ids)
         trials.to_csv(tmp / "trials.tsv", sep="\t", index=False, float_format="%.6g")
     return result, trials
