@@ -137,6 +137,20 @@ def test_padding_places_sequence(pad, expected):
     assert enc.n_padded == 1 and enc.n_cropped == 0
     assert enc.onehot[0].sum() == 3  # padding rows are all-zero
     np.testing.assert_array_equal(enc.lengths, [3, 6])
+    # offsets map row positions back to sequence coordinates
+    assert enc.offsets[0] == -expected.index("A") and enc.offsets[1] == 0
+
+
+@pytest.mark.parametrize("pad,crop", [("center", "center"), ("left", "left"),
+                                      ("right", "right")])
+def test_offsets_map_rows_to_sequence_coordinates(pad, crop):
+    seqs = ["ACGTTGCA", "GAT", "CCGGAATTCA", "ACGTAC"]
+    enc = encode(seqs, length=6, pad=pad, crop=crop)
+    for seq, row, off in zip(seqs, enc.onehot, enc.offsets):
+        text = decode(row)
+        for p in range(6):
+            j = p + off
+            assert text[p] == (seq[j] if 0 <= j < len(seq) else "N")
 
 
 @pytest.mark.parametrize("crop,expected", [

@@ -31,6 +31,9 @@ class OneHot:
     alphabet : the :class:`Alphabet` of the channels.
     lengths : int array, shape (n,) — each sequence's length before padding/cropping.
     n_padded, n_cropped : how many sequences were shorter / longer than ``length``.
+    offsets : int array, shape (n,) — the 0-based sequence coordinate of row position 0:
+        negative for a padded sequence (its first base sits at row position ``-offset``),
+        positive for a cropped one. Row position ``p`` is base ``p + offset`` of the sequence.
     """
 
     onehot: np.ndarray
@@ -38,6 +41,7 @@ class OneHot:
     lengths: np.ndarray
     n_padded: int
     n_cropped: int
+    offsets: np.ndarray | None = None
 
     @property
     def length(self) -> int:
@@ -133,15 +137,17 @@ def encode(sequences: Sequence[str], alphabet: str | Alphabet = "dna", length: i
             f"{where(source, record(i))}sequence is {lengths[i]} long, longer than the target "
             f"length {length}; choose a crop rule (--crop center|left|right) to crop it")
 
+    offsets = _offsets(lengths, length, pad, crop)
     if n and (lengths == length).all():
         codes = buf.reshape(n, length)
     else:
-        codes = _place(buf, lengths, length, pad, crop)
+        codes = _place(buf, lengths, length, offsets)
     del buf
     out = np.empty((n, length, alph.channels), dtype=np.float32)
     _lookup(rows, codes.reshape(-1), out.reshape(-1, alph.channels))
     return OneHot(onehot=out, alphabet=alph, lengths=lengths,
-                  n_padded=int((lengths < length).sum()), n_cropped=int(too_long.sum()))
+                  n_padded=int((lengths < length).sum()), n_cropped=int(too_long.sum()),
+                  offsets=offsets)
 
 
 #: Bases looked up per ``np.take`` call: keeps its index temporaries small and in cache.
@@ -163,7 +169,17 @@ def one_hot(sequences: Sequence[str], alphabet: str | Alphabet = "dna", length: 
     return encode(sequences, alphabet, length, pad=pad, crop=crop, unknown=unknown).onehot
 
 
-def _place(buf: np.ndarray, lengths: np.ndarray, length: int, pad: str, crop: str) -> np.ndarray:
+def _offsets(lengths: np.ndarray, length: int, pad: str, crop: str) -> np.ndarray:
+    """Sequence coordinate of row position 0 for each sequence (see :class:`OneHot`)."""
+    diff = length - lengths
+    pad_at = {"center": diff // 2, "left": diff, "right": np.zeros_like(diff)}[pad]
+    cut = -diff
+    crop_at = {"center": cut // 2, "left": cut, "right": np.zeros_like(cut),
+               "error": np.zeros_like(cut)}[crop]
+    return np.where(diff >= 0, -pad_at, crop_at).astype(np.int64)
+
+
+def _place(buf: np.ndarray, lengths: np.ndarray, length: int, offsets: np.ndarray) -> np.ndarray:
     """Byte codes (n, length), each sequence padded or cropped into its row.
 
     Byte 0 is never a valid letter (checked before), and its table row is all zeros, so it
@@ -171,20 +187,12 @@ def _place(buf: np.ndarray, lengths: np.ndarray, length: int, pad: str, crop: st
     n = len(lengths)
     codes = np.zeros((n, length), dtype=np.uint8)
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    diff = length - lengths
-    # offset of the sequence within the row (padding) or of the row within the sequence (crop)
-    pad_at = {"center": diff // 2, "left": diff, "right": np.zeros_like(diff)}[pad]
-    cut = -diff
-    crop_at = {"center": cut // 2, "left": cut, "right": np.zeros_like(cut),
-               "error": np.zeros_like(cut)}[crop]
     for i in range(n):
-        s, ln = int(starts[i]), int(lengths[i])
+        s, ln, o = int(starts[i]), int(lengths[i]), int(offsets[i])
         if ln <= length:
-            d = int(pad_at[i])
-            codes[i, d:d + ln] = buf[s:s + ln]
+            codes[i, -o:-o + ln] = buf[s:s + ln]
         else:
-            c = int(crop_at[i])
-            codes[i] = buf[s + c:s + c + length]
+            codes[i] = buf[s + o:s + o + length]
     return codes
 
 

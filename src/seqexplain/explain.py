@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -249,7 +250,7 @@ def explain_fasta(bundle: ModelBundle, fasta, out_path, settings: ExplainSetting
                                                  settings.seed)
             else:
                 chunk_refs = refs
-            arrays = {"onehot": X,
+            arrays = {"onehot": X, "lengths": enc.lengths, "offsets": enc.offsets,
                       "logits": np.asarray(logit.predict(X, batch_size=settings.batch_size,
                                                          verbose=0)).reshape(len(X), -1),
                       "predictions": np.asarray(model.predict(X, batch_size=settings.batch_size,
@@ -351,17 +352,22 @@ class _H5Writer:
         return False
 
 
-def load_attributions(path) -> dict[str, np.ndarray]:
-    """Read ``attributions.npz`` or ``.h5`` into a dict of arrays (strings as ``str``)."""
+def load_attributions(path, keys=None) -> dict[str, np.ndarray]:
+    """Read ``attributions.npz`` or ``.h5`` into a dict of arrays (strings as ``str``);
+    ``keys``: read only these members (those present)."""
     path = Path(path)
     if not path.exists():
         raise SeqexplainError(f"{path}: no such file")
+    if path.is_dir():
+        raise SeqexplainError(f"{path}: a folder, not an attributions file")
     if path.suffix == ".h5":
         import h5py
 
         with h5py.File(path, "r") as h5:
             out = {}
             for key in h5:
+                if keys is not None and key not in keys:
+                    continue
                 value = h5[key][()]
                 if isinstance(value, np.ndarray) and value.dtype.kind == "O":
                     value = np.array([v.decode() if isinstance(v, bytes) else v for v in value])
@@ -371,8 +377,8 @@ def load_attributions(path) -> dict[str, np.ndarray]:
             return out
     try:
         with np.load(path, allow_pickle=False) as data:
-            return {k: data[k] for k in data.files}
-    except (OSError, ValueError) as exc:
+            return {k: data[k] for k in data.files if keys is None or k in keys}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise SeqexplainError(f"{path}: not an attributions file ({exc})") from None
 
 

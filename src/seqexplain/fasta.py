@@ -200,7 +200,8 @@ def _encode_records(records: FastaRecords, alph: Alphabet, length, pad, crop, un
     return OneHot(onehot=np.concatenate([p.onehot for p in parts]), alphabet=alph,
                   lengths=np.concatenate([p.lengths for p in parts]),
                   n_padded=sum(p.n_padded for p in parts),
-                  n_cropped=sum(p.n_cropped for p in parts))
+                  n_cropped=sum(p.n_cropped for p in parts),
+                  offsets=np.concatenate([p.offsets for p in parts]))
 
 
 def iter_encoded(path: str | os.PathLike, alphabet: str | Alphabet = "auto",

@@ -1,0 +1,453 @@
+"""Sequence logos of attributions and motifs, drawn with logomaker on matplotlib (Agg).
+
+Every function returns a matplotlib Figure (or draws into the Axes it is given), so the same
+calls work in notebooks, scripts and the command line.
+
+Coordinates: the x axis is in **sequence coordinates**, 1-based — the first base of the
+record as it appears in the FASTA is position 1, whatever padding or cropping the model's fixed
+input length needed (``offsets`` in the attributions file map input rows to bases). Padding
+rows are never drawn.
+
+Colours: DNA/RNA A green, C blue, G orange, T/U red. Protein by side-chain chemistry (the
+WebLogo "chemistry" grouping): acidic D E red; basic K R H blue; polar G S T Y C green;
+amide Q N purple; hydrophobic A V L I P W F M black.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from .errors import SeqexplainError  # noqa: E402
+
+# matplotlib reports every font fallback through logging; logos use a bundled font anyway.
+logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+
+#: Font of the letters: DejaVu Sans ships with matplotlib, so it exists on every machine.
+FONT = "DejaVu Sans"
+
+NUCLEOTIDE_COLORS = {"A": "#109648", "C": "#255C99", "G": "#F7B32B", "T": "#D62839",
+                     "U": "#D62839"}
+_CHEMISTRY = {"#D62839": "DE", "#255C99": "KRH", "#109648": "GSTYC", "#7B2CBF": "QN",
+              "#222222": "AVLIPWFM"}
+PROTEIN_COLORS = {aa: color for color, group in _CHEMISTRY.items() for aa in group}
+
+
+def colors_for(letters: str) -> dict[str, str]:
+    """Colour of every letter of an alphabet (nucleotide or protein scheme)."""
+    scheme = NUCLEOTIDE_COLORS if set(letters) <= set(NUCLEOTIDE_COLORS) else PROTEIN_COLORS
+    return {c: scheme.get(c, "#777777") for c in letters}
+
+
+# -- one sequence's attributions ------------------------------------------------------------
+@dataclass
+class SequenceScores:
+    """Everything drawn for one sequence, cut from an attributions file (see
+    :func:`sequence_scores`). Arrays are (length, channels) in input-row order."""
+
+    id: str
+    letters: str
+    onehot: np.ndarray
+    scores: dict[str, np.ndarray]          # method → contribution of the observed base
+    offset: int = 0                        # sequence coordinate (0-based) of row 0
+    length: int | None = None              # bases in the record (None: all rows)
+    ism: np.ndarray | None = None          # centred ISM, every substitution
+    target: str = ""
+    logit: float | None = None
+    prediction: float | None = None
+    highlights: list[tuple[int, int, str]] = field(default_factory=list)  # 0-based, half-open
+
+    @property
+    def rows(self) -> tuple[int, int]:
+        """Input rows that hold bases of the record (padding excluded)."""
+        n = len(self.onehot)
+        if self.length is None:
+            return 0, n
+        return max(0, -self.offset), min(n, self.length - self.offset)
+
+    def coordinate(self, row: int) -> int:
+        """1-based sequence coordinate of input row ``row``."""
+        return row + self.offset + 1
+
+    def title(self) -> str:
+        parts = [self.id]
+        if self.target:
+            parts.append(f"target {self.target}")
+        if self.logit is not None:
+            parts.append(f"logit {self.logit:.3g}")
+        if self.prediction is not None:
+            parts.append(f"prediction {self.prediction:.3g}")
+        return " · ".join(parts)
+
+
+_AUTO = re.compile(r"auto(?::(\d+))?$")
+_RANGE = re.compile(r"(-?\d+)[:\-](-?\d+)$")
+
+#: Width of the ``auto`` zoom when none is given.
+AUTO_WIDTH = 40
+
+
+def window_rows(seq: SequenceScores, window: str | None, method: str | None = None
+                ) -> tuple[int, int]:
+    """Input rows ``[lo, hi)`` shown for ``window``: ``None``/``"full"`` — the whole record;
+    ``"START:END"`` — 1-based inclusive sequence coordinates; ``"auto"`` or ``"auto:W"`` — the
+    W-wide stretch (default 40) with the largest total |attribution| of ``method`` (plain
+    ``"auto"`` shows sequences of up to 100 positions whole)."""
+    lo, hi = seq.rows
+    spec = (window or "full").strip().lower()
+    if spec in ("full", "all"):
+        return lo, hi
+    if m := _AUTO.match(spec):
+        if not m.group(1) and hi - lo <= 2.5 * AUTO_WIDTH:
+            return lo, hi  # short enough to read whole
+        width = int(m.group(1)) if m.group(1) else AUTO_WIDTH
+        if width < 1:
+            raise SeqexplainError(f"window {window!r}: the width must be at least 1")
+        width = min(width, hi - lo)
+        key = method or next(iter(seq.scores))
+        mass = np.abs(seq.scores[key][lo:hi]).sum(axis=1)
+        sums = np.convolve(mass, np.ones(width), mode="valid")
+        start = lo + int(np.argmax(sums))
+        return start, start + width
+    if m := _RANGE.match(spec):
+        start, end = int(m.group(1)), int(m.group(2))
+        first, last = seq.coordinate(lo), seq.coordinate(hi - 1)
+        if start > end:
+            raise SeqexplainError(f"window {window!r}: START must not exceed END")
+        if start < first or end > last:
+            raise SeqexplainError(f"{seq.id}: window {window!r} lies outside the sequence "
+                                  f"({first}:{last})")
+        return start - 1 - seq.offset, end - seq.offset
+    raise SeqexplainError(f"window {window!r}: use full, START:END (1-based, inclusive), "
+                          "auto or auto:WIDTH")
+
+
+# -- drawing primitives ---------------------------------------------------------------------
+def draw_logo(ax, matrix: np.ndarray, letters: str, start: int = 1, colors=None,
+              ylabel: str | None = None):
+    """Draw ``matrix`` (positions × letters) as a logo on ``ax``; column heights are the
+    values, negative ones below the axis (letters flipped). Positions are numbered from
+    ``start``. Returns the logomaker Logo."""
+    import logomaker
+
+    matrix = np.asarray(matrix, dtype=float)
+    index = np.arange(start, start + len(matrix))
+    df = pd.DataFrame(matrix, columns=list(letters), index=index)
+    logo = logomaker.Logo(df, ax=ax, color_scheme=colors or colors_for(letters),
+                          font_name=FONT, flip_below=True, baseline_width=0.5,
+                          show_spines=False)
+    ax.set_xlim(start - 0.5, start + len(matrix) - 0.5)
+    low, high = min(matrix.sum(1, where=matrix < 0).min(), 0), max(
+        matrix.sum(1, where=matrix > 0).max(), 0)
+    pad = 0.05 * (high - low) or 1.0
+    ax.set_ylim(low - (pad if low < 0 else 0), high + pad)
+    ax.spines[["left", "bottom"]].set_visible(True)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    _integer_ticks(ax)
+    return logo
+
+
+def _integer_ticks(ax) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=12, integer=True))
+
+
+def draw_ism_heatmap(ax, ism: np.ndarray, letters: str, onehot: np.ndarray | None = None,
+                     start: int = 1, label: str = "ISM Δ"):
+    """Substitution × position heatmap of centred ISM scores, diverging colours centred on 0;
+    the observed base is marked with a dot. Returns the image."""
+    ism = np.asarray(ism, dtype=float)
+    lim = float(np.abs(ism).max()) or 1.0
+    image = ax.imshow(ism.T, aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim,
+                      interpolation="nearest", origin="upper",
+                      extent=(start - 0.5, start + len(ism) - 0.5, len(letters) - 0.5, -0.5))
+    ax.set_yticks(range(len(letters)), list(letters), fontsize=7 if len(letters) > 4 else 9)
+    if onehot is not None:
+        pos, ch = np.nonzero(np.asarray(onehot) == 1)
+        ax.scatter(pos + start, ch, s=4, c="black", marker="o", linewidths=0)
+    cax = ax.inset_axes([1.005, 0.0, 0.006, 1.0])
+    bar = ax.figure.colorbar(image, cax=cax)
+    bar.ax.tick_params(labelsize=7)
+    bar.set_label(label, fontsize=8)
+    _integer_ticks(ax)
+    return image
+
+
+def _draw_overview(ax, seq: SequenceScores, method: str, lo: int, hi: int) -> None:
+    """Compact full-length track (total attribution per position) with the zoom shaded."""
+    a, b = seq.rows
+    x = np.arange(seq.coordinate(a), seq.coordinate(b))
+    total = seq.scores[method][a:b].sum(axis=1)
+    ax.fill_between(x, total, where=total >= 0, color="#444444", step="mid", lw=0)
+    ax.fill_between(x, total, where=total < 0, color="#bb4444", step="mid", lw=0)
+    ax.axhline(0, color="black", lw=0.4)
+    ax.axvspan(seq.coordinate(lo) - 0.5, seq.coordinate(hi - 1) + 0.5, color="#ffd54f",
+               alpha=0.45, lw=0)
+    ax.set_xlim(x[0] - 0.5, x[-1] + 0.5)
+    ax.set_yticks([])
+    ax.set_ylabel(method, fontsize=7)
+    ax.tick_params(labelsize=7)
+    for s in ("top", "right", "left"):
+        ax.spines[s].set_visible(False)
+
+
+def _draw_highlights(ax, seq: SequenceScores, lo: int, hi: int, labels: bool) -> None:
+    first, last = seq.coordinate(lo), seq.coordinate(hi - 1)
+    for start, end, name in seq.highlights:  # 0-based half-open → 1-based inclusive
+        a, b = max(start + 1, first), min(end, last)
+        if a > b:
+            continue
+        ax.axvspan(a - 0.5, b + 0.5, color="#7fb3ff", alpha=0.25, lw=0, zorder=-1)
+        if labels and name:
+            ax.text((a + b) / 2, 1.0, name, transform=ax.get_xaxis_transform(),
+                    ha="center", va="bottom", fontsize=7, color="#1f4e99")
+
+
+# -- figures --------------------------------------------------------------------------------
+def plot_attribution(seq: SequenceScores, methods=None, window: str | None = "full",
+                     ism_heatmap: bool = True, width: float | None = None):
+    """Figure for one sequence: one logo row per method (letter height = contribution of
+    the observed base), an ISM heatmap row when centred ISM scores are present, and — when
+    the window is a zoom — a compact full-length track above showing where it sits."""
+    methods = list(methods or seq.scores)
+    missing = [m for m in methods if m not in seq.scores]
+    if missing:
+        raise SeqexplainError(f"{seq.id}: no {missing[0]!r} scores "
+                              f"(methods: {', '.join(seq.scores)})")
+    lo, hi = window_rows(seq, window, methods[0])
+    zoomed = (lo, hi) != seq.rows
+    heat = ism_heatmap and seq.ism is not None
+    heights = ([0.55] if zoomed else []) + [1.5] * len(methods)
+    if heat:
+        heights.append(max(0.9, 0.16 * len(seq.letters)))
+    n = hi - lo
+    width = width or float(np.clip(0.1 * n + 1.5, 6.0, 30.0))
+    fig, axes = plt.subplots(len(heights), 1, figsize=(width, sum(heights) + 0.7),
+                             gridspec_kw={"height_ratios": heights}, squeeze=False,
+                             layout="constrained")
+    axes = list(axes[:, 0])
+    if zoomed:
+        ov = axes.pop(0)
+        _draw_overview(ov, seq, methods[0], lo, hi)
+        _draw_highlights(ov, seq, *seq.rows, labels=False)
+    start = seq.coordinate(lo)
+    for ax, m in zip(axes, methods):
+        draw_logo(ax, seq.scores[m][lo:hi], seq.letters, start=start, ylabel=m)
+        _draw_highlights(ax, seq, lo, hi, labels=ax is axes[0])
+    if heat:
+        draw_ism_heatmap(axes[len(methods)], seq.ism[lo:hi], seq.letters,
+                         onehot=seq.onehot[lo:hi], start=start)
+        axes[len(methods)].set_xlim(start - 0.5, start + n - 0.5)
+    axes[-1].set_xlabel("position in sequence")
+    fig.suptitle(seq.title(), fontsize=10, x=0.01, ha="left")
+    return fig
+
+
+def plot_pwm(pfm: np.ndarray, letters: str, ax=None, title: str | None = None):
+    """Logo of a position frequency/probability matrix in bits (information content, uniform
+    background: letter height = p × (log2 C − entropy))."""
+    import logomaker
+
+    probs = np.asarray(pfm, dtype=float)
+    probs = probs / np.clip(probs.sum(axis=1, keepdims=True), 1e-12, None)
+    df = pd.DataFrame(probs, columns=list(letters))
+    bits = logomaker.transform_matrix(df, from_type="probability", to_type="information")
+    fig, ax = _motif_axes(ax, len(probs))
+    draw_logo(ax, bits.to_numpy(), letters, ylabel="bits")
+    ax.set_ylim(0, np.log2(len(letters)))
+    if title:
+        ax.set_title(title, fontsize=9)
+    return fig
+
+
+def plot_cwm(cwm: np.ndarray, letters: str, ax=None, title: str | None = None,
+             ylabel: str = "contribution"):
+    """Logo of a contribution weight matrix (mean contributions; signed)."""
+    fig, ax = _motif_axes(ax, len(cwm))
+    draw_logo(ax, cwm, letters, ylabel=ylabel)
+    if title:
+        ax.set_title(title, fontsize=9)
+    return fig
+
+
+def _motif_axes(ax, width: int):
+    if ax is not None:
+        return ax.figure, ax
+    fig, ax = plt.subplots(figsize=(max(2.5, 0.3 * width + 0.8), 1.8), layout="constrained")
+    return fig, ax
+
+
+# -- from an attributions file ---------------------------------------------------------------
+def methods_in(attributions) -> list[str]:
+    """Methods with scores in an attributions mapping (file order)."""
+    return [k[:-13] for k in attributions if k.endswith("_hypothetical")]
+
+
+def rank_by_output(attributions) -> np.ndarray:
+    """Sequence indices, highest explained-target logit first."""
+    logits = np.asarray(attributions["logits"])
+    target = int(np.asarray(attributions.get("target", 0)))
+    return np.argsort(-logits[:, target], kind="stable")
+
+
+def select_indices(attributions, ids=None, top: int | None = None, source: str = "") -> list:
+    """Indices of the requested ``ids`` (in the order given), or the ``top`` K by output."""
+    all_ids = [str(i) for i in np.asarray(attributions["ids"])]
+    if ids:
+        where = {}
+        for i, name in enumerate(all_ids):
+            where.setdefault(name, i)
+        unknown = [i for i in ids if i not in where]
+        if unknown:
+            shown = ", ".join(all_ids[:3]) + (", …" if len(all_ids) > 3 else "")
+            raise SeqexplainError(f"{source or 'attributions'}: no sequence with id "
+                                  f"{unknown[0]!r} ({len(all_ids)} ids, e.g. {shown})")
+        return [where[i] for i in ids]
+    order = rank_by_output(attributions)
+    return [int(i) for i in order[: (len(order) if top is None else top)]]
+
+
+def sequence_scores(attributions, index: int, methods=None, highlights=None) -> SequenceScores:
+    """Cut sequence ``index`` out of an attributions mapping (``load_attributions``)."""
+    have = methods_in(attributions)
+    methods = list(methods or [m for m in have])
+    for m in methods:
+        if m not in have:
+            raise SeqexplainError(f"no {m!r} scores in the attributions "
+                                  f"(methods: {', '.join(have) or 'none'})")
+    onehot = np.asarray(attributions["onehot"][index])
+    letters = str(np.asarray(attributions["alphabet"]))
+    target = int(np.asarray(attributions.get("target", 0)))
+    names = [str(n) for n in np.asarray(attributions.get("output_names", []))]
+    sid = str(np.asarray(attributions["ids"])[index])
+    offsets, lengths = attributions.get("offsets"), attributions.get("lengths")
+    seq = SequenceScores(
+        id=sid, letters=letters, onehot=onehot,
+        scores={m: np.asarray(attributions[m][index]) for m in methods},
+        offset=int(offsets[index]) if offsets is not None else 0,
+        length=int(lengths[index]) if lengths is not None else None,
+        ism=(np.asarray(attributions["ism_hypothetical"][index])
+             if "ism" in methods else None),
+        target=names[target] if target < len(names) else str(target),
+        logit=float(attributions["logits"][index][target]),
+        prediction=float(attributions["predictions"][index][target]))
+    if highlights is not None:
+        seq.highlights = highlights.get(sid, [])
+    return seq
+
+
+_GENOMIC = re.compile(r"^(?P<chrom>[^:\s]+):(?P<start>\d[\d,]*)-(?P<end>\d[\d,]*)$")
+
+
+def read_highlights(path, ids) -> dict[str, list[tuple[int, int, str]]]:
+    """Intervals to highlight, from a BED or TSV file (``id start end [name]``, 0-based
+    half-open). The first column is a sequence id (sequence coordinates) — or, for records
+    named ``chrom:start-end``, a chromosome (genome coordinates, converted)."""
+    from pathlib import Path
+
+    path = Path(path)
+    try:
+        table = pd.read_csv(path, sep="\t", header=None, comment="#", dtype=str)
+    except FileNotFoundError:
+        raise SeqexplainError(f"{path}: no such file") from None
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise SeqexplainError(f"{path}: not a BED/TSV file ({exc})") from None
+    if table.shape[1] < 3:
+        raise SeqexplainError(f"{path}: need at least 3 tab-separated columns "
+                              "(id, start, end)")
+    ids = [str(i) for i in ids]
+    known = set(ids)
+    genomic: dict[str, list[tuple[str, int, int]]] = {}
+    for sid in ids:
+        if m := _GENOMIC.match(sid):
+            s, e = int(m["start"].replace(",", "")), int(m["end"].replace(",", ""))
+            genomic.setdefault(m["chrom"], []).append((sid, s, e))
+    out: dict[str, list[tuple[int, int, str]]] = {}
+    for line, row in enumerate(table.itertuples(index=False), start=1):
+        name = str(row[3]) if table.shape[1] > 3 and pd.notna(row[3]) else ""
+        try:
+            start, end = int(row[1]), int(row[2])
+        except ValueError:
+            if line == 1:  # a header line
+                continue
+            raise SeqexplainError(f"{path}, line {line}: start/end must be integers") from None
+        if end <= start:
+            raise SeqexplainError(f"{path}, line {line}: end must be greater than start")
+        chrom = str(row[0])
+        if chrom in known:
+            out.setdefault(chrom, []).append((start, end, name))
+        for sid, s, e in genomic.get(chrom, []):
+            if start < e and end > s:
+                out.setdefault(sid, []).append((start - s, end - s, name))
+    return out
+
+
+def safe_name(name: str, taken: set[str]) -> str:
+    """File-name-safe version of a record id, unique within ``taken`` (which it updates)."""
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "sequence"
+    base = base[:120]
+    stem, k = base, 2
+    while stem.lower() in taken:
+        stem = f"{base}-{k}"
+        k += 1
+    taken.add(stem.lower())
+    return stem
+
+
+def save_figure(fig, path, dpi: int = 100) -> None:
+    fig.savefig(path, dpi=dpi, metadata=_metadata(path))
+    plt.close(fig)
+
+
+def _metadata(path) -> dict | None:
+    # reproducible files: no creation dates in SVG/PDF
+    suffix = str(path).rsplit(".", 1)[-1].lower()
+    if suffix == "svg":
+        return {"Date": None}
+    if suffix == "pdf":
+        return {"CreationDate": None}
+    return None
+
+
+def _render_task(task) -> str:
+    seq, methods, window, path, dpi = task
+    save_figure(plot_attribution(seq, methods, window), path, dpi)
+    return path
+
+
+def render_logos(seqs: list[SequenceScores], out_dir, fmt: str = "png", methods=None,
+                 window: str | None = "full", dpi: int = 100, jobs: int | None = None,
+                 names: list[str] | None = None) -> list:
+    """Write one figure per sequence into ``out_dir`` (named by sanitised id) and return the
+    paths. Figures are drawn in ``jobs`` parallel processes (default: all cores); windows are
+    checked for every sequence before anything is drawn."""
+    import os
+    from pathlib import Path
+
+    out_dir = Path(out_dir)
+    for seq in seqs:  # fail on a bad window before spending time drawing
+        window_rows(seq, window, (methods or [None])[0])
+    taken: set[str] = set()
+    names = names or [safe_name(s.id, taken) for s in seqs]
+    tasks = [(s, methods, window, str(out_dir / f"{n}.{fmt}"), dpi)
+             for s, n in zip(seqs, names)]
+    jobs = min(jobs or os.cpu_count() or 1, len(tasks))
+    if jobs <= 1 or len(tasks) < 4:
+        return [Path(_render_task(t)) for t in tasks]
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn: safe after TensorFlow has started its threads (fork is not)
+    with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn")) as pool:
+        return [Path(p) for p in pool.map(_render_task, tasks, chunksize=max(
+            1, len(tasks) // (4 * jobs)))]
