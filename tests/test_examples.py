@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -39,10 +40,21 @@ def test_ctcf_deepshap_peaks_are_ctcf_sites(tmp_path):
     out = tmp_path / "ex"
     r = CliRunner().invoke(main, ["explain", str(ROOT / "models" / "ctcf"),
                                   str(ROOT / "examples" / "data" / "ctcf_demo.fa"), "-m",
-                                  "deepshap", "--n-references", "10", "-q", "-o", str(out)])
+                                  "deepshap", "--n-references", "10", "--logos", "5", "-q",
+                                  "-o", str(out)])
     assert r.exit_code == 0, r.output
     d = np.load(out / "attributions.npz")
     (ctcf,) = load_motifs(["CTCF"], [ROOT / "examples" / "data" / "jaspar2024_selected.meme"])
+    # the logos of the 5 best-scoring peaks zoom on a CTCF site
+    index = pd.read_csv(out / "logos" / "index.tsv", sep="\t")
+    assert len(index) == 5 and all((out / "logos" / f).is_file() for f in index["file"])
+    row_of = {str(i): k for k, i in enumerate(d["ids"])}
+    for sid, window in zip(index["id"], index["window"]):
+        start, end = map(int, window.split(":"))
+        assert end - start + 1 == 40
+        off = d["offsets"][row_of[sid]]
+        x = d["onehot"][row_of[sid]][start - 1 - off:end - off]
+        assert best_site_score(ctcf.pfm, x) >= 0.8
     rng = np.random.default_rng(0)
     top, random = [], []
     for x, s in zip(d["onehot"], d["deepshap"].sum(-1)):

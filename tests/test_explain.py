@@ -30,8 +30,11 @@ def model_dir(tmp_path_factory):
 
 
 def explain(model, fasta, out, *args):
+    args = list(map(str, args))
+    if "--logos" not in args:
+        args += ["--logos", "0"]
     return CliRunner().invoke(main, ["explain", str(model), str(fasta), "-o", str(out), "-q",
-                                     *map(str, args)])
+                                     *args])
 
 
 def test_attributions_file(model_dir, tmp_path):
@@ -62,6 +65,49 @@ def test_attributions_file(model_dir, tmp_path):
         assert np.abs(d[f"{m}_delta"]).max() < 1e-4 * max(1, np.abs(d["logits"]).max())
     assert np.abs(d["integrated_gradients_delta"]).max() < 0.05 * max(1, np.abs(d["logits"]).max())
     assert not any(p.name.startswith(".") for p in out.iterdir())  # no temporary files left
+    assert sorted(p.name for p in out.iterdir()) == ["attributions.npz"]  # --logos 0
+
+
+def test_logos_of_top_sequences(model_dir, tmp_path):
+    model, fa = model_dir
+    out = tmp_path / "ex"
+    r = explain(model, fa, out, "-m", "deepshap,ism", "--n-references", 3, "--logos", 4,
+                "--logo-window", "full")
+    assert r.exit_code == 0, r.output
+    d = np.load(out / "attributions.npz")
+    best = [str(d["ids"][i]) for i in np.argsort(-d["logits"][:, 0], kind="stable")[:4]]
+    rows = [line.split("\t") for line in (out / "logos" / "index.tsv").read_text()
+            .splitlines()[1:]]
+    assert [row[0] for row in rows] == best
+    assert sorted(p.name for p in (out / "logos").iterdir()) == sorted(
+        [f"{i}.png" for i in best] + ["index.tsv"])
+    assert all(row[4] == "1:40" for row in rows)
+    r = explain(model, fa, tmp_path / "bad", "--logos", 2, "--logo-window", "9:3")
+    assert r.exit_code == 1 and "START must not exceed END" in r.output
+    assert not (tmp_path / "bad").exists()
+
+
+def test_keep_top_across_chunks():
+    from seqexplain.explain import _keep_top
+
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(50, 2))
+    top = None
+    for lo in range(0, 50, 7):
+        chunk = {"logits": logits[lo:lo + 7], "ids": np.arange(lo, min(lo + 7, 50))}
+        top = _keep_top(top, chunk, 5, target=1)
+    np.testing.assert_array_equal(top["ids"], np.argsort(-logits[:, 1])[:5])
+    np.testing.assert_array_equal(top["logits"], logits[top["ids"]])
+
+
+def test_offsets_of_padded_records(model_dir, tmp_path):
+    model, _ = model_dir
+    fa = tmp_path / "short.fa"
+    fa.write_text(">a\n" + "ACGT" * 5 + "\n>b\n" + "GATC" * 10 + "\n>c\n" + "T" * 44 + "\n")
+    r = explain(model, fa, tmp_path / "ex", "-m", "saliency")
+    assert r.exit_code == 0, r.output
+    d = np.load(tmp_path / "ex" / "attributions.npz")
+    assert d["lengths"].tolist() == [20, 40, 44] and d["offsets"].tolist() == [-10, 0, 2]
 
 
 def test_chunking_does_not_change_results(model_dir, tmp_path):

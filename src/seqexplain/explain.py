@@ -216,12 +216,13 @@ def attribute_chunk(model, X: np.ndarray, settings: ExplainSettings,
 
 
 def explain_fasta(bundle: ModelBundle, fasta, out_path, settings: ExplainSettings,
-                  references=None, progress: bool = True) -> dict:
+                  references=None, progress: bool = True, keep_top: int = 0) -> dict:
     """Explain every record of ``fasta`` and write ``out_path`` (``.npz`` or ``.h5``).
 
     Chunks of ``settings.chunk_size`` sequences are encoded, explained and written; arrays go
     to disk as they are made, so memory stays bounded by one chunk. Returns a summary dict
-    (``n``, ``seconds``, mean |delta| per method)."""
+    (``n``, ``seconds``, max |delta| per method) and, with ``keep_top`` K, ``top``: the K
+    sequences with the highest explained logit, as an attributions mapping (for logos)."""
     import time
 
     from tqdm.auto import tqdm
@@ -238,6 +239,7 @@ def explain_fasta(bundle: ModelBundle, fasta, out_path, settings: ExplainSetting
     writer = _H5Writer(out_path) if out_path.suffix == ".h5" else _NpzWriterFromDisk(out_path)
     ids: list[str] = []
     deltas: dict[str, list] = {}
+    top: dict | None = None
     t0 = time.perf_counter()
     chunk = -(-settings.chunk_size // REFERENCE_BLOCK) * REFERENCE_BLOCK
     with writer, tqdm(total=n, desc="explain", unit=" seq", disable=not progress,
@@ -261,15 +263,31 @@ def explain_fasta(bundle: ModelBundle, fasta, out_path, settings: ExplainSetting
                 writer.append(key, value, n)
                 if key.endswith("_delta"):
                     deltas.setdefault(key[:-6], []).append(np.abs(value))
+            if keep_top:
+                top = _keep_top(top, dict(arrays, ids=np.array(batch.ids)), keep_top,
+                                settings.target)
             ids += batch.ids
             bar.update(len(X))
-        writer.finish(ids=np.array(ids), alphabet=np.array(bundle.alphabet.letters),
-                      target=np.array(settings.target),
-                      output_names=np.array(bundle.output_names),
-                      explained_output=np.array(settings.output))
+        small = dict(alphabet=np.array(bundle.alphabet.letters),
+                     target=np.array(settings.target),
+                     output_names=np.array(bundle.output_names),
+                     explained_output=np.array(settings.output))
+        writer.finish(ids=np.array(ids), **small)
     seconds = time.perf_counter() - t0
-    return {"n": len(ids), "length": L, "channels": C, "seconds": seconds,
-            "max_abs_delta": {m: float(np.concatenate(v).max()) for m, v in deltas.items()}}
+    summary = {"n": len(ids), "length": L, "channels": C, "seconds": seconds,
+               "max_abs_delta": {m: float(np.concatenate(v).max()) for m, v in deltas.items()}}
+    if keep_top:
+        summary["top"] = dict(top or {}, **small)
+    return summary
+
+
+def _keep_top(top: dict | None, chunk: dict, k: int, target: int) -> dict:
+    """The ``k`` rows with the highest target logit among ``top`` and ``chunk`` (earlier rows
+    win ties), every per-sequence array cut alike."""
+    both = chunk if top is None else {key: np.concatenate([top[key], chunk[key]])
+                                      for key in chunk}
+    order = np.argsort(-both["logits"][:, target], kind="stable")[:k]
+    return {key: value[order] for key, value in both.items()}
 
 
 class _NpzWriterFromDisk:
@@ -378,8 +396,27 @@ def load_attributions(path, keys=None) -> dict[str, np.ndarray]:
     try:
         with np.load(path, allow_pickle=False) as data:
             return {k: data[k] for k in data.files if keys is None or k in keys}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise SeqexplainError(f"{path}: not an attributions file ({exc})") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        raise SeqexplainError(f"{path}: not an attributions file (.npz or .h5 written by "
+                              "seqexplain explain)") from None
+
+
+def attribution_members(path) -> list[str]:
+    """Names of the arrays in an attributions file, without reading them."""
+    path = Path(path)
+    if not path.is_file():
+        raise SeqexplainError(f"{path}: no such file")
+    try:
+        if path.suffix == ".h5":
+            import h5py
+
+            with h5py.File(path, "r") as h5:
+                return list(h5)
+        with np.load(path, allow_pickle=False) as data:
+            return list(data.files)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, AttributeError):
+        raise SeqexplainError(f"{path}: not an attributions file (.npz or .h5 written by "
+                              "seqexplain explain)") from None
 
 
 def export_modisco(attributions: dict, method: str, out_dir) -> tuple[Path, Path]:

@@ -95,6 +95,21 @@ _RANGE = re.compile(r"(-?\d+)[:\-](-?\d+)$")
 AUTO_WIDTH = 40
 
 
+def check_window(window: str | None) -> str:
+    """The normalised window spec; an error for one that can never be valid."""
+    spec = (window or "full").strip().lower()
+    if spec in ("full", "all") or _AUTO.match(spec):
+        if (m := _AUTO.match(spec)) and m.group(1) and int(m.group(1)) < 1:
+            raise SeqexplainError(f"window {window!r}: the width must be at least 1")
+        return spec
+    if m := _RANGE.match(spec):
+        if int(m.group(1)) > int(m.group(2)):
+            raise SeqexplainError(f"window {window!r}: START must not exceed END")
+        return spec
+    raise SeqexplainError(f"window {window!r}: use full, START:END (1-based, inclusive), "
+                          "auto or auto:WIDTH")
+
+
 def window_rows(seq: SequenceScores, window: str | None, method: str | None = None
                 ) -> tuple[int, int]:
     """Input rows ``[lo, hi)`` shown for ``window``: ``None``/``"full"`` — the whole record;
@@ -102,16 +117,13 @@ def window_rows(seq: SequenceScores, window: str | None, method: str | None = No
     W-wide stretch (default 40) with the largest total |attribution| of ``method`` (plain
     ``"auto"`` shows sequences of up to 100 positions whole)."""
     lo, hi = seq.rows
-    spec = (window or "full").strip().lower()
+    spec = check_window(window)
     if spec in ("full", "all"):
         return lo, hi
     if m := _AUTO.match(spec):
         if not m.group(1) and hi - lo <= 2.5 * AUTO_WIDTH:
             return lo, hi  # short enough to read whole
-        width = int(m.group(1)) if m.group(1) else AUTO_WIDTH
-        if width < 1:
-            raise SeqexplainError(f"window {window!r}: the width must be at least 1")
-        width = min(width, hi - lo)
+        width = min(int(m.group(1)) if m.group(1) else AUTO_WIDTH, hi - lo)
         key = method or next(iter(seq.scores))
         mass = np.abs(seq.scores[key][lo:hi]).sum(axis=1)
         sums = np.convolve(mass, np.ones(width), mode="valid")
@@ -120,14 +132,10 @@ def window_rows(seq: SequenceScores, window: str | None, method: str | None = No
     if m := _RANGE.match(spec):
         start, end = int(m.group(1)), int(m.group(2))
         first, last = seq.coordinate(lo), seq.coordinate(hi - 1)
-        if start > end:
-            raise SeqexplainError(f"window {window!r}: START must not exceed END")
         if start < first or end > last:
             raise SeqexplainError(f"{seq.id}: window {window!r} lies outside the sequence "
                                   f"({first}:{last})")
         return start - 1 - seq.offset, end - seq.offset
-    raise SeqexplainError(f"window {window!r}: use full, START:END (1-based, inclusive), "
-                          "auto or auto:WIDTH")
 
 
 # -- drawing primitives ---------------------------------------------------------------------
@@ -218,7 +226,8 @@ def plot_attribution(seq: SequenceScores, methods=None, window: str | None = "fu
                      ism_heatmap: bool = True, width: float | None = None):
     """Figure for one sequence: one logo row per method (letter height = contribution of
     the observed base), an ISM heatmap row when centred ISM scores are present, and — when
-    the window is a zoom — a compact full-length track above showing where it sits."""
+    the window is a zoom — a compact full-length track above showing where it sits. The axes
+    are labelled ``overview``, ``logo:<method>`` and ``ism-heatmap`` (``Axes.get_label``)."""
     methods = list(methods or seq.scores)
     missing = [m for m in methods if m not in seq.scores]
     if missing:
@@ -238,16 +247,19 @@ def plot_attribution(seq: SequenceScores, methods=None, window: str | None = "fu
     axes = list(axes[:, 0])
     if zoomed:
         ov = axes.pop(0)
+        ov.set_label("overview")
         _draw_overview(ov, seq, methods[0], lo, hi)
         _draw_highlights(ov, seq, *seq.rows, labels=False)
     start = seq.coordinate(lo)
     for ax, m in zip(axes, methods):
         draw_logo(ax, seq.scores[m][lo:hi], seq.letters, start=start, ylabel=m)
+        ax.set_label(f"logo:{m}")
         _draw_highlights(ax, seq, lo, hi, labels=ax is axes[0])
     if heat:
         draw_ism_heatmap(axes[len(methods)], seq.ism[lo:hi], seq.letters,
                          onehot=seq.onehot[lo:hi], start=start)
         axes[len(methods)].set_xlim(start - 0.5, start + n - 0.5)
+        axes[len(methods)].set_label("ism-heatmap")
     axes[-1].set_xlabel("position in sequence")
     fig.suptitle(seq.title(), fontsize=10, x=0.01, ha="left")
     return fig
@@ -289,8 +301,10 @@ def _motif_axes(ax, width: int):
 
 # -- from an attributions file ---------------------------------------------------------------
 def methods_in(attributions) -> list[str]:
-    """Methods with scores in an attributions mapping (file order)."""
-    return [k[:-13] for k in attributions if k.endswith("_hypothetical")]
+    """Methods with scores in an attributions mapping or member list (file order)."""
+    from .explain import METHOD_NAMES
+
+    return [k for k in attributions if k in METHOD_NAMES]
 
 
 def rank_by_output(attributions) -> np.ndarray:
@@ -451,3 +465,48 @@ def render_logos(seqs: list[SequenceScores], out_dir, fmt: str = "png", methods=
     with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn")) as pool:
         return [Path(p) for p in pool.map(_render_task, tasks, chunksize=max(
             1, len(tasks) // (4 * jobs)))]
+
+
+#: Members of an attributions file that logos read (plus the chosen methods' arrays).
+LOGO_KEYS = ("ids", "onehot", "alphabet", "logits", "predictions", "target", "output_names",
+             "offsets", "lengths", "ism_hypothetical")
+FORMATS = ("png", "svg", "pdf")
+
+
+def write_logos(attributions, out_dir, methods=None, ids=None, top: int | None = 10,
+                window: str | None = "auto", highlight=None, fmt: str = "png", dpi: int = 100,
+                jobs: int | None = None, source: str = "") -> pd.DataFrame:
+    """Draw the figures of the requested sequences (``ids``, or the ``top`` K by explained
+    output) into ``out_dir`` — one ``<id>.<fmt>`` each — plus ``index.tsv`` (id, file, logit,
+    prediction, shown window). Returns that table."""
+    from pathlib import Path
+
+    if fmt not in FORMATS:
+        raise SeqexplainError(f"format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    for key in ("ids", "onehot", "logits"):
+        if key not in attributions:
+            raise SeqexplainError(f"{source or 'attributions'}: not an attributions file "
+                                  f"(no {key!r} array)")
+    have = methods_in(attributions)
+    methods = list(methods or have)
+    for m in methods:
+        if m not in have:
+            raise SeqexplainError(f"{source or 'attributions'}: no {m!r} scores "
+                                  f"(methods: {', '.join(have) or 'none'})")
+    index = select_indices(attributions, ids=ids, top=top, source=source)
+    spans = (read_highlights(highlight, np.asarray(attributions["ids"]))
+             if highlight else None)
+    seqs = [sequence_scores(attributions, i, methods, spans) for i in index]
+    out_dir = Path(out_dir)
+    taken: set[str] = set()
+    names = [safe_name(s.id, taken) for s in seqs]
+    paths = render_logos(seqs, out_dir, fmt, methods, window, dpi, jobs, names)
+    rows = []
+    for s, p in zip(seqs, paths):
+        lo, hi = window_rows(s, window, methods[0])
+        rows.append({"id": s.id, "file": p.name, "logit": s.logit,
+                     "prediction": s.prediction,
+                     "window": f"{s.coordinate(lo)}:{s.coordinate(hi - 1)}"})
+    table = pd.DataFrame(rows, columns=["id", "file", "logit", "prediction", "window"])
+    table.to_csv(out_dir / "index.tsv", sep="\t", index=False, float_format="%.6g")
+    return table

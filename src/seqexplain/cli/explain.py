@@ -40,13 +40,19 @@ from . import main
 @click.option("--modisco", "modisco_method", default=None,
               help="Also write OUT/modisco/ohe.npz and shap.npz for TF-MoDISco from this "
                    "method's hypothetical scores (e.g. deepshap).")
+@click.option("--logos", "n_logos", type=click.IntRange(min=0), default=10, show_default=True,
+              help="Draw OUT/logos/ for the K sequences with the highest explained output "
+                   "(0: none).")
+@click.option("--logo-window", default="auto", show_default=True,
+              help="Window of those logos: full, START:END, auto or auto:WIDTH (see "
+                   "`seqexplain logo`).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("-o", "--out", required=True, type=click.Path(file_okay=False),
               help="Output folder.")
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 def explain_command(model, fasta, methods, target, output, alphabet, references, n_references,
                     no_correct, ig_steps, batch_size, chunk_size, seed, fmt, modisco_method,
-                    quiet, out, force):
+                    n_logos, logo_window, quiet, out, force):
     """Attribution scores of every record of FASTA under MODEL (a model folder or a Keras
     .keras/.h5 file), written to OUT/attributions.npz."""
     from ..outputs import atomic_dir, check_writable
@@ -58,6 +64,10 @@ def explain_command(model, fasta, methods, target, output, alphabet, references,
                            read_references, resolve_target)
 
     chosen = check_methods(methods.split(","))
+    if n_logos:
+        from ..logos import check_window
+
+        check_window(logo_window)
     if modisco_method and check_methods([modisco_method])[0] not in chosen:
         raise click.UsageError(f"--modisco {modisco_method}: that method is not in --method")
     bundle = load_model_for_explain(model, alphabet)
@@ -74,7 +84,13 @@ def explain_command(model, fasta, methods, target, output, alphabet, references,
     with atomic_dir(out, force=force) as tmp:
         name = f"attributions.{fmt}"
         summary = explain_fasta(bundle, fasta, tmp / name, settings, references=refs,
-                                progress=not quiet)
+                                progress=not quiet, keep_top=n_logos)
+        if n_logos:
+            from ..logos import write_logos
+
+            (tmp / "logos").mkdir()
+            write_logos(summary["top"], tmp / "logos", top=n_logos, window=logo_window,
+                        source=str(fasta))
         if modisco_method:
             (tmp / "modisco").mkdir()
             export_modisco(load_attributions(tmp / name), check_methods([modisco_method])[0],

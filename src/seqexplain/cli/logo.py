@@ -1,0 +1,57 @@
+"""``seqexplain logo``: attribution logos from an attributions file."""
+
+from __future__ import annotations
+
+import click
+
+from . import main
+
+
+def split_ids(values) -> list[str]:
+    return [i for v in values for i in v.split(",") if i]
+
+
+@main.command("logo")
+@click.argument("attributions", type=click.Path(dir_okay=False))
+@click.option("-m", "--method", "methods", default=None,
+              help="Comma-separated methods, one logo row each [all in the file]. With ism, an "
+                   "ISM heatmap row is added.")
+@click.option("--ids", multiple=True,
+              help="Sequence ids to draw (comma-separated or repeated) [default: --top].")
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Without --ids: the K sequences with the highest explained output.")
+@click.option("--window", default="auto", show_default=True,
+              help="full, START:END (1-based, inclusive), or auto / auto:WIDTH — a zoom on the "
+                   "highest-scoring stretch under a full-length overview.")
+@click.option("--highlight", type=click.Path(dir_okay=False),
+              help="BED/TSV of intervals to shade (id or chrom, start, end, [name]).")
+@click.option("--format", "fmt", type=click.Choice(["png", "svg", "pdf"]), default="png",
+              show_default=True)
+@click.option("--dpi", type=click.IntRange(min=20, max=1200), default=100, show_default=True)
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Parallel drawing processes [all cores].")
+@click.option("-o", "--out", required=True, type=click.Path(file_okay=False),
+              help="Output folder: one file per sequence and index.tsv.")
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+def logo_command(attributions, methods, ids, top, window, highlight, fmt, dpi, jobs, out,
+                 force):
+    """Attribution logos of sequences in ATTRIBUTIONS (attributions.npz or .h5 from
+    `seqexplain explain`), one file per sequence named by its id."""
+    from ..errors import SeqexplainError
+    from ..explain import attribution_members, load_attributions
+    from ..logos import LOGO_KEYS, check_window, methods_in, write_logos
+    from ..outputs import atomic_dir, check_writable
+
+    check_writable(out, force)
+    check_window(window)
+    have = methods_in(attribution_members(attributions))
+    chosen = [m.strip() for m in methods.split(",")] if methods else have
+    for m in chosen:
+        if m not in have:
+            raise SeqexplainError(f"{attributions}: no {m!r} scores (methods: "
+                                  f"{', '.join(have) or 'none'})")
+    data = load_attributions(attributions, keys=set(LOGO_KEYS) | set(chosen))
+    with atomic_dir(out, force=force) as tmp:
+        table = write_logos(data, tmp, chosen, split_ids(ids), top, window, highlight, fmt,
+                            dpi, jobs, source=str(attributions))
+    click.echo(f"{out}: {len(table)} {fmt.upper()} logos", err=True)
