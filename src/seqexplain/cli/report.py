@@ -1,0 +1,35 @@
+"""``seqexplain report``: one self-contained HTML page about a model."""
+
+from __future__ import annotations
+
+import click
+
+from .._tf import import_tensorflow
+from . import main
+
+
+@main.command("report")
+@click.argument("model_dir", type=click.Path())
+@click.option("-a", "--attributions", type=click.Path(dir_okay=False),
+              help="attributions.npz/.h5 from `seqexplain explain`: adds logos and ISM "
+                   "heatmaps of the top sequences.")
+@click.option("--top", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Sequences shown (highest explained output first).")
+@click.option("--window", default="auto", show_default=True,
+              help="Logo window: full, START:END, auto or auto:WIDTH.")
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False),
+              help="HTML file to write.")
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+def report_command(model_dir, attributions, top, window, out, force):
+    """HTML report of MODEL_DIR (a folder from `seqexplain train`): model, data, test metrics
+    beside the baselines, training curves and, with --attributions, the top sequences' logos.
+    Images are embedded; the file needs no network."""
+    from ..logos import check_window
+    from ..outputs import check_writable
+    from ..report import write_report
+
+    check_writable(out, force)
+    check_window(window)
+    import_tensorflow()
+    path = write_report(model_dir, out, attributions, top, window, force=force)
+    click.echo(f"{path}: {path.stat().st_size / 1e6:.1f} MB", err=True)
