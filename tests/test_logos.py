@@ -262,3 +262,19 @@ def test_logo_command_refuses_other_files(tmp_path):
     (tmp_path / "o").mkdir()
     r = CliRunner().invoke(main, ["logo", str(npz), "-o", str(tmp_path / "o")])
     assert r.exit_code == 1 and "pass --force" in r.output
+
+
+def test_logo_command_highlight_in_genome_coordinates(tmp_path):
+    npz = tmp_path / "attributions.npz"
+    arrays = write_attributions(npz, n=3)
+    bed = tmp_path / "sites.bed"
+    bed.write_text("chr1\t110\t118\tsiteA\n")  # record chr1:100-150, bases 11..18
+    out = tmp_path / "logos"
+    r = CliRunner().invoke(main, ["logo", str(npz), "--ids", str(arrays["ids"][1]), "--window",
+                                  "full", "--highlight", str(bed), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    spans = logos.read_highlights(bed, arrays["ids"])
+    assert spans == {"chr1:100-150": [(10, 18, "siteA")]}
+    r = CliRunner().invoke(main, ["logo", str(npz), "--highlight", str(tmp_path / "no.bed"),
+                                  "-o", str(tmp_path / "o2")])
+    assert r.exit_code == 1 and "no.bed: no such file" in r.output
