@@ -268,10 +268,16 @@ def explain_fasta(bundle: ModelBundle, fasta, out_path, settings: ExplainSetting
                                 settings.target)
             ids += batch.ids
             bar.update(len(X))
+        import json
+        from dataclasses import asdict
+
+        recorded = dict(asdict(settings), methods=list(settings.methods))
         small = dict(alphabet=np.array(bundle.alphabet.letters),
                      target=np.array(settings.target),
                      output_names=np.array(bundle.output_names),
-                     explained_output=np.array(settings.output))
+                     explained_output=np.array(settings.output),
+                     settings=np.array(json.dumps(recorded)),
+                     model=np.array(str(Path(bundle.path).resolve()) if bundle.path else ""))
         writer.finish(ids=np.array(ids), **small)
     seconds = time.perf_counter() - t0
     summary = {"n": len(ids), "length": L, "channels": C, "seconds": seconds,

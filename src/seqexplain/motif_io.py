@@ -215,23 +215,29 @@ def _unknown_motif_message(token: str, available: list[Motif], motif_files) -> s
             f"not an IUPAC consensus ({CONSENSUS_LETTERS})")
 
 
-def write_meme(motifs: Sequence[Motif], path: str | os.PathLike, force: bool = False) -> Path:
+def write_meme(motifs: Sequence[Motif], path: str | os.PathLike, force: bool = False,
+               letters: str = "ACGT") -> Path:
     """Write motifs as a MEME minimal (version 4) file, atomically.
 
     Each motif is written as ``MOTIF <id> <name>`` with its letter-probability matrix (6
     decimals) and ``nsites`` = its site count, or :data:`DEFAULT_NSITES` when unknown. Spaces
-    in ids and names become underscores (MEME splits the line on whitespace).
+    in ids and names become underscores (MEME splits the line on whitespace). ``letters``: the
+    alphabet of the matrices' columns (``ACGT``, ``ACGU`` or the 20 amino acids); only DNA
+    declares both strands.
     """
     if not motifs:
         raise SeqexplainError("no motifs to write")
-    lines = ["MEME version 4", "", "ALPHABET= ACGT", "", "strands: + -", "",
-             "Background letter frequencies", "A 0.25 C 0.25 G 0.25 T 0.25", ""]
+    background = " ".join(f"{c} {1 / len(letters):.4g}" for c in letters)
+    lines = ["MEME version 4", "", f"ALPHABET= {letters}", ""]
+    if letters == "ACGT":
+        lines += ["strands: + -", ""]
+    lines += ["Background letter frequencies", background, ""]
     for motif in motifs:
         motif_id = re.sub(r"\s+", "_", motif.id)
         name = re.sub(r"\s+", "_", motif.name)
         lines.append(f"MOTIF {motif_id} {name}" if name != motif_id else f"MOTIF {motif_id}")
         nsites = motif.nsites or DEFAULT_NSITES
-        lines.append(f"letter-probability matrix: alength= 4 w= {motif.width} "
+        lines.append(f"letter-probability matrix: alength= {len(letters)} w= {motif.width} "
                      f"nsites= {nsites} E= 0")
         lines += [" ".join(f"{p:.6f}" for p in row) for row in motif.pfm]
         lines.append("")

@@ -78,7 +78,8 @@ def explain_command(model, fasta, methods, target, output, alphabet, references,
                                    "or an existing FASTA file")
         refs = read_references(references, bundle)
     settings = ExplainSettings(methods=chosen, target=resolve_target(bundle, target),
-                               output=output, n_references=n_references,
+                               output=output, references=references,
+                               n_references=n_references,
                                correct=not no_correct, ig_steps=ig_steps,
                                batch_size=batch_size, chunk_size=chunk_size, seed=seed)
     with atomic_dir(out, force=force) as tmp:

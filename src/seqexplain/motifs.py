@@ -1,0 +1,566 @@
+"""Motifs from attributions: seqlets, clustering, motif matrices, instances and their support.
+
+The pipeline (:func:`discover`):
+
+1. **Seqlets.** Per-position attribution (the observed base's contribution) is summed in
+   sliding windows of ``width`` positions. The null is estimated from the data: most windows
+   of a trained model's map hold background, so a Laplace distribution is fitted to the window
+   sums by their median and median absolute deviation (robust to the motif tail), and windows
+   are called where the Benjamini–Hochberg q-value is below ``fdr``. Positive (activating) and
+   negative (repressive) windows are kept apart. Called windows are taken greedily, strongest
+   first, without overlap.
+2. **Clustering.** Up to ``max_seqlets`` seqlets per sign are compared by the cosine
+   similarity of their hypothetical contributions, maximised over shifts of up to ``flank``
+   positions and, for DNA, both strands (a reverse complement reverses positions and channels).
+   Average-linkage clustering is cut at ``similarity``; clusters of at least ``min_seqlets``
+   become motifs. Every seqlet (clustered or not) is then assigned to the motif it matches best,
+   if at least at ``similarity``.
+3. **Motif matrices.** Members are aligned to their motif (shift and strand); the PFM is the mean
+   one-hot, the CWM the mean contribution, the hypothetical CWM the mean hypothetical
+   contribution. Motifs are trimmed to the columns holding at least ``trim`` of the largest
+   column's contribution.
+4. **Instances.** Each assigned seqlet is an instance: sequence, start, end, strand, score (the
+   summed contribution over the trimmed motif).
+
+Support (:func:`support`) needs the model: the same pipeline on dinucleotide-shuffled
+sequences counts the instances a null gives, and each motif's instances are shuffled out to
+measure the model's output change.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .errors import SeqexplainError
+
+
+@dataclass
+class MotifSettings:
+    method: str = "deepshap"
+    width: int | None = None       # seqlet core width [19 nucleotide, 9 protein]
+    flank: int = 7                 # shift allowed when aligning; context kept around cores
+    fdr: float = 0.05
+    max_seqlets: int = 2000        # clustered per sign (a seeded random sample)
+    similarity: float = 0.6        # clustering cut and assignment threshold
+    merge: float = 0.5             # a prototype this similar to a larger one is dropped
+    min_seqlets: int = 10
+    trim: float = 0.25
+    seed: int = 0
+
+
+@dataclass
+class LearnedMotif:
+    """One discovered motif. Matrices are (width, C)."""
+
+    id: str
+    sign: int                      # +1 activating, -1 repressive
+    pfm: np.ndarray
+    cwm: np.ndarray
+    hcwm: np.ndarray
+    n_seqlets: int
+    letters: str
+    consensus: str = ""
+    span: tuple[int, int] = (0, 0)  # trimmed columns of the aligned frame (internal)
+    evidence: dict = field(default_factory=dict)
+    matches: list = field(default_factory=list)   # [{id, name, family, klass, p, q}]
+
+    @property
+    def width(self) -> int:
+        return len(self.pfm)
+
+    @property
+    def label(self) -> str:
+        """The motif id with its best known match, e.g. ``pos_1 (CTCF)``."""
+        if self.matches and self.matches[0]["q"] < 0.05:
+            return f"{self.id} ({self.matches[0]['name']})"
+        return self.id
+
+
+@dataclass
+class MotifResult:
+    motifs: list[LearnedMotif]
+    seqlets: pd.DataFrame          # every seqlet: seq, start, end, sign, score, motif, strand
+    instances: pd.DataFrame        # seqlets assigned to a motif, trimmed to its columns
+    thresholds: dict               # sign → window-sum threshold
+    settings: MotifSettings
+    n_sequences: int
+    prototypes: dict = field(default_factory=dict)  # motif id → (sign, core (width, C))
+    width: int = 19                                 # seqlet core width used
+
+    def motif(self, motif_id: str) -> LearnedMotif:
+        return next(m for m in self.motifs if m.id == motif_id)
+
+
+def default_width(letters: str) -> int:
+    return 19 if len(letters) == 4 else 9
+
+
+def is_nucleotide(letters: str) -> bool:
+    return len(letters) == 4
+
+
+# -- 1. seqlets ------------------------------------------------------------------------------
+def valid_rows(n: int, length: int, offsets=None, lengths=None) -> np.ndarray:
+    """(n, length) bool: rows holding bases of each record (not padding)."""
+    if offsets is None or lengths is None:
+        return np.ones((n, length), bool)
+    pos = np.arange(length)[None, :] + np.asarray(offsets)[:, None]
+    return (pos >= 0) & (pos < np.asarray(lengths)[:, None])
+
+
+def window_sums(track: np.ndarray, width: int) -> np.ndarray:
+    """(n, L) → (n, L - width + 1): sums over each window of ``width`` positions."""
+    c = np.concatenate([np.zeros((len(track), 1)), np.cumsum(track, axis=1, dtype=np.float64)],
+                       axis=1)
+    return c[:, width:] - c[:, :-width]
+
+
+def laplace_thresholds(sums: np.ndarray, fdr: float) -> dict[int, float]:
+    """Window-sum thresholds (per sign) at which BH q < ``fdr`` under a Laplace null fitted by
+    the median and the median absolute deviation of ``sums`` (1-D)."""
+    centre = float(np.median(sums))
+    scale = float(np.median(np.abs(sums - centre))) / math.log(2)
+    if scale <= 0 or not np.isfinite(scale):
+        return {1: np.inf, -1: np.inf}
+    n = len(sums)
+    dev = np.abs(sums - centre)
+    p = 0.5 * np.exp(-dev / scale)  # one tail (each sign tested on its own side)
+    order = np.argsort(p)
+    ranked = p[order] * n / np.arange(1, n + 1)
+    q = np.minimum.accumulate(ranked[::-1])[::-1]
+    out = {}
+    for sign in (1, -1):
+        side = (sums - centre) * sign > 0
+        passing = np.zeros(n, bool)
+        passing[order] = q < fdr
+        ok = passing & side
+        out[sign] = float(centre + sign * dev[ok].min()) if ok.any() else (
+            np.inf if sign > 0 else -np.inf)
+    return out
+
+
+def call_seqlets(track: np.ndarray, width: int, thresholds: dict | None = None,
+                 fdr: float = 0.05, valid: np.ndarray | None = None
+                 ) -> tuple[pd.DataFrame, dict]:
+    """Seqlets of a per-position attribution ``track`` (n, L): non-overlapping windows of
+    ``width`` whose sum passes the threshold of its sign (estimated from ``track`` itself
+    unless ``thresholds`` are given — the null pipeline reuses the real data's). Returns
+    (table with seq, start, end, sign, score; thresholds)."""
+    n, length = track.shape
+    if width > length:
+        raise SeqexplainError(f"seqlet width {width} is longer than the sequences ({length})")
+    sums = window_sums(track, width)
+    ok = np.ones_like(sums, bool)
+    if valid is not None:
+        ok = window_sums(valid.astype(np.float64), width) >= width - 0.5
+    if thresholds is None:
+        thresholds = laplace_thresholds(sums[ok], fdr) if ok.any() else {1: np.inf, -1: -np.inf}
+    cand = ok & ((sums >= thresholds[1]) | (sums <= thresholds[-1]))
+    rows = []
+    seqs, starts = np.nonzero(cand)
+    strength = np.abs(sums[seqs, starts])
+    taken = np.zeros((n, length), bool)
+    for k in np.argsort(-strength, kind="stable"):
+        s, i = int(seqs[k]), int(starts[k])
+        if taken[s, i:i + width].any():
+            continue
+        taken[s, i:i + width] = True
+        score = float(sums[s, i])
+        rows.append((s, i, i + width, 1 if score > 0 else -1, score))
+    table = pd.DataFrame(rows, columns=["seq", "start", "end", "sign", "score"])
+    return table.sort_values(["seq", "start"], ignore_index=True), thresholds
+
+
+# -- 2. similarity and clustering --------------------------------------------------------------
+def _windows(arr: np.ndarray, seqlets: pd.DataFrame, width: int, pad: int) -> np.ndarray:
+    """(k, width + 2 pad, C) windows of ``arr`` (n, L, C) around each seqlet core, zero
+    outside the sequence."""
+    n, length = arr.shape[:2]
+    padded = np.zeros((n, length + 2 * pad, *arr.shape[2:]), arr.dtype)
+    padded[:, pad:pad + length] = arr
+    idx = seqlets["start"].to_numpy()[:, None] + np.arange(width + 2 * pad)[None, :]
+    return padded[seqlets["seq"].to_numpy()[:, None], idx]
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    """Rows flattened to unit length; windows with a feature axis (k, W, F, C) get each
+    feature scaled to unit length first, so that their dot product is the mean cosine."""
+    x = x.astype(np.float64)
+    if x.ndim == 4:
+        norm = np.sqrt((x ** 2).sum(axis=(1, 3), keepdims=True))
+        x = x / np.where(norm > 0, norm, 1) / np.sqrt(x.shape[2])
+        return x.reshape(len(x), -1)
+    flat = x.reshape(len(x), -1)
+    norm = np.linalg.norm(flat, axis=1, keepdims=True)
+    return flat / np.where(norm > 0, norm, 1)
+
+
+def _rc(x: np.ndarray) -> np.ndarray:
+    """Reverse complement of windows (k, W, C) or (k, W, F, C): positions and channels
+    reversed (ACGT → TGCA)."""
+    return x[:, ::-1, ..., ::-1]
+
+
+def best_alignment(query: np.ndarray, ext: np.ndarray, width: int, flank: int,
+                   both_strands: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cosine similarity of each query core (q, width, C) with every candidate window, over
+    shifts -flank..flank of the candidates' extended windows ``ext`` (k, width + 4 flank, C) and
+    strands. Returns (best similarity (q, k), shift (q, k), strand (q, k): 0 forward, 1 rc)."""
+    pad = 2 * flank
+    Q = _unit(query)
+    best = np.full((len(query), len(ext)), -np.inf)
+    shift = np.zeros(best.shape, np.int64)
+    strand = np.zeros(best.shape, np.int8)
+    views = [ext, _rc(ext)] if both_strands else [ext]
+    for st, view in enumerate(views):
+        for o in range(-flank, flank + 1):
+            sim = Q @ _unit(view[:, pad + o:pad + o + width]).T
+            better = sim > best
+            best[better], shift[better], strand[better] = sim[better], o, st
+    return best, shift, strand
+
+
+def cluster(ext: np.ndarray, width: int, flank: int, both_strands: bool, threshold: float
+            ) -> np.ndarray:
+    """Average-linkage clusters (labels 0..k-1, by size) of seqlets from their extended
+    hypothetical windows; the similarity is the best over shifts and strands."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+
+    if len(ext) < 2:
+        return np.zeros(len(ext), np.int64)
+    core = ext[:, 2 * flank:2 * flank + width]
+    sim, _, _ = best_alignment(core, ext, width, flank, both_strands)
+    sim = np.maximum(sim, sim.T)
+    dist = np.clip(1 - sim, 0, 2)
+    np.fill_diagonal(dist, 0)
+    labels = fcluster(linkage(squareform(dist, checks=False), "average"), 1 - threshold,
+                      criterion="distance")
+    sizes = np.bincount(labels)
+    rank = np.argsort(-sizes[1:], kind="stable")  # label 1.. by size
+    remap = np.empty(len(sizes), np.int64)
+    remap[1 + rank] = np.arange(len(rank))
+    return remap[labels]
+
+
+# -- 3. motif matrices ---------------------------------------------------------------------------
+def _aligned(arr_ext: np.ndarray, shift: np.ndarray, strand: np.ndarray, width: int,
+             flank: int) -> np.ndarray:
+    """Member windows (width + 2 flank, C) aligned to the motif frame."""
+    pad = 2 * flank
+    out = np.empty((len(arr_ext), width + 2 * flank, *arr_ext.shape[2:]), arr_ext.dtype)
+    for i, (o, st) in enumerate(zip(shift, strand)):
+        view = _rc(arr_ext[i:i + 1])[0] if st else arr_ext[i]
+        out[i] = view[pad + o - flank:pad + o + width + flank]
+    return out
+
+
+def _redundant(proto: np.ndarray, kept: list, width: int, flank: int, both: bool,
+               threshold: float) -> bool:
+    """Whether ``proto`` matches one of the ``kept`` prototypes at some shift and strand."""
+    if not kept:
+        return False
+    pad = 2 * flank
+    ext = np.zeros((len(kept), width + 2 * pad, *proto.shape[1:]), proto.dtype)
+    ext[:, pad:pad + width] = np.stack(kept)
+    sim, _, _ = best_alignment(proto[None], ext, width, flank, both)
+    return bool(sim.max() >= threshold)
+
+
+def assign_seqlets(seqlets: pd.DataFrame, features: np.ndarray, protos: list, width: int,
+                   flank: int, both: bool, threshold: float) -> pd.DataFrame:
+    """Each seqlet's best prototype of its sign (seqlet, motif, shift, strand, similarity),
+    for those matching one at ``threshold`` or better. ``features``: (n, L, 2, C) stacked
+    contributions and hypothetical contributions; ``protos``: (sign, id, (width, 2, C))."""
+    rows = []
+    for sign in (1, -1):
+        mine = [(mid, p) for sg, mid, p in protos if sg == sign]
+        members = seqlets.index[seqlets["sign"] == sign].to_numpy()
+        if not mine or not len(members):
+            continue
+        ext = _windows(features, seqlets.loc[members], width, 2 * flank)
+        sim, sh, st = best_alignment(np.stack([p for _, p in mine]), ext, width, flank, both)
+        best = np.argmax(sim, axis=0)
+        cols = np.arange(len(members))
+        ok = sim[best, cols] >= threshold
+        for j in np.nonzero(ok)[0]:
+            k = int(best[j])
+            rows.append((members[j], mine[k][0], int(sh[k, j]), int(st[k, j]),
+                         float(sim[k, j])))
+    return pd.DataFrame(rows, columns=["seqlet", "motif", "shift", "strand", "similarity"])
+
+
+def _instances(sel: pd.DataFrame, part: pd.DataFrame, span: tuple[int, int], width: int,
+               flank: int, contrib: np.ndarray, motif_id: str) -> pd.DataFrame:
+    """Instances of a motif from its assigned seqlets ``sel`` (rows of the seqlet table) and
+    their alignment ``part`` (shift, strand, similarity): the trimmed motif columns ``span`` of
+    the motif frame mapped back to sequence rows, clipped to the sequence, with the summed
+    contribution over them as score."""
+    sh, st = part["shift"].to_numpy(), part["strand"].to_numpy()
+    starts = sel["start"].to_numpy()
+    # motif frame column c ↔ core column c - flank; the core starts at start ± shift
+    core = np.where(st == 0, starts + sh, starts - sh)
+    lo, hi = span[0] - flank, span[1] - flank
+    start = np.where(st == 0, core + lo, core + width - hi)
+    end = start + (hi - lo)
+    length = contrib.shape[1]
+    start, end = np.clip(start, 0, length), np.clip(end, 0, length)
+    seq = sel["seq"].to_numpy()
+    track = contrib.sum(-1)
+    csum = np.concatenate([np.zeros((len(track), 1)), np.cumsum(track, axis=1)], axis=1)
+    scores = csum[seq, end] - csum[seq, start] if len(seq) else np.zeros(0)
+    table = pd.DataFrame({"seq": seq, "start": start, "end": end,
+                          "strand": np.where(st == 0, "+", "-"), "motif": motif_id,
+                          "score": scores, "similarity": part["similarity"].to_numpy()})
+    return table[table["end"] > table["start"]]
+
+
+def consensus(pfm: np.ndarray, letters: str) -> str:
+    """Most likely letter per column; lower case where it has under half the probability,
+    ``N``/``X`` where no letter reaches a quarter."""
+    gap = "N" if is_nucleotide(letters) else "X"
+    out = []
+    for row in pfm:
+        j = int(np.argmax(row))
+        out.append(letters[j] if row[j] >= 0.5 else letters[j].lower() if row[j] >= 0.25
+                   else gap)
+    return "".join(out)
+
+
+#: Trimmed motifs are at least this wide (grown around their strongest column).
+MIN_WIDTH = 4
+
+
+def _trim_span(cwm: np.ndarray, trim: float) -> tuple[int, int]:
+    mass = np.abs(cwm).sum(axis=1)
+    keep = np.nonzero(mass >= trim * mass.max())[0] if mass.max() > 0 else np.arange(len(mass))
+    a, b = int(keep[0]), int(keep[-1]) + 1
+    while b - a < min(MIN_WIDTH, len(mass)):
+        if a > 0 and (b == len(mass) or mass[a - 1] >= mass[b]):
+            a -= 1
+        else:
+            b += 1
+    return a, b
+
+
+def discover(attributions, settings: MotifSettings | None = None) -> MotifResult:
+    """Seqlets, motifs and instances from an attributions mapping (``load_attributions``)."""
+    s = settings or MotifSettings()
+    method = s.method
+    if method not in attributions or f"{method}_hypothetical" not in attributions:
+        from .logos import methods_in
+
+        raise SeqexplainError(f"no {method!r} scores in the attributions (methods: "
+                              f"{', '.join(methods_in(attributions)) or 'none'})")
+    letters = str(np.asarray(attributions["alphabet"]))
+    width = s.width or default_width(letters)
+    onehot = np.asarray(attributions["onehot"], np.float32)
+    contrib = np.asarray(attributions[method], np.float32)
+    hyp = np.asarray(attributions[f"{method}_hypothetical"], np.float32)
+    n, length, _ = onehot.shape
+    valid = valid_rows(n, length, attributions.get("offsets"), attributions.get("lengths"))
+    seqlets, thresholds = call_seqlets(contrib.sum(-1), width, fdr=s.fdr, valid=valid)
+    return assemble(seqlets, thresholds, onehot, contrib, hyp, letters, s, width)
+
+
+def assemble(seqlets, thresholds, onehot, contrib, hyp, letters, s: MotifSettings,
+             width: int) -> MotifResult:
+    """Cluster ``seqlets`` into motifs and assign every seqlet (step 2–4 of :func:`discover`)."""
+    both = is_nucleotide(letters)
+    flank = s.flank
+    rng = np.random.default_rng(s.seed)
+    motifs: list[LearnedMotif] = []
+    protos = []  # (motif, hypothetical prototype core window)
+    seqlets = seqlets.assign(motif="", strand="+")
+    features = np.stack([contrib, hyp], axis=2)  # similarity: contributions and hypothetical
+    for sign, prefix in ((1, "pos"), (-1, "neg")):
+        members = seqlets.index[seqlets["sign"] == sign].to_numpy()
+        if len(members) < s.min_seqlets:
+            continue
+        sample = members if len(members) <= s.max_seqlets else np.sort(
+            rng.choice(members, s.max_seqlets, replace=False))
+        ext = _windows(features, seqlets.loc[sample], width, 2 * flank)
+        labels = cluster(ext, width, flank, both, s.similarity)
+        for lab in range(labels.max() + 1 if len(labels) else 0):
+            idx = np.nonzero(labels == lab)[0]
+            if len(idx) < s.min_seqlets:
+                break  # labels are ordered by size
+            core = ext[idx, 2 * flank:2 * flank + width]
+            sim, sh, st = best_alignment(core, ext[idx], width, flank, both)
+            medoid = int(np.argmax(sim.sum(axis=1)))
+            aligned = _aligned(ext[idx], sh[medoid], st[medoid], width, flank)
+            proto = aligned.mean(axis=0)[flank:flank + width]
+            if _redundant(proto, [p for sg, _, p in protos if sg == sign], width, flank, both,
+                          s.merge):
+                continue  # a shifted or reverse-complement copy of a larger motif
+            protos.append((sign, f"{prefix}_{sum(1 for p in protos if p[0] == sign) + 1}",
+                           proto))
+    assigned = assign_seqlets(seqlets, features, protos, width, flank, both, s.similarity)
+    instances = []
+    for sign, mid, _ in protos:
+        part = assigned[assigned["motif"] == mid]
+        if len(part) < s.min_seqlets:
+            continue
+        sel = seqlets.loc[part["seqlet"].to_numpy()]
+        sh, st = part["shift"].to_numpy(), part["strand"].to_numpy()
+        views = {name: _aligned(_windows(arr, sel, width, 2 * flank), sh, st, width, flank)
+                 for name, arr in (("onehot", onehot), ("contrib", contrib), ("hyp", hyp))}
+        cwm_full = views["contrib"].mean(axis=0)
+        a, b = _trim_span(cwm_full * sign, s.trim)
+        pfm = views["onehot"].mean(axis=0)[a:b]
+        pfm = pfm / np.clip(pfm.sum(axis=1, keepdims=True), 1e-9, None)
+        motif = LearnedMotif(id=mid, sign=sign, pfm=pfm, cwm=cwm_full[a:b],
+                             hcwm=views["hyp"].mean(axis=0)[a:b], n_seqlets=len(part),
+                             letters=letters, span=(a, b))
+        motif.consensus = consensus(motif.pfm, letters)
+        motifs.append(motif)
+        instances.append(_instances(sel, part, (a, b), width, flank, contrib, mid))
+        seqlets.loc[part["seqlet"].to_numpy(), "motif"] = mid
+        seqlets.loc[part["seqlet"].to_numpy(), "strand"] = np.where(st == 0, "+", "-")
+    inst = (pd.concat(instances, ignore_index=True) if instances else _instances(
+        seqlets.iloc[:0], assigned.iloc[:0], (0, 1), width, flank, contrib, ""))
+    inst = inst.sort_values(["seq", "start"], ignore_index=True)
+    # number the motifs of each sign by size: pos_1 is the most frequent activating one
+    motifs.sort(key=lambda m: (-m.sign, -m.n_seqlets, m.id))
+    rename = {}
+    for sign, prefix in ((1, "pos"), (-1, "neg")):
+        for k, m in enumerate([m for m in motifs if m.sign == sign], start=1):
+            rename[m.id] = f"{prefix}_{k}"
+            m.id = rename[m.id]
+    if len(inst):
+        inst["motif"] = inst["motif"].map(rename)
+    seqlets["motif"] = seqlets["motif"].map(lambda x: rename.get(x, ""))
+    prototypes = {rename[mid]: (sign, p) for sign, mid, p in protos if mid in rename}
+    return MotifResult(motifs=motifs, seqlets=seqlets, instances=inst, thresholds=thresholds,
+                       settings=s, n_sequences=len(onehot), prototypes=prototypes,
+                       width=width)
+
+
+# -- support: is a motif learned signal? ------------------------------------------------------
+#: Thresholds a motif must pass to be "supported".
+MIN_FOLD = 2.0
+MAX_Q = 0.01
+
+
+def explained_logits(model, X: np.ndarray, target: int, batch_size: int = 256) -> np.ndarray:
+    from .attribution import explained_model
+
+    out = np.asarray(explained_model(model, "logit").predict(X, batch_size=batch_size,
+                                                             verbose=0))
+    return out.reshape(len(X), -1)[:, target]
+
+
+def null_attributions(model, onehot: np.ndarray, settings, method: str, seed: int,
+                      references=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The same attribution method on one dinucleotide shuffle of each sequence: (shuffled
+    one-hot, contributions, hypothetical contributions)."""
+    from dataclasses import replace
+
+    from .explain import attribute_chunk, deeplift_reference, shuffled_references
+    from .shuffle import dinucleotide_shuffle
+
+    X = dinucleotide_shuffle(onehot, n=1, random_state=np.random.default_rng([seed, 7]))[:, 0]
+    cfg = replace(settings, methods=(method,))
+    refs = settings.references if references is None else references
+    contrib = np.empty_like(X)
+    hyp = np.empty_like(X)
+    for lo in range(0, len(X), 1024):
+        chunk = X[lo:lo + 1024]
+        chunk_refs = (shuffled_references(chunk, lo, cfg.n_references, cfg.seed)
+                      if isinstance(refs, str) and refs == "shuffle" else refs)
+        arrays = attribute_chunk(model, chunk, cfg, chunk_refs, deeplift_reference(refs))
+        contrib[lo:lo + 1024] = arrays[method]
+        hyp[lo:lo + 1024] = arrays[f"{method}_hypothetical"]
+    return X, contrib, hyp
+
+
+def support(result: MotifResult, attributions, model, settings, null_size: int = 1000,
+            max_instances: int = 200, seed: int = 0, references=None) -> pd.DataFrame:
+    """Evidence that each motif is learned signal; fills ``motif.evidence`` and returns it as a
+    table. Two tests, both needed for ``supported``:
+
+    * **null enrichment** — the same pipeline (attribution method, seqlet thresholds of the real
+      data, assignment to the motifs) on dinucleotide shuffles of up to ``null_size`` of the
+      sequences. Per sequence, the attribution mass of the motif's instances (count × strength):
+      the mean over real sequences must be ≥ 2 × the null's, and higher by a one-sided
+      Mann–Whitney test (BH q < 0.01 across motifs);
+    * **output change** — up to ``max_instances`` instances shuffled out (their bases
+      permuted) and the explained logit recomputed: it must move against the motif's sign
+      (down for activating, up for repressive), one-sided Wilcoxon signed-rank q < 0.01.
+    """
+    from scipy.stats import mannwhitneyu, wilcoxon
+
+    from .annotate import bh
+
+    s = result.settings
+    method = s.method
+    onehot = np.asarray(attributions["onehot"], np.float32)
+    rng = np.random.default_rng([seed, 11])
+    n = len(onehot)
+    pick = np.sort(rng.choice(n, min(null_size, n), replace=False))
+    Xn, cn, hn = null_attributions(model, onehot[pick], settings, method, seed, references)
+    valid = Xn.sum(-1) > 0
+    null_seqlets, _ = call_seqlets(cn.sum(-1), result.width, thresholds=result.thresholds,
+                                   valid=valid)
+    protos = [(sign, mid, p) for mid, (sign, p) in result.prototypes.items()]
+    letters = str(np.asarray(attributions["alphabet"]))
+    null_assigned = assign_seqlets(null_seqlets, np.stack([cn, hn], axis=2), protos, result.width, s.flank,
+                                   is_nucleotide(letters), s.similarity)
+    # the null's instances, cut exactly as the real ones (same trimmed columns)
+    null_mass = {}
+    for m in result.motifs:
+        part = null_assigned[null_assigned["motif"] == m.id]
+        if len(part):
+            null_mass[m.id] = _instances(null_seqlets.loc[part["seqlet"].to_numpy()], part,
+                                         m.span, result.width, s.flank, cn, m.id)
+    target = int(np.asarray(attributions.get("target", 0)))
+    rows = []
+    for m in result.motifs:
+        inst = result.instances[result.instances["motif"] == m.id]
+        real_seq = np.zeros(n)
+        np.add.at(real_seq, inst["seq"].to_numpy(), inst["score"].to_numpy() * m.sign)
+        nm = null_mass.get(m.id)
+        null_seq = np.zeros(len(pick))
+        if nm is not None:
+            np.add.at(null_seq, nm["seq"].to_numpy(), nm["score"].to_numpy() * m.sign)
+        real, null = len(inst), 0 if nm is None else len(nm)
+        fold = real_seq.mean() / max(null_seq.mean(), 1e-3 * max(real_seq.mean(), 1e-12))
+        p_enrich = float(mannwhitneyu(real_seq, null_seq, alternative="greater").pvalue) \
+            if real else 1.0
+        # output change when instances are shuffled out
+        take = inst.iloc[np.sort(rng.choice(len(inst), min(max_instances, len(inst)),
+                                            replace=False))] if len(inst) else inst
+        X = onehot[take["seq"].to_numpy()].copy()
+        for row, (a, b) in enumerate(zip(take["start"], take["end"])):
+            X[row, a:b] = X[row, a:b][rng.permutation(b - a)]
+        before = explained_logits(model, onehot[take["seq"].to_numpy()], target)
+        after = explained_logits(model, X, target)
+        delta = after - before
+        if len(delta) and np.any(delta != 0):
+            p_effect = float(wilcoxon(delta, alternative="less" if m.sign > 0 else
+                                      "greater").pvalue)
+        else:
+            p_effect = 1.0
+        rows.append({"motif": m.id, "instances": real, "null_instances": null,
+                     "null_sequences": len(pick), "enrichment": fold,
+                     "enrichment_p": float(p_enrich),
+                     "output_change": float(delta.mean()) if len(delta) else 0.0,
+                     "output_change_p": p_effect})
+    table = pd.DataFrame(rows, columns=["motif", "instances", "null_instances",
+                                        "null_sequences", "enrichment", "enrichment_p",
+                                        "output_change", "output_change_p"])
+    if len(table):
+        table["enrichment_q"] = bh(table["enrichment_p"].to_numpy())
+        table["output_change_q"] = bh(table["output_change_p"].to_numpy())
+        table["supported"] = ((table["enrichment"] >= MIN_FOLD)
+                              & (table["enrichment_q"] < MAX_Q)
+                              & (table["output_change_q"] < MAX_Q))
+    else:
+        table = table.assign(enrichment_q=[], output_change_q=[], supported=[])
+    for m, row in zip(result.motifs, table.to_dict("records")):
+        m.evidence = row
+    return table
