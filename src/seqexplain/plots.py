@@ -34,3 +34,91 @@ def plot_training_curves(history: pd.DataFrame, task: str):
         ax.grid(alpha=0.3)
     axes[0].legend(frameon=False, fontsize=8)
     return fig
+
+
+# -- motif maps -------------------------------------------------------------------------------
+def motif_colors(names) -> dict:
+    """A distinct colour per motif name (tab10, then tab20)."""
+    import matplotlib
+
+    names = list(dict.fromkeys(names))
+    cmap = matplotlib.colormaps["tab10" if len(names) <= 10 else "tab20"]
+    return {n: cmap(i % cmap.N) for i, n in enumerate(names)}
+
+
+def plot_motif_map(track, instances: pd.DataFrame, title: str = "", start: int = 1,
+                   colors: dict | None = None):
+    """Per-position attribution of one sequence (``track``, in sequence order from coordinate
+    ``start``) with each motif instance drawn as a coloured box labelled by motif.
+    ``instances``: start, end (0-based, half-open, same coordinates as the track), strand,
+    label."""
+    import numpy as np
+    from matplotlib.patches import Rectangle
+
+    track = np.asarray(track, dtype=float)
+    x = np.arange(start, start + len(track))
+    fig, ax = plt.subplots(figsize=(float(np.clip(0.06 * len(track) + 2, 6, 24)), 2.4),
+                           layout="constrained")
+    ax.bar(x, track, width=1.0, color=np.where(track >= 0, "#444444", "#bb4444"), lw=0)
+    ax.axhline(0, color="black", lw=0.5)
+    top = float(max(track.max(), 0)) or 1.0
+    low = float(min(track.min(), 0))
+    colors = colors or motif_colors(instances["label"]) if len(instances) else {}
+    for k, row in enumerate(instances.itertuples(index=False)):
+        a, b = row.start + start - 0.5, row.end + start - 0.5
+        color = colors.get(row.label, "#1f77b4")
+        ax.add_patch(Rectangle((a, low - 0.05 * (top - low)), b - a, 1.1 * (top - low),
+                               facecolor=color, alpha=0.18, edgecolor=color, lw=1.2))
+        ax.text((a + b) / 2, top * (1.12 + 0.14 * (k % 2)), f"{row.label} {row.strand}",
+                ha="center", va="bottom", fontsize=7, color=color)
+    ax.set_xlim(x[0] - 0.5, x[-1] + 0.5)
+    ax.set_ylim(low - 0.1 * (top - low), top * 1.45)
+    ax.set_xlabel("position in sequence")
+    ax.set_ylabel("attribution")
+    ax.spines[["top", "right"]].set_visible(False)
+    if title:
+        ax.set_title(title, fontsize=9, loc="left")
+    return fig
+
+
+def plot_motif_positions(instances: pd.DataFrame, labels: list[str], length: int):
+    """Where each motif's instances sit along the sequences: a histogram of instance centres
+    per motif (one row each), in 1-based sequence coordinates."""
+    import numpy as np
+
+    n = max(len(labels), 1)
+    fig, axes = plt.subplots(n, 1, figsize=(7, 0.9 * n + 0.8), sharex=True, squeeze=False,
+                             layout="constrained")
+    colors = motif_colors(labels)
+    bins = np.linspace(0.5, length + 0.5, min(length, 50) + 1)
+    for ax, label in zip(axes[:, 0], labels):
+        part = instances[instances["label"] == label]
+        centres = (part["start"] + part["end"]) / 2 + 0.5
+        ax.hist(centres, bins=bins, color=colors[label])
+        ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[-1, 0].set_xlabel("instance centre (position in sequence)")
+    return fig
+
+
+def plot_cooccurrence(instances: pd.DataFrame, labels: list[str], n_sequences: int):
+    """Sequences holding both motifs (counts; the diagonal: sequences holding the motif)."""
+    import numpy as np
+
+    k = len(labels)
+    has = np.zeros((k, n_sequences), bool)
+    index = {label: i for i, label in enumerate(labels)}
+    for label, seq in zip(instances["label"], instances["seq"]):
+        has[index[label], seq] = True
+    counts = has.astype(int) @ has.T.astype(int)
+    fig, ax = plt.subplots(figsize=(1.0 + 0.55 * k, 0.6 + 0.5 * k), layout="constrained")
+    image = ax.imshow(counts, cmap="Blues")
+    ax.set_xticks(range(k), labels, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(k), labels, fontsize=8)
+    for i in range(k):
+        for j in range(k):
+            ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=7,
+                    color="white" if counts[i, j] > counts.max() / 2 else "black")
+    fig.colorbar(image, ax=ax, label="sequences", shrink=0.8)
+    ax.set_title("motif co-occurrence", fontsize=9)
+    return fig

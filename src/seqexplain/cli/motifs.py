@@ -1,0 +1,121 @@
+"""``seqexplain motifs``: motifs from an attributions file."""
+
+from __future__ import annotations
+
+import click
+
+from . import main
+
+
+def motif_options(func):
+    """Options shared by ``motifs`` and ``explain --motifs``."""
+    decorators = [
+        click.option("--database", type=click.Path(dir_okay=False),
+                     help="Known motifs to annotate against (MEME or JASPAR file) [JASPAR CORE "
+                          "from pyjaspar, offline]."),
+        click.option("--jaspar-release", default="JASPAR2024", show_default=True,
+                     help="JASPAR release bundled with pyjaspar."),
+        click.option("--taxon", default="vertebrates", show_default=True,
+                     help="JASPAR taxon: vertebrates, plants, insects, nematodes, fungi, "
+                          "urochordates, diatoms, trematodes or all."),
+        click.option("--fdr", type=click.FloatRange(0, 1, min_open=True), default=0.05,
+                     show_default=True, help="Seqlet false discovery rate."),
+        click.option("--seqlet-width", type=click.IntRange(min=3), default=None,
+                     help="Seqlet core width [19 DNA/RNA, 9 protein]."),
+        click.option("--similarity", type=click.FloatRange(0, 1), default=0.6,
+                     show_default=True, help="Clustering cut and assignment threshold "
+                                             "(mean cosine of contributions and hypothetical)."),
+        click.option("--min-seqlets", type=click.IntRange(min=2), default=10,
+                     show_default=True, help="Smallest motif (seqlets)."),
+        click.option("--max-seqlets", type=click.IntRange(min=10), default=2000,
+                     show_default=True, help="Seqlets clustered per sign (random sample)."),
+        click.option("--null-size", type=click.IntRange(min=10), default=1000,
+                     show_default=True, help="Shuffled sequences in the null pipeline."),
+        click.option("--no-support", is_flag=True,
+                     help="Skip the support tests (null pipeline, output change)."),
+        click.option("--maps", "n_maps", type=click.IntRange(min=0), default=10,
+                     show_default=True, help="Motif-map figures of the top K sequences."),
+    ]
+    for deco in reversed(decorators):
+        func = deco(func)
+    return func
+
+
+def run_and_write(data, out_dir, method, model_path, database, jaspar_release, taxon, fdr,
+                  seqlet_width, similarity, min_seqlets, max_seqlets, null_size, no_support,
+                  n_maps, seed, source):
+    """Run the motif layer on an attributions mapping and write ``out_dir`` (exists)."""
+    from ..errors import SeqexplainError
+    from ..motifmap import load_database, run_motifs, write_motifs
+    from ..motifs import MotifSettings
+
+    letters = str(data["alphabet"])
+    settings = MotifSettings(method=method, width=seqlet_width, fdr=fdr,
+                             similarity=similarity, min_seqlets=min_seqlets,
+                             max_seqlets=max_seqlets, seed=seed)
+    model = None
+    if not no_support:
+        from .._tf import import_tensorflow
+        from ..explain import load_model_for_explain
+
+        path = model_path or str(data.get("model", ""))
+        if not path:
+            raise SeqexplainError(f"{source}: no model recorded; pass --model, or --no-support")
+        import_tensorflow()
+        model = load_model_for_explain(path, {"ACGT": "dna", "ACGU": "rna"}.get(
+            letters, "protein")).model
+    database = load_database(database, jaspar_release, taxon, letters)
+    result, _ = run_motifs(data, settings, model=model, database=database,
+                           null_size=null_size, seed=seed, source=source)
+    table = write_motifs(result, data, out_dir, maps=n_maps)
+    return result, table
+
+
+def summary_line(out, result, table) -> str:
+    if not len(table):
+        return (f"{out}: no motifs found ({len(result.seqlets)} seqlets); see "
+                f"{out}/motifs.tsv")
+    supported = (table["supported"] == "yes").sum()
+    tested = (table["supported"] != "untested").sum()
+    best = table.iloc[0]
+    named = f" ({best['best_match']})" if best["best_match"] else ""
+    return (f"{out}: {len(table)} motifs from {len(result.seqlets)} seqlets"
+            + (f", {supported} of {tested} supported" if tested else ", support untested")
+            + f"; {best['motif']}{named}: {best['consensus']}")
+
+
+@main.command("motifs")
+@click.argument("attributions", type=click.Path(dir_okay=False))
+@click.option("-m", "--method", default="deepshap", show_default=True,
+              help="Attribution method whose scores are used.")
+@click.option("--model", "model_path", type=click.Path(),
+              help="Model for the support tests [the one recorded by seqexplain explain].")
+@motif_options
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("-o", "--out", required=True, type=click.Path(file_okay=False))
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+def motifs_command(attributions, method, model_path, database, jaspar_release, taxon, fdr,
+                   seqlet_width, similarity, min_seqlets, max_seqlets, null_size, no_support,
+                   n_maps, seed, out, force):
+    """Motifs learned by the model: seqlets of high attribution in ATTRIBUTIONS are clustered
+    into motifs, matched to known motifs (TOMTOM vs JASPAR), tested against a shuffled-sequence
+    null and mapped on every sequence."""
+    from ..errors import SeqexplainError
+    from ..explain import attribution_members, check_methods, load_attributions
+    from ..outputs import atomic_dir, check_writable
+
+    check_writable(out, force)
+    method = check_methods([method])[0]
+    members = attribution_members(attributions)
+    if method not in members or f"{method}_hypothetical" not in members:
+        from ..logos import methods_in
+
+        raise SeqexplainError(f"{attributions}: no {method!r} scores (methods: "
+                              f"{', '.join(methods_in(members)) or 'none'})")
+    data = load_attributions(attributions)
+    with atomic_dir(out, force=force) as tmp:
+        result, table = run_and_write(data, tmp, method, model_path, database,
+                                      jaspar_release, taxon, fdr, seqlet_width, similarity,
+                                      min_seqlets, max_seqlets, null_size, no_support, n_maps,
+                                      seed, str(attributions))
+    click.echo(summary_line(out, result, table), err=True)
