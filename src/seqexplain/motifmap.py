@@ -88,12 +88,13 @@ def instance_table(result: MotifResult, attributions) -> pd.DataFrame:
     label (best known match) and, for ``chrom:start-end`` ids, genome coordinates."""
     ids = np.asarray(attributions["ids"]).astype(str)
     inst = result.instances
+    seq = inst["seq"].to_numpy().astype(np.int64)
     offsets = _offsets(attributions, len(ids))
     labels = {m.id: m.label for m in result.motifs}
     out = pd.DataFrame({
-        "id": ids[inst["seq"].to_numpy()] if len(inst) else np.array([], str),
-        "start": (inst["start"] + offsets[inst["seq"].to_numpy()]).astype(np.int64),
-        "end": (inst["end"] + offsets[inst["seq"].to_numpy()]).astype(np.int64),
+        "id": ids[seq],
+        "start": (inst["start"].to_numpy() + offsets[seq]).astype(np.int64),
+        "end": (inst["end"].to_numpy() + offsets[seq]).astype(np.int64),
         "strand": inst["strand"], "motif": inst["motif"],
         "label": inst["motif"].map(labels), "score": inst["score"].round(6),
         "similarity": inst["similarity"].round(4)})
@@ -106,7 +107,7 @@ def instance_table(result: MotifResult, attributions) -> pd.DataFrame:
         out["chrom"] = chrom
         out["genome_start"] = np.array(gstart) + out["start"].to_numpy()
         out["genome_end"] = np.array(gstart) + out["end"].to_numpy()
-    out["seq"] = inst["seq"].to_numpy()
+    out["seq"] = seq
     return out
 
 
@@ -141,8 +142,7 @@ def write_motifs(result: MotifResult, attributions, out_dir, maps: int = 10,
     """Write every output file into ``out_dir`` (which exists); returns the motifs table."""
     from . import logos as lg
     from .motif_io import Motif, write_meme
-    from .plots import (motif_colors, plot_cooccurrence, plot_motif_map, plot_motif_positions,
-                        plt)
+    from .plots import motif_colors, plot_cooccurrence, plot_motif_positions, plt
 
     out = Path(out_dir)
     letters = str(np.asarray(attributions["alphabet"]))
@@ -168,8 +168,7 @@ def write_motifs(result: MotifResult, attributions, out_dir, maps: int = 10,
                              "score": inst["score"], "strand": inst["strand"]})
         gbed.to_csv(out / "instances.genome.bed", sep="\t", index=False, header=False)
     ids = np.asarray(attributions["ids"]).astype(str)
-    seqlets = result.seqlets.assign(id=ids[result.seqlets["seq"].to_numpy()] if len(
-        result.seqlets) else np.array([], str))
+    seqlets = result.seqlets.assign(id=ids[result.seqlets["seq"].to_numpy().astype(np.int64)])
     seqlets[["id", "start", "end", "sign", "score", "motif"]].to_csv(
         out / "seqlets.tsv", sep="\t", index=False, float_format="%.6g")
     if not result.motifs:

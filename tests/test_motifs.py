@@ -1,0 +1,302 @@
+"""Motif layer: seqlets, clustering, annotation (TOMTOM), outputs, support and errors."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from seqexplain import annotate
+from seqexplain import motifs as M
+from seqexplain.cli import main
+from seqexplain.encoding import one_hot
+
+M1, M2, M3 = "GAGATAAGTC", "TTGCCAAGCG", "ACCTTTAGGA"
+
+
+def revcomp(s: str) -> str:
+    return s[::-1].translate(str.maketrans("ACGT", "TGCA"))
+
+
+def planted_attributions(n=150, length=80, seed=0, ids=None, rows=None, offset=0):
+    """Random DNA with M1 and M2 (activating, either strand) and M3 (repressive) planted;
+    hypothetical scores reward the planted letters, noise elsewhere. Returns (attributions
+    dict, planted sites [(seq, start, end, motif, strand)] in sequence coordinates)."""
+    rng = np.random.default_rng(seed)
+    rows = rows or length
+    seqs, sites = [], []
+    for i in range(n):
+        s = list(rng.choice(list("ACGT"), length))
+        slots = rng.permutation([5, 35, 60])
+        for motif, slot, p in ((M1, slots[0], 0.7), (M2, slots[1], 0.7), (M3, slots[2], 0.5)):
+            if rng.random() < p:
+                strand = "+" if rng.random() < 0.5 else "-"
+                s[slot:slot + 10] = motif if strand == "+" else revcomp(motif)
+                sites.append((i, int(slot), int(slot) + 10, motif, strand))
+        seqs.append("".join(s))
+    x = np.zeros((n, rows, 4), np.float32)
+    x[:, -offset:-offset + length] = one_hot(seqs)
+    hyp = rng.normal(0, 0.03, x.shape).astype(np.float32)
+    for i, a, b, motif, strand in sites:
+        weight = -1.0 if motif == M3 else 1.0
+        hyp[i, a - offset:b - offset] += weight * (x[i, a - offset:b - offset] - 0.25)
+    data = {"ids": np.array(ids or [f"s{i}" for i in range(n)]), "onehot": x,
+            "alphabet": np.array("ACGT"), "deepshap": hyp * x, "deepshap_hypothetical": hyp,
+            "logits": (hyp * x).sum((1, 2))[:, None], "target": np.array(0),
+            "offsets": np.full(n, offset), "lengths": np.full(n, length)}
+    data["predictions"] = 1 / (1 + np.exp(-data["logits"]))
+    return data, sites
+
+
+# -- seqlets ------------------------------------------------------------------------------------
+def test_seqlets_on_crafted_tracks():
+    rng = np.random.default_rng(1)
+    track = rng.normal(0, 0.05, (20, 100))
+    peaks = {}
+    for i in range(20):
+        a = int(rng.integers(0, 80))
+        sign = 1 if i % 2 == 0 else -1
+        track[i, a:a + 8] += sign * 0.6
+        peaks[i] = (a, sign)
+    table, thr = M.call_seqlets(track, 12, fdr=0.05)
+    assert thr[1] > 0 > thr[-1]
+    for i, (a, sign) in peaks.items():
+        mine = table[table["seq"] == i]
+        hit = mine[(mine["start"] <= a) & (mine["end"] >= a + 8)]
+        assert len(hit) == 1 and hit["sign"].iloc[0] == sign  # signs kept apart
+    assert len(table) <= 24  # nearly nothing but the planted peaks
+    # seqlets never overlap within a sequence
+    for _, part in table.groupby("seq"):
+        starts = np.sort(part["start"].to_numpy())
+        assert np.all(np.diff(starts) >= 12)
+    # padding: windows touching invalid rows are not called
+    valid = np.ones_like(track, bool)
+    valid[0, :] = False
+    table2, _ = M.call_seqlets(track, 12, thresholds=thr, valid=valid)
+    assert 0 not in set(table2["seq"])
+
+
+def test_laplace_null_controls_false_discoveries():
+    rng = np.random.default_rng(2)
+    sums = rng.laplace(0, 1.0, 200_000)
+    thr = M.laplace_thresholds(sums, fdr=0.05)
+    # pure null: essentially nothing passes (BH controls the FDR)
+    assert ((sums >= thr[1]) | (sums <= thr[-1])).mean() < 1e-4
+    planted = np.concatenate([sums, np.full(2000, 15.0)])
+    thr = M.laplace_thresholds(planted, fdr=0.05)
+    assert thr[1] < 15 and ((planted >= thr[1]).sum() >= 2000)
+
+
+# -- discovery ----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def planted():
+    data, sites = planted_attributions()
+    return data, sites, M.discover(data, M.MotifSettings(seed=0))
+
+
+def matches_motif(consensus: str, motif: str) -> bool:
+    upper = consensus.upper()
+    return motif in upper or revcomp(motif) in upper
+
+
+def test_planted_motifs_are_discovered_on_both_strands(planted):
+    data, sites, result = planted
+    pos = [m for m in result.motifs if m.sign > 0]
+    neg = [m for m in result.motifs if m.sign < 0]
+    assert len(pos) == 2 and len(neg) == 1
+    assert {next(k for k in (M1, M2) if matches_motif(m.consensus, k)) for m in pos} == {M1, M2}
+    assert matches_motif(neg[0].consensus, M3)
+    for m in result.motifs:
+        assert m.pfm.shape == m.cwm.shape == m.hcwm.shape == (m.width, 4)
+        np.testing.assert_allclose(m.pfm.sum(1), 1, atol=1e-6)
+        assert np.sign(m.cwm.sum()) == m.sign
+        # reverse-complement members were aligned into the same motif
+        strands = set(result.instances.loc[result.instances["motif"] == m.id, "strand"])
+        assert strands == {"+", "-"}
+
+
+def test_instances_recover_planted_sites(planted):
+    data, sites, result = planted
+    inst = result.instances
+    names = {m.id: next(k for k in (M1, M2, M3) if matches_motif(m.consensus, k))
+             for m in result.motifs}
+    found = 0
+    for i, a, b, motif, strand in sites:
+        mine = inst[(inst["seq"] == i) & (inst["motif"].map(names) == motif)]
+        overlap = np.minimum(mine["end"], b) - np.maximum(mine["start"], a)
+        if (overlap >= 0.5 * (b - a)).any():
+            hit = mine[overlap >= 0.5 * (b - a)].iloc[0]
+            found += 1
+            planted_strand_matches = (hit["strand"] == strand) == (
+                motif in next(m.consensus.upper() for m in result.motifs
+                              if names[m.id] == motif))
+            assert planted_strand_matches
+    assert found / len(sites) >= 0.9
+    correct = 0
+    for row in inst.itertuples():
+        good = [s for s in sites if s[0] == row.seq and s[3] == names[row.motif]
+                and min(row.end, s[2]) - max(row.start, s[1]) >= 5]
+        correct += bool(good)
+    assert correct / len(inst) >= 0.9
+
+
+def test_protein_motifs_without_reverse_complement():
+    rng = np.random.default_rng(3)
+    letters = "ACDEFGHIKLMNPQRSTVWY"
+    n, length, motif = 120, 40, "WPEYHK"
+    x = np.eye(20, dtype=np.float32)[rng.integers(0, 20, (n, length))]
+    hyp = rng.normal(0, 0.02, x.shape).astype(np.float32)
+    for i in range(0, n, 2):
+        a = int(rng.integers(0, length - 6))
+        x[i, a:a + 6] = np.eye(20)[[letters.index(c) for c in motif]]
+        hyp[i, a:a + 6] += x[i, a:a + 6] - 0.05
+    data = {"ids": np.array([f"p{i}" for i in range(n)]), "onehot": x,
+            "alphabet": np.array(letters), "deepshap": hyp * x, "deepshap_hypothetical": hyp,
+            "logits": np.zeros((n, 1)), "target": np.array(0)}
+    result = M.discover(data)
+    assert result.width == 9
+    assert len(result.motifs) == 1 and motif in result.motifs[0].consensus.upper()
+    assert set(result.instances["strand"]) == {"+"}
+
+
+def test_no_seqlets_gives_empty_result():
+    data, _ = planted_attributions(n=20)
+    data["deepshap"] = np.zeros_like(data["deepshap"])
+    result = M.discover(data)
+    assert result.motifs == [] and len(result.seqlets) == 0 and len(result.instances) == 0
+
+
+# -- TOMTOM ---------------------------------------------------------------------------------------
+def test_memelite_tomtom_p_values_by_hand():
+    """Width-1 motifs: the null of a query column is its score against every target column, so
+    the p-value of target j is the fraction of target columns scoring at least as well."""
+    from memelite import tomtom
+
+    rng = np.random.default_rng(1)
+    targets = [rng.dirichlet(np.ones(4), size=1).T for _ in range(40)]
+    query = rng.dirichlet(np.ones(4), size=1).T
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        p = tomtom([query], targets, reverse_complement=False, n_jobs=1)[0][0]
+    cols = np.concatenate(targets, axis=1)
+    score = -np.sqrt(((cols - query) ** 2).sum(0))
+    by_hand = np.array([(score >= s).mean() for s in score])
+    # equal up to the score binning (100 bins): at most two columns' worth
+    assert np.abs(p - by_hand).max() <= 2 / 40 + 1e-9
+    assert np.corrcoef(p, by_hand)[0, 1] > 0.99
+
+
+@pytest.fixture(scope="module")
+def jaspar():
+    return annotate.jaspar_motifs("JASPAR2024", "vertebrates")
+
+
+def test_jaspar_is_bundled_with_families(jaspar):
+    assert len(jaspar) > 500
+    ctcf = next(m for m in jaspar if m.id.startswith("MA0139"))
+    assert ctcf.name == "CTCF" and "zinc finger" in ctcf.klass.lower()
+    np.testing.assert_allclose(ctcf.pfm.sum(1), 1)
+
+
+def test_tomtom_identical_reverse_and_shuffled(jaspar):
+    ctcf = next(m for m in jaspar if m.id.startswith("MA0139"))
+    shuffled = ctcf.pfm[np.random.default_rng(0).permutation(ctcf.pfm.shape[0])]
+    same, rc, shuf = annotate.tomtom([ctcf.pfm, ctcf.pfm[::-1, ::-1], shuffled], jaspar)
+    assert same[0]["id"] == ctcf.id and same[0]["q"] < 1e-10 and same[0]["strand"] == "+"
+    assert same[0]["offset"] == 0
+    assert rc[0]["id"] == ctcf.id and rc[0]["strand"] == "-"
+    assert shuf[0]["q"] > 0.01  # columns shuffled: no significant match
+    assert [h["p"] for h in same] == sorted(h["p"] for h in same) and len(same) == 3
+
+
+def test_bh_q_values():
+    q = annotate.bh(np.array([0.01, 0.04, 0.03, 0.5]))
+    np.testing.assert_allclose(q, [0.04, 0.16 / 3, 0.16 / 3, 0.5])
+
+
+# -- files and the command ----------------------------------------------------------------------
+def test_outputs_meme_round_trip_and_bed(tmp_path):
+    from Bio import motifs as biomotifs
+
+    from seqexplain.motifmap import write_motifs
+
+    ids = [f"chr2:{1000 + 100 * i}-{1080 + 100 * i}" for i in range(150)]
+    data, sites = planted_attributions(ids=ids, rows=86, offset=-3)
+    result = M.discover(data)
+    table = write_motifs(result, data, tmp_path, maps=2)
+    assert len(table) == 3 and set(table["supported"]) == {"untested"}
+    with open(tmp_path / "motifs.meme") as fh:
+        parsed = list(biomotifs.parse(fh, "minimal"))
+    assert [m.name for m in parsed] == [m.id for m in result.motifs]
+    for bio, ours in zip(parsed, result.motifs):
+        pwm = np.array([bio.pwm[c] for c in "ACGT"]).T
+        np.testing.assert_allclose(pwm, ours.pfm, atol=1e-5)
+    cw = np.load(tmp_path / "cwms.npz")
+    np.testing.assert_allclose(cw[f"{result.motifs[0].id}_cwm"], result.motifs[0].cwm,
+                               rtol=1e-6)
+    inst = pd.read_csv(tmp_path / "instances.tsv", sep="\t")
+    bed = pd.read_csv(tmp_path / "instances.bed", sep="\t", header=None)
+    gbed = pd.read_csv(tmp_path / "instances.genome.bed", sep="\t", header=None)
+    assert len(inst) == len(bed) == len(gbed) == len(result.instances)
+    # sequence coordinates: rows shifted by the padding offset (3 rows of padding)
+    first = result.instances.iloc[0]
+    assert inst["start"].iloc[0] == first["start"] - 3
+    assert bed.iloc[0, 0] == ids[first["seq"]] and bed.iloc[0, 1] == first["start"] - 3
+    seq_start = 1000 + 100 * first["seq"]
+    assert gbed.iloc[0, 0] == "chr2" and gbed.iloc[0, 1] == seq_start + first["start"] - 3
+    assert (gbed[2] - gbed[1] == bed[2] - bed[1]).all()
+    # planted site coordinates are recovered in sequence coordinates
+    i, a, b, motif, strand = sites[0]
+    mine = inst[inst["id"] == ids[i]]
+    assert (np.minimum(mine["end"], b) - np.maximum(mine["start"], a) >= 5).any()
+    for name in ("positions.png", "cooccurrence.png"):
+        assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
+    assert len(list((tmp_path / "maps").glob("*.png"))) == 2
+    assert len(list((tmp_path / "logos").glob("*.png"))) == 2 * len(result.motifs)
+
+
+def save_npz(path, data):
+    np.savez(path, **data)
+    return path
+
+
+def test_motifs_command_without_support(tmp_path):
+    npz = save_npz(tmp_path / "a.npz", planted_attributions()[0])
+    db = tmp_path / "db.meme"
+    from seqexplain.motif_io import Motif, write_meme
+
+    write_meme([Motif("X1", "planted1", one_hot([M1])[0].astype(float), "test"),
+                Motif("X2", "planted2", one_hot([M2])[0].astype(float), "test"),
+                Motif("X3", "other", one_hot(["CGCGCGCGAT"])[0].astype(float), "test")], db)
+    out = tmp_path / "motifs"
+    r = CliRunner().invoke(main, ["motifs", str(npz), "--no-support", "--database", str(db),
+                                  "--maps", "0", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "3 motifs" in r.output and "support untested" in r.output
+    table = pd.read_csv(out / "motifs.tsv", sep="\t")
+    pos = table[table["sign"] == "+"]
+    assert set(pos["best_match"]) == {"planted1", "planted2"}
+    assert not (out / "maps").exists()
+
+
+def test_motifs_command_errors(tmp_path):
+    data = planted_attributions(n=20)[0]
+    npz = save_npz(tmp_path / "a.npz", {k: v for k, v in data.items()
+                                        if not k.startswith("deepshap")} | {
+        "saliency": data["deepshap"], "saliency_hypothetical": data["deepshap"]})
+    r = CliRunner().invoke(main, ["motifs", str(npz), "-o", str(tmp_path / "o")])
+    assert r.exit_code == 1 and "no 'deepshap' scores (methods: saliency)" in r.output
+    assert not (tmp_path / "o").exists()
+    flat = dict(data, deepshap=np.zeros_like(data["deepshap"]))
+    npz = save_npz(tmp_path / "flat.npz", flat)
+    r = CliRunner().invoke(main, ["motifs", str(npz), "--no-support", "-o",
+                                  str(tmp_path / "o")])
+    assert r.exit_code == 0, r.output
+    assert "no motifs found" in r.output
+    table = pd.read_csv(tmp_path / "o" / "motifs.tsv", sep="\t")
+    assert len(table) == 0 and "best_match_q" in table.columns
+    r = CliRunner().invoke(main, ["motifs", str(npz), "-o", str(tmp_path / "o2")])
+    assert r.exit_code == 1 and "no model recorded" in r.output
