@@ -300,3 +300,81 @@ def test_motifs_command_errors(tmp_path):
     assert len(table) == 0 and "best_match_q" in table.columns
     r = CliRunner().invoke(main, ["motifs", str(npz), "-o", str(tmp_path / "o2")])
     assert r.exit_code == 1 and "no model recorded" in r.output
+
+
+# -- the model in the loop: support, explain --motifs, the report --------------------------------
+@pytest.fixture(scope="module")
+def untrained(tmp_path_factory):
+    """An untrained tiny CNN (saved .keras) and the planted FASTA of conftest."""
+    from conftest import TINY_MODEL, planted_dataset
+
+    from seqexplain._tf import import_tensorflow
+
+    import_tensorflow()
+    import keras
+
+    from seqexplain.models import ModelConfig, build_model
+
+    folder = tmp_path_factory.mktemp("untrained")
+    fa, _ = planted_dataset(folder, n=200, length=40)
+    keras.utils.set_random_seed(0)
+    model = build_model(ModelConfig(**TINY_MODEL), 40, 4, "binary", 1)
+    model.save(folder / "untrained.keras")
+    return folder / "untrained.keras", fa
+
+
+def test_untrained_model_has_no_supported_motif(untrained, tmp_path):
+    model, fa = untrained
+    r = CliRunner().invoke(main, ["explain", str(model), str(fa), "-m", "deepshap",
+                                  "--n-references", "5", "--logos", "0", "-q",
+                                  "-o", str(tmp_path / "ex")])
+    assert r.exit_code == 0, r.output
+    npz = tmp_path / "ex" / "attributions.npz"
+    # relaxed discovery so that the untrained model's noise does form "motifs" …
+    r = CliRunner().invoke(main, ["motifs", str(npz), "--fdr", "0.5", "--similarity", "0.3",
+                                  "--min-seqlets", "5", "--null-size", "200", "--maps", "0",
+                                  "--database", str(tmp_path / "none.meme"),
+                                  "-o", str(tmp_path / "m")])
+    assert r.exit_code == 1 and "none.meme: no such motif file" in r.output
+    r = CliRunner().invoke(main, ["motifs", str(npz), "--fdr", "0.5", "--similarity", "0.3",
+                                  "--min-seqlets", "5", "--null-size", "200", "--maps", "0",
+                                  "-o", str(tmp_path / "m")])
+    assert r.exit_code == 0, r.output
+    table = pd.read_csv(tmp_path / "m" / "motifs.tsv", sep="\t")
+    assert len(table) >= 2  # … which the null and the output-change test reject
+    assert set(table["supported"]) == {"no"}
+    # rejected by the null: no motif is both enriched and significant against shuffles
+    assert not ((table["enrichment"] >= 2) & (table["enrichment_q"] < 0.01)).any(), table
+    assert "0 of" in r.output
+
+
+def test_explain_motifs_and_report(tmp_path):
+    """The shipped CTCF model: explain --motifs finds CTCF (MA0139), supported, and the report
+    shows it."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    peaks = (root / "examples" / "data" / "ctcf_peaks.fa").read_text().splitlines()
+    background = (root / "examples" / "data" / "human_background.fa").read_text().splitlines()
+    fa = tmp_path / "mix.fa"
+    fa.write_text("\n".join(peaks + background[:1000]) + "\n")  # 500 peaks, 500 background
+    out = tmp_path / "ex"
+    r = CliRunner().invoke(main, ["explain", str(root / "models" / "ctcf"), str(fa), "-m",
+                                  "deepshap", "--n-references", "5", "--logos", "2", "--motifs",
+                                  "-q", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    table = pd.read_csv(out / "motifs" / "motifs.tsv", sep="\t", keep_default_na=False)
+    top = table.iloc[0]
+    assert top["motif"] == "pos_1" and top["best_match"] == "CTCF"
+    assert top["best_match_id"].startswith("MA0139") and top["best_match_q"] < 1e-5
+    assert top["supported"] == "yes" and top["enrichment"] >= 2
+    assert "zinc finger" in top["best_match_family"].lower()
+    inst = pd.read_csv(out / "motifs" / "instances.tsv", sep="\t")
+    assert {"chrom", "genome_start", "genome_end"} <= set(inst.columns)
+    assert len(list((out / "motifs" / "maps").glob("*.png"))) == 10
+    r = CliRunner().invoke(main, ["report", str(root / "models" / "ctcf"), "-a",
+                                  str(out / "attributions.npz"), "-o", str(tmp_path / "r.html")])
+    assert r.exit_code == 0, r.output
+    html = (tmp_path / "r.html").read_text()
+    assert "<h2>Motifs</h2>" in html and "pos_1 — CTCF" in html
+    assert html.count('src="data:image/png') >= 1 + 5 + 2 * len(table) + 2

@@ -211,9 +211,55 @@ def _attribution_section(attributions: dict, top: int, window: str, source: str)
     return "".join(out)
 
 
-def build_report(model_dir, attributions=None, top: int = 5, window: str = "auto") -> str:
+def _motifs_section(folder: Path) -> str:
+    table = pd.read_csv(folder / "motifs.tsv", sep="\t", keep_default_na=False)
+    out = ["<h2>Motifs</h2>"]
+    if not len(table):
+        return out[0] + "<p>No motifs were found in the attributions.</p>"
+    out.append('<p class="muted">Motifs found in the attributions (seqlets clustered), matched '
+               "to known motifs with TOMTOM. <em>Supported</em>: attribution mass at least twice "
+               "that of the same pipeline on dinucleotide-shuffled sequences and a model output "
+               "change when instances are shuffled out (both q &lt; 0.01).</p>")
+    rows = []
+    for r in table.to_dict("records"):
+        match = (f"{r['best_match']} ({r['best_match_id']}; {r['best_match_family']})"
+                 if r["best_match"] else "")
+        rows.append([r["motif"], r["sign"], r["seqlets"], r["sequences"], r["consensus"],
+                     r["supported"], _num(_float(r["enrichment"]), 3), match,
+                     _num(_float(r["best_match_q"]), 3)])
+    out.append(_table(["motif", "sign", "seqlets", "sequences", "consensus", "supported",
+                       "enrichment", "best known match", "q"], rows, numeric={2, 3, 6, 8}))
+    for r in table.to_dict("records"):
+        named = r["best_match"] and _float(r["best_match_q"]) < 0.05
+        out.append(f"<h3>{_e(r['motif'])}" + (f" — {_e(r['best_match'])}" if named else "")
+                   + f" <span class=\"muted\">({_e(r['supported'])} support)</span></h3>")
+        for kind in ("pwm", "cwm"):
+            png = folder / "logos" / f"{r['motif']}_{kind}.png"
+            if png.is_file():
+                out.append(f'<img alt="{kind.upper()} logo of {_e(r["motif"])}" '
+                           f'src="{png_data_uri(png)}" style="display:inline-block;'
+                           'max-width:48%;margin-right:1%">')
+    for name, alt in (("positions.png", "instance positions per motif"),
+                      ("cooccurrence.png", "motif co-occurrence")):
+        if (folder / name).is_file():
+            out.append(f'<h3>{_e(alt.capitalize())}</h3><img alt="{alt}" '
+                       f'src="{png_data_uri(folder / name)}">')
+    return "".join(out)
+
+
+def _float(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def build_report(model_dir, attributions=None, top: int = 5, window: str = "auto",
+                 motifs=None) -> str:
     """The report as an HTML string. ``model_dir``: a folder from ``seqexplain train``;
-    ``attributions``: an ``attributions.npz``/``.h5`` from ``seqexplain explain`` (optional)."""
+    ``attributions``: an ``attributions.npz``/``.h5`` from ``seqexplain explain`` (optional);
+    ``motifs``: a folder from ``seqexplain motifs`` (default: ``motifs/`` beside the
+    attributions, when there is one)."""
     from .bundle import ModelBundle
     from .explain import load_attributions
     from .logos import check_window
@@ -240,17 +286,24 @@ def build_report(model_dir, attributions=None, top: int = 5, window: str = "auto
     parts.append(_curves_section(folder, bundle.task))
     if attr is not None:
         parts.append(_attribution_section(attr, top, window, str(attributions)))
+    if motifs is None and attributions is not None:
+        beside = Path(attributions).parent / "motifs"
+        motifs = beside if (beside / "motifs.tsv").is_file() else None
+    if motifs is not None:
+        if not (Path(motifs) / "motifs.tsv").is_file():
+            raise SeqexplainError(f"{motifs}: not a motifs folder (no motifs.tsv)")
+        parts.append(_motifs_section(Path(motifs)))
     parts.append("</body></html>\n")
     return "".join(parts)
 
 
 def write_report(model_dir, out, attributions=None, top: int = 5, window: str = "auto",
-                 force: bool = False) -> Path:
+                 force: bool = False, motifs=None) -> Path:
     """Write :func:`build_report` to ``out`` atomically; returns the path."""
     from .outputs import atomic_file, check_writable
 
     check_writable(out, force)
-    text = build_report(model_dir, attributions, top, window)
+    text = build_report(model_dir, attributions, top, window, motifs)
     with atomic_file(out, force=force) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(out)

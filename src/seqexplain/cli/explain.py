@@ -46,13 +46,23 @@ from . import main
 @click.option("--logo-window", default="auto", show_default=True,
               help="Window of those logos: full, START:END, auto or auto:WIDTH (see "
                    "`seqexplain logo`).")
+@click.option("--motifs", "with_motifs", is_flag=True,
+              help="Also discover, annotate and map motifs into OUT/motifs/ (as `seqexplain "
+                   "motifs`, with its defaults) from --motif-method's scores.")
+@click.option("--motif-method", default=None,
+              help="Scores used by --motifs [deepshap if computed, else the first method].")
+@click.option("--database", type=click.Path(dir_okay=False),
+              help="--motifs: MEME/JASPAR file of known motifs [JASPAR CORE, pyjaspar].")
+@click.option("--taxon", default="vertebrates", show_default=True,
+              help="--motifs: JASPAR taxon.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("-o", "--out", required=True, type=click.Path(file_okay=False),
               help="Output folder.")
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 def explain_command(model, fasta, methods, target, output, alphabet, references, n_references,
                     no_correct, ig_steps, batch_size, chunk_size, seed, fmt, modisco_method,
-                    n_logos, logo_window, quiet, out, force):
+                    n_logos, logo_window, with_motifs, motif_method, database, taxon, quiet, out,
+                    force):
     """Attribution scores of every record of FASTA under MODEL (a model folder or a Keras
     .keras/.h5 file), written to OUT/attributions.npz."""
     from ..outputs import atomic_dir, check_writable
@@ -64,6 +74,14 @@ def explain_command(model, fasta, methods, target, output, alphabet, references,
                            read_references, resolve_target)
 
     chosen = check_methods(methods.split(","))
+    if database and not Path(database).is_file():
+        raise click.UsageError(f"--database {database}: no such file")
+    if with_motifs:
+        motif_method = check_methods([motif_method])[0] if motif_method else (
+            "deepshap" if "deepshap" in chosen else chosen[0])
+        if motif_method not in chosen:
+            raise click.UsageError(f"--motif-method {motif_method}: that method is not in "
+                                   "--method")
     if n_logos:
         from ..logos import check_window
 
@@ -92,6 +110,15 @@ def explain_command(model, fasta, methods, target, output, alphabet, references,
             (tmp / "logos").mkdir()
             write_logos(summary["top"], tmp / "logos", top=n_logos, window=logo_window,
                         source=str(fasta))
+        if with_motifs:
+            from .motifs import run_and_write, summary_line
+
+            (tmp / "motifs").mkdir()
+            result, table = run_and_write(
+                load_attributions(tmp / name), tmp / "motifs", motif_method, None, database,
+                "JASPAR2024", taxon, 0.05, None, 0.6, 10, 2000, 1000, False, 10, seed,
+                str(fasta), model=bundle.model)
+            motif_line = summary_line(f"{out}/motifs", result, table)
         if modisco_method:
             (tmp / "modisco").mkdir()
             export_modisco(load_attributions(tmp / name), check_methods([modisco_method])[0],
@@ -99,6 +126,8 @@ def explain_command(model, fasta, methods, target, output, alphabet, references,
     rate = summary["n"] / max(summary["seconds"], 1e-9)
     click.echo(f"{out}/{name}: {summary['n']} sequences × {summary['length']} positions, "
                f"methods {', '.join(chosen)} ({rate:.0f} sequences/s)", err=True)
+    if with_motifs:
+        click.echo(motif_line, err=True)
 
 
 @main.command("export-modisco")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from . import main
@@ -43,8 +45,10 @@ def motif_options(func):
 
 def run_and_write(data, out_dir, method, model_path, database, jaspar_release, taxon, fdr,
                   seqlet_width, similarity, min_seqlets, max_seqlets, null_size, no_support,
-                  n_maps, seed, source):
-    """Run the motif layer on an attributions mapping and write ``out_dir`` (exists)."""
+                  n_maps, seed, source, model=None):
+    """Run the motif layer on an attributions mapping and write ``out_dir`` (exists).
+    ``model``: a loaded Keras model for the support tests (else ``model_path`` or the one
+    recorded in the file)."""
     from ..errors import SeqexplainError
     from ..motifmap import load_database, run_motifs, write_motifs
     from ..motifs import MotifSettings
@@ -53,8 +57,9 @@ def run_and_write(data, out_dir, method, model_path, database, jaspar_release, t
     settings = MotifSettings(method=method, width=seqlet_width, fdr=fdr,
                              similarity=similarity, min_seqlets=min_seqlets,
                              max_seqlets=max_seqlets, seed=seed)
-    model = None
-    if not no_support:
+    if no_support:
+        model = None
+    elif model is None:
         from .._tf import import_tensorflow
         from ..explain import load_model_for_explain
 
@@ -105,6 +110,8 @@ def motifs_command(attributions, method, model_path, database, jaspar_release, t
     from ..outputs import atomic_dir, check_writable
 
     check_writable(out, force)
+    if database and not Path(database).is_file():
+        raise SeqexplainError(f"{database}: no such motif file")
     method = check_methods([method])[0]
     members = attribution_members(attributions)
     if method not in members or f"{method}_hypothetical" not in members:

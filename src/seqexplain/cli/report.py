@@ -13,6 +13,8 @@ from . import main
 @click.option("-a", "--attributions", type=click.Path(dir_okay=False),
               help="attributions.npz/.h5 from `seqexplain explain`: adds logos and ISM "
                    "heatmaps of the top sequences.")
+@click.option("--motifs", "motifs_dir", type=click.Path(file_okay=False),
+              help="Folder from `seqexplain motifs` [motifs/ beside the attributions, if any].")
 @click.option("--top", type=click.IntRange(min=1), default=5, show_default=True,
               help="Sequences shown (highest explained output first).")
 @click.option("--window", default="auto", show_default=True,
@@ -20,9 +22,10 @@ from . import main
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False),
               help="HTML file to write.")
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
-def report_command(model_dir, attributions, top, window, out, force):
+def report_command(model_dir, attributions, motifs_dir, top, window, out, force):
     """HTML report of MODEL_DIR (a folder from `seqexplain train`): model, data, test metrics
-    beside the baselines, training curves and, with --attributions, the top sequences' logos.
+    beside the baselines, training curves and, with --attributions, the top sequences' logos
+    and the motifs found (see --motifs).
     Images are embedded; the file needs no network."""
     from ..logos import check_window
     from ..outputs import check_writable
@@ -31,5 +34,6 @@ def report_command(model_dir, attributions, top, window, out, force):
     check_writable(out, force)
     check_window(window)
     import_tensorflow()
-    path = write_report(model_dir, out, attributions, top, window, force=force)
+    path = write_report(model_dir, out, attributions, top, window, force=force,
+                        motifs=motifs_dir)
     click.echo(f"{path}: {path.stat().st_size / 1e6:.1f} MB", err=True)
