@@ -330,6 +330,12 @@ def test_untrained_model_has_no_supported_motif(untrained, tmp_path):
                                   "-o", str(tmp_path / "ex")])
     assert r.exit_code == 0, r.output
     npz = tmp_path / "ex" / "attributions.npz"
+    # by default, the shuffled-sequence null leaves nothing to call
+    r = CliRunner().invoke(main, ["motifs", str(npz), "--null-size", "200", "--maps", "0",
+                                  "-o", str(tmp_path / "default")])
+    assert r.exit_code == 0, r.output
+    table = pd.read_csv(tmp_path / "default" / "motifs.tsv", sep="\t")
+    assert not (table["supported"] == "yes").any()
     # relaxed discovery so that the untrained model's noise does form "motifs" …
     r = CliRunner().invoke(main, ["motifs", str(npz), "--fdr", "0.5", "--similarity", "0.3",
                                   "--min-seqlets", "5", "--null-size", "200", "--maps", "0",
@@ -338,7 +344,7 @@ def test_untrained_model_has_no_supported_motif(untrained, tmp_path):
     assert r.exit_code == 1 and "none.meme: no such motif file" in r.output
     r = CliRunner().invoke(main, ["motifs", str(npz), "--fdr", "0.5", "--similarity", "0.3",
                                   "--min-seqlets", "5", "--null-size", "200", "--maps", "0",
-                                  "-o", str(tmp_path / "m")])
+                                  "--seqlet-null", "laplace", "-o", str(tmp_path / "m")])
     assert r.exit_code == 0, r.output
     table = pd.read_csv(tmp_path / "m" / "motifs.tsv", sep="\t")
     assert len(table) >= 2  # … which the null and the output-change test reject

@@ -62,19 +62,26 @@ def annotate_motifs(motifs: list[LearnedMotif], database) -> None:
 def run_motifs(attributions, settings: MotifSettings, model=None, database=None,
                null_size: int = 1000, seed: int = 0, source: str = "attributions"
                ) -> tuple[MotifResult, pd.DataFrame | None]:
-    """Discovery, annotation and (with ``model``) support. Returns (result, support table)."""
-    result = discover(attributions, settings)
-    annotate_motifs(result.motifs, database)
-    table = None
-    if model is not None and result.motifs:
+    """Discovery, annotation and (with ``model``) support. With the model, the attribution
+    method is also run on dinucleotide shuffles of up to ``null_size`` sequences: seqlet
+    thresholds come from the empirical FDR against them, and each motif's support is tested
+    on them. Returns (result, support table or None)."""
+    from .motifs import null_attributions, support
+
+    null = None
+    if model is not None:
         explain_settings = settings_from_file(attributions)
         if explain_settings is None:
             raise SeqexplainError(f"{source}: no explain settings recorded (written by an "
                                   "older seqexplain); re-run seqexplain explain")
-        from .motifs import support
-
-        table = support(result, attributions, model, explain_settings, null_size=null_size,
-                        seed=seed)
+        null = null_attributions(model, attributions, explain_settings, settings.method,
+                                 size=null_size, seed=seed)
+    result = discover(attributions, settings,
+                      null=null if settings.seqlet_null == "shuffled" else None)
+    annotate_motifs(result.motifs, database)
+    table = None
+    if null is not None and result.motifs:
+        table = support(result, attributions, model, null, seed=seed)
     return result, table
 
 

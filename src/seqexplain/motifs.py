@@ -50,6 +50,8 @@ class MotifSettings:
     merge: float = 0.5             # a prototype this similar to a larger one is dropped
     min_seqlets: int = 10
     trim: float = 0.25
+    seqlet_null: str = "shuffled"  # thresholds from shuffled sequences (needs the model) or
+    #                                "laplace" (fitted to the weakest windows; no model needed)
     seed: int = 0
 
 
@@ -351,8 +353,46 @@ def _trim_span(cwm: np.ndarray, trim: float) -> tuple[int, int]:
     return a, b
 
 
-def discover(attributions, settings: MotifSettings | None = None) -> MotifResult:
-    """Seqlets, motifs and instances from an attributions mapping (``load_attributions``)."""
+@dataclass
+class NullAttributions:
+    """The attribution method on dinucleotide shuffles of (a sample of) the sequences."""
+
+    index: np.ndarray      # which sequences were shuffled
+    onehot: np.ndarray
+    contrib: np.ndarray
+    hyp: np.ndarray
+
+    @property
+    def valid(self) -> np.ndarray:
+        return self.onehot.sum(-1) > 0
+
+
+def empirical_thresholds(real: np.ndarray, null: np.ndarray, fdr: float) -> dict[int, float]:
+    """Per sign, the smallest window sum ``t`` whose estimated false discovery rate — the
+    fraction of null windows beyond ``t`` over the fraction of real windows beyond it — is at
+    most ``fdr``."""
+    out = {}
+    for sign in (1, -1):
+        r = np.sort(real[real * sign > 0] * sign)
+        nl = np.sort(null[null * sign > 0] * sign)
+        if not len(r):
+            out[sign] = sign * np.inf
+            continue
+        above_real = (len(r) - np.arange(len(r))) / len(real)   # fraction ≥ r[i]
+        above_null = (len(nl) - np.searchsorted(nl, r, side="left")) / max(len(null), 1)
+        ok = np.nonzero(above_null <= fdr * above_real)[0]
+        # the smallest threshold from which on every larger one passes too
+        bad = np.nonzero(above_null > fdr * above_real)[0]
+        first = bad[-1] + 1 if len(bad) else 0
+        out[sign] = float(sign * r[first]) if first < len(r) and len(ok) else sign * np.inf
+    return out
+
+
+def discover(attributions, settings: MotifSettings | None = None,
+             null: NullAttributions | None = None) -> MotifResult:
+    """Seqlets, motifs and instances from an attributions mapping (``load_attributions``).
+    With ``null`` (see :func:`null_attributions`) seqlet thresholds come from the empirical
+    FDR against the shuffled sequences; without, from the Laplace fit."""
     s = settings or MotifSettings()
     method = s.method
     if method not in attributions or f"{method}_hypothetical" not in attributions:
@@ -367,7 +407,16 @@ def discover(attributions, settings: MotifSettings | None = None) -> MotifResult
     hyp = np.asarray(attributions[f"{method}_hypothetical"], np.float32)
     n, length, _ = onehot.shape
     valid = valid_rows(n, length, attributions.get("offsets"), attributions.get("lengths"))
-    seqlets, thresholds = call_seqlets(contrib.sum(-1), width, fdr=s.fdr, valid=valid)
+    track = contrib.sum(-1)
+    thresholds = None
+    if null is not None:
+        ok = window_sums(valid.astype(np.float64), width) >= width - 0.5
+        ok_null = window_sums(null.valid.astype(np.float64), width) >= width - 0.5
+        thresholds = empirical_thresholds(window_sums(track, width)[ok],
+                                          window_sums(null.contrib.sum(-1), width)[ok_null],
+                                          s.fdr)
+    seqlets, thresholds = call_seqlets(track, width, thresholds=thresholds, fdr=s.fdr,
+                                       valid=valid)
     return assemble(seqlets, thresholds, onehot, contrib, hyp, letters, s, width)
 
 
@@ -458,18 +507,24 @@ def explained_logits(model, X: np.ndarray, target: int, batch_size: int = 256) -
     return out.reshape(len(X), -1)[:, target]
 
 
-def null_attributions(model, onehot: np.ndarray, settings, method: str, seed: int,
-                      references=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The same attribution method on one dinucleotide shuffle of each sequence: (shuffled
-    one-hot, contributions, hypothetical contributions)."""
+def null_attributions(model, attributions, settings, method: str, size: int = 1000,
+                      seed: int = 0, references=None) -> NullAttributions:
+    """The same attribution method on one dinucleotide shuffle of each of (a seeded sample
+    of up to ``size``) the sequences."""
     from dataclasses import replace
 
     from .explain import attribute_chunk, deeplift_reference, shuffled_references
     from .shuffle import dinucleotide_shuffle
 
-    X = dinucleotide_shuffle(onehot, n=1, random_state=np.random.default_rng([seed, 7]))[:, 0]
+    onehot = np.asarray(attributions["onehot"], np.float32)
+    n = len(onehot)
+    index = np.sort(np.random.default_rng([seed, 11]).choice(n, min(size, n), replace=False))
+    X = dinucleotide_shuffle(onehot[index], n=1,
+                             random_state=np.random.default_rng([seed, 7]))[:, 0]
     cfg = replace(settings, methods=(method,))
     refs = settings.references if references is None else references
+    if isinstance(refs, str) and refs not in ("shuffle", "zero", "uniform"):
+        refs = _reference_file(refs, attributions)
     contrib = np.empty_like(X)
     hyp = np.empty_like(X)
     for lo in range(0, len(X), 1024):
@@ -479,17 +534,34 @@ def null_attributions(model, onehot: np.ndarray, settings, method: str, seed: in
         arrays = attribute_chunk(model, chunk, cfg, chunk_refs, deeplift_reference(refs))
         contrib[lo:lo + 1024] = arrays[method]
         hyp[lo:lo + 1024] = arrays[f"{method}_hypothetical"]
-    return X, contrib, hyp
+    return NullAttributions(index=index, onehot=X, contrib=contrib, hyp=hyp)
 
 
-def support(result: MotifResult, attributions, model, settings, null_size: int = 1000,
-            max_instances: int = 200, seed: int = 0, references=None) -> pd.DataFrame:
+def _reference_file(path: str, attributions) -> np.ndarray:
+    """The reference FASTA recorded by explain, encoded like the sequences."""
+    from pathlib import Path
+
+    from .alphabets import alphabet_from_letters
+    from .encoding import encode
+    from .fasta import read_fasta
+
+    if not Path(path).is_file():
+        raise SeqexplainError(f"{path}: the reference FASTA used by seqexplain explain is "
+                              "gone; the null pipeline needs it")
+    records = read_fasta(path)
+    onehot = np.asarray(attributions["onehot"])
+    letters = str(np.asarray(attributions["alphabet"]))
+    return encode(records.sequences, alphabet_from_letters(letters), onehot.shape[1],
+                  ids=records.ids, source=path).onehot
+
+
+def support(result: MotifResult, attributions, model, null: NullAttributions,
+            max_instances: int = 200, seed: int = 0) -> pd.DataFrame:
     """Evidence that each motif is learned signal; fills ``motif.evidence`` and returns it as a
     table. Two tests, both needed for ``supported``:
 
     * **null enrichment** — the same pipeline (attribution method, seqlet thresholds of the real
-      data, assignment to the motifs) on dinucleotide shuffles of up to ``null_size`` of the
-      sequences. Per sequence, the attribution mass of the motif's instances (count × strength):
+      data, assignment to the motifs) on ``null``, dinucleotide shuffles of the sequences. Per sequence, the attribution mass of the motif's instances (count × strength):
       the mean over real sequences must be ≥ 2 × the null's, and higher by a one-sided
       Mann–Whitney test (BH q < 0.01 across motifs);
     * **output change** — up to ``max_instances`` instances shuffled out (their bases
@@ -501,15 +573,12 @@ def support(result: MotifResult, attributions, model, settings, null_size: int =
     from .annotate import bh
 
     s = result.settings
-    method = s.method
     onehot = np.asarray(attributions["onehot"], np.float32)
-    rng = np.random.default_rng([seed, 11])
+    rng = np.random.default_rng([seed, 13])
     n = len(onehot)
-    pick = np.sort(rng.choice(n, min(null_size, n), replace=False))
-    Xn, cn, hn = null_attributions(model, onehot[pick], settings, method, seed, references)
-    valid = Xn.sum(-1) > 0
+    pick, cn, hn = null.index, null.contrib, null.hyp
     null_seqlets, _ = call_seqlets(cn.sum(-1), result.width, thresholds=result.thresholds,
-                                   valid=valid)
+                                   valid=null.valid)
     protos = [(sign, mid, p) for mid, (sign, p) in result.prototypes.items()]
     letters = str(np.asarray(attributions["alphabet"]))
     null_assigned = assign_seqlets(null_seqlets, np.stack([cn, hn], axis=2), protos, result.width, s.flank,
