@@ -75,3 +75,29 @@ def test_protein_model(name, fasta, channels):
     records = read_fasta(ROOT / "examples" / "data" / fasta)
     probs = bundle.predict(bundle.encode(records.sequences).onehot)[:, 0]
     assert (probs > 0.5).mean() >= 0.9
+
+
+def test_protein_example_motifs_end_to_end(tmp_path):
+    """WW domains: explain --motifs finds the conserved GRxYYxNHxTxTTxW stretch, supported,
+    with PWM/CWM logos (no reverse complement for protein, no JASPAR annotation)."""
+    data = ROOT / "examples" / "data"
+    lines = ((data / "ww_domains.fa").read_text().splitlines()[:400]
+             + (data / "proteome_fragments.fa").read_text().splitlines()[:400])
+    fa = tmp_path / "ww.fa"
+    fa.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "ww"
+    r = CliRunner().invoke(main, ["explain", str(ROOT / "models" / "ww"), str(fa), "-m",
+                                  "deepshap", "--n-references", "5", "--logos", "2",
+                                  "--motifs", "-q", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    table = pd.read_csv(out / "motifs" / "motifs.tsv", sep="\t", keep_default_na=False)
+    assert len(table) >= 1 and (table["supported"] == "yes").all()
+    assert any("YY" in c.upper() and "W" in c.upper() for c in table["consensus"])
+    assert (table["best_match"] == "").all()
+    inst = pd.read_csv(out / "motifs" / "instances.tsv", sep="\t")
+    assert set(inst["strand"]) == {"+"}
+    for motif in table["motif"]:
+        for kind in ("pwm", "cwm"):
+            assert (out / "motifs" / "logos" / f"{motif}_{kind}.png").is_file()
+    with open(out / "motifs" / "motifs.meme") as fh:
+        assert "ALPHABET= ACDEFGHIKLMNPQRSTVWY" in fh.read()

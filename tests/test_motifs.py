@@ -21,7 +21,8 @@ def revcomp(s: str) -> str:
     return s[::-1].translate(str.maketrans("ACGT", "TGCA"))
 
 
-def planted_attributions(n=150, length=80, seed=0, ids=None, rows=None, offset=0):
+def planted_attributions(n=150, length=80, seed=0, ids=None, rows=None, offset=0,
+                         random_slots=False):
     """Random DNA with M1 and M2 (activating, either strand) and M3 (repressive) planted;
     hypothetical scores reward the planted letters, noise elsewhere. Returns (attributions
     dict, planted sites [(seq, start, end, motif, strand)] in sequence coordinates)."""
@@ -30,7 +31,14 @@ def planted_attributions(n=150, length=80, seed=0, ids=None, rows=None, offset=0
     seqs, sites = [], []
     for i in range(n):
         s = list(rng.choice(list("ACGT"), length))
-        slots = rng.permutation([5, 35, 60])
+        if random_slots:  # anywhere, not overlapping (12 bp apart at least)
+            while True:
+                slots = np.sort(rng.choice(length - 10, 3, replace=False))
+                if np.all(np.diff(slots) >= 12):
+                    break
+            slots = rng.permutation(slots)
+        else:
+            slots = rng.permutation([5, 35, 60])
         for motif, slot, p in ((M1, slots[0], 0.7), (M2, slots[1], 0.7), (M3, slots[2], 0.5)):
             if rng.random() < p:
                 strand = "+" if rng.random() < 0.5 else "-"
@@ -384,3 +392,32 @@ def test_explain_motifs_and_report(tmp_path):
     html = (tmp_path / "r.html").read_text()
     assert "<h2>Motifs</h2>" in html and "pos_1 — CTCF" in html
     assert html.count('src="data:image/png') >= 1 + 5 + 2 * len(table) + 2
+
+
+def test_modisco_engine_on_the_same_scores(tmp_path):
+    """TF-MoDISco (modisco-lite) through the same outputs: it finds the planted motifs too."""
+    data, sites = planted_attributions(n=400, length=150, seed=4, random_slots=True)
+    npz = save_npz(tmp_path / "a.npz", data)
+    out = tmp_path / "modisco"
+    r = CliRunner().invoke(main, ["motifs", str(npz), "--engine", "modisco", "--no-support",
+                                  "--maps", "1", "--database", str(tmp_path / "db.meme"),
+                                  "-o", str(out)])
+    assert r.exit_code == 1 and "no such motif file" in r.output
+    from seqexplain.motif_io import Motif, write_meme
+
+    write_meme([Motif("X1", "planted1", one_hot([M1])[0].astype(float), "test"),
+                Motif("X2", "planted2", one_hot([M2])[0].astype(float), "test"),
+                Motif("X3", "planted3", one_hot([M3])[0].astype(float), "test")],
+               tmp_path / "db.meme")
+    r = CliRunner().invoke(main, ["motifs", str(npz), "--engine", "modisco", "--no-support",
+                                  "--maps", "1", "--database", str(tmp_path / "db.meme"),
+                                  "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    table = pd.read_csv(out / "motifs.tsv", sep="\t", keep_default_na=False)
+    named = table[table["best_match_q"].astype(float) < 0.05]
+    assert {"planted1", "planted2"} <= set(named["best_match"])
+    inst = pd.read_csv(out / "instances.tsv", sep="\t")
+    assert len(inst) > 0 and set(inst["strand"]) == {"+", "-"}
+    protein = dict(data, alphabet=np.array("ACDEFGHIKLMNPQRSTVWY"))
+    with pytest.raises(Exception, match="DNA/RNA only"):
+        M.discover_modisco(protein)

@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import SeqexplainError
-from .motifs import LearnedMotif, MotifResult, MotifSettings, discover, is_nucleotide
+from .motifs import (LearnedMotif, MotifResult, MotifSettings, discover, discover_modisco,
+                     is_nucleotide)
 
 _GENOMIC = re.compile(r"^(?P<chrom>[^:\s]+):(?P<start>\d[\d,]*)-(?P<end>\d[\d,]*)$")
 
@@ -76,8 +77,9 @@ def run_motifs(attributions, settings: MotifSettings, model=None, database=None,
                                   "older seqexplain); re-run seqexplain explain")
         null = null_attributions(model, attributions, explain_settings, settings.method,
                                  size=null_size, seed=seed)
-    result = discover(attributions, settings,
-                      null=null if settings.seqlet_null == "shuffled" else None)
+    engine = discover_modisco if settings.engine == "modisco" else discover
+    result = engine(attributions, settings,
+                    null=null if settings.seqlet_null == "shuffled" else None)
     annotate_motifs(result.motifs, database)
     table = None
     if null is not None and result.motifs:

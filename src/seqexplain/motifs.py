@@ -50,6 +50,7 @@ class MotifSettings:
     merge: float = 0.5             # a prototype this similar to a larger one is dropped
     min_seqlets: int = 10
     trim: float = 0.25
+    engine: str = "seqexplain"     # or "modisco" (TF-MoDISco, modisco-lite)
     seqlet_null: str = "shuffled"  # thresholds from shuffled sequences (needs the model) or
     #                                "laplace" (fitted to the weakest windows; no model needed)
     seed: int = 0
@@ -637,3 +638,85 @@ def support(result: MotifResult, attributions, model, null: NullAttributions,
     for m, row in zip(result.motifs, table.to_dict("records")):
         m.evidence = row
     return table
+
+
+# -- TF-MoDISco as an alternative engine -------------------------------------------------------
+def discover_modisco(attributions, settings: MotifSettings | None = None,
+                     null: NullAttributions | None = None) -> MotifResult:
+    """Motifs from TF-MoDISco (modisco-lite, its default settings) on the same scores, in the
+    same form as :func:`discover`: its patterns become motifs (PFM = pattern sequence, CWM and
+    hypothetical CWM as it reports them), its pattern seqlets the instances. DNA only.
+
+    So that the support tests treat both engines alike, every pattern also gets a prototype
+    (its CWM and hypothetical CWM, zero-padded to the widest pattern) and our seqlet thresholds
+    (shuffled-sequence null when given, else the Laplace fit) at that width."""
+    from modiscolite.tfmodisco import TFMoDISco
+
+    s = settings or MotifSettings()
+    method = s.method
+    if method not in attributions or f"{method}_hypothetical" not in attributions:
+        from .logos import methods_in
+
+        raise SeqexplainError(f"no {method!r} scores in the attributions (methods: "
+                              f"{', '.join(methods_in(attributions)) or 'none'})")
+    letters = str(np.asarray(attributions["alphabet"]))
+    if not is_nucleotide(letters):
+        raise SeqexplainError("the modisco engine handles DNA/RNA only; use --engine "
+                              "seqexplain for protein")
+    onehot = np.asarray(attributions["onehot"], np.float32)
+    hyp = np.asarray(attributions[f"{method}_hypothetical"], np.float32)
+    contrib = np.asarray(attributions[method], np.float32)
+    n, length, _ = onehot.shape
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pos, neg = TFMoDISco(one_hot=onehot, hypothetical_contribs=hyp,
+                             sliding_window_size=min(21, length),
+                             flank_size=min(10, max(0, (length - 21) // 2)), verbose=False)
+    patterns = [(1, p) for p in (pos or [])] + [(-1, p) for p in (neg or [])]
+    width = max([len(p.sequence) for _, p in patterns] + [s.width or default_width(letters)])
+    width = min(width, length)
+    valid = valid_rows(n, length, attributions.get("offsets"), attributions.get("lengths"))
+    track = contrib.sum(-1)
+    thresholds = None
+    if null is not None:
+        ok = window_sums(valid.astype(np.float64), width) >= width - 0.5
+        ok_null = window_sums(null.valid.astype(np.float64), width) >= width - 0.5
+        thresholds = empirical_thresholds(window_sums(track, width)[ok],
+                                          window_sums(null.contrib.sum(-1), width)[ok_null],
+                                          s.fdr)
+    seqlets, thresholds = call_seqlets(track, width, thresholds=thresholds, fdr=s.fdr,
+                                       valid=valid)
+    motifs, prototypes, tables = [], {}, []
+    counts = {1: 0, -1: 0}
+    for sign, p in patterns:
+        counts[sign] += 1
+        mid = f"{'pos' if sign > 0 else 'neg'}_{counts[sign]}"
+        pfm = np.asarray(p.sequence, dtype=np.float64)
+        pfm = pfm / np.clip(pfm.sum(axis=1, keepdims=True), 1e-9, None)
+        w = min(len(pfm), width)
+        left = (width - w) // 2
+        proto = np.zeros((width, 2, onehot.shape[2]), np.float32)
+        proto[left:left + w, 0] = np.asarray(p.contrib_scores)[:w]
+        proto[left:left + w, 1] = np.asarray(p.hypothetical_contribs)[:w]
+        motif = LearnedMotif(id=mid, sign=sign, pfm=pfm, cwm=np.asarray(p.contrib_scores),
+                             hcwm=np.asarray(p.hypothetical_contribs), n_seqlets=len(p.seqlets),
+                             letters=letters, span=(s.flank + left, s.flank + left + w))
+        motif.consensus = consensus(pfm, letters)
+        motifs.append(motif)
+        prototypes[mid] = (sign, proto)
+        rows = []
+        for q in p.seqlets:
+            a, b = max(0, int(q.start)), min(length, int(q.end))
+            if b > a:
+                rows.append((int(q.example_idx), a, b, "-" if q.is_revcomp else "+", mid,
+                             float(track[q.example_idx, a:b].sum()), np.nan))
+        tables.append(pd.DataFrame(rows, columns=["seq", "start", "end", "strand", "motif",
+                                                  "score", "similarity"]))
+    inst = (pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(
+        columns=["seq", "start", "end", "strand", "motif", "score", "similarity"]))
+    inst = inst.sort_values(["seq", "start"], ignore_index=True)
+    seqlets = seqlets.assign(motif="", strand="+")
+    return MotifResult(motifs=motifs, seqlets=seqlets, instances=inst, thresholds=thresholds,
+                       settings=s, n_sequences=n, prototypes=prototypes, width=width)

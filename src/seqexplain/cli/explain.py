@@ -116,7 +116,7 @@ def explain_command(model, fasta, methods, target, output, alphabet, references,
             (tmp / "motifs").mkdir()
             result, table = run_and_write(
                 load_attributions(tmp / name), tmp / "motifs", motif_method, None, database,
-                "JASPAR2024", taxon, 0.05, "shuffled", None, 0.6, 10, 2000, 1000, False, 10,
+                "JASPAR2024", taxon, 0.05, "seqexplain", "shuffled", None, 0.6, 10, 2000, 1000, False, 10,
                 seed,
                 str(fasta), model=bundle.model)
             motif_line = summary_line(f"{out}/motifs", result, table)
