@@ -421,3 +421,61 @@ def test_modisco_engine_on_the_same_scores(tmp_path):
     protein = dict(data, alphabet=np.array("ACDEFGHIKLMNPQRSTVWY"))
     with pytest.raises(Exception, match="DNA/RNA only"):
         M.discover_modisco(protein)
+
+
+def test_filters_command_on_the_ctcf_example(tmp_path):
+    """First-layer filters of the shipped CTCF model: PWMs from activating subsequences, the
+    most influential filter is a CTCF match, switching a filter off changes the output."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "filters"
+    r = CliRunner().invoke(main, ["filters", str(root / "models" / "ctcf"),
+                                  str(root / "examples" / "data" / "ctcf_demo.fa"),
+                                  "--logos", "6", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    table = pd.read_csv(out / "filters.tsv", sep="\t", keep_default_na=False)
+    assert len(table) == 128  # one row per first-layer filter
+    assert (table["influence_abs"].diff().dropna() <= 1e-12).all()  # sorted by influence
+    top = table.iloc[0]
+    assert top["best_match"] == "CTCF" and float(top["best_match_q"]) < 0.01
+    assert top["influence"] < 0 and top["sites"] > 0
+    assert sorted(p.stem for p in (out / "logos").glob("filter_*.png")) == sorted(
+        table["filter"][:6])
+    with open(out / "filters.meme") as fh:
+        assert fh.read().count("MOTIF filter_") == 128
+
+
+def test_filter_pfm_counts_activating_windows():
+    """A one-filter model whose kernel is the one-hot of ACGTA: every exact ACGTA site (and
+    nothing weaker than half the maximum) is counted, so the PFM is that word."""
+    from seqexplain._tf import import_tensorflow
+
+    import_tensorflow()
+    import keras
+
+    from seqexplain.filters import filter_influence, filter_motifs
+
+    word = "ACGTA"
+    inp = keras.Input((30, 4))
+    conv = keras.layers.Conv1D(1, 5, padding="same", name="conv1")
+    x = keras.layers.Activation("relu")(conv(inp))
+    x = keras.layers.GlobalMaxPooling1D()(x)
+    logits = keras.layers.Dense(1, name="logits")(x)
+    model = keras.Model(inp, keras.layers.Activation("sigmoid")(logits))
+    kernel = (one_hot([word])[0] * 2 - 1)[:, :, None]  # +1 for the word's bases, −1 else
+    conv.set_weights([kernel, np.array([-3.0])])       # only ≥ 4 of 5 matching bases fire
+    model.get_layer("logits").set_weights([np.ones((1, 1)), np.zeros(1)])
+    rng = np.random.default_rng(0)
+    seqs = []
+    for i in range(40):
+        s = list(rng.choice(list("CG"), 30))  # background that never reaches the threshold
+        s[5 + i % 10:10 + i % 10] = word
+        seqs.append("".join(s))
+    X = one_hot(seqs)
+    (motif,) = filter_motifs(model, X, "ACGT")
+    assert motif.n_sites == 40 and motif.max_activation == pytest.approx(2.0)
+    assert "".join("ACGT"[i] for i in motif.pfm.argmax(1)) == word
+    assert motif.pfm.max(1).min() > 0.9
+    mean, mean_abs = filter_influence(model, X)
+    assert mean[0] == pytest.approx(-2.0) and mean_abs[0] == pytest.approx(2.0)

@@ -159,9 +159,13 @@ def draw_logo(ax, matrix: np.ndarray, letters: str, start: int = 1, colors=None,
     # the drawing time of a typical attribution map
     shown = np.where(np.abs(matrix) >= MIN_HEIGHT * (high - low), matrix, 0.0)
     df = pd.DataFrame(shown, columns=list(letters), index=index)
-    logo = logomaker.Logo(df, ax=ax, color_scheme=colors or colors_for(letters),
-                          font_name=FONT, flip_below=True, baseline_width=0.5,
-                          show_spines=False)
+    import warnings
+
+    with warnings.catch_warnings():  # an all-zero matrix: logomaker warns about flat ylims
+        warnings.filterwarnings("ignore", message="Attempting to set identical")
+        logo = logomaker.Logo(df, ax=ax, color_scheme=colors or colors_for(letters),
+                              font_name=FONT, flip_below=True, baseline_width=0.5,
+                              show_spines=False)
     ax.set_xlim(start - 0.5, start + len(matrix) - 0.5)
     pad = 0.05 * (high - low) or 1.0
     ax.set_ylim(low - (pad if low < 0 else 0), high + pad)
@@ -518,3 +522,29 @@ def write_logos(attributions, out_dir, methods=None, ids=None, top: int | None =
     table = pd.DataFrame(rows, columns=["id", "file", "logit", "prediction", "window"])
     table.to_csv(out_dir / "index.tsv", sep="\t", index=False, float_format="%.6g")
     return table
+
+
+def _matrix_task(task) -> str:
+    kind, matrix, letters, title, path, dpi = task
+    fig = plot_pwm(matrix, letters, title=title) if kind == "pwm" else plot_cwm(
+        matrix, letters, title=title)
+    save_figure(fig, path, dpi)
+    return path
+
+
+def render_matrix_logos(items, dpi: int = 100, jobs: int | None = None) -> None:
+    """Draw motif logos — ``items`` of (``"pwm"``/``"cwm"``, matrix, letters, title, path) —
+    in parallel processes (spawned; safe after TensorFlow started)."""
+    import os
+
+    tasks = [(*item, dpi) for item in items]
+    jobs = min(jobs or os.cpu_count() or 1, len(tasks))
+    if jobs <= 1 or len(tasks) < 4:
+        for t in tasks:
+            _matrix_task(t)
+        return
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn")) as pool:
+        list(pool.map(_matrix_task, tasks, chunksize=max(1, len(tasks) // (4 * jobs))))

@@ -190,12 +190,10 @@ def write_motifs(result: MotifResult, attributions, out_dir, maps: int = 10,
              **{f"{m.id}_{k}": getattr(m, k).astype(np.float32)
                 for m in result.motifs for k in ("pfm", "cwm", "hcwm")})
     (out / "logos").mkdir()
-    for m in result.motifs:
-        title = f"{m.label} · {m.n_seqlets} seqlets"
-        lg.save_figure(lg.plot_pwm(m.pfm, letters, title=title), out / "logos" /
-                       f"{m.id}_pwm.png", dpi)
-        lg.save_figure(lg.plot_cwm(m.cwm, letters, title=title), out / "logos" /
-                       f"{m.id}_cwm.png", dpi)
+    lg.render_matrix_logos(
+        [(kind, getattr(m, {"pwm": "pfm", "cwm": "cwm"}[kind]), letters,
+          f"{m.label} · {m.n_seqlets} seqlets", str(out / "logos" / f"{m.id}_{kind}.png"))
+         for m in result.motifs for kind in ("pwm", "cwm")], dpi=dpi)
     labels = [m.label for m in result.motifs]
     length = int(np.max(np.asarray(attributions["lengths"]))) if "lengths" in attributions \
         else np.asarray(attributions["onehot"]).shape[1]

@@ -43,7 +43,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from . import encode, explain, logo, motifs, predict, report, simulate, train, tune  # noqa: F401  (each module adds its command to ``main``)
+    from . import encode, explain, filters, logo, motifs, predict, report, simulate, train, tune  # noqa: F401  (each module adds its command to ``main``)
 
 
 _register()
