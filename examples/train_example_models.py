@@ -10,8 +10,9 @@ Both are trained with seqexplain's default settings (seed 0), exactly as
     seqexplain train examples/data/ctcf_peaks.fa examples/data/human_background.fa --out models/ctcf
     seqexplain train examples/data/ww_domains.fa examples/data/proteome_fragments.fa --length 34 --out models/ww
 
-and a few held-out test-split records of each are written as demo FASTA files
-(examples/data/ctcf_demo.fa, examples/data/ww_demo.fa) for the README's first command.
+and held-out test-split records of each are written as demo FASTA files: 20 positives
+(examples/data/ctcf_demo.fa, ww_demo.fa) and the whole test split (ctcf_test.fa, ww_test.fa,
+positives and negatives — the README's first command explains ctcf_test.fa).
 Run from the repository root (≈ 3 minutes on 2 cores); rebuild the data first with
 examples/make_example_data.py if needed.
 """
@@ -31,9 +32,9 @@ DATA = ROOT / "examples" / "data"
 
 EXAMPLES = {
     "ctcf": {"fastas": ["ctcf_peaks.fa", "human_background.fa"], "length": None,
-             "demo": "ctcf_demo.fa", "n_demo": 20},
+             "demo": "ctcf_demo.fa", "n_demo": 20, "test": "ctcf_test.fa"},
     "ww": {"fastas": ["ww_domains.fa", "proteome_fragments.fa"], "length": 34,
-           "demo": "ww_demo.fa", "n_demo": 20},
+           "demo": "ww_demo.fa", "n_demo": 20, "test": "ww_test.fa"},
 }
 
 
@@ -46,11 +47,31 @@ def demo_fasta(model_dir: Path, fastas: list[Path], out: Path, n: int) -> None:
     out.write_text("".join(f">{i}\n{s}\n" for i, s in chosen))
 
 
+def test_fasta(model_dir: Path, fastas: list[Path], out: Path) -> None:
+    """Every test-split record (positives and negatives, never seen in training)."""
+    splits = pd.read_csv(model_dir / "splits.tsv", sep="\t").set_index("id")["split"]
+    lines = []
+    for fasta in fastas:
+        records = read_fasta(fasta)
+        lines += [f">{i}\n{s}\n" for i, s in zip(records.ids, records.sequences)
+                  if splits.get(i) == "test"]
+    out.write_text("".join(lines))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=list(EXAMPLES), nargs="+", default=list(EXAMPLES))
     parser.add_argument("--out", type=Path, default=ROOT / "models")
+    parser.add_argument("--demo-only", action="store_true",
+                        help="Only rewrite the demo/test FASTA files from existing model folders.")
     args = parser.parse_args()
+    if args.demo_only:
+        for name in args.only:
+            spec = EXAMPLES[name]
+            fastas = [DATA / f for f in spec["fastas"]]
+            demo_fasta(args.out / name, fastas, DATA / spec["demo"], spec["n_demo"])
+            test_fasta(args.out / name, fastas, DATA / spec["test"])
+        return
     import_tensorflow()
     from seqexplain.train import TrainConfig, format_report, train_model_folder
 
@@ -63,6 +84,7 @@ def main() -> None:
                                     force=True)
         print(f"== {name}\n{format_report(result)}")
         demo_fasta(out, fastas, DATA / spec["demo"], spec["n_demo"])
+        test_fasta(out, fastas, DATA / spec["test"])
 
 
 if __name__ == "__main__":
