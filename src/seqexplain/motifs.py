@@ -591,20 +591,46 @@ def support(result: MotifResult, attributions, model, null: NullAttributions,
         if len(part):
             null_mass[m.id] = _instances(null_seqlets.loc[part["seqlet"].to_numpy()], part,
                                          m.span, result.width, s.flank, cn, m.id)
+    # the real side through exactly the same steps (seqlets at the same thresholds, the same
+    # assignment), so that both engines' motifs are compared like with like
+    real_mass = {}
+    if s.engine == "seqexplain":
+        for mid, part in result.instances.groupby("motif"):
+            real_mass[mid] = part
+    else:
+        contrib = np.asarray(attributions[s.method], np.float32)
+        hyp = np.asarray(attributions[f"{s.method}_hypothetical"], np.float32)
+        valid = valid_rows(n, onehot.shape[1], attributions.get("offsets"),
+                           attributions.get("lengths"))
+        real_seqlets, _ = call_seqlets(contrib.sum(-1), result.width,
+                                       thresholds=result.thresholds, valid=valid)
+        real_assigned = assign_seqlets(real_seqlets, np.stack([contrib, hyp], axis=2), protos,
+                                       result.width, s.flank, is_nucleotide(letters),
+                                       s.similarity)
+        for m in result.motifs:
+            part = real_assigned[real_assigned["motif"] == m.id]
+            if len(part):
+                real_mass[m.id] = _instances(real_seqlets.loc[part["seqlet"].to_numpy()],
+                                             part, m.span, result.width, s.flank, contrib,
+                                             m.id)
     target = int(np.asarray(attributions.get("target", 0)))
     rows = []
     for m in result.motifs:
         inst = result.instances[result.instances["motif"] == m.id]
         real_seq = np.zeros(n)
-        np.add.at(real_seq, inst["seq"].to_numpy(), inst["score"].to_numpy() * m.sign)
+        rm = real_mass.get(m.id)
+        if rm is not None:
+            np.add.at(real_seq, rm["seq"].to_numpy(), rm["score"].to_numpy() * m.sign)
         nm = null_mass.get(m.id)
         null_seq = np.zeros(len(pick))
         if nm is not None:
             np.add.at(null_seq, nm["seq"].to_numpy(), nm["score"].to_numpy() * m.sign)
-        real, null = len(inst), 0 if nm is None else len(nm)
+        real, null = 0 if rm is None else len(rm), 0 if nm is None else len(nm)
         fold = real_seq.mean() / max(null_seq.mean(), 1e-3 * max(real_seq.mean(), 1e-12))
         p_enrich = float(mannwhitneyu(real_seq, null_seq, alternative="greater").pvalue) \
             if real else 1.0
+        if not real:
+            fold = 0.0
         # output change when instances are shuffled out
         take = inst.iloc[np.sort(rng.choice(len(inst), min(max_instances, len(inst)),
                                             replace=False))] if len(inst) else inst
