@@ -395,18 +395,31 @@ def discover(attributions, settings: MotifSettings | None = None,
     With ``null`` (see :func:`null_attributions`) seqlet thresholds come from the empirical
     FDR against the shuffled sequences; without, from the Laplace fit."""
     s = settings or MotifSettings()
-    method = s.method
-    if method not in attributions or f"{method}_hypothetical" not in attributions:
-        from .logos import methods_in
-
-        raise SeqexplainError(f"no {method!r} scores in the attributions (methods: "
-                              f"{', '.join(methods_in(attributions)) or 'none'})")
+    method = _check_method(attributions, s.method)
     letters = str(np.asarray(attributions["alphabet"]))
     width = s.width or default_width(letters)
     onehot = np.asarray(attributions["onehot"], np.float32)
     contrib = np.asarray(attributions[method], np.float32)
     hyp = np.asarray(attributions[f"{method}_hypothetical"], np.float32)
     n, length, _ = onehot.shape
+    seqlets, thresholds = _seqlets(attributions, contrib, width, s.fdr, null)
+    return assemble(seqlets, thresholds, onehot, contrib, hyp, letters, s, width)
+
+
+def _check_method(attributions, method: str) -> str:
+    if method not in attributions or f"{method}_hypothetical" not in attributions:
+        from .logos import methods_in
+
+        raise SeqexplainError(f"no {method!r} scores in the attributions (methods: "
+                              f"{', '.join(methods_in(attributions)) or 'none'})")
+    return method
+
+
+def _seqlets(attributions, contrib: np.ndarray, width: int, fdr: float,
+             null: NullAttributions | None) -> tuple[pd.DataFrame, dict]:
+    """Seqlets of the real scores; thresholds from the empirical FDR against ``null`` when
+    given, else from the Laplace fit."""
+    n, length = contrib.shape[:2]
     valid = valid_rows(n, length, attributions.get("offsets"), attributions.get("lengths"))
     track = contrib.sum(-1)
     thresholds = None
@@ -415,10 +428,8 @@ def discover(attributions, settings: MotifSettings | None = None,
         ok_null = window_sums(null.valid.astype(np.float64), width) >= width - 0.5
         thresholds = empirical_thresholds(window_sums(track, width)[ok],
                                           window_sums(null.contrib.sum(-1), width)[ok_null],
-                                          s.fdr)
-    seqlets, thresholds = call_seqlets(track, width, thresholds=thresholds, fdr=s.fdr,
-                                       valid=valid)
-    return assemble(seqlets, thresholds, onehot, contrib, hyp, letters, s, width)
+                                          fdr)
+    return call_seqlets(track, width, thresholds=thresholds, fdr=fdr, valid=valid)
 
 
 def assemble(seqlets, thresholds, onehot, contrib, hyp, letters, s: MotifSettings,
@@ -679,12 +690,7 @@ def discover_modisco(attributions, settings: MotifSettings | None = None,
     from modiscolite.tfmodisco import TFMoDISco
 
     s = settings or MotifSettings()
-    method = s.method
-    if method not in attributions or f"{method}_hypothetical" not in attributions:
-        from .logos import methods_in
-
-        raise SeqexplainError(f"no {method!r} scores in the attributions (methods: "
-                              f"{', '.join(methods_in(attributions)) or 'none'})")
+    method = _check_method(attributions, s.method)
     letters = str(np.asarray(attributions["alphabet"]))
     if not is_nucleotide(letters):
         raise SeqexplainError("the modisco engine handles DNA/RNA only; use --engine "
@@ -703,17 +709,8 @@ def discover_modisco(attributions, settings: MotifSettings | None = None,
     patterns = [(1, p) for p in (pos or [])] + [(-1, p) for p in (neg or [])]
     width = max([len(p.sequence) for _, p in patterns] + [s.width or default_width(letters)])
     width = min(width, length)
-    valid = valid_rows(n, length, attributions.get("offsets"), attributions.get("lengths"))
+    seqlets, thresholds = _seqlets(attributions, contrib, width, s.fdr, null)
     track = contrib.sum(-1)
-    thresholds = None
-    if null is not None:
-        ok = window_sums(valid.astype(np.float64), width) >= width - 0.5
-        ok_null = window_sums(null.valid.astype(np.float64), width) >= width - 0.5
-        thresholds = empirical_thresholds(window_sums(track, width)[ok],
-                                          window_sums(null.contrib.sum(-1), width)[ok_null],
-                                          s.fdr)
-    seqlets, thresholds = call_seqlets(track, width, thresholds=thresholds, fdr=s.fdr,
-                                       valid=valid)
     motifs, prototypes, tables = [], {}, []
     counts = {1: 0, -1: 0}
     for sign, p in patterns:
