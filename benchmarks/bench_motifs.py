@@ -106,11 +106,13 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=4000)
     parser.add_argument("--big", type=int, default=10000)
     parser.add_argument("--engine-modisco", action="store_true")
+    parser.add_argument("--keep", type=Path, help="Work in this folder and keep it.")
     args = parser.parse_args()
     if not MOTIF_FILE.exists():
         sys.exit(f"{MOTIF_FILE} is missing (../shared beside the clone)")
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = args.keep or Path(scratch)
+        tmp.mkdir(parents=True, exist_ok=True)
         print(f"AND task, {args.n} × 200 bp, motifs {' + '.join(args.motifs)}")
         sim = ["simulate", *[x for m in args.motifs for x in ("--motif", m)], "--motif-file",
                str(MOTIF_FILE), "--task", "and", "--length", "200", "--seed", "1"]
