@@ -44,7 +44,8 @@ class MotifSettings:
     method: str = "deepshap"
     width: int | None = None       # seqlet core width [19 nucleotide, 9 protein]
     flank: int = 7                 # shift allowed when aligning; context kept around cores
-    fdr: float = 0.05
+    fdr: float = 0.05              # seqlets (discovery)
+    hit_fdr: float = 0.2           # motif map: windows matched to the motifs
     max_seqlets: int = 2000        # clustered per sign (a seeded random sample)
     similarity: float = 0.6        # clustering cut and assignment threshold
     merge: float = 0.5             # a prototype this similar to a larger one is dropped
@@ -94,6 +95,7 @@ class MotifResult:
     n_sequences: int
     prototypes: dict = field(default_factory=dict)  # motif id → (sign, core (width, C))
     width: int = 19                                 # seqlet core width used
+    hit_thresholds: dict | None = None              # window-sum thresholds of the map
 
     def motif(self, motif_id: str) -> LearnedMotif:
         return next(m for m in self.motifs if m.id == motif_id)
@@ -326,6 +328,62 @@ def _instances(sel: pd.DataFrame, part: pd.DataFrame, span: tuple[int, int], wid
     return table[table["end"] > table["start"]]
 
 
+def call_hits(contrib: np.ndarray, hyp: np.ndarray, thresholds: dict, motifs: list,
+              protos: dict, width: int, flank: int, both: bool, similarity: float,
+              valid: np.ndarray | None = None, block: int = 50_000) -> pd.DataFrame:
+    """Motif instances (the motif map): every window whose summed contribution passes the
+    seqlet threshold of its sign — not only the non-overlapping seqlets — is matched to the
+    motifs of that sign (same similarity, shifts and strands as seqlet assignment); matches
+    become instances on the motif's trimmed columns, and instances of one motif that overlap
+    by half or more are merged into the strongest. ``protos``: motif id → (sign, prototype)."""
+    track = contrib.sum(-1)
+    sums = window_sums(track, width)
+    ok = np.ones_like(sums, bool) if valid is None else (
+        window_sums(valid.astype(np.float64), width) >= width - 0.5)
+    cand = ok & ((sums >= thresholds[1]) | (sums <= thresholds[-1]))
+    seqs, starts = np.nonzero(cand)
+    windows = pd.DataFrame({"seq": seqs, "start": starts, "end": starts + width,
+                            "sign": np.where(sums[seqs, starts] > 0, 1, -1),
+                            "score": sums[seqs, starts]})
+    features = np.stack([contrib, hyp], axis=2)
+    plist = [(protos[m.id][0], m.id, protos[m.id][1]) for m in motifs if m.id in protos]
+    parts = []
+    for lo in range(0, len(windows), block):
+        chunk = windows.iloc[lo:lo + block]
+        parts.append(assign_seqlets(chunk, features, plist, width, flank, both, similarity))
+    assigned = (pd.concat(parts, ignore_index=True) if parts else
+                assign_seqlets(windows, features, [], width, flank, both, similarity))
+    tables = []
+    for m in motifs:
+        part = assigned[assigned["motif"] == m.id]
+        if len(part):
+            found = _instances(windows.loc[part["seqlet"].to_numpy()], part, m.span, width,
+                               flank, contrib, m.id)
+            tables.append(_merge_duplicates(found))
+    if not tables:
+        return _instances(windows.iloc[:0], assigned.iloc[:0], (0, 1), width, flank, contrib,
+                          "")
+    return pd.concat(tables, ignore_index=True).sort_values(["seq", "start"],
+                                                            ignore_index=True)
+
+
+def _merge_duplicates(table: pd.DataFrame) -> pd.DataFrame:
+    """Instances of one motif overlapping by half or more → the strongest."""
+    if len(table) < 2:
+        return table
+    order = table.assign(_abs=table["score"].abs()).sort_values(
+        ["seq", "_abs"], ascending=[True, False], kind="stable")
+    keep, kept = [], {}
+    for idx, q, a, b in zip(order.index, order["seq"].to_numpy(), order["start"].to_numpy(),
+                            order["end"].to_numpy()):
+        mine = kept.setdefault(q, [])
+        if any(min(b, e) - max(a, f) >= 0.5 * min(b - a, e - f) for f, e in mine):
+            continue
+        mine.append((a, b))
+        keep.append(idx)
+    return table.loc[sorted(keep)]
+
+
 def consensus(pfm: np.ndarray, letters: str) -> str:
     """Most likely letter per column; lower case where it has under half the probability,
     ``N``/``X`` where no letter reaches a quarter."""
@@ -402,8 +460,12 @@ def discover(attributions, settings: MotifSettings | None = None,
     contrib = np.asarray(attributions[method], np.float32)
     hyp = np.asarray(attributions[f"{method}_hypothetical"], np.float32)
     n, length, _ = onehot.shape
-    seqlets, thresholds = _seqlets(attributions, contrib, width, s.fdr, null)
-    return assemble(seqlets, thresholds, onehot, contrib, hyp, letters, s, width)
+    seqlets, thresholds, hit_thresholds = _seqlets(attributions, contrib, width, s.fdr, null,
+                                                   s.hit_fdr)
+    valid = valid_rows(n, length, attributions.get("offsets"), attributions.get("lengths"))
+    result = assemble(seqlets, thresholds, onehot, contrib, hyp, letters, s, width, valid,
+                      hit_thresholds)
+    return result
 
 
 def _check_method(attributions, method: str) -> str:
@@ -416,24 +478,32 @@ def _check_method(attributions, method: str) -> str:
 
 
 def _seqlets(attributions, contrib: np.ndarray, width: int, fdr: float,
-             null: NullAttributions | None) -> tuple[pd.DataFrame, dict]:
+             null: NullAttributions | None, hit_fdr: float | None = None
+             ) -> tuple[pd.DataFrame, dict, dict]:
     """Seqlets of the real scores; thresholds from the empirical FDR against ``null`` when
-    given, else from the Laplace fit."""
+    given, else from the Laplace fit. Returns (seqlets, thresholds, hit thresholds — the same
+    rule at ``hit_fdr``, for the motif map)."""
     n, length = contrib.shape[:2]
     valid = valid_rows(n, length, attributions.get("offsets"), attributions.get("lengths"))
     track = contrib.sum(-1)
-    thresholds = None
+    sums = window_sums(track, width)
+    ok = window_sums(valid.astype(np.float64), width) >= width - 0.5
     if null is not None:
-        ok = window_sums(valid.astype(np.float64), width) >= width - 0.5
         ok_null = window_sums(null.valid.astype(np.float64), width) >= width - 0.5
-        thresholds = empirical_thresholds(window_sums(track, width)[ok],
-                                          window_sums(null.contrib.sum(-1), width)[ok_null],
-                                          fdr)
-    return call_seqlets(track, width, thresholds=thresholds, fdr=fdr, valid=valid)
+        null_sums = window_sums(null.contrib.sum(-1), width)[ok_null]
+        rule = lambda q: empirical_thresholds(sums[ok], null_sums, q)  # noqa: E731
+    else:
+        rule = lambda q: (laplace_thresholds(sums[ok], q) if ok.any()  # noqa: E731
+                          else {1: np.inf, -1: -np.inf})
+    thresholds = rule(fdr)
+    seqlets, _ = call_seqlets(track, width, thresholds=thresholds, valid=valid)
+    # the map is never stricter than seqlet calling
+    return seqlets, thresholds, rule(max(fdr, hit_fdr if hit_fdr is not None else fdr))
 
 
 def assemble(seqlets, thresholds, onehot, contrib, hyp, letters, s: MotifSettings,
-             width: int) -> MotifResult:
+             width: int, valid: np.ndarray | None = None, hit_thresholds: dict | None = None
+             ) -> MotifResult:
     """Cluster ``seqlets`` into motifs and assign every seqlet (step 2–4 of :func:`discover`)."""
     both = is_nucleotide(letters)
     flank = s.flank
@@ -465,7 +535,6 @@ def assemble(seqlets, thresholds, onehot, contrib, hyp, letters, s: MotifSetting
             protos.append((sign, f"{prefix}_{sum(1 for p in protos if p[0] == sign) + 1}",
                            proto))
     assigned = assign_seqlets(seqlets, features, protos, width, flank, both, s.similarity)
-    instances = []
     for sign, mid, _ in protos:
         part = assigned[assigned["motif"] == mid]
         if len(part) < s.min_seqlets:
@@ -483,12 +552,12 @@ def assemble(seqlets, thresholds, onehot, contrib, hyp, letters, s: MotifSetting
                              letters=letters, span=(a, b))
         motif.consensus = consensus(motif.pfm, letters)
         motifs.append(motif)
-        instances.append(_instances(sel, part, (a, b), width, flank, contrib, mid))
         seqlets.loc[part["seqlet"].to_numpy(), "motif"] = mid
         seqlets.loc[part["seqlet"].to_numpy(), "strand"] = np.where(st == 0, "+", "-")
-    inst = (pd.concat(instances, ignore_index=True) if instances else _instances(
-        seqlets.iloc[:0], assigned.iloc[:0], (0, 1), width, flank, contrib, ""))
-    inst = inst.sort_values(["seq", "start"], ignore_index=True)
+    hit_thresholds = hit_thresholds or thresholds
+    inst = call_hits(contrib, hyp, hit_thresholds, motifs,
+                     {mid: (sign, p) for sign, mid, p in protos}, width, flank, both,
+                     s.similarity, valid)
     # number the motifs of each sign by size: pos_1 is the most frequent activating one
     motifs.sort(key=lambda m: (-m.sign, -m.n_seqlets, m.id))
     rename = {}
@@ -502,7 +571,7 @@ def assemble(seqlets, thresholds, onehot, contrib, hyp, letters, s: MotifSetting
     prototypes = {rename[mid]: (sign, p) for sign, mid, p in protos if mid in rename}
     return MotifResult(motifs=motifs, seqlets=seqlets, instances=inst, thresholds=thresholds,
                        settings=s, n_sequences=len(onehot), prototypes=prototypes,
-                       width=width)
+                       width=width, hit_thresholds=hit_thresholds)
 
 
 # -- support: is a motif learned signal? ------------------------------------------------------
@@ -514,6 +583,8 @@ MAX_Q = 0.01
 def explained_logits(model, X: np.ndarray, target: int, batch_size: int = 256) -> np.ndarray:
     from .attribution import explained_model
 
+    if not len(X):
+        return np.zeros(0, np.float32)
     out = np.asarray(explained_model(model, "logit").predict(X, batch_size=batch_size,
                                                              verbose=0))
     return out.reshape(len(X), -1)[:, target]
@@ -573,8 +644,8 @@ def support(result: MotifResult, attributions, model, null: NullAttributions,
     table. Two tests, both needed for ``supported``:
 
     * **null enrichment** — the same pipeline (attribution method, seqlet thresholds of the real
-      data, assignment to the motifs) on ``null``, dinucleotide shuffles of the sequences. Per sequence, the attribution mass of the motif's instances (count × strength):
-      the mean over real sequences must be ≥ 2 × the null's, and higher by a one-sided
+      data, hit calling with the motifs) on ``null``, dinucleotide shuffles of the sequences.
+      Per sequence, the attribution mass of the motif's instances (count × strength): the mean over real sequences must be ≥ 2 × the null's, and higher by a one-sided
       Mann–Whitney test (BH q < 0.01 across motifs);
     * **output change** — up to ``max_instances`` instances shuffled out (their bases
       permuted) and the explained logit recomputed: it must move against the motif's sign
@@ -589,41 +660,23 @@ def support(result: MotifResult, attributions, model, null: NullAttributions,
     rng = np.random.default_rng([seed, 13])
     n = len(onehot)
     pick, cn, hn = null.index, null.contrib, null.hyp
-    null_seqlets, _ = call_seqlets(cn.sum(-1), result.width, thresholds=result.thresholds,
-                                   valid=null.valid)
-    protos = [(sign, mid, p) for mid, (sign, p) in result.prototypes.items()]
     letters = str(np.asarray(attributions["alphabet"]))
-    null_assigned = assign_seqlets(null_seqlets, np.stack([cn, hn], axis=2), protos, result.width, s.flank,
-                                   is_nucleotide(letters), s.similarity)
-    # the null's instances, cut exactly as the real ones (same trimmed columns)
-    null_mass = {}
-    for m in result.motifs:
-        part = null_assigned[null_assigned["motif"] == m.id]
-        if len(part):
-            null_mass[m.id] = _instances(null_seqlets.loc[part["seqlet"].to_numpy()], part,
-                                         m.span, result.width, s.flank, cn, m.id)
-    # the real side through exactly the same steps (seqlets at the same thresholds, the same
-    # assignment), so that both engines' motifs are compared like with like
-    real_mass = {}
+    # both sides through the same steps: windows at the same thresholds matched to the motifs
+    both = is_nucleotide(letters)
+    hits = result.hit_thresholds or result.thresholds
+    null_inst = call_hits(cn, hn, hits, result.motifs, result.prototypes,
+                          result.width, s.flank, both, s.similarity, null.valid)
+    null_mass = {mid: part for mid, part in null_inst.groupby("motif")}
     if s.engine == "seqexplain":
-        for mid, part in result.instances.groupby("motif"):
-            real_mass[mid] = part
+        real_inst = result.instances
     else:
         contrib = np.asarray(attributions[s.method], np.float32)
         hyp = np.asarray(attributions[f"{s.method}_hypothetical"], np.float32)
-        valid = valid_rows(n, onehot.shape[1], attributions.get("offsets"),
-                           attributions.get("lengths"))
-        real_seqlets, _ = call_seqlets(contrib.sum(-1), result.width,
-                                       thresholds=result.thresholds, valid=valid)
-        real_assigned = assign_seqlets(real_seqlets, np.stack([contrib, hyp], axis=2), protos,
-                                       result.width, s.flank, is_nucleotide(letters),
-                                       s.similarity)
-        for m in result.motifs:
-            part = real_assigned[real_assigned["motif"] == m.id]
-            if len(part):
-                real_mass[m.id] = _instances(real_seqlets.loc[part["seqlet"].to_numpy()],
-                                             part, m.span, result.width, s.flank, contrib,
-                                             m.id)
+        real_inst = call_hits(contrib, hyp, hits, result.motifs, result.prototypes,
+                              result.width, s.flank, both, s.similarity,
+                              valid_rows(n, onehot.shape[1], attributions.get("offsets"),
+                                         attributions.get("lengths")))
+    real_mass = {mid: part for mid, part in real_inst.groupby("motif")}
     target = int(np.asarray(attributions.get("target", 0)))
     rows = []
     for m in result.motifs:
@@ -636,7 +689,7 @@ def support(result: MotifResult, attributions, model, null: NullAttributions,
         null_seq = np.zeros(len(pick))
         if nm is not None:
             np.add.at(null_seq, nm["seq"].to_numpy(), nm["score"].to_numpy() * m.sign)
-        real, null = 0 if rm is None else len(rm), 0 if nm is None else len(nm)
+        real, n_null = 0 if rm is None else len(rm), 0 if nm is None else len(nm)
         fold = real_seq.mean() / max(null_seq.mean(), 1e-3 * max(real_seq.mean(), 1e-12))
         p_enrich = float(mannwhitneyu(real_seq, null_seq, alternative="greater").pvalue) \
             if real else 1.0
@@ -656,7 +709,7 @@ def support(result: MotifResult, attributions, model, null: NullAttributions,
                                       "greater").pvalue)
         else:
             p_effect = 1.0
-        rows.append({"motif": m.id, "instances": real, "null_instances": null,
+        rows.append({"motif": m.id, "instances": real, "null_instances": n_null,
                      "null_sequences": len(pick), "enrichment": fold,
                      "enrichment_p": float(p_enrich),
                      "output_change": float(delta.mean()) if len(delta) else 0.0,
@@ -709,7 +762,8 @@ def discover_modisco(attributions, settings: MotifSettings | None = None,
     patterns = [(1, p) for p in (pos or [])] + [(-1, p) for p in (neg or [])]
     width = max([len(p.sequence) for _, p in patterns] + [s.width or default_width(letters)])
     width = min(width, length)
-    seqlets, thresholds = _seqlets(attributions, contrib, width, s.fdr, null)
+    seqlets, thresholds, hit_thresholds = _seqlets(attributions, contrib, width, s.fdr, null,
+                                                   s.hit_fdr)
     track = contrib.sum(-1)
     motifs, prototypes, tables = [], {}, []
     counts = {1: 0, -1: 0}
@@ -742,4 +796,5 @@ def discover_modisco(attributions, settings: MotifSettings | None = None,
     inst = inst.sort_values(["seq", "start"], ignore_index=True)
     seqlets = seqlets.assign(motif="", strand="+")
     return MotifResult(motifs=motifs, seqlets=seqlets, instances=inst, thresholds=thresholds,
-                       settings=s, n_sequences=n, prototypes=prototypes, width=width)
+                       settings=s, n_sequences=n, prototypes=prototypes, width=width,
+                       hit_thresholds=hit_thresholds)

@@ -116,9 +116,10 @@ def explain_command(model, fasta, methods, target, output, alphabet, references,
             (tmp / "motifs").mkdir()
             result, table = run_and_write(
                 load_attributions(tmp / name), tmp / "motifs", motif_method, None, database,
-                "JASPAR2024", taxon, 0.05, "seqexplain", "shuffled", None, 0.6, 10, 2000, 1000, False, 10,
-                seed,
-                str(fasta), model=bundle.model)
+                "JASPAR2024", taxon, fdr=0.05, hit_fdr=0.2, engine="seqexplain",
+                seqlet_null="shuffled", seqlet_width=None, similarity=0.6, min_seqlets=10,
+                max_seqlets=2000, null_size=1000, no_support=False, n_maps=10, seed=seed,
+                source=str(fasta), model=bundle.model)
             motif_line = summary_line(f"{out}/motifs", result, table)
         if modisco_method:
             (tmp / "modisco").mkdir()

@@ -22,6 +22,11 @@ def motif_options(func):
                           "urochordates, diatoms, trematodes or all."),
         click.option("--fdr", type=click.FloatRange(0, 1, min_open=True), default=0.05,
                      show_default=True, help="Seqlet false discovery rate."),
+        click.option("--hit-fdr", type=click.FloatRange(0, 1, min_open=True), default=0.2,
+                     show_default=True,
+                     help="Motif map: false discovery rate of the windows matched to the "
+                          "motifs (looser than --fdr, which calls the seqlets motifs are "
+                          "discovered from)."),
         click.option("--engine", type=click.Choice(["seqexplain", "modisco"]),
                      default="seqexplain", show_default=True,
                      help="Motif discovery: ours, or TF-MoDISco (modisco-lite, its defaults; "
@@ -54,7 +59,7 @@ def motif_options(func):
 
 
 def run_and_write(data, out_dir, method, model_path, database, jaspar_release, taxon, fdr,
-                  engine, seqlet_null, seqlet_width, similarity, min_seqlets, max_seqlets, null_size, no_support,
+                  hit_fdr, engine, seqlet_null, seqlet_width, similarity, min_seqlets, max_seqlets, null_size, no_support,
                   n_maps, seed, source, model=None):
     """Run the motif layer on an attributions mapping and write ``out_dir`` (exists).
     ``model``: a loaded Keras model for the support tests (else ``model_path`` or the one
@@ -64,7 +69,7 @@ def run_and_write(data, out_dir, method, model_path, database, jaspar_release, t
     from ..motifs import MotifSettings
 
     letters = str(data["alphabet"])
-    settings = MotifSettings(method=method, width=seqlet_width, fdr=fdr,
+    settings = MotifSettings(method=method, width=seqlet_width, fdr=fdr, hit_fdr=hit_fdr,
                              seqlet_null="laplace" if no_support else seqlet_null,
                              engine=engine,
                              similarity=similarity, min_seqlets=min_seqlets,
@@ -112,7 +117,7 @@ def summary_line(out, result, table) -> str:
 @click.option("-o", "--out", required=True, type=click.Path(file_okay=False))
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 def motifs_command(attributions, method, model_path, database, jaspar_release, taxon, fdr,
-                   engine, seqlet_null, seqlet_width, similarity, min_seqlets, max_seqlets, null_size, no_support,
+                   hit_fdr, engine, seqlet_null, seqlet_width, similarity, min_seqlets, max_seqlets, null_size, no_support,
                    n_maps, seed, out, force):
     """Motifs learned by the model: seqlets of high attribution in ATTRIBUTIONS are clustered
     into motifs, matched to known motifs (TOMTOM vs JASPAR), tested against a shuffled-sequence
@@ -134,7 +139,8 @@ def motifs_command(attributions, method, model_path, database, jaspar_release, t
     data = load_attributions(attributions)
     with atomic_dir(out, force=force) as tmp:
         result, table = run_and_write(data, tmp, method, model_path, database,
-                                      jaspar_release, taxon, fdr, engine, seqlet_null,
+                                      jaspar_release, taxon, fdr, hit_fdr, engine,
+                                      seqlet_null,
                                       seqlet_width,
                                       similarity,
                                       min_seqlets, max_seqlets, null_size, no_support, n_maps,
