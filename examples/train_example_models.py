@@ -20,6 +20,7 @@ examples/make_example_data.py if needed.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -79,7 +80,9 @@ def main() -> None:
         spec = EXAMPLES[name]
         fastas = [DATA / f for f in spec["fastas"]]
         out = args.out / name
-        result = train_model_folder([str(f) for f in fastas], out, length=spec["length"],
+        # sources recorded relative to the repository, as a user would type them
+        result = train_model_folder([os.path.relpath(f, ROOT) for f in fastas], out,
+                                    length=spec["length"],
                                     train_config=TrainConfig(seed=0, verbose=False),
                                     force=True)
         print(f"== {name}\n{format_report(result)}")
