@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .._tf import import_tensorflow
+from ..annotate import TAXA
 from . import main
 
 
@@ -54,7 +55,7 @@ from . import main
 @click.option("--database", type=click.Path(dir_okay=False),
               help="--motifs: MEME/JASPAR file of known motifs [JASPAR CORE, pyjaspar].")
 @click.option("--taxon", default="vertebrates", show_default=True,
-              help="--motifs: JASPAR taxon.")
+              type=click.Choice(TAXA), help="--motifs: JASPAR taxon.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("-o", "--out", required=True, type=click.Path(file_okay=False),
               help="Output folder.")

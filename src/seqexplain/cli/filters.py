@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..annotate import TAXA
 from . import main
 
 
@@ -20,7 +21,8 @@ from . import main
 @click.option("--database", type=click.Path(dir_okay=False),
               help="Known motifs (MEME/JASPAR file) [JASPAR CORE from pyjaspar, DNA].")
 @click.option("--jaspar-release", default="JASPAR2024", show_default=True)
-@click.option("--taxon", default="vertebrates", show_default=True)
+@click.option("--taxon", default="vertebrates", show_default=True,
+              type=click.Choice(TAXA), help="JASPAR taxon.")
 @click.option("--logos", "n_logos", type=click.IntRange(min=0), default=None,
               help="PWM logos of the K most influential filters [all].")
 @click.option("-o", "--out", required=True, type=click.Path(file_okay=False))

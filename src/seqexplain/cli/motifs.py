@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..annotate import TAXA
 from . import main
 
 
@@ -18,8 +19,7 @@ def motif_options(func):
         click.option("--jaspar-release", default="JASPAR2024", show_default=True,
                      help="JASPAR release bundled with pyjaspar."),
         click.option("--taxon", default="vertebrates", show_default=True,
-                     help="JASPAR taxon: vertebrates, plants, insects, nematodes, fungi, "
-                          "urochordates, diatoms, trematodes or all."),
+                     type=click.Choice(TAXA), help="JASPAR taxon (all: every taxon)."),
         click.option("--fdr", type=click.FloatRange(0, 1, min_open=True), default=0.05,
                      show_default=True, help="Seqlet false discovery rate."),
         click.option("--hit-fdr", type=click.FloatRange(0, 1, min_open=True), default=0.2,
