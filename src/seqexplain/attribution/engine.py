@@ -218,6 +218,23 @@ def _rescale_multiplier(x_in, x_out, fprime, r_in, r_out, g):
 
 def _rescale(t: tf.Tensor, f: Callable[[tf.Tensor], tf.Tensor], pairs: _Pairs) -> tf.Tensor:
     """``f(t)`` whose gradient is the DeepLIFT rescale multiplier for the reference rows."""
+    def multiplier(t, x_in, r_in, x_out, r_out, g):
+        # plain gradient f'(x) for (near-)equal inputs, computed once per sequence row
+        x_rows = t[: pairs.n_x]
+        with tf.GradientTape(watch_accessed_variables=False) as tape:
+            tape.watch(x_rows)
+            fx = f(x_rows)
+        fprime = tf.expand_dims(tape.gradient(fx, x_rows), 1)
+        return _rescale_multiplier(x_in, x_out, fprime, r_in, r_out, g)
+
+    return _with_multiplier(t, f, pairs, multiplier)
+
+
+def _with_multiplier(t: tf.Tensor, f: Callable[[tf.Tensor], tf.Tensor], pairs: _Pairs,
+                     multiplier: Callable) -> tf.Tensor:
+    """``f(t)`` whose gradient, for the reference rows, is ``multiplier(t, x_in, r_in, x_out,
+    r_out, g)`` (the layer's DeepLIFT/DeepSHAP multiplier times the upstream gradient ``g``);
+    the sequence rows get what :meth:`_Pairs.stack` gives them."""
     y = tf.stop_gradient(f(t))
 
     @tf.custom_gradient
@@ -226,13 +243,7 @@ def _rescale(t: tf.Tensor, f: Callable[[tf.Tensor], tf.Tensor], pairs: _Pairs) -
             x_in, r_in = pairs.split(t)
             x_out, r_out = pairs.split(y)
             _, g = pairs.split(dy)
-            # plain gradient f'(x) for (near-)equal inputs, computed once per sequence row
-            x_rows = t[: pairs.n_x]
-            with tf.GradientTape(watch_accessed_variables=False) as tape:
-                tape.watch(x_rows)
-                fx = f(x_rows)
-            fprime = tf.expand_dims(tape.gradient(fx, x_rows), 1)
-            m = _rescale_multiplier(x_in, x_out, fprime, r_in, r_out, g)
+            m = multiplier(t, x_in, r_in, x_out, r_out, g)
             return pairs.stack(m, t), tf.zeros_like(y)
 
         return tf.identity(y), grad
@@ -248,23 +259,12 @@ def _maxpool(t: tf.Tensor, pool: Callable[[tf.Tensor], tf.Tensor], pairs: _Pairs
     or global), the window length — the multiplier is then computed by one fused kernel from
     the argmax of each window. ``None`` routes through the pooling op's own gradient.
     """
-    y = tf.stop_gradient(pool(t))
+    def multiplier(t, x_in, r_in, x_out, r_out, g):
+        if window is not None:
+            return _tiled_maxpool_multiplier(x_in, r_in, x_out, r_out, g, window)
+        return _routed_maxpool_multiplier(x_in, r_in, x_out, r_out, g, pool)
 
-    @tf.custom_gradient
-    def op(t, y):
-        def grad(dy):
-            x_in, r_in = pairs.split(t)
-            x_out, r_out = pairs.split(y)
-            _, g = pairs.split(dy)
-            if window is not None:
-                m = _tiled_maxpool_multiplier(x_in, r_in, x_out, r_out, g, window)
-            else:
-                m = _routed_maxpool_multiplier(x_in, r_in, x_out, r_out, g, pool)
-            return pairs.stack(m, t), tf.zeros_like(y)
-
-        return tf.identity(y), grad
-
-    return op(t, y)
+    return _with_multiplier(t, pool, pairs, multiplier)
 
 
 @tf.function(jit_compile=USE_XLA, autograph=False)
