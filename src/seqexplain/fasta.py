@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import itertools
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -44,6 +45,18 @@ class FastaRecords:
         self.descriptions += other.descriptions
         self.sequences += other.sequences
         self.sources += other.sources
+
+
+_GENOMIC_ID = re.compile(r"^(?P<chrom>[^:\s]+):(?P<start>\d[\d,]*)-(?P<end>\d[\d,]*)$")
+
+
+def genomic_interval(record_id: str) -> tuple[str, int, int] | None:
+    """``(chrom, start, end)`` of a record named ``chrom:start-end`` (commas allowed in the
+    numbers, as genome browsers print them); ``None`` for any other id."""
+    m = _GENOMIC_ID.match(record_id)
+    if m is None:
+        return None
+    return m["chrom"], int(m["start"].replace(",", "")), int(m["end"].replace(",", ""))
 
 
 def _open_text(path: str | os.PathLike):

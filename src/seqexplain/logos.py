@@ -372,14 +372,13 @@ def sequence_scores(attributions, index: int, methods=None, highlights=None) -> 
     return seq
 
 
-_GENOMIC = re.compile(r"^(?P<chrom>[^:\s]+):(?P<start>\d[\d,]*)-(?P<end>\d[\d,]*)$")
-
-
 def read_highlights(path, ids) -> dict[str, list[tuple[int, int, str]]]:
     """Intervals to highlight, from a BED or TSV file (``id start end [name]``, 0-based
     half-open). The first column is a sequence id (sequence coordinates) — or, for records
     named ``chrom:start-end``, a chromosome (genome coordinates, converted)."""
     from pathlib import Path
+
+    from .fasta import genomic_interval
 
     path = Path(path)
     try:
@@ -395,9 +394,9 @@ def read_highlights(path, ids) -> dict[str, list[tuple[int, int, str]]]:
     known = set(ids)
     genomic: dict[str, list[tuple[str, int, int]]] = {}
     for sid in ids:
-        if m := _GENOMIC.match(sid):
-            s, e = int(m["start"].replace(",", "")), int(m["end"].replace(",", ""))
-            genomic.setdefault(m["chrom"], []).append((sid, s, e))
+        if interval := genomic_interval(sid):
+            chrom, s, e = interval
+            genomic.setdefault(chrom, []).append((sid, s, e))
     out: dict[str, list[tuple[int, int, str]]] = {}
     for line, row in enumerate(table.itertuples(index=False), start=1):
         name = str(row[3]) if table.shape[1] > 3 and pd.notna(row[3]) else ""

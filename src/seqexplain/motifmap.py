@@ -17,17 +17,15 @@ Files written (see the README for columns):
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .errors import SeqexplainError
+from .fasta import genomic_interval
 from .motifs import (LearnedMotif, MotifResult, MotifSettings, discover, discover_modisco,
                      is_nucleotide)
-
-_GENOMIC = re.compile(r"^(?P<chrom>[^:\s]+):(?P<start>\d[\d,]*)-(?P<end>\d[\d,]*)$")
 
 MOTIF_COLUMNS = ["motif", "sign", "seqlets", "sequences", "width", "consensus", "supported",
                  "enrichment", "enrichment_q", "output_change", "output_change_q",
@@ -109,9 +107,9 @@ def instance_table(result: MotifResult, attributions) -> pd.DataFrame:
         "similarity": inst["similarity"].round(4)})
     chrom, gstart = [], []
     for sid in out["id"]:
-        m = _GENOMIC.match(sid)
-        chrom.append(m["chrom"] if m else "")
-        gstart.append(int(m["start"].replace(",", "")) if m else -1)
+        interval = genomic_interval(sid)
+        chrom.append(interval[0] if interval else "")
+        gstart.append(interval[1] if interval else -1)
     if len(out) and all(chrom):
         out["chrom"] = chrom
         out["genome_start"] = np.array(gstart) + out["start"].to_numpy()
