@@ -456,7 +456,6 @@ def render_logos(seqs: list[SequenceScores], out_dir, fmt: str = "png", methods=
     """Write one figure per sequence into ``out_dir`` (named by sanitised id) and return the
     paths. Figures are drawn in ``jobs`` parallel processes (default: all cores); windows are
     checked for every sequence before anything is drawn."""
-    import os
     from pathlib import Path
 
     out_dir = Path(out_dir)
@@ -466,16 +465,23 @@ def render_logos(seqs: list[SequenceScores], out_dir, fmt: str = "png", methods=
     names = names or [safe_name(s.id, taken) for s in seqs]
     tasks = [(s, methods, window, str(out_dir / f"{n}.{fmt}"), dpi)
              for s, n in zip(seqs, names)]
+    return [Path(p) for p in _parallel_map(_render_task, tasks, jobs)]
+
+
+def _parallel_map(func, tasks: list, jobs: int | None = None) -> list:
+    """``[func(t) for t in tasks]`` in up to ``jobs`` processes (default: all cores); in this
+    process when there are fewer than 4 tasks. Processes are spawned: safe after TensorFlow
+    has started its threads (fork is not)."""
+    import os
+
     jobs = min(jobs or os.cpu_count() or 1, len(tasks))
     if jobs <= 1 or len(tasks) < 4:
-        return [Path(_render_task(t)) for t in tasks]
+        return [func(t) for t in tasks]
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
-    # spawn: safe after TensorFlow has started its threads (fork is not)
     with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn")) as pool:
-        return [Path(p) for p in pool.map(_render_task, tasks, chunksize=max(
-            1, len(tasks) // (4 * jobs)))]
+        return list(pool.map(func, tasks, chunksize=max(1, len(tasks) // (4 * jobs))))
 
 
 #: Members of an attributions file that logos read (plus the chosen methods' arrays).
@@ -534,16 +540,4 @@ def _matrix_task(task) -> str:
 def render_matrix_logos(items, dpi: int = 100, jobs: int | None = None) -> None:
     """Draw motif logos — ``items`` of (``"pwm"``/``"cwm"``, matrix, letters, title, path) —
     in parallel processes (spawned; safe after TensorFlow started)."""
-    import os
-
-    tasks = [(*item, dpi) for item in items]
-    jobs = min(jobs or os.cpu_count() or 1, len(tasks))
-    if jobs <= 1 or len(tasks) < 4:
-        for t in tasks:
-            _matrix_task(t)
-        return
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn")) as pool:
-        list(pool.map(_matrix_task, tasks, chunksize=max(1, len(tasks) // (4 * jobs))))
+    _parallel_map(_matrix_task, [(*item, dpi) for item in items], jobs)
