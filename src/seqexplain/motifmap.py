@@ -59,10 +59,9 @@ def annotate_motifs(motifs: list[LearnedMotif], database) -> None:
 
 
 def run_motifs(attributions, settings: MotifSettings, model=None, database=None,
-               null_size: int = 1000, seed: int = 0, source: str = "attributions"
-               ) -> tuple[MotifResult, pd.DataFrame | None]:
+               source: str = "attributions") -> tuple[MotifResult, pd.DataFrame | None]:
     """Discovery, annotation and (with ``model``) support. With the model, the attribution
-    method is also run on dinucleotide shuffles of up to ``null_size`` sequences: seqlet
+    method is also run on dinucleotide shuffles of up to ``settings.null_size`` sequences: seqlet
     thresholds come from the empirical FDR against them, and each motif's support is tested
     on them. Returns (result, support table or None)."""
     from .motifs import null_attributions, support
@@ -74,14 +73,14 @@ def run_motifs(attributions, settings: MotifSettings, model=None, database=None,
             raise SeqexplainError(f"{source}: no explain settings recorded (written by an "
                                   "older seqexplain); re-run seqexplain explain")
         null = null_attributions(model, attributions, explain_settings, settings.method,
-                                 size=null_size, seed=seed)
+                                 size=settings.null_size, seed=settings.seed)
     engine = discover_modisco if settings.engine == "modisco" else discover
     result = engine(attributions, settings,
                     null=null if settings.seqlet_null == "shuffled" else None)
     annotate_motifs(result.motifs, database)
     table = None
     if null is not None and result.motifs:
-        table = support(result, attributions, model, null, seed=seed)
+        table = support(result, attributions, model, null, seed=settings.seed)
     return result, table
 
 

@@ -52,6 +52,7 @@ class MotifSettings:
     min_seqlets: int = 10
     trim: float = 0.25
     engine: str = "seqexplain"     # or "modisco" (TF-MoDISco, modisco-lite)
+    null_size: int = 1000          # shuffled sequences in the null pipeline (with the model)
     seqlet_null: str = "shuffled"  # thresholds from shuffled sequences (needs the model) or
     #                                "laplace" (fitted to the weakest windows; no model needed)
     seed: int = 0
@@ -645,7 +646,8 @@ def support(result: MotifResult, attributions, model, null: NullAttributions,
 
     * **null enrichment** — the same pipeline (attribution method, seqlet thresholds of the real
       data, hit calling with the motifs) on ``null``, dinucleotide shuffles of the sequences.
-      Per sequence, the attribution mass of the motif's instances (count × strength): the mean over real sequences must be ≥ 2 × the null's, and higher by a one-sided
+      Per sequence, the attribution mass of the motif's instances (count × strength): the
+      mean over real sequences must be ≥ 2 × the null's, and higher by a one-sided
       Mann–Whitney test (BH q < 0.01 across motifs);
     * **output change** — up to ``max_instances`` instances shuffled out (their bases
       permuted) and the explained logit recomputed: it must move against the motif's sign

@@ -112,15 +112,14 @@ def explain_command(model, fasta, methods, target, output, alphabet, references,
             write_logos(summary["top"], tmp / "logos", top=n_logos, window=logo_window,
                         source=str(fasta))
         if with_motifs:
+            from ..motifs import MotifSettings
             from .motifs import run_and_write, summary_line
 
             (tmp / "motifs").mkdir()
             result, table = run_and_write(
-                load_attributions(tmp / name), tmp / "motifs", motif_method, None, database,
-                "JASPAR2024", taxon, fdr=0.05, hit_fdr=0.2, engine="seqexplain",
-                seqlet_null="shuffled", seqlet_width=None, similarity=0.6, min_seqlets=10,
-                max_seqlets=2000, null_size=1000, no_support=False, n_maps=10, seed=seed,
-                source=str(fasta), model=bundle.model)
+                load_attributions(tmp / name), tmp / "motifs",
+                MotifSettings(method=motif_method, seed=seed), str(fasta), model=bundle.model,
+                database=database, taxon=taxon)
             motif_line = summary_line(f"{out}/motifs", result, table)
         if modisco_method:
             (tmp / "modisco").mkdir()

@@ -6,47 +6,50 @@ from pathlib import Path
 
 import click
 
-from ..annotate import TAXA
+from ..annotate import DEFAULT_RELEASE, TAXA
+from ..motifs import MotifSettings
 from . import main
 
 
 def motif_options(func):
-    """Options shared by ``motifs`` and ``explain --motifs``."""
+    """The options of ``seqexplain motifs`` (defaults: :class:`MotifSettings`)."""
     decorators = [
         click.option("--database", type=click.Path(dir_okay=False),
                      help="Known motifs to annotate against (MEME or JASPAR file) [JASPAR CORE "
                           "from pyjaspar, offline]."),
-        click.option("--jaspar-release", default="JASPAR2024", show_default=True,
+        click.option("--jaspar-release", default=DEFAULT_RELEASE, show_default=True,
                      help="JASPAR release bundled with pyjaspar."),
         click.option("--taxon", default="vertebrates", show_default=True,
                      type=click.Choice(TAXA), help="JASPAR taxon (all: every taxon)."),
-        click.option("--fdr", type=click.FloatRange(0, 1, min_open=True), default=0.05,
+        click.option("--fdr", type=click.FloatRange(0, 1, min_open=True), default=MotifSettings.fdr,
                      show_default=True, help="Seqlet false discovery rate."),
-        click.option("--hit-fdr", type=click.FloatRange(0, 1, min_open=True), default=0.2,
+        click.option("--hit-fdr", type=click.FloatRange(0, 1, min_open=True),
+                     default=MotifSettings.hit_fdr,
                      show_default=True,
                      help="Motif map: false discovery rate of the windows matched to the "
                           "motifs (looser than --fdr, which calls the seqlets motifs are "
                           "discovered from)."),
         click.option("--engine", type=click.Choice(["seqexplain", "modisco"]),
-                     default="seqexplain", show_default=True,
+                     default=MotifSettings.engine, show_default=True,
                      help="Motif discovery: ours, or TF-MoDISco (modisco-lite, its defaults; "
                           "DNA only) on the same scores. Annotation, support and maps are "
                           "the same for both."),
         click.option("--seqlet-null", type=click.Choice(["shuffled", "laplace"]),
-                     default="shuffled", show_default=True,
+                     default=MotifSettings.seqlet_null, show_default=True,
                      help="Seqlet thresholds: empirical FDR against the attributions of "
                           "dinucleotide-shuffled sequences (needs the model), or a Laplace "
                           "null fitted to the weakest windows (used with --no-support)."),
         click.option("--seqlet-width", type=click.IntRange(min=3), default=None,
                      help="Seqlet core width [19 DNA/RNA, 9 protein]."),
-        click.option("--similarity", type=click.FloatRange(0, 1), default=0.6,
+        click.option("--similarity", type=click.FloatRange(0, 1), default=MotifSettings.similarity,
                      show_default=True, help="Clustering cut and assignment threshold "
                                              "(mean cosine of contributions and hypothetical)."),
-        click.option("--min-seqlets", type=click.IntRange(min=2), default=10,
+        click.option("--min-seqlets", type=click.IntRange(min=2), default=MotifSettings.min_seqlets,
                      show_default=True, help="Smallest motif (seqlets)."),
-        click.option("--max-seqlets", type=click.IntRange(min=10), default=2000,
+        click.option("--max-seqlets", type=click.IntRange(min=10),
+                     default=MotifSettings.max_seqlets,
                      show_default=True, help="Seqlets clustered per sign (random sample)."),
-        click.option("--null-size", type=click.IntRange(min=10), default=1000,
+        click.option("--null-size", type=click.IntRange(min=10), default=MotifSettings.null_size,
                      show_default=True, help="Shuffled sequences in the null pipeline."),
         click.option("--no-support", is_flag=True,
                      help="Skip the support tests (null pipeline, output change)."),
@@ -58,22 +61,16 @@ def motif_options(func):
     return func
 
 
-def run_and_write(data, out_dir, method, model_path, database, jaspar_release, taxon, fdr,
-                  hit_fdr, engine, seqlet_null, seqlet_width, similarity, min_seqlets, max_seqlets, null_size, no_support,
-                  n_maps, seed, source, model=None):
+def run_and_write(data, out_dir, settings: MotifSettings, source: str, model=None,
+                  model_path=None, database=None, jaspar_release: str = DEFAULT_RELEASE,
+                  taxon: str = "vertebrates", no_support: bool = False, n_maps: int = 10):
     """Run the motif layer on an attributions mapping and write ``out_dir`` (exists).
     ``model``: a loaded Keras model for the support tests (else ``model_path`` or the one
     recorded in the file)."""
     from ..errors import SeqexplainError
     from ..motifmap import load_database, run_motifs, write_motifs
-    from ..motifs import MotifSettings
 
     letters = str(data["alphabet"])
-    settings = MotifSettings(method=method, width=seqlet_width, fdr=fdr, hit_fdr=hit_fdr,
-                             seqlet_null="laplace" if no_support else seqlet_null,
-                             engine=engine,
-                             similarity=similarity, min_seqlets=min_seqlets,
-                             max_seqlets=max_seqlets, seed=seed)
     if no_support:
         model = None
     elif model is None:
@@ -87,8 +84,7 @@ def run_and_write(data, out_dir, method, model_path, database, jaspar_release, t
         model = load_model_for_explain(path, {"ACGT": "dna", "ACGU": "rna"}.get(
             letters, "protein")).model
     database = load_database(database, jaspar_release, taxon, letters)
-    result, _ = run_motifs(data, settings, model=model, database=database,
-                           null_size=null_size, seed=seed, source=source)
+    result, _ = run_motifs(data, settings, model=model, database=database, source=source)
     table = write_motifs(result, data, out_dir, maps=n_maps)
     return result, table
 
@@ -117,8 +113,8 @@ def summary_line(out, result, table) -> str:
 @click.option("-o", "--out", required=True, type=click.Path(file_okay=False))
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 def motifs_command(attributions, method, model_path, database, jaspar_release, taxon, fdr,
-                   hit_fdr, engine, seqlet_null, seqlet_width, similarity, min_seqlets, max_seqlets, null_size, no_support,
-                   n_maps, seed, out, force):
+                   hit_fdr, engine, seqlet_null, seqlet_width, similarity, min_seqlets,
+                   max_seqlets, null_size, no_support, n_maps, seed, out, force):
     """Motifs learned by the model: seqlets of high attribution in ATTRIBUTIONS are clustered
     into motifs, matched to known motifs (TOMTOM vs JASPAR), tested against a shuffled-sequence
     null and mapped on every sequence."""
@@ -136,13 +132,14 @@ def motifs_command(attributions, method, model_path, database, jaspar_release, t
 
         raise SeqexplainError(f"{attributions}: no {method!r} scores (methods: "
                               f"{', '.join(methods_in(members)) or 'none'})")
+    settings = MotifSettings(method=method, width=seqlet_width, fdr=fdr, hit_fdr=hit_fdr,
+                             engine=engine, similarity=similarity, min_seqlets=min_seqlets,
+                             max_seqlets=max_seqlets, null_size=null_size, seed=seed,
+                             seqlet_null="laplace" if no_support else seqlet_null)
     data = load_attributions(attributions)
     with atomic_dir(out, force=force) as tmp:
-        result, table = run_and_write(data, tmp, method, model_path, database,
-                                      jaspar_release, taxon, fdr, hit_fdr, engine,
-                                      seqlet_null,
-                                      seqlet_width,
-                                      similarity,
-                                      min_seqlets, max_seqlets, null_size, no_support, n_maps,
-                                      seed, str(attributions))
+        result, table = run_and_write(data, tmp, settings, str(attributions),
+                                      model_path=model_path, database=database,
+                                      jaspar_release=jaspar_release, taxon=taxon,
+                                      no_support=no_support, n_maps=n_maps)
     click.echo(summary_line(out, result, table), err=True)
