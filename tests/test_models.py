@@ -8,6 +8,8 @@ import keras
 import numpy as np
 import pytest
 from keras import layers
+from tolerance import assert_close, batch_scale
+from toy_models import random_onehot
 
 from seqexplain.errors import SeqexplainError
 from seqexplain.models import (ModelConfig, build_model, compile_model, logit_model,
@@ -25,11 +27,6 @@ TINY = {"n_conv_blocks": 2, "filters": 4, "kernel_sizes": [5, 3], "pool_sizes": 
 
 def tiny(**overrides) -> ModelConfig:
     return ModelConfig.from_dict({**TINY, **overrides})
-
-
-def random_onehot(n: int, length: int, channels: int = 4, seed: int = 0) -> np.ndarray:
-    idx = np.random.default_rng(seed).integers(channels, size=(n, length))
-    return np.eye(channels, dtype=np.float32)[idx]
 
 
 def labels(task: str, n: int, n_outputs: int, seed: int = 0) -> np.ndarray:
@@ -132,8 +129,9 @@ def test_logit_model_is_output_before_activation(task, n_outputs, inverse):
     X = random_onehot(10, 24, seed=1)
     logits = logit_model(model).predict(X, verbose=0)
     assert logits.shape == (10, n_outputs)
-    np.testing.assert_allclose(inverse(logits.astype(np.float64)), model.predict(X, verbose=0),
-                               rtol=1e-5, atol=1e-6)
+    outputs = model.predict(X, verbose=0)
+    assert_close(inverse(logits.astype(np.float64)), outputs, batch_scale(logits, outputs),
+                 what="outputs from logits")
 
 
 def test_logit_model_needs_a_logits_layer():
@@ -218,7 +216,7 @@ def test_whole_length_pooling_equals_global_pooling(global_pool, reference, padd
     features, pooled = probe.predict(random_onehot(6, 23, seed=2), verbose=0)
     assert features.shape[1] == {"same": 11, "valid": 7}[padding]
     expected = keras.ops.convert_to_numpy(reference()(features))
-    np.testing.assert_allclose(pooled, expected, rtol=1e-6, atol=1e-7)
+    assert_close(pooled, expected, batch_scale(features), rel=1e-6, what="pooled")
 
 
 def test_flatten_keeps_positions():
