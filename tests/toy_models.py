@@ -19,7 +19,8 @@ from keras import layers
 #: names accepted by :func:`toy_model`
 TOY_MODELS = ("relu", "elu", "sigmoid", "tanh", "softplus", "exponential", "gelu", "silu",
               "leaky_relu", "batchnorm_dilated", "avgpool", "maxpool", "global_max",
-              "global_avg", "add_concat", "dense_activations", "prelu_layers", "multi_output")
+              "global_avg", "add_concat", "dense_activations", "prelu_layers", "multi_output",
+              "smooth_mix")
 
 
 def random_onehot(n: int, length: int, channels: int = 4, seed: int = 0) -> np.ndarray:
@@ -153,6 +154,18 @@ def toy_model(kind: str, length: int = 40, channels: int = 4, seed: int = 0) -> 
         x = layers.LeakyReLU(negative_slope=0.1, name="lrelu")(x)
         x = layers.GlobalMaxPooling1D(name="gmp")(x)
         out = _head(x)
+    elif kind == "smooth_mix":
+        # batch norm and every saturating activation in one network (the case where float32
+        # secants lose their digits)
+        x = layers.Conv1D(8, 5, padding="same", use_bias=False, name="conv1")(inp)
+        x = layers.BatchNormalization(name="bn1")(x)
+        x = layers.ELU(name="elu")(x)
+        x = layers.Conv1D(6, 3, padding="same", activation="tanh", name="conv2")(x)
+        x = layers.MaxPooling1D(2, name="pool1")(x)
+        x = layers.Conv1D(6, 3, activation="softplus", name="conv3")(x)
+        x = layers.Flatten(name="flatten")(x)
+        x = layers.Dense(8, activation="sigmoid", name="dense1")(x)
+        out = _head(x)
     elif kind == "multi_output":
         x = layers.Conv1D(8, 7, activation="relu", name="conv1")(inp)
         x = layers.MaxPooling1D(4, name="pool1")(x)
@@ -181,3 +194,15 @@ def toy_model(kind: str, length: int = 40, channels: int = 4, seed: int = 0) -> 
         if new:
             layer.set_weights(new)
     return model
+
+
+def float64_copy(model: keras.Model) -> keras.Model:
+    """The same model (same weights, same graph) computing in float64: the oracle against
+    which float32 rounding of attributions is measured."""
+    def clone(layer):
+        return layer.__class__.from_config({**layer.get_config(), "dtype": "float64"})
+
+    inp = keras.Input(model.inputs[0].shape[1:], dtype="float64")
+    copy = keras.models.clone_model(model, input_tensors=inp, clone_function=clone)
+    copy.set_weights([w.astype(np.float64) for w in model.get_weights()])
+    return copy

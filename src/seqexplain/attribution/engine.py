@@ -12,7 +12,12 @@ The graph is interpreted layer by layer (Sequential and Functional models, neste
 - element-wise nonlinearities (``Activation`` layers, the built-in ``activation=`` of
   Conv/Dense layers, ReLU/LeakyReLU/ELU/PReLU layers) become a ``tf.custom_gradient`` op whose
   gradient is the rescale multiplier ``(f(x) - f(r)) / (x - r)``, or ``f'(x)`` where
-  ``|x - r| < 1e-6`` (the threshold tangermeme uses);
+  ``|x - r| < 1e-6`` (the threshold tangermeme uses). For every activation but ReLU the
+  secant is evaluated in float64 from the layer's float32 inputs: in float32, ``f(x) - f(r)``
+  of a curved or saturated activation keeps too few digits when ``x - r`` is small, and the
+  chain rule spreads that rounding over the input positions (the sum stays right, its split
+  does not). Float32 DeepSHAP is thereby within 2e-6 of the largest attribution of the same
+  computation in float64 on every toy model (1e-4 with a float32 secant);
 - max pooling (local and global) gets the DeepSHAP max-pool rule of shap's DeepExplainer
   (``shap/explainers/_deep/deep_tf.py``, handler ``maxpool``): route ``g * (max(x,r)_out - r_out)``
   through the argmax of ``x`` and ``g * (x_out - max(x,r)_out)`` through the argmax of ``r``, and
@@ -216,8 +221,34 @@ def _rescale_multiplier(x_in, x_out, fprime, r_in, r_out, g):
     return g * tf.where(near, fprime, (x_out - r_out) / safe)
 
 
-def _rescale(t: tf.Tensor, f: Callable[[tf.Tensor], tf.Tensor], pairs: _Pairs) -> tf.Tensor:
-    """``f(t)`` whose gradient is the DeepLIFT rescale multiplier for the reference rows."""
+@tf.function(jit_compile=USE_XLA, autograph=False)
+def _wide_rescale_multiplier(x_in, fprime, r_in, g, wide_f):
+    """Upstream gradient × rescale multiplier with the secant evaluated in float64.
+
+    In float32, ``f(x) - f(r)`` of a curved activation keeps only the digits that ``f(x)`` and
+    ``f(r)`` do not share: where ``x - r`` is small, or both sit on a saturated tail (tanh,
+    sigmoid near ±1), the secant carries a rounding error of about ``eps·|f(x)| / |x - r|``,
+    which the DeepLIFT chain rule then spreads over the input positions (completeness still
+    holds; the split across positions does not). The layer's float32 inputs are exact in
+    float64, so ``(f(x) - f(r)) / (x - r)`` evaluated there is correct to the last float32
+    bit. ``wide_f`` is the activation applied without casting its input.
+    """
+    x64, r64 = tf.cast(x_in, tf.float64), tf.cast(r_in, tf.float64)
+    d_in = x64 - r64
+    near = tf.abs(d_in) < RESCALE_EPS
+    safe = tf.where(near, tf.ones_like(d_in), d_in)
+    secant = tf.cast((wide_f(x64) - wide_f(r64)) / safe, g.dtype)
+    return g * tf.where(near, fprime, secant)
+
+
+def _rescale(t: tf.Tensor, f: Callable[[tf.Tensor], tf.Tensor], pairs: _Pairs,
+             wide_f: Callable[[tf.Tensor], tf.Tensor] | None = None) -> tf.Tensor:
+    """``f(t)`` whose gradient is the DeepLIFT rescale multiplier for the reference rows.
+
+    ``wide_f``: ``f`` in a form that computes in its input's dtype (no cast to the layer's
+    float32), used to evaluate the secant in float64; ``None`` where the float32 secant is
+    already exact (ReLU: slopes 0 and 1, no cancellation).
+    """
     def multiplier(t, x_in, r_in, x_out, r_out, g):
         # plain gradient f'(x) for (near-)equal inputs, computed once per sequence row
         x_rows = t[: pairs.n_x]
@@ -225,9 +256,36 @@ def _rescale(t: tf.Tensor, f: Callable[[tf.Tensor], tf.Tensor], pairs: _Pairs) -
             tape.watch(x_rows)
             fx = f(x_rows)
         fprime = tf.expand_dims(tape.gradient(fx, x_rows), 1)
-        return _rescale_multiplier(x_in, x_out, fprime, r_in, r_out, g)
+        if wide_f is None or x_in.dtype == tf.float64:
+            return _rescale_multiplier(x_in, x_out, fprime, r_in, r_out, g)
+        return _wide_rescale_multiplier(x_in, fprime, r_in, g, wide_f)
 
     return _with_multiplier(t, f, pairs, multiplier)
+
+
+def _is_plain_relu(layer, act: str | None = None) -> bool:
+    """Whether an element-wise layer (or a built-in activation ``act``) is max(x, 0)."""
+    if act is not None:
+        return act == "relu"
+    if layer_kind(layer) == "Activation":
+        return activation_name(layer.activation) == "relu"
+    if layer_kind(layer) == "ReLU":
+        return (layer.max_value is None and not float(layer.negative_slope)
+                and not float(layer.threshold))
+    return False
+
+
+def _wide_elementwise(layer) -> Callable[[tf.Tensor], tf.Tensor] | None:
+    """An element-wise layer's function in a form that keeps its input's dtype (Keras casts
+    a layer's inputs to float32 when it is called; ``call`` itself does not)."""
+    if _is_plain_relu(layer):
+        return None
+    kind = layer_kind(layer)
+    if kind == "Activation":
+        return layer.activation
+    if kind == "PReLU":  # its float32 slopes, cast to the input's dtype
+        return lambda t: tf.nn.relu(t) - tf.cast(layer.alpha.value, t.dtype) * tf.nn.relu(-t)
+    return layer.call  # ReLU, LeakyReLU, ELU: parameters are Python floats
 
 
 def _with_multiplier(t: tf.Tensor, f: Callable[[tf.Tensor], tf.Tensor], pairs: _Pairs,
@@ -397,14 +455,16 @@ def _apply(layer, args: tuple, kwargs: dict, pairs: _Pairs):
     if kind in ELEMENTWISE_LAYERS:
         if kind == "Activation" and activation_name(layer.activation) in _LINEAR_ACTIVATIONS:
             return _call(layer, *args, **kwargs)
-        return _rescale(args[0], lambda t: _call(layer, t, **kwargs), pairs)
+        return _rescale(args[0], lambda t: _call(layer, t, **kwargs), pairs,
+                        _wide_elementwise(layer))
     if kind in LINEAR_LAYERS:
         act = _layer_activation(layer)
         if act in _LINEAR_ACTIVATIONS:
             return _call(layer, *args, **kwargs)
         with _LinearPart(layer):
             pre = _call(layer, *args, **kwargs)
-        return _rescale(pre, layer.activation, pairs)
+        return _rescale(pre, layer.activation, pairs,
+                        None if _is_plain_relu(layer, act) else layer.activation)
     raise SeqexplainError(f"layer {layer.name!r} ({kind}) has no DeepLIFT/DeepSHAP rule")
 
 
@@ -454,8 +514,18 @@ def deeplift_step(model: keras.Model, target: int, n_refs: int,
     return cache[key]
 
 
+def step_dtype(model: keras.Model) -> tf.DType:
+    """The dtype the DeepLIFT step runs in: the model's input dtype (float32 for every model
+    seqexplain builds; float64 for a float64 copy used as an oracle)."""
+    try:
+        dtype = tf.as_dtype(model.inputs[0].dtype)
+    except (AttributeError, IndexError, TypeError, ValueError):
+        return tf.float32
+    return dtype if dtype.is_floating else tf.float32
+
+
 def _make_step(model: keras.Model, target: int, n_refs: int, input_shape: tuple) -> Callable:
-    spec = tf.TensorSpec((None, *input_shape), tf.float32)
+    spec = tf.TensorSpec((None, *input_shape), step_dtype(model))
 
     @tf.function(input_signature=[spec, spec], autograph=False)
     def step(x, r):
@@ -507,18 +577,21 @@ def run_pairs(model: keras.Model, X: np.ndarray, references: Callable[[int, int]
 
     Returns
     -------
-    hypothetical : (n, length, C) float32, averaged over references.
+    hypothetical : (n, length, C) in the step's dtype (float32; float64 for a float64
+        model), averaged over references.
     diff_sum, y_x, y_r : (n,) float64 — see :func:`deeplift_step`.
     """
     n = X.shape[0]
     step = deeplift_step(model, target, n_refs, X.shape[1:])
+    dtype = step_dtype(model).as_numpy_dtype
+    X = np.asarray(X, dtype)
     per_batch = max(1, int(batch_size) // n_refs)
-    hyp = np.empty(X.shape, np.float32)
+    hyp = np.empty(X.shape, dtype)
     sums, y_x, y_r = (np.empty(n, np.float64) for _ in range(3))
     starts = range(0, n, per_batch)
     for lo in (progress(starts) if progress else starts):
         hi = min(n, lo + per_batch)
-        refs = np.ascontiguousarray(references(lo, hi), dtype=np.float32)
+        refs = np.ascontiguousarray(references(lo, hi), dtype=dtype)
         h, s, yx, yr = step(X[lo:hi], refs.reshape((-1, *X.shape[1:])))
         hyp[lo:hi] = h.numpy()
         sums[lo:hi], y_x[lo:hi], y_r[lo:hi] = s.numpy(), yx.numpy(), yr.numpy()

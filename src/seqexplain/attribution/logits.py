@@ -26,7 +26,8 @@ class PreActivation(keras.layers.Layer):
     that the logit model follows further training of the original model)."""
 
     def __init__(self, layer: keras.layers.Layer, **kwargs):
-        super().__init__(name=f"{layer.name}_logits", **kwargs)
+        # computes in the wrapped layer's dtype (a float64 model stays float64)
+        super().__init__(name=f"{layer.name}_logits", dtype=layer.dtype_policy, **kwargs)
         self.layer = layer
 
     def call(self, inputs):
