@@ -23,7 +23,7 @@ from toy_models import (TOY_MODELS, float64_copy, load_reference, random_onehot,
                         toy_model)
 
 import seqexplain.attribution as attribution
-from seqexplain.attribution import (correct_gradient, deep_shap, deeplift, explain,
+from seqexplain.attribution import (attribute, correct_gradient, deep_shap, deeplift,
                                     explained_model, grad_input, integrated_gradients, ism,
                                     logit_model, saliency, shap_deep)
 from seqexplain.attribution import engine
@@ -334,7 +334,12 @@ def test_completeness_warning_names_sequences():
         integrated_gradients(model, X, steps=1, warning_threshold=1e-9)
     with pytest.warns(RuntimeWarning, match=r"2 sequences .* sequences 1, 2"):
         attribution.methods._warn_deltas("deep_shap", np.array([0.0, 0.5, -1.0]),
-                                         np.ones(3), 1e-3)
+                                         (np.ones(3), np.zeros(3)), 1e-3)
+    # the threshold scales with the batch's largest output, not one sequence's difference
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        attribution.methods._warn_deltas("deep_shap", np.array([0.05, 0.0]),
+                                         (np.array([0.01, 100.0]), np.zeros(2)), 1e-3)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         deep_shap(model, X, n_references=3, random_state=0)  # no warning when complete
@@ -525,20 +530,50 @@ def test_n_rows_are_accepted():
     assert np.any(hyp[0, 5:8] != 0)
 
 
-def test_explain_dispatches_by_name():
+def test_attribute_dispatches_by_name():
     model = toy_model("relu")
     X = random_onehot(3, 40, seed=19)
-    np.testing.assert_array_equal(explain(model, X, random_state=0, n_references=3),
+    np.testing.assert_array_equal(attribute(model, X, random_state=0, n_references=3),
                                   deep_shap(model, X, random_state=0, n_references=3))
-    np.testing.assert_array_equal(explain(model, X, "gradient"), saliency(model, X))
-    np.testing.assert_array_equal(explain(model, X, method="ISM", center=True),
+    np.testing.assert_array_equal(attribute(model, X, "gradient"), saliency(model, X))
+    np.testing.assert_array_equal(attribute(model, X, method="ISM", center=True),
                                   ism(model, X, center=True))
-    assert set(attribution.METHODS) >= {"saliency", "grad_input", "integrated_gradients",
-                                        "deeplift", "deepshap", "ism", "shap_deep"}
+    assert tuple(attribution.METHODS) == ("saliency", "grad_input", "integrated_gradients",
+                                          "deeplift", "deepshap", "ism", "shap")
+    for alias, name in [("deep_shap", "deepshap"), ("shap_deep", "shap"), ("ig",
+                        "integrated_gradients"), ("gradient_x_input", "grad_input")]:
+        assert attribution.resolve_method(alias).name == name
     with pytest.raises(SeqexplainError, match="did you mean 'deepshap'"):
-        explain(model, X, method="deepshp")
+        attribute(model, X, method="deepshp")
     with pytest.raises(SeqexplainError, match="no option 'steps'"):
-        explain(model, X, method="saliency", steps=3)
+        attribute(model, X, method="saliency", steps=3)
+
+
+def test_registry_scores_follow_the_definitions():
+    """The table's observed/hypothetical arrays are what each method means: saliency the
+    corrected gradient, gradient × input the raw gradient times the input, ISM centred."""
+    from seqexplain.attribution.registry import Options, compute
+
+    model = toy_model("elu")
+    X = random_onehot(3, 40, seed=21)
+    raw = saliency(model, X, correct=False)
+    scale = batch_scale(raw)
+    sal = compute(model, X, "saliency")
+    assert_close(sal.hypothetical, raw - raw.mean(-1, keepdims=True), scale, rel=1e-6)
+    assert_close(sal.observed, sal.hypothetical * X, scale, rel=1e-6)
+    gi = compute(model, X, "grad_input")
+    assert_close(gi.observed, grad_input(model, X), scale, rel=1e-6)
+    assert_close(gi.observed, raw * X, scale, rel=1e-6)
+    assert np.abs(gi.observed - sal.observed).max() > 1e-3 * scale  # the two differ
+    assert_close(compute(model, X, "saliency", Options(correct=False)).hypothetical, raw, scale,
+                 rel=1e-6)
+    centred = ism(model, X, center=True)
+    np.testing.assert_array_equal(compute(model, X, "ism").hypothetical, centred)
+    deep = compute(model, X, "deepshap", Options(n_references=3, seed=0))
+    assert deep.delta.shape == (3,)
+    assert_close(deep.observed, deep_shap(model, X, n_references=3, random_state=0),
+                 batch_scale(contribution_scale(deep.observed)), rel=1e-6)
+    assert compute(model, X, "saliency").delta is None
 
 
 @pytest.mark.parametrize("bad, match", [
@@ -555,7 +590,7 @@ def test_input_validation(bad, match):
     model = toy_model("relu")
     for method in ("saliency", "deepshap", "ism"):
         with pytest.raises(SeqexplainError, match=match):
-            explain(model, bad, method=method)
+            attribute(model, bad, method=method)
 
 
 def test_batch_size_validation():

@@ -130,6 +130,25 @@ def test_chunking_does_not_change_results(model_dir, tmp_path):
                  rel=1e-6)
 
 
+def test_saliency_and_gradient_times_input_mean_what_the_library_means(model_dir, tmp_path):
+    """saliency: the corrected gradient; grad_input: the raw gradient × input — in the file
+    as in the library (one method table for both)."""
+    from seqexplain.attribution import grad_input, saliency
+    from seqexplain.bundle import ModelBundle
+
+    model, fa = model_dir
+    out = tmp_path / "ex"
+    assert explain(model, fa, out, "-m", "saliency,grad_input").exit_code == 0
+    d = np.load(out / "attributions.npz")
+    keras_model, x = ModelBundle.load(model).model, d["onehot"]
+    scale = batch_scale(d["saliency_hypothetical"])
+    assert_close(d["grad_input"], grad_input(keras_model, x), scale, rel=1e-6)
+    assert_close(d["saliency_hypothetical"], saliency(keras_model, x), scale, rel=1e-6)
+    assert_close(d["grad_input_hypothetical"], saliency(keras_model, x, correct=False), scale,
+                 rel=1e-6)
+    assert np.abs(d["grad_input"] - d["saliency"]).max() > 1e-3 * scale
+
+
 def test_raw_gradient_and_prob_output(model_dir, tmp_path):
     model, fa = model_dir
     out = tmp_path / "ex"

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .alphabets import Alphabet, get_alphabet
+from .attribution.registry import Options, compute
 from .bundle import ModelBundle, load_keras
 from .errors import SeqexplainError
 
@@ -25,10 +26,6 @@ from .errors import SeqexplainError
 #: index); chunks are whole blocks, so the chunk size does not change any result.
 REFERENCE_BLOCK = 32
 
-#: method name in the output → library method name
-METHOD_NAMES = ("saliency", "grad_input", "integrated_gradients", "deeplift", "deepshap",
-                "ism", "shap")
-REFERENCE_KINDS = ("shuffle", "zero", "uniform")
 
 
 def load_model_for_explain(path, alphabet: str | None = None) -> ModelBundle:
@@ -115,25 +112,6 @@ class ExplainSettings:
     seed: int = 0
 
 
-def check_methods(methods) -> tuple[str, ...]:
-    out = []
-    for m in methods:
-        key = {"deep_shap": "deepshap", "shap_deep": "shap", "ig": "integrated_gradients",
-               "gradient": "saliency"}.get(m.strip().lower(), m.strip().lower())
-        if key not in METHOD_NAMES:
-            import difflib
-
-            close = difflib.get_close_matches(key, METHOD_NAMES, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise SeqexplainError(f"unknown method {m!r}{hint}; choose from "
-                                  f"{', '.join(METHOD_NAMES)}")
-        if key not in out:
-            out.append(key)
-    if not out:
-        raise SeqexplainError("no method given")
-    return tuple(out)
-
-
 def read_references(path, bundle: ModelBundle) -> np.ndarray:
     """A FASTA of reference sequences → (r, length, C), one background set for all."""
     from .fasta import read_fasta
@@ -174,44 +152,22 @@ def deeplift_reference(references):
 
 def attribute_chunk(model, X: np.ndarray, settings: ExplainSettings,
                     references, deeplift_ref="uniform") -> dict[str, np.ndarray]:
-    """All requested methods on one chunk: ``{name: array}`` with observed, hypothetical and
-    delta arrays. ``references``: deepshap/shap references (a kind or an array);
-    ``deeplift_ref``: see :func:`deeplift_reference`."""
-    from . import attribution as at
-
+    """All requested methods on one chunk: ``{M: observed, M_hypothetical: …, M_delta: …}``
+    as the method table (:mod:`seqexplain.attribution.registry`) forms them.
+    ``references``: deepshap/shap references (a kind or an array); ``deeplift_ref``: see
+    :func:`deeplift_reference`."""
+    options = Options(target=settings.target, output=settings.output,
+                      batch_size=settings.batch_size, seed=settings.seed,
+                      correct=settings.correct, ig_steps=settings.ig_steps,
+                      references=references, n_references=settings.n_references,
+                      deeplift_reference=deeplift_ref)
     out: dict[str, np.ndarray] = {}
-    common = dict(target=settings.target, output=settings.output,
-                  batch_size=settings.batch_size)
-    for m in settings.methods:
-        delta = None
-        if m in ("saliency", "grad_input"):
-            hyp = at.saliency(model, X, correct=settings.correct, **common)
-            obs = hyp * X
-        elif m == "integrated_gradients":
-            obs, delta = at.integrated_gradients(model, X, steps=settings.ig_steps,
-                                                 return_delta=True, **common)
-            hyp = obs
-        elif m in ("deeplift", "deepshap"):
-            kwargs = dict(hypothetical=True, return_delta=True, **common)
-            if m == "deepshap":
-                kwargs.update(references=references, n_references=settings.n_references,
-                              random_state=settings.seed)
-                hyp, delta = at.deep_shap(model, X, **kwargs)
-            else:
-                hyp, delta = at.deeplift(model, X, reference=deeplift_ref, **kwargs)
-            obs = hyp * X
-        elif m == "ism":
-            hyp = at.ism(model, X, center=True, **common)
-            obs = hyp * X
-        else:  # shap's own DeepExplainer; its raw per-channel values as "hypothetical"
-            hyp, delta = at.shap_deep(model, X, references=references,
-                                      n_references=settings.n_references, project=False,
-                                      random_state=settings.seed, return_delta=True, **common)
-            obs = hyp.sum(axis=-1, keepdims=True) * X
-        out[m] = obs.astype(np.float32)
-        out[f"{m}_hypothetical"] = hyp.astype(np.float32)
-        if delta is not None:
-            out[f"{m}_delta"] = np.asarray(delta, np.float32)
+    for method in settings.methods:
+        scores = compute(model, X, method, options)
+        out[method] = scores.observed
+        out[f"{method}_hypothetical"] = scores.hypothetical
+        if scores.delta is not None:
+            out[f"{method}_delta"] = scores.delta
     return out
 
 

@@ -314,7 +314,7 @@ def _motif_axes(ax, width: int):
 # -- from an attributions file ---------------------------------------------------------------
 def methods_in(attributions) -> list[str]:
     """Methods with scores in an attributions mapping or member list (file order)."""
-    from .explain import METHOD_NAMES
+    from .attribution.registry import METHOD_NAMES
 
     return [k for k in attributions if k in METHOD_NAMES]
 

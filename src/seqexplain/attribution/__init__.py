@@ -14,21 +14,40 @@ random_state=None, *, output="logit", ...)``, takes one-hot sequences ``X`` of s
 :func:`shap_deep`          shap's DeepExplainer, for cross-checks
 =========================  =========================================================
 
-:func:`explain` dispatches by name. Methods explain the logit before a final sigmoid/softmax by
+:func:`attribute` dispatches by name; :mod:`.registry` is the one table of methods (names,
+aliases, how observed/hypothetical/delta scores are formed) that the FASTA pipeline and the CLI
+read too. Methods explain the logit before a final sigmoid/softmax by
 default (:func:`logit_model`); ``output="prob"`` explains the probability.
 
-TensorFlow is imported with this sub-package, not with ``seqexplain`` itself.
+Names are loaded lazily (PEP 562): importing this sub-package, or its method table
+:mod:`.registry`, does not import TensorFlow; the first verb used does.
 """
 
 from __future__ import annotations
 
-from .engine import check_supported
-from .logits import explained_model, logit_model
-from .methods import (METHODS, correct_gradient, deep_shap, deeplift, explain, grad_input,
-                      integrated_gradients, ism, saliency, shap_deep, validate_input)
+import importlib
 
-__all__ = [
-    "METHODS", "check_supported", "correct_gradient", "deep_shap", "deeplift", "explain",
-    "explained_model", "grad_input", "integrated_gradients", "ism", "logit_model", "saliency",
-    "shap_deep", "validate_input",
-]
+#: public name → the module defining it
+_EXPORTS = {
+    "check_supported": "engine",
+    "explained_model": "logits", "logit_model": "logits",
+    "correct_gradient": "methods", "deep_shap": "methods", "deeplift": "methods",
+    "grad_input": "methods", "integrated_gradients": "methods", "ism": "methods",
+    "saliency": "methods", "shap_deep": "methods", "validate_input": "methods",
+    "METHODS": "registry", "Options": "registry", "Scores": "registry",
+    "attribute": "registry", "compute": "registry", "resolve_method": "registry",
+    "resolve_methods": "registry",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

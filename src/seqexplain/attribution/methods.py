@@ -2,7 +2,8 @@
 
 ``method(model, X, target=0, batch_size=..., random_state=None, *, output="logit", ...)``
 takes one-hot sequences ``X`` of shape (n, length, C) and returns scores of the same shape
-(float32), so that swapping methods means swapping one name (or ``explain(..., method=...)``).
+(float32), so that swapping methods means swapping one name (or
+:func:`~seqexplain.attribution.registry.attribute` with ``method=...``).
 
 - :func:`saliency` — gradient of the target w.r.t. the input, gradient-corrected by default;
 - :func:`grad_input` — gradient × input;
@@ -14,14 +15,13 @@ takes one-hot sequences ``X`` of shape (n, length, C) and returns scores of the 
 
 Methods with a completeness property (deeplift, deep_shap, integrated_gradients, shap_deep)
 check it for every sequence — ``delta = (f(x) - mean f(ref)) - sum(attributions)`` — and emit a
-``RuntimeWarning`` naming the sequences whose ``|delta|`` exceeds ``warning_threshold ×
-max(1, |f(x) - mean f(ref)|)``; ``return_delta=True`` returns ``(attributions, delta)``.
+``RuntimeWarning`` naming the sequences whose ``|delta|`` exceeds ``warning_threshold ×`` the
+largest |output| of the batch's sequences and references; ``return_delta=True`` returns
+``(attributions, delta)``.
 """
 
 from __future__ import annotations
 
-import difflib
-import inspect
 import numbers
 import warnings
 from collections.abc import Callable
@@ -33,17 +33,15 @@ import tensorflow as tf
 from ..errors import SeqexplainError
 from .engine import _select, check_supported, model_cache, run_pairs
 from .logits import _inputs, check_target, explained_model
+from .registry import N_REFERENCES, REFERENCE_KINDS
 
 RandomState = int | np.random.Generator | None
 #: what methods with a completeness check return: scores, or (scores, delta)
 ScoresMaybeDelta = np.ndarray | tuple[np.ndarray, np.ndarray]
 
-#: references per sequence for DeepSHAP (tangermeme's default)
-N_REFERENCES = 20
 #: sequences whose default shuffled references are drawn from one seed block; fixed so that
 #: the references (hence the scores) do not depend on ``batch_size``
 _SHUFFLE_BLOCK = 256
-REFERENCE_KINDS = ("shuffle", "zero", "uniform")
 
 
 # -- input checks ----------------------------------------------------------------------------
@@ -308,7 +306,8 @@ def integrated_gradients(model: keras.Model, X: np.ndarray, target: int = 0,
         array of shape=(length, C) (every sequence) or shape=(n, length, C) (one each).
     steps : path points (≥ 1).
     return_delta : also return the completeness error per sequence.
-    warning_threshold : warn when ``|delta| > warning_threshold × max(1, |f(x) - f(baseline)|)``.
+    warning_threshold : warn when ``|delta| > warning_threshold ×`` the largest |output| of the
+        sequences and baselines (the scale float32 rounding acts on).
 
     Returns
     -------
@@ -329,7 +328,7 @@ def integrated_gradients(model: keras.Model, X: np.ndarray, target: int = 0,
     y = _predict(model, X, target, batch_size)
     y0 = _predict(model, np.ascontiguousarray(np.broadcast_to(base, X.shape)), target, batch_size)
     delta = (y - y0) - attr.sum(axis=(1, 2), dtype=np.float64)
-    _warn_deltas("integrated_gradients", delta, y - y0, warning_threshold)
+    _warn_deltas("integrated_gradients", delta, (y, y0), warning_threshold)
     return (attr, delta) if return_delta else attr
 
 
@@ -408,7 +407,8 @@ def deep_shap(model: keras.Model, X: np.ndarray, target: int = 0, batch_size: in
         were ``c`` (what TF-MoDISco needs). ``False`` (default) returns observed contributions,
         hypothetical × X.
     return_delta : also return the completeness error per sequence.
-    warning_threshold : warn when ``|delta| > warning_threshold × max(1, |f(x) - mean f(r)|)``.
+    warning_threshold : warn when ``|delta| > warning_threshold ×`` the largest |output| of the
+        sequences and (mean) references (the scale float32 rounding acts on).
     verbose : show a progress bar.
 
     Returns
@@ -433,7 +433,7 @@ def _deeplift_shap(method: str, model, X, target, batch_size, random_state, outp
     hyp, diff_sum, y_x, y_r = run_pairs(model, X, get_refs, n_refs, target, batch_size,
                                         progress=_progress(verbose, method))
     delta = (y_x - y_r) - diff_sum
-    _warn_deltas(method, delta, y_x - y_r, warning_threshold)
+    _warn_deltas(method, delta, (y_x, y_r), warning_threshold)
     attr = hyp if hypothetical else hyp * X
     return (attr, delta) if return_delta else attr
 
@@ -541,17 +541,21 @@ class _GeneratedReferences:
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
-def _warn_deltas(method: str, delta: np.ndarray, scale: np.ndarray, threshold: float) -> None:
-    """RuntimeWarning naming the sequences whose completeness error is too large."""
+def _warn_deltas(method: str, delta: np.ndarray, outputs: tuple[np.ndarray, ...],
+                 threshold: float | None) -> None:
+    """RuntimeWarning naming the sequences whose completeness error exceeds ``threshold ×``
+    the batch's output scale (the largest |output| among ``outputs``) — rounding acts on that
+    scale, not on one sequence's difference, which may be close to zero."""
     if threshold is None:
         return
-    bad = np.flatnonzero(~(np.abs(delta) <= threshold * np.maximum(1.0, np.abs(scale))))
+    scale = max(float(np.max(np.abs(o))) if np.size(o) else 0.0 for o in outputs)
+    bad = np.flatnonzero(~(np.abs(delta) <= threshold * scale))
     if bad.size:
         shown = ", ".join(str(i) for i in bad[:10]) + (", ..." if bad.size > 10 else "")
         warnings.warn(
             f"{method}: attributions of {bad.size} sequence{'s' if bad.size > 1 else ''} do "
             f"not sum to the output difference (|delta| up to {np.nanmax(np.abs(delta[bad])):.3g}"
-            f", threshold {threshold:g} × max(1, |difference|)): sequences {shown}",
+            f", threshold {threshold:g} × largest |output| {scale:.3g}): sequences {shown}",
             RuntimeWarning, stacklevel=3)
 
 
@@ -661,7 +665,7 @@ def shap_deep(model: keras.Model, X: np.ndarray, target: int = 0, batch_size: in
     y_r = _predict(model, refs_all.reshape(-1, *X.shape[1:]), target, 1024)
     y_r = y_r.reshape(len(X), n_refs).mean(axis=1)
     delta = (y_x - y_r) - values.sum(axis=(1, 2), dtype=np.float64)
-    _warn_deltas("shap_deep", delta, y_x - y_r, warning_threshold)
+    _warn_deltas("shap_deep", delta, (y_x, y_r), warning_threshold)
     if project:
         values = values.sum(axis=-1, keepdims=True) * X
     values = values.astype(np.float32)
@@ -697,54 +701,3 @@ def _shap_gradient_values(shap, model, X, refs, shared, random_state) -> np.ndar
         values = shap.GradientExplainer(model, refs[i]).shap_values(X[i:i + 1], rseed=int(seed))
         out[i] = np.asarray(values, dtype=np.float64).reshape(X.shape[1:])
     return out
-
-
-# -- dispatcher ------------------------------------------------------------------------------
-
-METHODS: dict[str, Callable] = {
-    "saliency": saliency,
-    "grad_input": grad_input,
-    "integrated_gradients": integrated_gradients,
-    "deeplift": deeplift,
-    "deepshap": deep_shap,
-    "ism": ism,
-    "shap_deep": shap_deep,
-}
-_ALIASES = {"deep_shap": "deepshap", "gradient": "saliency", "gradient_x_input": "grad_input",
-            "ig": "integrated_gradients", "shap": "shap_deep"}
-
-
-def explain(model: keras.Model, X: np.ndarray, method: str = "deepshap",
-            **kwargs) -> ScoresMaybeDelta:
-    """Run the attribution method named ``method`` (one of :data:`METHODS`).
-
-    Parameters
-    ----------
-    model : Keras model.
-    X : one-hot sequences, shape=(n, length, C).
-    method : "deepshap" (default), "deeplift", "saliency", "grad_input",
-        "integrated_gradients", "ism" or "shap_deep" (aliases: "deep_shap", "gradient",
-        "ig", "shap").
-    **kwargs : the method's own options (``target``, ``batch_size``, ``random_state``,
-        ``output``, ...).
-
-    Returns
-    -------
-    What the method returns: scores of shape=(n, length, C), or ``(scores, delta)`` where
-    ``return_delta=True``.
-    """
-    key = str(method).lower()
-    key = _ALIASES.get(key, key)
-    if key not in METHODS:
-        close = difflib.get_close_matches(key, list(METHODS) + list(_ALIASES), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise SeqexplainError(f"unknown attribution method {method!r}{hint}; choose one of "
-                              f"{', '.join(METHODS)}")
-    fn = METHODS[key]
-    allowed = [p for p in inspect.signature(fn).parameters
-               if p not in ("model", "X") and not p.startswith("_")]
-    for name in kwargs:
-        if name not in allowed:
-            raise SeqexplainError(f"method {key!r} has no option {name!r}; its options are "
-                                  f"{', '.join(allowed)}")
-    return fn(model, X, **kwargs)
