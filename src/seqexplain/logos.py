@@ -1,4 +1,4 @@
-"""Sequence logos of attributions and motifs, drawn with logomaker on matplotlib (Agg).
+"""Sequence logos of attributions and motifs, drawn with logomaker on matplotlib.
 
 Every function returns a matplotlib Figure (or draws into the Axes it is given), so the same
 calls work in notebooks, scripts and the command line.
@@ -19,14 +19,11 @@ import logging
 import re
 from dataclasses import dataclass, field
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from .errors import SeqexplainError  # noqa: E402
+from .errors import SeqexplainError
 
 # matplotlib reports every font fallback through logging; logos use a bundled font anyway.
 logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
@@ -468,6 +465,13 @@ def render_logos(seqs: list[SequenceScores], out_dir, fmt: str = "png", methods=
     return [Path(p) for p in _parallel_map(_render_task, tasks, jobs)]
 
 
+def _headless_worker() -> None:
+    """A spawned drawing process draws off-screen (its own backend, not the user's)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
 def _parallel_map(func, tasks: list, jobs: int | None = None) -> list:
     """``[func(t) for t in tasks]`` in up to ``jobs`` processes (default: all cores); in this
     process when there are fewer than 4 tasks. Processes are spawned: safe after TensorFlow
@@ -480,7 +484,8 @@ def _parallel_map(func, tasks: list, jobs: int | None = None) -> list:
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"),
+                             initializer=_headless_worker) as pool:
         return list(pool.map(func, tasks, chunksize=max(1, len(tasks) // (4 * jobs))))
 
 

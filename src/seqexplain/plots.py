@@ -1,14 +1,12 @@
 """Figures that are not logos: training curves (more to come with the visual layer).
 
-Everything draws with matplotlib's Agg backend (headless) and returns the Figure."""
+Every function returns the Figure; importing this module leaves matplotlib's backend as the
+user set it (the command line draws off-screen: it sets ``MPLBACKEND=Agg``)."""
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
 
 # history column → label of the main metric panel
 _CURVE_METRIC = {"binary": ("auroc", "AUROC"), "multilabel": ("auroc", "AUROC"),
