@@ -87,7 +87,7 @@ def test_logos_of_top_sequences(model_dir, tmp_path):
         [f"{i}.png" for i in best] + ["index.tsv"])
     assert all(row[4] == "1:40" for row in rows)
     r = explain(model, fa, tmp_path / "bad", "--logos", 2, "--logo-window", "9:3")
-    assert r.exit_code == 1 and "START must not exceed END" in r.output
+    assert r.exit_code == 2 and "START must not exceed END" in r.output
     assert not (tmp_path / "bad").exists()
 
 
@@ -216,7 +216,48 @@ def test_bad_inputs(model_dir, tmp_path):
     prot = tmp_path / "p.fa"
     prot.write_text(">p\nMKVLHEEWWQRSTPLLKE\n")
     r = explain(model, prot, tmp_path / "c")
-    assert r.exit_code == 1 and "look like protein" in r.stderr
+    assert r.exit_code == 1 and "record 'p', position 4: invalid character 'L' for dna " \
+        "(protein? the model takes dna)" in r.stderr
     assert not any((tmp_path / x).exists() for x in "abc")
     r = explain(tmp_path / "nomodel", fa, tmp_path / "d")
     assert r.exit_code == 1 and "no such model folder or file" in r.stderr
+
+
+def test_model_fingerprint_refuses_mismatched_files(tmp_path):
+    """An attributions file records its model's fingerprint; report and motifs refuse a model
+    other than the one that computed it, naming both, and accept the same weights loaded
+    from the folder or from its bare model.keras."""
+    from pathlib import Path
+
+    from seqexplain.bundle import ModelBundle, model_fingerprint
+    from seqexplain.explain import load_model_for_explain
+
+    root = Path(__file__).resolve().parents[1]
+    ww, ctcf = root / "models" / "ww", root / "models" / "ctcf"
+    fa = tmp_path / "ww.fa"
+    fa.write_text("".join((root / "examples" / "data" / "ww_test.fa").read_text()
+                          .splitlines(keepends=True)[:12]))
+    assert explain(ww, fa, tmp_path / "ex", "-m", "saliency").exit_code == 0
+    attributions = tmp_path / "ex" / "attributions.npz"
+    recorded = str(np.load(attributions)["model_fingerprint"])
+    bundle = ModelBundle.load(ww)
+    assert recorded == bundle.fingerprint == model_fingerprint(
+        load_model_for_explain(ww / "model.keras").model, bundle.alphabet.letters)
+    assert recorded != ModelBundle.load(ctcf).fingerprint
+
+    report = CliRunner().invoke(main, ["report", str(ctcf), "--attributions",
+                                       str(attributions), "-o", str(tmp_path / "r.html")])
+    motifs = CliRunner().invoke(main, ["motifs", str(attributions), "-m", "saliency",
+                                       "--model", str(ww / "model.keras"), "-o",
+                                       str(tmp_path / "m")])
+    motifs_ctcf = CliRunner().invoke(main, ["motifs", str(attributions), "-m", "saliency",
+                                            "--model", str(ctcf), "-o", str(tmp_path / "m2")])
+    for r in (report, motifs_ctcf):
+        assert r.exit_code == 1, r.output
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: ")
+        assert str(attributions) in lines[0] and "another model" in lines[0]
+        assert recorded in lines[0]
+    assert "ctcf" in report.stderr and "ctcf" in motifs_ctcf.stderr
+    assert not (tmp_path / "r.html").exists() and not (tmp_path / "m2").exists()
+    assert motifs.exit_code == 0, motifs.output  # the same weights from model.keras: accepted

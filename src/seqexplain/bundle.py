@@ -99,18 +99,31 @@ class ModelBundle:
     def encode(self, sequences: list[str], ids: list[str] | None = None,
                source: str | None = None) -> OneHot:
         """One-hot encode ``sequences`` the way the model was trained (alphabet, length,
-        pad/crop rule); a FASTA of another alphabet is an error naming both."""
+        pad/crop rule). The model's alphabet is the one read: a character it does not accept
+        is an error naming the file, record, 1-based position and character. Nucleic-acid
+        sequences given to a protein model (every letter is a valid amino acid) are an error
+        naming both alphabets."""
         alph = self.alphabet
-        try:
-            seen = detect_alphabet(letter_counts(sequences))
-        except SeqexplainError:
-            seen = None  # ambiguous letters: let the encoder report any invalid character
-        if seen is not None and seen is not alph:
-            raise SeqexplainError(f"{source or 'input'}: the sequences look like {seen.name} but "
-                                  f"the model was trained on {alph.name}")
         rule = self.metadata["input"]
-        return encode(sequences, alph, self.length, pad=rule["pad"], crop=rule["crop"],
-                      unknown=rule["unknown"], ids=ids, source=source)
+        # a bare Keras file's alphabet came from --alphabet (or the channel count): the usual
+        # "pass --alphabet" hint applies; a model folder's alphabet is fixed by its training
+        fixed_by = None if self.task == "unknown" else "the model"
+        enc = encode(sequences, alph, self.length, pad=rule["pad"], crop=rule["crop"],
+                     unknown=rule["unknown"], ids=ids, source=source, fixed_by=fixed_by)
+        if not alph.is_nucleic:
+            try:
+                seen = detect_alphabet(letter_counts(sequences))
+            except SeqexplainError:
+                seen = None
+            if seen is not None and seen is not alph:
+                raise SeqexplainError(f"{source or 'input'}: the sequences look like "
+                                      f"{seen.name} but the model was trained on {alph.name}")
+        return enc
+
+    @property
+    def fingerprint(self) -> str:
+        """:func:`model_fingerprint` of this model and alphabet."""
+        return model_fingerprint(self.model, self.alphabet.letters)
 
     def check_input(self, X: np.ndarray, source: str = "input") -> None:
         expected = (self.length, self.alphabet.channels)
@@ -145,8 +158,50 @@ class ModelBundle:
         return cls(model=model, metadata=metadata, path=path)
 
 
-def load_keras(path: Path):
-    """``keras.models.load_model`` in safe mode, with errors as one line."""
+def load_keras(path: str | Path):
+    """``keras.models.load_model`` in safe mode, with errors as one line — the one place models
+    are read. A missing, empty, truncated or non-Keras file is named with what is wrong with
+    it (Keras itself says "File not found" for a file that exists but is not a zip archive)."""
+    import zipfile
+    import zlib
+
+    path = Path(path)
+    if not path.exists():
+        raise SeqexplainError(f"{path}: no such model file")
+    if path.is_dir():
+        raise SeqexplainError(f"{path}: is a folder, not a Keras model file")
+    suffix = path.suffix.lower()
+    try:
+        size = path.stat().st_size
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise SeqexplainError(f"{path}: cannot read the model file "
+                              f"({exc.strerror or type(exc).__name__})") from None
+    if size == 0:
+        raise SeqexplainError(f"{path}: empty file, not a Keras model")
+    if suffix == ".keras":
+        if not zipfile.is_zipfile(path):
+            raise SeqexplainError(f"{path}: not a valid Keras archive (truncated or not a zip "
+                                  "file)")
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = set(archive.namelist())
+                bad = archive.testzip()
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
+            raise SeqexplainError(f"{path}: not a valid Keras archive "
+                                  f"({str(exc).splitlines()[0] if str(exc) else 'damaged'})"
+                                  ) from None
+        if bad is not None:
+            raise SeqexplainError(f"{path}: not a valid Keras archive (member {bad} is "
+                                  "damaged)")
+        missing = [n for n in ("config.json", "model.weights.h5") if n not in names]
+        if missing:
+            raise SeqexplainError(f"{path}: not a valid Keras archive ({missing[0]} is "
+                                  "missing)")
+    elif suffix in (".h5", ".hdf5") and not _is_hdf5(path):
+        raise SeqexplainError(f"{path}: not a valid HDF5 Keras model (truncated or not an "
+                              "HDF5 file)")
     import keras
 
     try:
@@ -154,6 +209,15 @@ def load_keras(path: Path):
     except Exception as exc:  # Keras raises many types for a damaged file
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SeqexplainError(f"{path}: cannot load the Keras model ({first[:200]})") from None
+
+
+def _is_hdf5(path: Path) -> bool:
+    import h5py
+
+    try:
+        return bool(h5py.is_hdf5(path))
+    except OSError:
+        return False
 
 
 def build_metadata(result, alphabet: Alphabet, length: int, pad: str, crop: str, unknown: str,
@@ -226,3 +290,46 @@ def save_model_folder(result, folder: Path, metadata: dict, ids: list[str]) -> N
         table[f"pred_{name}"] = result.test_outputs[:, j]
     pd.DataFrame(table).to_csv(folder / "test_predictions.tsv", sep="\t", index=False,
                                float_format="%.6g")
+
+
+def model_fingerprint(model, letters: str) -> str:
+    """A short hash identifying a model: its input shape, the alphabet's letters, and the shape,
+    dtype and bytes of every weight (in order). The same weights loaded from a model folder
+    or its bare ``model.keras`` give the same fingerprint; any retraining changes it.
+
+    Returns
+    -------
+    str
+        16 hexadecimal digits.
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    digest.update(repr((tuple(model.inputs[0].shape[1:]), str(letters))).encode())
+    for weight in model.weights:
+        value = np.ascontiguousarray(np.asarray(weight.numpy()))
+        digest.update(repr((value.shape, value.dtype.str)).encode())
+        digest.update(value.tobytes())
+    return digest.hexdigest()[:16]
+
+
+def check_same_model(attributions: dict, model, letters: str, attributions_source: str,
+                     model_source: str) -> None:
+    """Refuse to combine an attributions file with a model other than the one that computed
+    it: the file's recorded ``model_fingerprint`` must equal the model's. Files written before
+    fingerprints were recorded pass unchecked.
+
+    Raises
+    ------
+    SeqexplainError
+        Naming both sources and both fingerprints.
+    """
+    recorded = str(attributions.get("model_fingerprint", "") or "")
+    if not recorded:
+        return
+    actual = model_fingerprint(model, letters)
+    if recorded != actual:
+        raise SeqexplainError(
+            f"{attributions_source} was computed with another model (fingerprint {recorded}) "
+            f"than {model_source} (fingerprint {actual}); explain the sequences with this "
+            f"model, or give the model that computed them")

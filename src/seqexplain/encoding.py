@@ -76,7 +76,8 @@ def resolve_alphabet(alphabet: str | Alphabet, sequences: Sequence[str],
 
 def encode(sequences: Sequence[str], alphabet: str | Alphabet = "dna", length: int | None = None,
            pad: str = "center", crop: str = "center", unknown: str = "zero",
-           ids: Sequence[str] | None = None, source: str | None = None) -> OneHot:
+           ids: Sequence[str] | None = None, source: str | None = None,
+           fixed_by: str | None = None) -> OneHot:
     """One-hot encode sequences into a float32 array of shape (n, length, channels).
 
     Parameters
@@ -90,6 +91,9 @@ def encode(sequences: Sequence[str], alphabet: str | Alphabet = "dna", length: i
         "right", or "error" to refuse them.
     unknown : "zero" (default) or "uniform" rows for N (nucleic) / X (protein).
     ids, source : record ids and file name, used only in error messages.
+    fixed_by : what fixed the alphabet (e.g. "the model"), for error messages: an invalid
+        character then says ``(protein? the model takes dna)`` instead of suggesting
+        ``--alphabet``.
 
     Raises
     ------
@@ -123,11 +127,11 @@ def encode(sequences: Sequence[str], alphabet: str | Alphabet = "dna", length: i
     try:
         buf = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
     except UnicodeEncodeError as exc:
-        _raise_invalid(joined[exc.start], exc.start, lengths, alph, record, source)
+        _raise_invalid(joined[exc.start], exc.start, lengths, alph, record, source, fixed_by)
     ok = valid[buf]
     if not ok.all():
         j = int(np.argmin(ok))
-        _raise_invalid(joined[j], j, lengths, alph, record, source)
+        _raise_invalid(joined[j], j, lengths, alph, record, source, fixed_by)
     del ok, joined
 
     too_long = lengths > length
@@ -196,18 +200,24 @@ def _place(buf: np.ndarray, lengths: np.ndarray, length: int, offsets: np.ndarra
     return codes
 
 
-def _raise_invalid(char: str, index: int, lengths: np.ndarray, alph: Alphabet, record, source):
+def _raise_invalid(char: str, index: int, lengths: np.ndarray, alph: Alphabet, record, source,
+                   fixed_by: str | None = None):
     ends = np.cumsum(lengths)
     i = int(np.searchsorted(ends, index, side="right"))
     pos = index - (int(ends[i - 1]) if i else 0) + 1
-    hint = ""
+    guess = None
     up = char.upper()
     if alph.name == "dna" and up == "U":
-        hint = " (RNA? pass --alphabet rna)"
+        guess = "rna"
     elif alph.name == "rna" and up == "T":
-        hint = " (DNA? pass --alphabet dna)"
+        guess = "dna"
     elif alph.is_nucleic and up.isalpha() and up.isascii():
-        hint = " (protein? pass --alphabet protein)"
+        guess = "protein"
+    label = {"dna": "DNA", "rna": "RNA", "protein": "protein"}.get(guess)
+    if fixed_by:
+        hint = f" ({label + '? ' if label else ''}{fixed_by} takes {alph.name})"
+    else:
+        hint = f" ({label}? pass --alphabet {guess})" if guess else ""
     raise SeqexplainError(
         f"{where(source, record(i), pos)}invalid character {char!r} for {alph.name}{hint}")
 

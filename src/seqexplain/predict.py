@@ -72,7 +72,13 @@ def evaluate_fasta(bundle: ModelBundle, fastas, labels=None) -> dict:
             raise SeqexplainError(f"{labels}: no column {missing[0]!r} (the model's outputs: "
                                   f"{', '.join(bundle.output_names)})")
         targets = make_targets(table[bundle.output_names], task, source=os.fspath(labels))
-    enc = bundle.encode(records.sequences, ids=records.ids, source=records.sources[0])
-    outputs = bundle.predict(enc.onehot)
+    # file by file, so that an invalid character is reported in the file that holds it
+    sources = np.asarray(records.sources)
+    X = np.concatenate([
+        bundle.encode([records.sequences[i] for i in idx], ids=[records.ids[i] for i in idx],
+                      source=source).onehot
+        for source in dict.fromkeys(records.sources)
+        for idx in [np.flatnonzero(sources == source)]])
+    outputs = bundle.predict(X)
     return evaluate(task, true_for_metrics(targets), scores_for_metrics(task, outputs),
                     targets.class_names or targets.output_names)
