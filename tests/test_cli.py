@@ -93,9 +93,9 @@ def test_existing_output_needs_force(tmp_path):
 
 
 @pytest.mark.parametrize("args,match", [
-    (["--length", "0"], "Invalid value for '--length'"),
-    (["--pad", "middle"], "Invalid value for '--pad'"),
-    (["--alphabet", "klingon"], "Invalid value for '--alphabet'"),
+    (["--length", "0"], "error: invalid value for '--length'"),
+    (["--pad", "middle"], "error: invalid value for '--pad'"),
+    (["--alphabet", "klingon"], "error: invalid value for '--alphabet'"),
 ])
 def test_bad_option_values(tmp_path, args, match):
     fa = tmp_path / "x.fa"

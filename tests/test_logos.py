@@ -234,21 +234,21 @@ def test_logo_command_top_k_by_output(tmp_path):
         assert (out / row[1]).read_bytes().startswith(MAGIC["png"])
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--ids", "chr9:1-2"], "no sequence with id 'chr9:1-2'"),
-    (["-m", "saliency"], "no 'saliency' scores (methods: deepshap, ism)"),
-    (["--window", "40:20"], "START must not exceed END"),
-    (["--window", "1:51"], "lies outside the sequence (1:50)"),
-    (["--window", "wide"], "use full, START:END"),
+@pytest.mark.parametrize("args,message,code", [
+    (["--ids", "chr9:1-2"], "no sequence with id 'chr9:1-2'", 1),
+    (["-m", "saliency"], "no 'saliency' scores (methods: deepshap, ism)", 1),
+    (["--window", "40:20"], "START must not exceed END", 2),  # never valid: a usage error
+    (["--window", "1:51"], "lies outside the sequence (1:50)", 1),
+    (["--window", "wide"], "use full, START:END", 2),
 ])
-def test_logo_command_errors(tmp_path, args, message):
+def test_logo_command_errors(tmp_path, args, message, code):
     npz = tmp_path / "attributions.npz"
     write_attributions(npz)
     out = tmp_path / "logos"
     r = CliRunner().invoke(main, ["logo", str(npz), *args, "-o", str(out)])
-    assert r.exit_code == 1
+    assert r.exit_code == code
     assert r.output.strip().startswith("error:") and message in r.output
-    assert len(r.output.strip().splitlines()) == 1
+    assert len(r.output.strip().splitlines()) == (2 if code == 2 else 1)  # usage: + "try …"
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == [npz.name]
 
 

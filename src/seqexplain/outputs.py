@@ -25,15 +25,29 @@ def _normal_mode(path: Path, directory: bool) -> None:
     os.chmod(path, (0o777 if directory else 0o666) & ~_umask())
 
 
-def check_writable(path: str | os.PathLike, force: bool = False) -> Path:
-    """Refuse an existing ``path`` unless ``force``; make sure its parent folder exists."""
+def check_writable(path: str | os.PathLike, force: bool = False, kind: str | None = None
+                   ) -> Path:
+    """Check, before any work, that ``path`` can be written: refuse an existing ``path``
+    unless ``force``, one of the wrong kind (``kind``: "file" or "folder"), and a parent
+    folder that is missing, not a folder, or not writable. Messages name the user's path,
+    never the temporary name the output is written under."""
     path = Path(path)
-    if path.exists() and not force:
-        kind = "folder" if path.is_dir() else "file"
-        raise SeqexplainError(f"{path}: {kind} exists; pass --force to overwrite it")
+    if path.exists() or path.is_symlink():
+        if not force:
+            have = "folder" if path.is_dir() else "file"
+            raise SeqexplainError(f"{path}: {have} exists; pass --force to overwrite it")
+        if kind == "file" and path.is_dir():
+            raise SeqexplainError(f"{path}: is a folder; expected a file name")
+        if kind == "folder" and not path.is_dir():
+            raise SeqexplainError(f"{path}: is a file; expected a folder name")
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.exists():
         raise SeqexplainError(f"{path}: folder {parent} does not exist")
+    if not parent.is_dir():
+        raise SeqexplainError(f"{path}: {parent} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise SeqexplainError(f"{path}: cannot write to folder {parent} (permission denied "
+                              "or read-only)")
     return path
 
 
@@ -42,9 +56,7 @@ def atomic_file(path: str | os.PathLike, force: bool = False, suffix: str = "") 
     """Yield a temporary path beside ``path``; on success it is renamed to ``path``.
 
     On any exception the temporary file is removed and ``path`` is left as it was."""
-    path = check_writable(path, force)
-    if path.is_dir():
-        raise SeqexplainError(f"{path}: is a folder; expected a file name")
+    path = check_writable(path, force, kind="file")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(tmp)
@@ -63,9 +75,7 @@ def atomic_dir(path: str | os.PathLike, force: bool = False) -> Iterator[Path]:
 
     With ``force`` an existing ``path`` is replaced only after the new folder is complete. On
     any exception the temporary folder is removed and ``path`` is left as it was."""
-    path = check_writable(path, force)
-    if path.exists() and not path.is_dir():
-        raise SeqexplainError(f"{path}: is a file; expected a folder name")
+    path = check_writable(path, force, kind="folder")
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         yield tmp

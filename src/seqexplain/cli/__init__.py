@@ -1,12 +1,15 @@
 """The ``seqexplain`` command line: a thin layer over the library.
 
 Each command parses its options, calls one library function and reports. Errors a user can
-cause (:class:`SeqexplainError`) print one ``error: …`` line on stderr and exit with status 1;
-``--debug`` shows the traceback instead.
+cause print one ``error: …`` line on stderr: a wrong command line (unknown option, bad option
+value, missing argument) exits with status 2 and adds a ``try '… --help'`` line; a file or data
+problem (:class:`SeqexplainError`, an OS error) exits with status 1, and ``--debug`` shows its
+traceback instead; Ctrl-C exits with status 130.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -15,21 +18,70 @@ from .. import __version__
 from ..errors import SeqexplainError
 
 
+#: Exit statuses (documented in the README).
+EXIT_DATA, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+
+
+def _usage_message(exc: click.UsageError) -> str:
+    """Click's message as one line in our style: ``invalid value for '--epochs': …``."""
+    msg = " ".join(line.strip() for line in exc.format_message().splitlines() if line.strip())
+    msg = msg.rstrip(".") or "invalid command line"
+    if len(msg) > 1 and msg[0].isupper() and msg[1].islower():
+        msg = msg[0].lower() + msg[1:]
+    return msg
+
+
+def _usage_exit(ctx: click.Context, exc: click.UsageError):
+    path = exc.ctx.command_path if exc.ctx is not None and exc.ctx is not ctx else None
+    if path is None:  # click's parser leaves ctx unset for some errors: name the command
+        sub = ctx.meta.get("seqexplain.command")
+        path = f"{ctx.command_path} {sub}" if sub else ctx.command_path
+    click.echo(f"error: {_usage_message(exc)}", err=True)
+    click.echo(f"try '{path} --help'", err=True)
+    ctx.exit(EXIT_USAGE)
+
+
+def _os_message(exc: OSError) -> str:
+    if exc.filename is not None and exc.strerror:
+        return f"{exc.filename}: {exc.strerror[0].lower() + exc.strerror[1:]}"
+    return str(exc) or type(exc).__name__
+
+
 class _Group(click.Group):
-    """Turns SeqexplainError (and a few plain OS errors) into one-line messages."""
+    """The one place errors become messages: usage errors (click's, from any command or from
+    the group itself) → ``error: …`` + ``try '… --help'``, exit 2; SeqexplainError and OS
+    errors → ``error: …``, exit 1; Ctrl-C → ``error: interrupted``, exit 130."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # bare `seqexplain`: click prints the help
+        except click.UsageError as exc:
+            _usage_exit(ctx, exc)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        name, cmd, rest = super().resolve_command(ctx, args)
+        ctx.meta["seqexplain.command"] = cmd.name if cmd is not None else name
+        return name, cmd, rest
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except (SeqexplainError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as exc:
+            _usage_exit(ctx, exc)
+        except (SeqexplainError, OSError) as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            msg = _os_message(exc) if isinstance(exc, OSError) else str(exc)
+            msg = msg.strip().splitlines()[0] if msg.strip() else type(exc).__name__
             click.echo(f"error: {msg}", err=True)
-            ctx.exit(1)
+            ctx.exit(EXIT_DATA)
         except KeyboardInterrupt:
             click.echo("error: interrupted", err=True)
-            ctx.exit(130)
+            ctx.exit(EXIT_INTERRUPTED)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -40,6 +92,12 @@ def main(ctx: click.Context, debug: bool) -> None:
     """seqexplain: train CNNs on DNA, RNA or protein sequences and see what they learned."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    # the command line only writes figures to files: draw off-screen (the library never
+    # touches a user's backend; this is the command's own choice)
+    if "matplotlib" in sys.modules:
+        sys.modules["matplotlib"].use("Agg")
+    else:
+        os.environ.setdefault("MPLBACKEND", "Agg")
 
 
 def _register() -> None:

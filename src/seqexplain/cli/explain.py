@@ -8,7 +8,9 @@ import click
 
 from .._tf import import_tensorflow
 from ..annotate import TAXA
+from ..errors import SeqexplainError
 from . import main
+from .options import check_window_option
 
 
 @main.command("explain")
@@ -45,7 +47,7 @@ from . import main
               help="Draw OUT/logos/ for the K sequences with the highest explained output "
                    "(0: none).")
 @click.option("--logo-window", default="auto", show_default=True,
-              help="Window of those logos: full, START:END, auto or auto:WIDTH (see "
+              callback=check_window_option, help="Window of those logos: full, START:END, auto or auto:WIDTH (see "
                    "`seqexplain logo`).")
 @click.option("--motifs", "with_motifs", is_flag=True,
               help="Also discover, annotate and map motifs into OUT/motifs/ (as `seqexplain "
@@ -68,17 +70,22 @@ def explain_command(model, fasta, methods, target, output, alphabet, references,
     .keras/.h5 file), written to OUT/attributions.npz."""
     from ..outputs import atomic_dir, check_writable
 
-    check_writable(out, force)
-    import_tensorflow()
-    from ..explain import (REFERENCE_KINDS, ExplainSettings, check_methods, explain_fasta,
-                           export_modisco, load_attributions, load_model_for_explain,
-                           read_references, resolve_target)
+    check_writable(out, force, kind="folder")
+    from ..attribution.registry import REFERENCE_KINDS
 
-    chosen = check_methods(methods.split(","))
+    if references not in REFERENCE_KINDS and not Path(references).is_file():
+        raise click.BadParameter(f"{references!r}: not shuffle, zero, uniform or an existing "
+                                 "FASTA file", param_hint="'--references'")
     if database and not Path(database).is_file():
-        raise click.UsageError(f"--database {database}: no such file")
+        raise SeqexplainError(f"{database}: no such motif file (--database)")
+    import_tensorflow()
+    from ..attribution.registry import resolve_method, resolve_methods
+    from ..explain import (ExplainSettings, explain_fasta, export_modisco, load_attributions,
+                           load_model_for_explain, read_references, resolve_target)
+
+    chosen = resolve_methods(methods)
     if with_motifs:
-        motif_method = check_methods([motif_method])[0] if motif_method else (
+        motif_method = resolve_method(motif_method).name if motif_method else (
             "deepshap" if "deepshap" in chosen else chosen[0])
         if motif_method not in chosen:
             raise click.UsageError(f"--motif-method {motif_method}: that method is not in "
@@ -87,14 +94,11 @@ def explain_command(model, fasta, methods, target, output, alphabet, references,
         from ..logos import check_window
 
         check_window(logo_window)
-    if modisco_method and check_methods([modisco_method])[0] not in chosen:
+    if modisco_method and resolve_method(modisco_method).name not in chosen:
         raise click.UsageError(f"--modisco {modisco_method}: that method is not in --method")
     bundle = load_model_for_explain(model, alphabet)
     refs = references
     if references not in REFERENCE_KINDS:
-        if not Path(references).is_file():
-            raise click.UsageError(f"--references {references!r}: not shuffle, zero, uniform "
-                                   "or an existing FASTA file")
         refs = read_references(references, bundle)
     settings = ExplainSettings(methods=chosen, target=resolve_target(bundle, target),
                                output=output, references=references,
@@ -123,7 +127,7 @@ def explain_command(model, fasta, methods, target, output, alphabet, references,
             motif_line = summary_line(f"{out}/motifs", result, table)
         if modisco_method:
             (tmp / "modisco").mkdir()
-            export_modisco(load_attributions(tmp / name), check_methods([modisco_method])[0],
+            export_modisco(load_attributions(tmp / name), resolve_method(modisco_method).name,
                            tmp / "modisco")
     rate = summary["n"] / max(summary["seconds"], 1e-9)
     click.echo(f"{out}/{name}: {summary['n']} sequences × {summary['length']} positions, "
@@ -140,11 +144,13 @@ def explain_command(model, fasta, methods, target, output, alphabet, references,
 def export_modisco_command(attributions, method, out, force):
     """Write OUT/ohe.npz and OUT/shap.npz (channels first) for
     `modisco motifs -s OUT/ohe.npz -a OUT/shap.npz -n 2000 -w LENGTH`."""
-    from ..explain import check_methods, export_modisco, load_attributions
-    from ..outputs import atomic_dir
+    from ..attribution.registry import resolve_method
+    from ..explain import export_modisco, load_attributions
+    from ..outputs import atomic_dir, check_writable
 
+    check_writable(out, force, kind="folder")
     data = load_attributions(attributions)
     with atomic_dir(out, force=force) as tmp:
-        export_modisco(data, check_methods([method])[0], tmp)
+        export_modisco(data, resolve_method(method).name, tmp)
     click.echo(f"modisco motifs -s {out}/ohe.npz -a {out}/shap.npz -n 2000 "
                f"-w {data['onehot'].shape[1]}", err=False)

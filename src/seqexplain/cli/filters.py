@@ -38,7 +38,7 @@ def filters_command(model, fasta, alphabet, target, max_sequences, database, jas
     from ..errors import SeqexplainError
     from ..outputs import atomic_dir, check_writable
 
-    check_writable(out, force)
+    check_writable(out, force, kind="folder")
     if database and not Path(database).is_file():
         raise SeqexplainError(f"{database}: no such motif file")
     import_tensorflow()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from . import main
+from .options import check_window_option
 
 
 def split_ids(values) -> list[str]:
@@ -20,7 +21,7 @@ def split_ids(values) -> list[str]:
               help="Sequence ids to draw (comma-separated or repeated) [default: --top].")
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
               help="Without --ids: the K sequences with the highest explained output.")
-@click.option("--window", default="auto", show_default=True,
+@click.option("--window", default="auto", show_default=True, callback=check_window_option,
               help="full, START:END (1-based, inclusive), or auto / auto:WIDTH — a zoom on the "
                    "highest-scoring stretch under a full-length overview.")
 @click.option("--highlight", type=click.Path(dir_okay=False),
@@ -42,7 +43,7 @@ def logo_command(attributions, methods, ids, top, window, highlight, fmt, dpi, j
     from ..logos import LOGO_KEYS, check_window, methods_in, write_logos
     from ..outputs import atomic_dir, check_writable
 
-    check_writable(out, force)
+    check_writable(out, force, kind="folder")
     check_window(window)
     have = methods_in(attribution_members(attributions))
     chosen = [m.strip() for m in methods.split(",")] if methods else have

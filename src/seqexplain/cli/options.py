@@ -7,6 +7,19 @@ import click
 from ..encoding import CROP_MODES, PAD_MODES
 
 
+def check_window_option(ctx, param, value):
+    """click callback for logo window options (--window, --logo-window): a spec that can never
+    be valid is a usage error, found before any work."""
+    from ..errors import SeqexplainError
+    from ..logos import check_window
+
+    try:
+        check_window(value)
+    except SeqexplainError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+    return value
+
+
 def sequence_options(func):
     """--alphabet, --length, --pad, --crop, --unknown: how FASTA records become one-hot rows."""
     decorators = [

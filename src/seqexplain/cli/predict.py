@@ -20,12 +20,13 @@ from . import main
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
 def predict_command(model_dir, fasta, out, batch_size, quiet, force):
     """Predict every record of FASTA with a trained model (probabilities for classification)."""
+    from ..outputs import atomic_file, check_writable
+
+    check_writable(out, force, kind="file")
     import_tensorflow()
     from ..bundle import ModelBundle
-    from ..outputs import atomic_file, check_writable
     from ..predict import predict_fasta
 
-    check_writable(out, force)
     bundle = ModelBundle.load(model_dir)
     with atomic_file(out, force=force) as tmp:
         n = predict_fasta(bundle, fasta, tmp, batch_size=batch_size, progress=not quiet)
@@ -41,13 +42,14 @@ def predict_command(model_dir, fasta, out, batch_size, quiet, force):
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
 def evaluate_command(model_dir, fasta, labels, out, force):
     """Metrics of a trained model on new labelled data."""
-    import_tensorflow()
-    from ..bundle import ModelBundle, write_json
     from ..outputs import atomic_file, check_writable
-    from ..predict import evaluate_fasta
 
     if out:
-        check_writable(out, force)
+        check_writable(out, force, kind="file")
+    import_tensorflow()
+    from ..bundle import ModelBundle, write_json
+    from ..predict import evaluate_fasta
+
     bundle = ModelBundle.load(model_dir)
     metrics = evaluate_fasta(bundle, list(fasta), labels)
     for key, value in metrics.items():

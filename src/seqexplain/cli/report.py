@@ -6,6 +6,7 @@ import click
 
 from .._tf import import_tensorflow
 from . import main
+from .options import check_window_option
 
 
 @main.command("report")
@@ -17,7 +18,7 @@ from . import main
               help="Folder from `seqexplain motifs` [motifs/ beside the attributions, if any].")
 @click.option("--top", type=click.IntRange(min=1), default=5, show_default=True,
               help="Sequences shown (highest explained output first).")
-@click.option("--window", default="auto", show_default=True,
+@click.option("--window", default="auto", show_default=True, callback=check_window_option,
               help="Logo window: full, START:END, auto or auto:WIDTH.")
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False),
               help="HTML file to write.")
@@ -31,7 +32,7 @@ def report_command(model_dir, attributions, motifs_dir, top, window, out, force)
     from ..outputs import check_writable
     from ..report import write_report
 
-    check_writable(out, force)
+    check_writable(out, force, kind="file")
     check_window(window)
     import_tensorflow()
     path = write_report(model_dir, out, attributions, top, window, force=force,

@@ -32,7 +32,8 @@ from . import main
 @click.option("--background-mode", type=click.Choice(BACKGROUND_MODES), default="windows",
               show_default=True,
               help="With --background: use windows as they are, or dinucleotide-shuffled.")
-@click.option("--positive-fraction", type=float, default=None,
+@click.option("--positive-fraction", default=None,
+              type=click.FloatRange(0, 1, min_open=True, max_open=True),
               help="Fraction of positives (binary, and) or of sequences with each motif "
                    "(multilabel) [default: 0.5].")
 @click.option("--instances", type=click.IntRange(min=1), default=1, show_default=True,
@@ -52,7 +53,7 @@ def simulate_command(motif_tokens, motif_files, task, n_seqs, length, gc, backgr
     `label`, or one 0/1 column per motif for multilabel); OUT/motif_sites.tsv lists every
     planted instance (`id motif start end strand instance`, 0-based half-open).
     """
-    check_writable(out, force)  # fail before the work, not after it
+    check_writable(out, force, kind="folder")  # fail before the work, not after it
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0])
     motifs = load_motifs(motif_tokens, motif_files)

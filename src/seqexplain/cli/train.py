@@ -95,8 +95,10 @@ def model_options(func):
 @click.option("--reduce-lr/--no-reduce-lr", default=True, show_default=True,
               help="Halve the learning rate when validation loss stalls.")
 @click.option("--class-weight", is_flag=True, help="Weight classes by inverse frequency.")
-@click.option("--val-fraction", type=float, default=0.1, show_default=True)
-@click.option("--test-fraction", type=float, default=0.2, show_default=True)
+@click.option("--val-fraction", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=0.1, show_default=True)
+@click.option("--test-fraction", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=0.2, show_default=True)
 @click.option("--split-by", help="Labels column (e.g. chromosome) whose groups never straddle "
                                  "training, validation and test.")
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -129,6 +131,9 @@ def train_command(ctx, fasta, labels, task, config_file, out, force, quiet, **op
     task). The folder holds model.keras, metadata.json, metrics.json (CNN and baselines on the
     test split), history.csv, training_curves.png, splits.tsv and test_predictions.tsv.
     """
+    from ..outputs import check_writable
+
+    check_writable(out, force, kind="folder")
     import_tensorflow()
     from ..models import ModelConfig
     from ..train import SEQUENCE_KEYS, TrainConfig, format_report, read_config_file, \

@@ -35,6 +35,9 @@ def tune_command(fasta, labels, task, alphabet, length, pad, crop, unknown, max_
                  force):
     """Search filters, kernel widths, blocks, dropout, L2 and learning rate with KerasTuner;
     retrain the best configuration and write it as a model folder (with trials.tsv)."""
+    from ..outputs import check_writable
+
+    check_writable(out, force, kind="folder")
     import_tensorflow()
     from ..train import TrainConfig, format_report, read_config_file
     from ..tune import read_search_space, tune_model_folder
