@@ -310,6 +310,130 @@ def test_motifs_command_errors(tmp_path):
     assert r.exit_code == 1 and "no model recorded" in r.output
 
 
+# -- why nothing was found; a motif is named only when its match is significant --------------
+def small_database(path):
+    from seqexplain.motif_io import Motif, write_meme
+
+    write_meme([Motif("X1", "planted1", one_hot([M1])[0].astype(float), "test"),
+                Motif("X2", "planted2", one_hot([M2])[0].astype(float), "test")], path)
+    return path
+
+
+def test_no_motifs_names_the_threshold_and_what_to_try(tmp_path):
+    """3 sequences: too few seqlets for --min-seqlets 10. The library records the reason (the
+    threshold, its value, the counts, a suggestion) and the command and discovery.json say
+    exactly that; following the suggestion gets past that threshold."""
+    import json
+
+    data, _ = planted_attributions(n=3)
+    result = M.discover(data)
+    n, pos = len(result.seqlets), int((result.seqlets["sign"] > 0).sum())
+    most = max(pos, n - pos)
+    assert result.motifs == [] and 2 <= most < 10
+    assert result.no_motifs == (
+        f"{n} seqlets passed the seqlet FDR (--fdr 0.05; {pos} activating, {n - pos} "
+        "repressive), fewer than the 10 seqlets of one sign a motif needs (--min-seqlets 10); "
+        f"try more sequences, or seqexplain motifs with --min-seqlets {min(most, 5)}")
+    npz = save_npz(tmp_path / "a.npz", data)
+    out = tmp_path / "o"
+    r = CliRunner().invoke(main, ["motifs", str(npz), "--no-support", "--maps", "0",
+                                  "--database", str(small_database(tmp_path / "db.meme")),
+                                  "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert r.output.strip() == f"{out}: no motifs found: {result.no_motifs}"
+    recorded = json.loads((out / "discovery.json").read_text())
+    assert recorded["no_motifs"] == result.no_motifs and recorded["seqlets"] == n
+    assert recorded["settings"]["min_seqlets"] == 10
+    relaxed = M.discover(data, M.MotifSettings(min_seqlets=min(most, 5)))
+    assert relaxed.motifs or "fewer than" not in relaxed.no_motifs
+    assert not relaxed.motifs or relaxed.no_motifs == ""
+
+
+def test_no_motifs_reason_at_each_threshold(planted):
+    """Nothing passes the seqlet FDR → --fdr; enough seqlets but no cluster that large →
+    --min-seqlets and --similarity, with the largest cluster's size; clusters that lose
+    members on assignment → the most a motif kept."""
+    data, _, _ = planted
+    flat = dict(data, deepshap=np.zeros_like(data["deepshap"]))
+    assert M.discover(flat).no_motifs == (
+        "no window of 19 positions passed the seqlet FDR (--fdr 0.05); try more sequences, or "
+        "seqexplain motifs with --fdr 0.2")
+    assert "seqexplain motifs with --fdr 0.5" in M.discover(
+        flat, M.MotifSettings(fdr=0.3)).no_motifs
+    result = M.discover(data, M.MotifSettings(min_seqlets=150))
+    largest = int(result.no_motifs.split("the largest held ")[1].split(")")[0])
+    assert result.motifs == [] and 75 <= largest < 150
+    assert (f"but no cluster of them (cut at --similarity 0.6) reached the 150 seqlets of one "
+            f"sign a motif needs (--min-seqlets 150; the largest held {largest}); try more "
+            "sequences, or seqexplain motifs with --min-seqlets 75 or --similarity 0.5"
+            ) in result.no_motifs
+    assert M.discover(data, M.MotifSettings(min_seqlets=75)).motifs  # the suggestion works
+    seqlets = pd.DataFrame({"sign": [1] * 12})
+    assert M.why_no_motifs(seqlets, M.MotifSettings(), 19, 11, 8) == (
+        "12 seqlets passed the seqlet FDR (--fdr 0.05; 12 activating, 0 repressive), but once "
+        "each seqlet was assigned to the motif it matches best (--similarity 0.6), none kept "
+        "the 10 seqlets of one sign a motif needs (--min-seqlets 10; the largest kept 8); try "
+        "more sequences, or seqexplain motifs with --min-seqlets 5 or --similarity 0.5")
+
+
+def _hit(name, q):
+    return {"id": f"MA_{name}", "name": name, "family": "some family", "klass": "some class",
+            "p": q / 10, "e": q, "q": q, "offset": 0, "strand": "+"}
+
+
+def test_motif_is_named_only_when_its_best_match_is_significant(planted, tmp_path,
+                                                                 monkeypatch):
+    """Best match q = 0.096 (or exactly 0.05): shown as "no significant match" in the summary
+    line and logo titles, unnamed in instance tables, BED and maps, motifs.meme; q = 0.01:
+    named everywhere. motifs.tsv keeps the raw best match of both."""
+    from copy import deepcopy
+
+    from seqexplain import logos
+    from seqexplain.cli.motifs import summary_line
+    from seqexplain.motifmap import write_motifs
+
+    data, _, result = planted
+    result = deepcopy(result)
+    weak, strong, edge = result.motifs
+    weak.matches = [_hit("MEF2A", 0.096), _hit("CTCF", 0.2)]
+    strong.matches = [_hit("CTCF", 0.01)]
+    edge.matches = [_hit("EDGE", 0.05)]
+    assert (weak.name, weak.label, weak.title) == ("", weak.id,
+                                                   f"{weak.id} (no significant match)")
+    assert (strong.name, strong.label, strong.title) == ("CTCF", f"{strong.id} (CTCF)",
+                                                         f"{strong.id} (CTCF)")
+    assert edge.name == "" and edge.title == f"{edge.id} (no significant match)"
+    titles, render = [], logos.render_matrix_logos
+
+    def recording(items, **kw):  # (kind, matrix, letters, title, path)
+        titles.extend(item[3] for item in items)
+        return render(items, **kw)
+
+    monkeypatch.setattr(logos, "render_matrix_logos", recording)
+    table = write_motifs(result, data, tmp_path, maps=1)
+    line = summary_line("out", result, table)
+    assert line.endswith(f"; {weak.id} (no significant match): {weak.consensus}")
+    assert "MEF2A" not in line
+    line = summary_line("out", result, table.iloc[[1, 0, 2]])
+    assert line.endswith(f"; {strong.id} (CTCF): {strong.consensus}")
+    assert f"{weak.id} (no significant match) · {weak.n_seqlets} seqlets" in titles
+    assert f"{strong.id} (CTCF) · {strong.n_seqlets} seqlets" in titles
+    assert not any("MEF2A" in t or "EDGE" in t for t in titles)
+    # tables keep the data
+    tsv = pd.read_csv(tmp_path / "motifs.tsv", sep="\t", keep_default_na=False)
+    row = tsv.set_index("motif").loc[weak.id]
+    assert row["best_match"] == "MEF2A" and row["best_match_q"] == pytest.approx(0.096)
+    assert "CTCF (MA_CTCF, some family, q=0.2)" in row["other_matches"]
+    inst = pd.read_csv(tmp_path / "instances.tsv", sep="\t")
+    labels = dict(zip(inst["motif"], inst["label"]))
+    assert labels == {weak.id: weak.id, strong.id: f"{strong.id} (CTCF)", edge.id: edge.id}
+    bed = pd.read_csv(tmp_path / "instances.bed", sep="\t", header=None)
+    assert set(bed[3]) == set(labels.values())
+    meme = (tmp_path / "motifs.meme").read_text()
+    assert f"MOTIF {strong.id} CTCF\n" in meme and f"MOTIF {weak.id}\n" in meme
+    assert "MEF2A" not in meme and "EDGE" not in meme
+
+
 # -- the model in the loop: support, explain --motifs, the report --------------------------------
 @pytest.fixture(scope="module")
 def untrained(tmp_path_factory):

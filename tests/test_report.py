@@ -78,6 +78,57 @@ def test_report_without_attributions_and_errors(tmp_path, report):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html"]
 
 
+def test_report_names_a_motif_only_with_a_significant_match(tmp_path):
+    """A motif whose best known match has q ≥ 0.05 is "no significant match" in the report's
+    table and heading; one with q < 0.05 is named."""
+    import pandas as pd
+
+    from seqexplain.motifmap import MOTIF_COLUMNS
+
+    folder = tmp_path / "motifs"
+    folder.mkdir()
+    common = dict.fromkeys(MOTIF_COLUMNS, "") | {"seqlets": 40, "sequences": 30, "width": 12,
+                                                 "supported": "yes", "enrichment": 4.2}
+    rows = [common | {"motif": "pos_1", "sign": "+", "consensus": "CCACCAGGGGGC",
+                      "best_match": "CTCF", "best_match_id": "MA0139.2",
+                      "best_match_family": "zinc fingers", "best_match_q": 1e-6},
+            common | {"motif": "neg_1", "sign": "-", "consensus": "CTAAAAATAG",
+                      "best_match": "MEF2A", "best_match_id": "MA0052.5",
+                      "best_match_family": "MADS", "best_match_q": 0.096}]
+    pd.DataFrame(rows, columns=MOTIF_COLUMNS).to_csv(folder / "motifs.tsv", sep="\t",
+                                                     index=False)
+    out = tmp_path / "r.html"
+    r = CliRunner().invoke(main, ["report", str(CTCF), "--motifs", str(folder), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    text = out.read_text()
+    assert "<h3>pos_1 — CTCF <span" in text and "CTCF (MA0139.2; zinc fingers)" in text
+    assert "<h3>neg_1 — no significant match <span" in text
+    assert "<td class=\"\">no significant match</td><td class=\"n\">0.096</td>" in text
+    assert "MEF2A" not in text and "MA0052" not in text
+
+
+def test_report_says_why_no_motif_was_found(tmp_path):
+    """seqexplain motifs on 3 sequences finds nothing; the report gives the reason the command
+    printed (threshold, value, suggestion), read from the motifs folder."""
+    import html
+
+    from test_motifs import planted_attributions, save_npz
+
+    npz = save_npz(tmp_path / "a.npz", planted_attributions(n=3)[0])
+    folder = tmp_path / "motifs"
+    r = CliRunner().invoke(main, ["motifs", str(npz), "--no-support", "--maps", "0",
+                                  "-o", str(folder)])
+    assert r.exit_code == 0, r.output
+    prefix = f"{folder}: no motifs found: "
+    assert r.output.startswith(prefix) and "(--min-seqlets 10)" in r.output
+    reason = r.output.strip()[len(prefix):]
+    out = tmp_path / "r.html"
+    r = CliRunner().invoke(main, ["report", str(CTCF), "--motifs", str(folder), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert (f"<p>No motifs were found in the attributions: {html.escape(reason)}.</p>"
+            in out.read_text())
+
+
 def chromium() -> str:
     for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
         if path := shutil.which(name):

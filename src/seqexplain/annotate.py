@@ -93,6 +93,47 @@ def tomtom(queries: list[np.ndarray], targets: list[KnownMotif], top: int = 3,
     return out
 
 
+#: A learned motif (or filter) is named after its best known match only when that TOMTOM match
+#: has q below this; otherwise it is shown as :data:`NO_MATCH`. Tables (motifs.tsv,
+#: matches.tsv, filters.tsv) keep every match with its q-value.
+MATCH_Q = 0.05
+NO_MATCH = "no significant match"
+
+
+def significant_name(name, q) -> str:
+    """The known motif's ``name`` when its match passes q < :data:`MATCH_Q`, else ``""`` —
+    the one place that decides whether a motif is named. ``name``/``q`` may come straight from
+    a table read back from disk (empty or NaN cells)."""
+    if not isinstance(name, str) or not name:
+        return ""
+    try:
+        q = float(q)
+    except (TypeError, ValueError):
+        return ""
+    return name if q < MATCH_Q else ""
+
+
+def shown_match(name, q) -> str:
+    """What to show as a motif's known identity: its significant match's name,
+    :data:`NO_MATCH` when it was compared but its best match is not significant, ``""`` when it
+    was never compared (no database, e.g. protein)."""
+    if not isinstance(name, str) or not name:
+        return ""
+    return significant_name(name, q) or NO_MATCH
+
+
+def motif_title(motif_id: str, name, q) -> str:
+    """``pos_1 (CTCF)``, ``neg_1 (no significant match)`` or ``pos_1`` (never compared): how
+    summaries, logo titles and the report name a motif."""
+    shown = shown_match(name, q)
+    return f"{motif_id} ({shown})" if shown else motif_id
+
+
+def best_match(matches) -> tuple[str, float]:
+    """(name, q) of the best of ``matches`` (TOMTOM dicts), ("", nan) when there are none."""
+    return (matches[0]["name"], matches[0]["q"]) if matches else ("", float("nan"))
+
+
 def bh(p: np.ndarray) -> np.ndarray:
     """Benjamini–Hochberg q-values."""
     p = np.asarray(p, dtype=np.float64)

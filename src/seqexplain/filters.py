@@ -140,7 +140,7 @@ def write_filters(bundle, X: np.ndarray, out_dir, target: int = 0, database=None
     import pandas as pd
 
     from . import logos as lg
-    from .annotate import tomtom
+    from .annotate import best_match, shown_match, tomtom
     from .motif_io import Motif, write_meme
     from .motifmap import load_database
     from .motifs import consensus
@@ -180,9 +180,9 @@ def write_filters(bundle, X: np.ndarray, out_dir, target: int = 0, database=None
                letters=letters)
     (out / "logos").mkdir()
     shown = motifs if logos is None else motifs[:logos]
+    titles = [f"{m.id} · {m.n_sites} sites · influence {m.influence:+.3g}" for m in shown]
+    known = [shown_match(*best_match(m.matches)) for m in shown]  # named only if q < 0.05
     lg.render_matrix_logos([
-        ("pwm", m.pfm, letters,
-         f"{m.id} · {m.n_sites} sites · influence {m.influence:+.3g}"
-         + (f" · {m.matches[0]['name']}" if m.matches and m.matches[0]["q"] < 0.05 else ""),
-         str(out / "logos" / f"{m.id}.png")) for m in shown])
+        ("pwm", m.pfm, letters, title + (f" · {name}" if name else ""),
+         str(out / "logos" / f"{m.id}.png")) for m, title, name in zip(shown, titles, known)])
     return table

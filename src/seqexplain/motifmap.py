@@ -10,6 +10,8 @@ Files written (see the README for columns):
 - ``instances.tsv`` / ``instances.bed`` — every motif instance in sequence coordinates
   (``instances.genome.bed`` too when record ids are ``chrom:start-end``);
 - ``seqlets.tsv`` — every seqlet called, with its motif (empty when unassigned);
+- ``discovery.json`` — counts, the settings, and ``no_motifs``: why no motif was found (which
+  threshold stopped discovery, and what to try; empty when motifs were found);
 - ``logos/<id>_pwm.png``, ``logos/<id>_cwm.png``; ``positions.png``, ``cooccurrence.png``;
   ``maps/<record>.png`` for the top sequences.
 """
@@ -177,9 +179,10 @@ def write_motifs(result: MotifResult, attributions, out_dir, maps: int = 10,
     seqlets = result.seqlets.assign(id=ids[result.seqlets["seq"].to_numpy().astype(np.int64)])
     seqlets[["id", "start", "end", "sign", "score", "motif"]].to_csv(
         out / "seqlets.tsv", sep="\t", index=False, float_format="%.6g")
+    write_discovery(result, out / "discovery.json")
     if not result.motifs:
         return table
-    write_meme([Motif(id=m.id, name=(m.matches[0]["name"] if m.matches else m.id),
+    write_meme([Motif(id=m.id, name=m.name or m.id,
                       pfm=m.pfm, source="seqexplain", nsites=m.n_seqlets)
                 for m in result.motifs], out / "motifs.meme", letters=letters)
     np.savez(out / "cwms.npz", ids=np.array([m.id for m in result.motifs]),
@@ -189,7 +192,7 @@ def write_motifs(result: MotifResult, attributions, out_dir, maps: int = 10,
     (out / "logos").mkdir()
     lg.render_matrix_logos(
         [(kind, getattr(m, {"pwm": "pfm", "cwm": "cwm"}[kind]), letters,
-          f"{m.label} · {m.n_seqlets} seqlets", str(out / "logos" / f"{m.id}_{kind}.png"))
+          f"{m.title} · {m.n_seqlets} seqlets", str(out / "logos" / f"{m.id}_{kind}.png"))
          for m in result.motifs for kind in ("pwm", "cwm")], dpi=dpi)
     labels = [m.label for m in result.motifs]
     length = int(np.max(np.asarray(attributions["lengths"]))) if "lengths" in attributions \
@@ -203,6 +206,28 @@ def write_motifs(result: MotifResult, attributions, out_dir, maps: int = 10,
     if maps:
         _write_maps(result, attributions, inst, out / "maps", maps, dpi, motif_colors(labels))
     return table
+
+
+def write_discovery(result: MotifResult, path) -> None:
+    """``discovery.json``: what discovery found, and why nothing when it found nothing — read
+    back by the report so that it says what the command said."""
+    from dataclasses import asdict
+
+    Path(path).write_text(json.dumps({
+        "sequences": int(result.n_sequences), "seqlets": int(len(result.seqlets)),
+        "motifs": len(result.motifs), "no_motifs": result.no_motifs,
+        "settings": asdict(result.settings)}, indent=2) + "\n")
+
+
+def read_no_motifs(folder) -> str:
+    """The ``no_motifs`` reason recorded in a motifs folder ("" when absent: older folders)."""
+    path = Path(folder) / "discovery.json"
+    if not path.is_file():
+        return ""
+    try:
+        return str(json.loads(path.read_text()).get("no_motifs", ""))
+    except (ValueError, AttributeError):
+        return ""
 
 
 def _write_maps(result, attributions, inst, folder: Path, k: int, dpi: int, colors) -> None:

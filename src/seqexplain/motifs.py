@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .annotate import best_match, motif_title, significant_name
 from .errors import SeqexplainError
 
 
@@ -79,11 +80,22 @@ class LearnedMotif:
         return len(self.pfm)
 
     @property
+    def name(self) -> str:
+        """The best known match's name when it is significant (see
+        :func:`~seqexplain.annotate.significant_name`), else ``""``."""
+        return significant_name(*best_match(self.matches))
+
+    @property
     def label(self) -> str:
-        """The motif id with its best known match, e.g. ``pos_1 (CTCF)``."""
-        if self.matches and self.matches[0]["q"] < 0.05:
-            return f"{self.id} ({self.matches[0]['name']})"
-        return self.id
+        """Short label for maps and instance tables: ``pos_1 (CTCF)`` when the best known match
+        is significant, else the id alone."""
+        return f"{self.id} ({self.name})" if self.name else self.id
+
+    @property
+    def title(self) -> str:
+        """How summaries, logo titles and the report name the motif: ``pos_1 (CTCF)``,
+        ``neg_1 (no significant match)``, or the id alone when never compared."""
+        return motif_title(self.id, *best_match(self.matches))
 
 
 @dataclass
@@ -97,6 +109,10 @@ class MotifResult:
     prototypes: dict = field(default_factory=dict)  # motif id → (sign, core (width, C))
     width: int = 19                                 # seqlet core width used
     hit_thresholds: dict | None = None              # window-sum thresholds of the map
+    #: Why no motif was found — which threshold stopped discovery, with its value, and what to
+    #: try (options of ``seqexplain motifs``, named like the MotifSettings fields); "" when
+    #: motifs were found.
+    no_motifs: str = ""
 
     def motif(self, motif_id: str) -> LearnedMotif:
         return next(m for m in self.motifs if m.id == motif_id)
@@ -502,6 +518,57 @@ def _seqlets(attributions, contrib: np.ndarray, width: int, fdr: float,
     return seqlets, thresholds, rule(max(fdr, hit_fdr if hit_fdr is not None else fdr))
 
 
+def _suggest(*options: str) -> str:
+    """"; try more sequences, or seqexplain motifs with A or B" (options that apply)."""
+    options = [o for o in options if o]
+    if not options:
+        return "; try more sequences"
+    return "; try more sequences, or seqexplain motifs with " + " or ".join(options)
+
+
+def _looser_fdr(fdr: float) -> str:
+    step = next((f for f in (0.2, 0.5) if fdr < f), None)
+    return f"--fdr {step:g}" if step else ""
+
+
+def _fewer_seqlets(s: MotifSettings, have: int) -> str:
+    """A --min-seqlets that ``have`` seqlets would pass: half the current one, at most ``have``
+    (none when under 2, the smallest allowed)."""
+    k = max(2, min(have, s.min_seqlets // 2))
+    return f"--min-seqlets {k}" if 2 <= have and k < s.min_seqlets else ""
+
+
+def why_no_motifs(seqlets: pd.DataFrame, s: MotifSettings, width: int,
+                  largest_cluster: int = 0, largest_kept: int | None = None) -> str:
+    """Which threshold stopped discovery, with its value, and what to try (for
+    :attr:`MotifResult.no_motifs`). Thresholds are named by the ``seqexplain motifs`` options
+    (the MotifSettings fields): ``--fdr`` (no seqlet called), ``--min-seqlets`` (too few
+    seqlets of one sign, or no cluster / motif that large), ``--similarity`` (the clustering
+    cut). ``largest_cluster``: the largest cluster formed; ``largest_kept``: the most seqlets
+    a prototype kept after assignment (None when no cluster became a prototype)."""
+    n = len(seqlets)
+    pos = int((seqlets["sign"] > 0).sum()) if n else 0
+    neg = n - pos
+    most, m = max(pos, neg), s.min_seqlets
+    if n == 0:
+        return (f"no window of {width} positions passed the seqlet FDR (--fdr {s.fdr:g})"
+                + _suggest(_looser_fdr(s.fdr)))
+    called = (f"{n} seqlet{'s' if n != 1 else ''} passed the seqlet FDR (--fdr {s.fdr:g}; "
+              f"{pos} activating, {neg} repressive)")
+    needs = f"the {m} seqlets of one sign a motif needs (--min-seqlets {m}"
+    if most < m:
+        return (f"{called}, fewer than {needs})"
+                + _suggest(_fewer_seqlets(s, most) or _looser_fdr(s.fdr)))
+    lower = f"--similarity {s.similarity - 0.1:.2g}" if s.similarity > 0.15 else ""
+    if largest_kept is None:
+        return (f"{called}, but no cluster of them (cut at --similarity {s.similarity:g}) "
+                f"reached {needs}; the largest held {largest_cluster})"
+                + _suggest(_fewer_seqlets(s, largest_cluster), lower))
+    return (f"{called}, but once each seqlet was assigned to the motif it matches best "
+            f"(--similarity {s.similarity:g}), none kept {needs}; the largest kept "
+            f"{largest_kept})" + _suggest(_fewer_seqlets(s, largest_kept), lower))
+
+
 def assemble(seqlets, thresholds, onehot, contrib, hyp, letters, s: MotifSettings,
              width: int, valid: np.ndarray | None = None, hit_thresholds: dict | None = None
              ) -> MotifResult:
@@ -513,6 +580,7 @@ def assemble(seqlets, thresholds, onehot, contrib, hyp, letters, s: MotifSetting
     protos = []  # (motif, hypothetical prototype core window)
     seqlets = seqlets.assign(motif="", strand="+")
     features = np.stack([contrib, hyp], axis=2)  # similarity: contributions and hypothetical
+    largest_cluster, largest_kept = 0, 0  # why nothing was found, when nothing is
     for sign, prefix in ((1, "pos"), (-1, "neg")):
         members = seqlets.index[seqlets["sign"] == sign].to_numpy()
         if len(members) < s.min_seqlets:
@@ -521,6 +589,8 @@ def assemble(seqlets, thresholds, onehot, contrib, hyp, letters, s: MotifSetting
             rng.choice(members, s.max_seqlets, replace=False))
         ext = _windows(features, seqlets.loc[sample], width, 2 * flank)
         labels = cluster(ext, width, flank, both, s.similarity)
+        if len(labels):
+            largest_cluster = max(largest_cluster, int(np.bincount(labels).max()))
         for lab in range(labels.max() + 1 if len(labels) else 0):
             idx = np.nonzero(labels == lab)[0]
             if len(idx) < s.min_seqlets:
@@ -538,6 +608,7 @@ def assemble(seqlets, thresholds, onehot, contrib, hyp, letters, s: MotifSetting
     assigned = assign_seqlets(seqlets, features, protos, width, flank, both, s.similarity)
     for sign, mid, _ in protos:
         part = assigned[assigned["motif"] == mid]
+        largest_kept = max(largest_kept, len(part))
         if len(part) < s.min_seqlets:
             continue
         sel = seqlets.loc[part["seqlet"].to_numpy()]
@@ -572,7 +643,9 @@ def assemble(seqlets, thresholds, onehot, contrib, hyp, letters, s: MotifSetting
     prototypes = {rename[mid]: (sign, p) for sign, mid, p in protos if mid in rename}
     return MotifResult(motifs=motifs, seqlets=seqlets, instances=inst, thresholds=thresholds,
                        settings=s, n_sequences=len(onehot), prototypes=prototypes,
-                       width=width, hit_thresholds=hit_thresholds)
+                       width=width, hit_thresholds=hit_thresholds,
+                       no_motifs="" if motifs else why_no_motifs(
+                           seqlets, s, width, largest_cluster, largest_kept if protos else None))
 
 
 # -- support: is a motif learned signal? ------------------------------------------------------
@@ -797,6 +870,10 @@ def discover_modisco(attributions, settings: MotifSettings | None = None,
         columns=["seq", "start", "end", "strand", "motif", "score", "similarity"]))
     inst = inst.sort_values(["seq", "start"], ignore_index=True)
     seqlets = seqlets.assign(motif="", strand="+")
+    none = "" if motifs else (
+        f"TF-MoDISco (its default settings) found no pattern in {n} sequences "
+        f"({len(seqlets)} seqlets pass our seqlet FDR, --fdr {s.fdr:g})"
+        + _suggest("--engine seqexplain"))
     return MotifResult(motifs=motifs, seqlets=seqlets, instances=inst, thresholds=thresholds,
                        settings=s, n_sequences=n, prototypes=prototypes, width=width,
-                       hit_thresholds=hit_thresholds)
+                       hit_thresholds=hit_thresholds, no_motifs=none)

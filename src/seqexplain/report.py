@@ -212,26 +212,34 @@ def _attribution_section(attributions: dict, top: int, window: str, source: str)
 
 
 def _motifs_section(folder: Path) -> str:
+    from .annotate import MATCH_Q, shown_match, significant_name
+    from .motifmap import read_no_motifs
+
     table = pd.read_csv(folder / "motifs.tsv", sep="\t", keep_default_na=False)
     out = ["<h2>Motifs</h2>"]
     if not len(table):
-        return out[0] + "<p>No motifs were found in the attributions.</p>"
+        why = read_no_motifs(folder)
+        return out[0] + ("<p>No motifs were found in the attributions"
+                         + (f": {_e(why)}." if why else ".") + "</p>")
     out.append('<p class="muted">Motifs found in the attributions (seqlets clustered), matched '
                "to known motifs with TOMTOM. <em>Supported</em>: attribution mass at least twice "
                "that of the same pipeline on dinucleotide-shuffled sequences and a model output "
-               "change when instances are shuffled out (both q &lt; 0.01).</p>")
+               "change when instances are shuffled out (both q &lt; 0.01). A motif is named "
+               f"after its best known match only when that match has q &lt; {MATCH_Q:g}; "
+               "motifs.tsv keeps every match.</p>")
     rows = []
     for r in table.to_dict("records"):
-        match = (f"{r['best_match']} ({r['best_match_id']}; {r['best_match_family']})"
-                 if r["best_match"] else "")
+        name = significant_name(r["best_match"], r["best_match_q"])
+        match = (f"{name} ({r['best_match_id']}; {r['best_match_family']})" if name
+                 else shown_match(r["best_match"], r["best_match_q"]))
         rows.append([r["motif"], r["sign"], r["seqlets"], r["sequences"], r["consensus"],
                      r["supported"], _num(_float(r["enrichment"]), 3), match,
                      _num(_float(r["best_match_q"]), 3)])
     out.append(_table(["motif", "sign", "seqlets", "sequences", "consensus", "supported",
                        "enrichment", "best known match", "q"], rows, numeric={2, 3, 6, 8}))
     for r in table.to_dict("records"):
-        named = r["best_match"] and _float(r["best_match_q"]) < 0.05
-        out.append(f"<h3>{_e(r['motif'])}" + (f" — {_e(r['best_match'])}" if named else "")
+        shown = shown_match(r["best_match"], r["best_match_q"])
+        out.append(f"<h3>{_e(r['motif'])}" + (f" — {_e(shown)}" if shown else "")
                    + f" <span class=\"muted\">({_e(r['supported'])} support)</span></h3>")
         for kind in ("pwm", "cwm"):
             png = folder / "logos" / f"{r['motif']}_{kind}.png"

@@ -90,16 +90,19 @@ def run_and_write(data, out_dir, settings: MotifSettings, source: str, model=Non
 
 
 def summary_line(out, result, table) -> str:
+    """One line for the terminal: the motifs found and the first one's name (only when its
+    known match is significant), or why none was found (``result.no_motifs``)."""
+    from ..annotate import motif_title
+
     if not len(table):
-        return (f"{out}: no motifs found ({len(result.seqlets)} seqlets); see "
-                f"{out}/motifs.tsv")
+        return f"{out}: no motifs found: {result.no_motifs or f'{len(result.seqlets)} seqlets'}"
     supported = (table["supported"] == "yes").sum()
     tested = (table["supported"] != "untested").sum()
     best = table.iloc[0]
-    named = f" ({best['best_match']})" if best["best_match"] else ""
     return (f"{out}: {len(table)} motifs from {len(result.seqlets)} seqlets"
             + (f", {supported} of {tested} supported" if tested else ", support untested")
-            + f"; {best['motif']}{named}: {best['consensus']}")
+            + f"; {motif_title(best['motif'], best['best_match'], best['best_match_q'])}: "
+            + f"{best['consensus']}")
 
 
 @main.command("motifs")
