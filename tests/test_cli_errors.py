@@ -1,0 +1,326 @@
+"""One table of mistakes, every command: a wrong file, option or value gives a non-zero exit
+(2 for a wrong command line, 1 for a file or data problem), exactly one ``error:`` line on
+stderr (plus, for usage errors, one ``try '… --help'`` line), no traceback, nothing written at
+``--out`` and a pre-existing output left exactly as it was. Plus: Ctrl-C mid-run leaves
+nothing half-written, and an unwritable output is refused before TensorFlow is imported."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from seqexplain.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+CTCF, WW = ROOT / "models" / "ctcf", ROOT / "models" / "ww"
+DATA = ROOT / "examples" / "data"
+SENTINEL = "precious\n"
+
+
+def _dna(n: int, length: int, seed: int = 0) -> list[str]:
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    return ["".join(rng.choice(list("ACGT"), length)) for _ in range(n)]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """Small inputs, good and bad, shared by every row: ``{name: path}``."""
+    d = tmp_path_factory.mktemp("inputs")
+    seqs = _dna(4, 200)
+    (d / "dna.fa").write_text("".join(f">r{i}\n{s}\n" for i, s in enumerate(seqs)))
+    (d / "labels.tsv").write_text("id\tlabel\n" + "".join(f"r{i}\t{i % 2}\n" for i in range(4)))
+    bad = list(seqs)
+    bad[2] = bad[2][:16] + "J" + bad[2][17:]  # record r2, 1-based position 17
+    (d / "bad.fa").write_text("".join(f">r{i}\n{s}\n" for i, s in enumerate(bad)))
+    (d / "rna.fa").write_text(">u1\nACGUACGUAC\n")
+    (d / "prot.fa").write_text(">p\nMKVLHEEWWQRSTPLLKE\n")
+    (d / "text.fa").write_text("this is not a FASTA file\n")
+    (d / "empty.fa").write_text("")
+    (d / "space.yaml").write_text("filters: {min: 0\n")  # broken YAML
+    (d / "notnpz.npz").write_text("not an npz\n")
+    (d / "fake.keras").write_text("not a model\n")
+    for name, content in [("trunc", (CTCF / "model.keras").read_bytes()[:4000]),
+                          ("textmodel", b"hello, I am a text file\n")]:
+        folder = d / name
+        shutil.copytree(CTCF, folder)
+        (folder / "model.keras").write_bytes(content)
+    ro = d / "readonly"
+    ro.mkdir()
+    ro.chmod(0o555)
+    if os.access(ro, os.W_OK):  # root ignores permission bits: use a read-only system folder
+        ro = Path("/proc/sys")
+    paths = {p.name.split(".")[0]: p for p in d.iterdir()}
+    paths["ro"] = ro if not os.access(ro, os.W_OK) and ro.is_dir() else None
+    paths.update(ctcf=CTCF, ww=WW, meme=DATA / "jaspar2024_selected.meme",
+                 missing=d / "missing.fa")
+    # a real attributions file (saliency only) for logo, motifs, report and export-modisco
+    attr = d / "ex"
+    r = CliRunner().invoke(main, ["explain", str(CTCF), str(d / "dna.fa"), "-m", "saliency",
+                                  "--logos", "0", "-q", "-o", str(attr)])
+    assert r.exit_code == 0, r.output
+    paths["attr"] = attr / "attributions.npz"
+    return paths
+
+
+# (id, args ({name} = an input of `files`, {out} = the output), exit code, text of the error,
+#  output state before the run: "new" (absent), "dir"/"file" (pre-existing, with a sentinel))
+ROWS = [
+    # encode
+    ("encode-missing-fasta", "encode {missing} -o {out}", 1, "missing.fa: no such file", "new"),
+    ("encode-length-0", "encode {dna} -o {out} --length 0", 2, "'--length'", "new"),
+    ("encode-invalid-char", "encode {bad} -o {out} --alphabet dna", 1,
+     "record 'r2', position 17: invalid character 'J' for dna", "new"),
+    ("encode-exists", "encode {dna} -o {out}", 1, "file exists; pass --force", "file"),
+    ("encode-force-bad-data", "encode {text} -o {out} --force", 1, "expected a FASTA header",
+     "file"),
+    ("encode-readonly", "encode {dna} -o {ro}/x.npz", 1, "cannot write to folder", None),
+    # simulate
+    ("simulate-unknown-motif", "simulate --motif NOT_A_MOTIF! -o {out}", 1, "NOT_A_MOTIF!",
+     "new"),
+    ("simulate-n-0", "simulate --motif CCGCGNGGNGGCAG -n 0 -o {out}", 2, "'-n' / '--n-seqs'",
+     "new"),
+    ("simulate-gc", "simulate --motif CCGCGNGGNGGCAG --gc 2 -o {out}", 2, "'--gc'", "new"),
+    ("simulate-positive-fraction",
+     "simulate --motif CCGCGNGGNGGCAG --positive-fraction 1 -o {out}", 2,
+     "invalid value for '--positive-fraction'", "new"),
+    ("simulate-exists", "simulate --motif CCGCGNGGNGGCAG -n 10 -o {out}", 1,
+     "folder exists; pass --force", "dir"),
+    ("simulate-missing-parent", "simulate --motif CCGCGNGGNGGCAG -n 10 -o {out}/deeper/x", 1,
+     "does not exist", "new"),
+    # train
+    ("train-epochs-0", "train {dna} --labels {labels} --epochs 0 -o {out}", 2,
+     "invalid value for '--epochs'", "new"),
+    ("train-filters-abc", "train {dna} --labels {labels} --filters abc -o {out}", 2,
+     "invalid value for '--filters'", "new"),
+    ("train-val-fraction", "train {dna} --labels {labels} --val-fraction 2 -o {out}", 2,
+     "invalid value for '--val-fraction'", "new"),
+    ("train-no-out", "train {dna} --labels {labels}", 2, "missing option '-o' / '--out'", None),
+    ("train-missing-labels", "train {dna} --labels {missing} -o {out}", 1, "missing.fa", "new"),
+    ("train-out-is-file", "train {dna} --labels {labels} -o {out} --force", 2,
+     "invalid value for '-o' / '--out'", "file"),
+    ("train-invalid-char", "train {bad} --labels {labels} --alphabet dna -o {out}", 1,
+     "record 'r2', position 17: invalid character 'J'", "new"),
+    # tune
+    ("tune-max-trials-0", "tune {dna} --labels {labels} --max-trials 0 -o {out}", 2,
+     "'--max-trials'", "new"),
+    ("tune-tuner", "tune {dna} --labels {labels} --tuner grid -o {out}", 2, "'--tuner'", "new"),
+    ("tune-missing-fasta", "tune {missing} --labels {labels} -o {out}", 1, "missing.fa", "new"),
+    ("tune-bad-space", "tune {dna} --labels {labels} --search-space {space} -o {out}", 1,
+     "space.yaml", "new"),
+    ("tune-exists", "tune {dna} --labels {labels} -o {out}", 1, "folder exists", "dir"),
+    # predict
+    ("predict-invalid-char", "predict {ctcf} {bad} -o {out}", 1,
+     "bad.fa: record 'r2', position 17: invalid character 'J' for dna (protein? the model "
+     "takes dna)", "new"),
+    ("predict-rna-to-dna-model", "predict {ctcf} {rna} -o {out}", 1,
+     "record 'u1', position 4: invalid character 'U' for dna (RNA? the model takes dna)",
+     "new"),
+    ("predict-dna-to-protein-model", "predict {ww} {dna} -o {out}", 1,
+     "look like dna but the model was trained on protein", "new"),
+    ("predict-truncated-model", "predict {trunc} {dna} -o {out}", 1,
+     "trunc/model.keras: not a valid Keras archive (truncated or not a zip file)", "new"),
+    ("predict-text-model", "predict {textmodel} {dna} -o {out}", 1,
+     "textmodel/model.keras: not a valid Keras archive (truncated or not a zip file)", "new"),
+    ("predict-batch-0", "predict {ctcf} {dna} -o {out} --batch-size 0", 2, "'--batch-size'",
+     "new"),
+    ("predict-readonly", "predict {ctcf} {dna} -o {ro}/p.tsv", 1, "cannot write to folder",
+     None),
+    ("predict-force-bad-data", "predict {ctcf} {bad} -o {out} --force", 1, "position 17",
+     "file"),
+    # evaluate
+    ("evaluate-no-labels", "evaluate {ctcf} {dna}", 1, "no labels", None),
+    ("evaluate-truncated-model", "evaluate {trunc} {dna} --labels {labels}", 1,
+     "not a valid Keras archive", None),
+    ("evaluate-missing-fasta", "evaluate {ctcf} {missing} --labels {labels} -o {out}", 1,
+     "missing.fa: no such file", "new"),
+    ("evaluate-exists", "evaluate {ctcf} {dna} --labels {labels} -o {out}", 1,
+     "file exists", "file"),
+    ("evaluate-no-fasta", "evaluate {ctcf}", 2, "missing argument 'FASTA...'", None),
+    # explain
+    ("explain-n-references-0", "explain {ctcf} {dna} --n-references 0 -o {out}", 2,
+     "invalid value for '--n-references'", "new"),
+    ("explain-references-missing", "explain {ctcf} {dna} --references {missing} -o {out}", 2,
+     "invalid value for '--references'", "new"),
+    ("explain-invalid-char", "explain {ctcf} {bad} -m saliency -o {out}", 1,
+     "record 'r2', position 17: invalid character 'J' for dna", "new"),
+    ("explain-protein-to-dna-model", "explain {ctcf} {prot} -m saliency -o {out}", 1,
+     "record 'p', position 4: invalid character 'L' for dna (protein? the model takes dna)",
+     "new"),
+    ("explain-bare-text-model", "explain {fake} {dna} -o {out}", 1,
+     "fake.keras: not a valid Keras archive (truncated or not a zip file)", "new"),
+    ("explain-database-missing", "explain {ctcf} {dna} --motifs --database {missing} -o {out}",
+     1, "missing.fa: no such motif file", "new"),
+    ("explain-window", "explain {ctcf} {dna} --logo-window 9:3 -o {out}", 2,
+     "'--logo-window'", "new"),
+    ("explain-force-bad-data", "explain {ctcf} {empty} -m saliency -o {out} --force", 1,
+     "empty.fa: empty file", "dir"),
+    ("explain-readonly", "explain {ctcf} {dna} -o {ro}/ex", 1, "cannot write to folder", None),
+    # export-modisco
+    ("export-modisco-missing", "export-modisco {missing} -o {out}", 1, "no such file", "new"),
+    ("export-modisco-not-npz", "export-modisco {notnpz} -o {out}", 1,
+     "not an attributions file", "new"),
+    ("export-modisco-no-method", "export-modisco {attr} -m deepshap -o {out} --force", 1,
+     "deepshap", "dir"),
+    ("export-modisco-exists", "export-modisco {attr} -m saliency -o {out}", 1,
+     "folder exists", "dir"),
+    # logo
+    ("logo-missing", "logo {missing} -o {out}", 1, "no such file", "new"),
+    ("logo-window", "logo {attr} --window 9:3 -o {out}", 2, "'--window'", "new"),
+    ("logo-dpi", "logo {attr} --dpi 5 -o {out}", 2, "'--dpi'", "new"),
+    ("logo-no-method", "logo {attr} -m deepshap -o {out} --force", 1, "no 'deepshap' scores",
+     "dir"),
+    ("logo-not-npz", "logo {notnpz} -o {out}", 1, "not an attributions file", "new"),
+    # report
+    ("report-missing-model", "report {missing} -o {out}", 1, "missing.fa", "new"),
+    ("report-top-0", "report {ctcf} --top 0 -o {out}", 2, "'--top'", "new"),
+    ("report-missing-attributions", "report {ctcf} -a {missing} -o {out}", 1, "missing.fa",
+     "new"),
+    ("report-truncated-model", "report {trunc} -o {out} --force", 1,
+     "not a valid Keras archive", "file"),
+    ("report-exists", "report {ctcf} -o {out}", 1, "file exists", "file"),
+    # motifs
+    ("motifs-missing", "motifs {missing} -o {out}", 1, "no such file", "new"),
+    ("motifs-fdr-0", "motifs {attr} -m saliency --fdr 0 -o {out}", 2, "'--fdr'", "new"),
+    ("motifs-database-missing", "motifs {attr} -m saliency --database {missing} -o {out}", 1,
+     "missing.fa: no such motif file", "new"),
+    ("motifs-no-method", "motifs {attr} -m deepshap -o {out} --force", 1,
+     "no 'deepshap' scores", "dir"),
+    ("motifs-not-npz", "motifs {notnpz} -m saliency -o {out}", 1, "not an attributions file",
+     "new"),
+    # filters
+    ("filters-truncated-model", "filters {trunc} {dna} -o {out}", 1,
+     "not a valid Keras archive (truncated or not a zip file)", "new"),
+    ("filters-max-sequences-0", "filters {ctcf} {dna} --max-sequences 0 -o {out}", 2,
+     "'--max-sequences'", "new"),
+    ("filters-invalid-char", "filters {ctcf} {bad} -o {out} --force", 1,
+     "record 'r2', position 17: invalid character 'J'", "dir"),
+    ("filters-database-missing", "filters {ctcf} {dna} --database {missing} -o {out}", 1,
+     "missing.fa: no such motif file", "new"),
+    ("filters-readonly", "filters {ctcf} {dna} -o {ro}/f", 1, "cannot write to folder", None),
+    # the group itself
+    ("no-such-command", "explian {ctcf} {dna}", 2, "no such command 'explian'", None),
+    ("no-such-option", "--verbose encode {dna}", 2, "no such option '--verbose'", None),
+]
+COMMANDS = ("encode", "simulate", "train", "tune", "predict", "evaluate", "explain",
+            "export-modisco", "logo", "report", "motifs", "filters")
+
+
+def test_every_command_has_three_rows():
+    counts = {c: sum(r[1].split()[0] == c for r in ROWS) for c in COMMANDS}
+    assert min(counts.values()) >= 3, counts
+
+
+def _snapshot(path: Path):
+    if path.is_dir():
+        return sorted((str(p.relative_to(path)), p.read_text() if p.is_file() else None)
+                      for p in path.rglob("*"))
+    return path.read_text() if path.exists() else None
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r[0] for r in ROWS])
+def test_mistake(row, files, tmp_path):
+    _, template, code, match, before = row
+    if "{ro}" in template and files["ro"] is None:
+        pytest.skip("no read-only folder available")
+    work = tmp_path / "work"
+    work.mkdir()
+    out = work / "out"
+    if before == "dir":
+        out.mkdir()
+        (out / "keep.txt").write_text(SENTINEL)
+    elif before == "file":
+        out.write_text(SENTINEL)
+    snapshot = _snapshot(out)
+    names = dict(files, out=out)
+    args = [part.format(**{k: str(v) for k, v in names.items()}) for part in template.split()]
+    result = CliRunner().invoke(main, args)
+
+    assert result.exit_code == code, (result.exit_code, result.stderr, result.stdout)
+    assert "Traceback" not in result.output and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    errors = [line for line in lines if line.startswith("error:")]
+    assert len(errors) == 1, result.stderr
+    assert lines[0] == errors[0], result.stderr
+    if code == 2:  # usage: the error and a pointer to --help, nothing else
+        assert len(lines) == 2 and lines[1].startswith("try '") \
+            and lines[1].endswith(" --help'"), result.stderr
+    else:
+        assert len(lines) == 1, result.stderr
+    assert match in errors[0], errors[0]
+    assert _snapshot(out) == snapshot  # absent stays absent; a sentinel stays untouched
+    assert sorted(p.name for p in work.iterdir()) == (["out"] if before in ("dir", "file") else [])
+
+
+def test_help_and_version_still_work():
+    runner = CliRunner()
+    r = runner.invoke(main, ["--version"])
+    assert r.exit_code == 0 and "version" in r.stdout
+    for cmd in COMMANDS:
+        r = runner.invoke(main, [cmd, "--help"])
+        assert r.exit_code == 0 and r.stdout.startswith("Usage:"), (cmd, r.output)
+
+
+def test_unwritable_output_found_before_tensorflow(tmp_path):
+    """A missing output folder is refused before TensorFlow is imported or a model loaded."""
+    missing = tmp_path / "no" / "such"
+    fa = DATA / "ctcf_test.fa"
+    calls = [["predict", CTCF, fa, "-o", missing / "p.tsv"],
+             ["evaluate", CTCF, fa, "-o", missing / "m.json"],
+             ["explain", CTCF, fa, "-o", missing / "ex"],
+             ["filters", CTCF, fa, "-o", missing / "f"],
+             ["train", fa, "-o", missing / "m"],
+             ["tune", fa, "-o", missing / "m"],
+             ["report", CTCF, "-o", missing / "r.html"]]
+    script = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from seqexplain.cli import main\n"
+        f"for args in {[[str(a) for a in c] for c in calls]!r}:\n"
+        "    r = CliRunner().invoke(main, args)\n"
+        "    print(r.exit_code, r.stderr.strip())\n"
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    lines = proc.stdout.strip().splitlines()
+    assert lines[-1] == "False False", proc.stdout + proc.stderr
+    for line, call in zip(lines[:-1], calls):
+        assert line == f"1 error: {call[-1]}: folder {call[-1].parent} does not exist", line
+
+
+def test_interrupt_leaves_nothing_half_written(tmp_path):
+    # ISM of 2,000 sequences: minutes of work on a CPU, well past the interrupt on any machine
+    fa = tmp_path / "many.fa"
+    fa.write_text("".join(f">s{i}\n{s}\n" for i, s in enumerate(_dna(2000, 200, seed=1))))
+    run = tmp_path / "run"
+    run.mkdir()
+    out = run / "OUT"
+    proc = subprocess.Popen([sys.executable, "-m", "seqexplain", "explain", str(CTCF), str(fa),
+                             "-m", "ism", "-q", "-o", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while not list(run.glob(".OUT.*.tmp")):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the temporary output never appeared"
+            time.sleep(0.05)
+        time.sleep(0.5)  # well into the work
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, (proc.returncode, stderr)
+    assert [line for line in stderr.splitlines() if line.startswith("error:")] == \
+        ["error: interrupted"], stderr
+    assert "Traceback" not in stderr + stdout
+    assert not out.exists() and list(run.iterdir()) == [], list(run.iterdir())
