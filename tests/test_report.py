@@ -74,7 +74,7 @@ def test_report_without_attributions_and_errors(tmp_path, report):
     assert r.exit_code == 1 and "not an attributions file" in r.output
     r = CliRunner().invoke(main, ["report", str(CTCF), "--window", "9:1", "-o",
                                   str(tmp_path / "z.html")])
-    assert r.exit_code == 1 and "START must not exceed END" in r.output
+    assert r.exit_code == 2 and "START must not exceed END" in r.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html"]
 
 

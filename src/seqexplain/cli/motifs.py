@@ -125,7 +125,7 @@ def motifs_command(attributions, method, model_path, database, jaspar_release, t
     from ..explain import attribution_members, check_methods, load_attributions
     from ..outputs import atomic_dir, check_writable
 
-    check_writable(out, force)
+    check_writable(out, force, kind="folder")
     if database and not Path(database).is_file():
         raise SeqexplainError(f"{database}: no such motif file")
     method = check_methods([method])[0]
