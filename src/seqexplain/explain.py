@@ -233,7 +233,8 @@ def explain_fasta(bundle: ModelBundle, fasta, out_path, settings: ExplainSetting
                      output_names=np.array(bundle.output_names),
                      explained_output=np.array(settings.output),
                      settings=np.array(json.dumps(recorded)),
-                     model=np.array(str(Path(bundle.path).resolve()) if bundle.path else ""))
+                     model=np.array(str(Path(bundle.path).resolve()) if bundle.path else ""),
+                     model_fingerprint=np.array(bundle.fingerprint))
         writer.finish(ids=np.array(ids), **small)
     seconds = time.perf_counter() - t0
     summary = {"n": len(ids), "length": L, "channels": C, "seconds": seconds,

@@ -268,7 +268,7 @@ def build_report(model_dir, attributions=None, top: int = 5, window: str = "auto
     ``attributions``: an ``attributions.npz``/``.h5`` from ``seqexplain explain`` (optional);
     ``motifs``: a folder from ``seqexplain motifs`` (default: ``motifs/`` beside the
     attributions, when there is one)."""
-    from .bundle import ModelBundle
+    from .bundle import ModelBundle, check_same_model
     from .explain import load_attributions
     from .logos import check_window
 
@@ -276,6 +276,9 @@ def build_report(model_dir, attributions=None, top: int = 5, window: str = "auto
     folder = Path(model_dir)
     attr = load_attributions(attributions) if attributions is not None else None
     bundle = ModelBundle.load(folder)
+    if attr is not None:
+        check_same_model(attr, bundle.model, bundle.alphabet.letters, str(attributions),
+                         str(folder))
     metrics = {}
     if (folder / "metrics.json").is_file():
         metrics = json.loads((folder / "metrics.json").read_text())

@@ -67,6 +67,7 @@ def run_and_write(data, out_dir, settings: MotifSettings, source: str, model=Non
     """Run the motif layer on an attributions mapping and write ``out_dir`` (exists).
     ``model``: a loaded Keras model for the support tests (else ``model_path`` or the one
     recorded in the file)."""
+    from ..bundle import check_same_model
     from ..errors import SeqexplainError
     from ..motifmap import load_database, run_motifs, write_motifs
 
@@ -81,8 +82,14 @@ def run_and_write(data, out_dir, settings: MotifSettings, source: str, model=Non
         if not path:
             raise SeqexplainError(f"{source}: no model recorded; pass --model, or --no-support")
         import_tensorflow()
-        model = load_model_for_explain(path, {"ACGT": "dna", "ACGU": "rna"}.get(
-            letters, "protein")).model
+        # a folder knows its alphabet; a bare Keras file is told it by the scores' letters
+        bundle = load_model_for_explain(path, None if Path(path).is_dir() else {
+            "ACGT": "dna", "ACGU": "rna"}.get(letters, "protein"))
+        check_same_model(data, bundle.model, letters, source, path)
+        if bundle.alphabet.letters != letters:
+            raise SeqexplainError(f"{source}: the scores are over {letters} but {path} takes "
+                                  f"{bundle.alphabet.name} ({bundle.alphabet.letters})")
+        model = bundle.model
     database = load_database(database, jaspar_release, taxon, letters)
     result, _ = run_motifs(data, settings, model=model, database=database, source=source)
     table = write_motifs(result, data, out_dir, maps=n_maps)
@@ -122,13 +129,14 @@ def motifs_command(attributions, method, model_path, database, jaspar_release, t
     into motifs, matched to known motifs (TOMTOM vs JASPAR), tested against a shuffled-sequence
     null and mapped on every sequence."""
     from ..errors import SeqexplainError
-    from ..explain import attribution_members, check_methods, load_attributions
+    from ..attribution.registry import resolve_method
+    from ..explain import attribution_members, load_attributions
     from ..outputs import atomic_dir, check_writable
 
     check_writable(out, force, kind="folder")
     if database and not Path(database).is_file():
         raise SeqexplainError(f"{database}: no such motif file")
-    method = check_methods([method])[0]
+    method = resolve_method(method).name
     members = attribution_members(attributions)
     if method not in members or f"{method}_hypothetical" not in members:
         from ..logos import methods_in
