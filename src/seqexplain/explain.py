@@ -198,8 +198,9 @@ def explain_fasta(bundle: ModelBundle, fasta, out_path, settings: ExplainSetting
     top: dict | None = None
     t0 = time.perf_counter()
     chunk = -(-settings.chunk_size // REFERENCE_BLOCK) * REFERENCE_BLOCK
-    with writer, tqdm(total=n, desc="explain", unit=" seq", disable=not progress,
-                      delay=1, leave=False) as bar:
+    # disable=None: no bar when stderr is not a terminal (a log file keeps clean error lines)
+    with writer, tqdm(total=n, desc="explain", unit=" seq", delay=1, leave=False,
+                      disable=None if progress else True) as bar:
         for batch in iter_fasta_batches(fasta, chunk):
             enc = bundle.encode(batch.sequences, ids=batch.ids, source=os.fspath(fasta))
             X = enc.onehot

@@ -22,8 +22,9 @@ def predict_fasta(bundle: ModelBundle, fasta, out_path, batch_size: int = 4096,
 
     n = 0
     names = bundle.output_names if bundle.task != "multiclass" else bundle.class_names
-    with open(out_path, "w") as fh, tqdm(desc="predict", unit=" seq", disable=not progress,
-                                         leave=False, delay=1) as bar:
+    # disable=None: no bar when stderr is not a terminal (a log file keeps clean error lines)
+    with open(out_path, "w") as fh, tqdm(desc="predict", unit=" seq", leave=False, delay=1,
+                                         disable=None if progress else True) as bar:
         fh.write("\t".join(["id", *names]) + "\n")
         for batch in iter_fasta_batches(fasta, batch_size):
             enc = bundle.encode(batch.sequences, ids=batch.ids, source=os.fspath(fasta))
