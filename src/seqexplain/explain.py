@@ -27,7 +27,6 @@ from .errors import SeqexplainError
 REFERENCE_BLOCK = 32
 
 
-
 def load_model_for_explain(path, alphabet: str | None = None) -> ModelBundle:
     """A seqexplain model folder, or any Keras model file (``.keras``/``.h5``) whose input is
     one-hot (length, channels). For a bare file the alphabet comes from ``alphabet`` (default:

@@ -263,10 +263,8 @@ def _rescale(t: tf.Tensor, f: Callable[[tf.Tensor], tf.Tensor], pairs: _Pairs,
     return _with_multiplier(t, f, pairs, multiplier)
 
 
-def _is_plain_relu(layer, act: str | None = None) -> bool:
-    """Whether an element-wise layer (or a built-in activation ``act``) is max(x, 0)."""
-    if act is not None:
-        return act == "relu"
+def _is_plain_relu(layer) -> bool:
+    """Whether an element-wise layer is max(x, 0)."""
     if layer_kind(layer) == "Activation":
         return activation_name(layer.activation) == "relu"
     if layer_kind(layer) == "ReLU":
@@ -464,7 +462,7 @@ def _apply(layer, args: tuple, kwargs: dict, pairs: _Pairs):
         with _LinearPart(layer):
             pre = _call(layer, *args, **kwargs)
         return _rescale(pre, layer.activation, pairs,
-                        None if _is_plain_relu(layer, act) else layer.activation)
+                        None if act == "relu" else layer.activation)
     raise SeqexplainError(f"layer {layer.name!r} ({kind}) has no DeepLIFT/DeepSHAP rule")
 
 

@@ -108,6 +108,11 @@ def _common(o: Options) -> dict:
     return dict(target=o.target, output=o.output, batch_size=o.batch_size)
 
 
+def _references(o: Options) -> dict:
+    """The reference options of the methods that average over references."""
+    return dict(references=o.references, n_references=o.n_references, random_state=o.seed)
+
+
 def _saliency(model, X, o: Options) -> Scores:
     m = _methods()
     hyp = m.saliency(model, X, correct=o.correct, **_common(o))
@@ -136,8 +141,7 @@ def _deeplift(model, X, o: Options) -> Scores:
 
 def _deepshap(model, X, o: Options) -> Scores:
     m = _methods()
-    hyp, delta = m.deep_shap(model, X, references=o.references, n_references=o.n_references,
-                             random_state=o.seed, hypothetical=True, return_delta=True,
+    hyp, delta = m.deep_shap(model, X, hypothetical=True, return_delta=True, **_references(o),
                              **_common(o))
     return Scores(hyp * X, hyp, delta)
 
@@ -150,8 +154,7 @@ def _ism(model, X, o: Options) -> Scores:
 
 def _shap(model, X, o: Options) -> Scores:
     m = _methods()
-    raw, delta = m.shap_deep(model, X, references=o.references, n_references=o.n_references,
-                             random_state=o.seed, project=False, return_delta=True,
+    raw, delta = m.shap_deep(model, X, project=False, return_delta=True, **_references(o),
                              **_common(o))
     return Scores(raw.sum(axis=-1, keepdims=True) * X, raw, delta)
 

@@ -47,7 +47,8 @@ from .options import check_window_option
               help="Draw OUT/logos/ for the K sequences with the highest explained output "
                    "(0: none).")
 @click.option("--logo-window", default="auto", show_default=True,
-              callback=check_window_option, help="Window of those logos: full, START:END, auto or auto:WIDTH (see "
+              callback=check_window_option,
+              help="Window of those logos: full, START:END, auto or auto:WIDTH (see "
                    "`seqexplain logo`).")
 @click.option("--motifs", "with_motifs", is_flag=True,
               help="Also discover, annotate and map motifs into OUT/motifs/ (as `seqexplain "
@@ -71,18 +72,14 @@ def explain_command(model, fasta, methods, target, output, alphabet, references,
     from ..outputs import atomic_dir, check_writable
 
     check_writable(out, force, kind="folder")
-    from ..attribution.registry import REFERENCE_KINDS
+    from ..attribution.registry import REFERENCE_KINDS, resolve_method, resolve_methods
 
     if references not in REFERENCE_KINDS and not Path(references).is_file():
         raise click.BadParameter(f"{references!r}: not shuffle, zero, uniform or an existing "
                                  "FASTA file", param_hint="'--references'")
     if database and not Path(database).is_file():
         raise SeqexplainError(f"{database}: no such motif file (--database)")
-    import_tensorflow()
-    from ..attribution.registry import resolve_method, resolve_methods
-    from ..explain import (ExplainSettings, explain_fasta, export_modisco, load_attributions,
-                           load_model_for_explain, read_references, resolve_target)
-
+    # method names are checked from the method table before TensorFlow starts
     chosen = resolve_methods(methods)
     if with_motifs:
         motif_method = resolve_method(motif_method).name if motif_method else (
@@ -90,12 +87,12 @@ def explain_command(model, fasta, methods, target, output, alphabet, references,
         if motif_method not in chosen:
             raise click.UsageError(f"--motif-method {motif_method}: that method is not in "
                                    "--method")
-    if n_logos:
-        from ..logos import check_window
-
-        check_window(logo_window)
     if modisco_method and resolve_method(modisco_method).name not in chosen:
         raise click.UsageError(f"--modisco {modisco_method}: that method is not in --method")
+    import_tensorflow()
+    from ..explain import (ExplainSettings, explain_fasta, export_modisco, load_attributions,
+                           load_model_for_explain, read_references, resolve_target)
+
     bundle = load_model_for_explain(model, alphabet)
     refs = references
     if references not in REFERENCE_KINDS:

@@ -40,11 +40,10 @@ def logo_command(attributions, methods, ids, top, window, highlight, fmt, dpi, j
     `seqexplain explain`), one file per sequence named by its id."""
     from ..errors import SeqexplainError
     from ..explain import attribution_members, load_attributions
-    from ..logos import LOGO_KEYS, check_window, methods_in, write_logos
+    from ..logos import LOGO_KEYS, methods_in, write_logos
     from ..outputs import atomic_dir, check_writable
 
-    check_writable(out, force, kind="folder")
-    check_window(window)
+    check_writable(out, force, kind="folder")  # --window: checked by its click callback
     have = methods_in(attribution_members(attributions))
     chosen = [m.strip() for m in methods.split(",")] if methods else have
     for m in chosen:

@@ -67,6 +67,7 @@ def run_and_write(data, out_dir, settings: MotifSettings, source: str, model=Non
     """Run the motif layer on an attributions mapping and write ``out_dir`` (exists).
     ``model``: a loaded Keras model for the support tests (else ``model_path`` or the one
     recorded in the file)."""
+    from ..alphabets import alphabet_from_letters
     from ..bundle import check_same_model
     from ..errors import SeqexplainError
     from ..motifmap import load_database, run_motifs, write_motifs
@@ -83,8 +84,8 @@ def run_and_write(data, out_dir, settings: MotifSettings, source: str, model=Non
             raise SeqexplainError(f"{source}: no model recorded; pass --model, or --no-support")
         import_tensorflow()
         # a folder knows its alphabet; a bare Keras file is told it by the scores' letters
-        bundle = load_model_for_explain(path, None if Path(path).is_dir() else {
-            "ACGT": "dna", "ACGU": "rna"}.get(letters, "protein"))
+        bundle = load_model_for_explain(
+            path, None if Path(path).is_dir() else alphabet_from_letters(letters).name)
         check_same_model(data, bundle.model, letters, source, path)
         if bundle.alphabet.letters != letters:
             raise SeqexplainError(f"{source}: the scores are over {letters} but {path} takes "

@@ -28,12 +28,10 @@ def report_command(model_dir, attributions, motifs_dir, top, window, out, force)
     beside the baselines, training curves and, with --attributions, the top sequences' logos
     and the motifs found (see --motifs).
     Images are embedded; the file needs no network."""
-    from ..logos import check_window
     from ..outputs import check_writable
     from ..report import write_report
 
-    check_writable(out, force, kind="file")
-    check_window(window)
+    check_writable(out, force, kind="file")  # --window: checked by its click callback
     import_tensorflow()
     path = write_report(model_dir, out, attributions, top, window, force=force,
                         motifs=motifs_dir)
