@@ -21,3 +21,54 @@ def test_method_table_is_read_without_tensorflow():
     out = run("import sys, seqexplain, seqexplain.attribution.registry as r; "
               "print(','.join(r.METHOD_NAMES), 'tensorflow' in sys.modules)")
     assert out == "saliency,grad_input,integrated_gradients,deeplift,deepshap,ism,shap False"
+
+
+def library_import_graph() -> dict[str, set[str]]:
+    """``module → seqexplain modules it imports`` (at the top or inside functions), for the
+    library (the CLI package, which registers its commands on ``main``, is left out)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "src" / "seqexplain"
+    graph = {}
+    for path in root.rglob("*.py"):
+        parts = list(path.relative_to(root.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        module = ".".join(parts)
+        package = parts if path.name == "__init__.py" else parts[:-1]
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = ".".join(package[:len(package) - node.level + 1])
+                if node.module:
+                    deps.add(f"{base}.{node.module}")
+                else:
+                    deps.update(f"{base}.{alias.name}" for alias in node.names)
+        graph[module] = deps
+    library = {m for m in graph if not m.startswith("seqexplain.cli")}
+    return {m: {d for d in graph[m] if d in library and d != m} for m in library}
+
+
+def test_library_imports_only_go_down():
+    """No import cycle between library modules (the model-folder reader no longer imports
+    train, which writes the folder)."""
+    graph = library_import_graph()
+    assert "seqexplain.train" not in graph["seqexplain.bundle"]
+    state, path, cycles = {}, [], []
+
+    def visit(module):
+        state[module] = "open"
+        path.append(module)
+        for dep in sorted(graph[module]):
+            if state.get(dep) == "open":
+                cycles.append(" → ".join(path[path.index(dep):] + [dep]))
+            elif dep not in state:
+                visit(dep)
+        path.pop()
+        state[module] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module)
+    assert cycles == []

@@ -367,7 +367,7 @@ def test_tune_bad_search_space(data, tmp_path):
 
 def test_augmentation_reverse_complements_and_shifts():
     from seqexplain import one_hot, reverse_complement
-    from seqexplain.train import _augmented_dataset
+    from seqexplain.train import augmented_dataset
 
     seqs = ["AACCGGTTAC", "GGGTTTAAAC", "ACGTACGTTT", "TTTTGGGGCA"]
     X = one_hot(seqs)
@@ -375,7 +375,7 @@ def test_augmentation_reverse_complements_and_shifts():
     rc = reverse_complement(X)
     seen_flip = seen_plain = False
     for epoch in range(3):  # new augmentations every epoch, all derived from the seed
-        for xb, yb in _augmented_dataset(X, y, 4, seed=1, reverse_complement=True, shift=0,
+        for xb, yb in augmented_dataset(X, y, 4, seed=1, reverse_complement=True, shift=0,
                                          weights=None):
             for x, label in zip(xb.numpy(), yb.numpy()[:, 0].astype(int)):
                 if np.array_equal(x, X[label]):
@@ -384,7 +384,7 @@ def test_augmentation_reverse_complements_and_shifts():
                     np.testing.assert_array_equal(x, rc[label])  # labels follow their record
                     seen_flip = True
     assert seen_flip and seen_plain
-    for xb, yb in _augmented_dataset(X, y, 4, seed=2, reverse_complement=False, shift=3,
+    for xb, yb in augmented_dataset(X, y, 4, seed=2, reverse_complement=False, shift=3,
                                      weights=None):
         for x, label in zip(xb.numpy(), yb.numpy()[:, 0].astype(int)):
             orig = X[label]

@@ -18,16 +18,12 @@
 from __future__ import annotations
 
 import json
-import math
-import platform
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from . import __version__
 from .alphabets import Alphabet, alphabet_from_letters, detect_alphabet
 from .encoding import OneHot, encode, letter_counts
 from .errors import SeqexplainError
@@ -36,35 +32,6 @@ MODEL_FILE = "model.keras"
 METADATA_FILE = "metadata.json"
 METRICS_FILE = "metrics.json"
 FORMAT_VERSION = 1
-
-
-def _jsonable(value):
-    """NaN/inf → None, numpy scalars/arrays → Python, recursively (strict JSON)."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def write_json(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(_jsonable(data), indent=2, allow_nan=False) + "\n")
-
-
-def package_versions() -> dict[str, str]:
-    import keras
-    import sklearn
-    import tensorflow as tf
-
-    return {"seqexplain": __version__, "python": platform.python_version(),
-            "tensorflow": tf.__version__, "keras": keras.__version__, "numpy": np.__version__,
-            "pandas": pd.__version__, "scikit-learn": sklearn.__version__}
 
 
 @dataclass
@@ -218,78 +185,6 @@ def _is_hdf5(path: Path) -> bool:
         return bool(h5py.is_hdf5(path))
     except OSError:
         return False
-
-
-def build_metadata(result, alphabet: Alphabet, length: int, pad: str, crop: str, unknown: str,
-                   train_config, model_config, sources: list[str], n_records: int,
-                   encoding_summary: dict) -> dict:
-    t = result.targets
-    counts = None
-    if t.task in ("binary", "multiclass"):
-        labels = t.y[:, 0].astype(int) if t.task == "binary" else t.y
-        counts = {t.class_names[i]: int(c) for i, c in
-                  enumerate(np.bincount(labels, minlength=len(t.class_names)))}
-    elif t.task == "multilabel":
-        counts = {n: int(c) for n, c in zip(t.output_names, t.y.sum(axis=0))}
-    return {
-        "format_version": FORMAT_VERSION,
-        "alphabet": {"name": alphabet.name, "letters": alphabet.letters},
-        "input": {"length": int(length), "channels": alphabet.channels, "pad": pad,
-                  "crop": crop, "unknown": unknown},
-        "task": t.task,
-        "output_names": t.output_names,
-        "class_names": t.class_names,
-        "logit_layer": "logits",
-        "train_config": train_config.to_dict(),
-        "model_config": model_config.to_dict(),
-        "split": {"seed": train_config.seed, "train": len(result.split.train),
-                  "validation": len(result.split.val), "test": len(result.split.test),
-                  "split_by": train_config.split_by},
-        "data": {"sources": sources, "n_records": n_records, "class_counts": counts,
-                 **encoding_summary},
-        "best_epoch": result.best_epoch,
-        "versions": package_versions(),
-    }
-
-
-def save_model_folder(result, folder: Path, metadata: dict, ids: list[str]) -> None:
-    """Write a :class:`~seqexplain.train.TrainResult` into ``folder`` (which exists, empty)."""
-    from .metrics import main_metric
-    from .plots import plot_training_curves
-    from .train import summarize
-
-    t = result.targets
-    result.model.save(folder / MODEL_FILE)
-    write_json(folder / METADATA_FILE, metadata)
-    metrics = {
-        "task": t.task, "main_metric": main_metric(t.task), "cnn": result.metrics,
-        "baselines": result.baselines, "cnn_beats_baselines": result.cnn_beats_baselines,
-        "restarts": result.restarts,
-        "restart_summary": summarize([r["metrics"] for r in result.restarts]),
-        "cv": result.cv, "warnings": result.warnings,
-    }
-    write_json(folder / METRICS_FILE, metrics)
-    result.history.to_csv(folder / "history.csv", index=False)
-    fig = plot_training_curves(result.history, t.task)
-    fig.savefig(folder / "training_curves.png", dpi=110)
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    ids = np.asarray(ids)
-    pd.DataFrame({"id": ids, "split": result.split.names(len(ids))}).to_csv(
-        folder / "splits.tsv", sep="\t", index=False)
-    test_ids = ids[result.split.test]
-    table = {"id": test_ids}
-    truth = t.subset(result.split.test)
-    if t.task == "multiclass":
-        table["true"] = [t.class_names[i] for i in truth.y]
-    else:
-        for j, name in enumerate(t.output_names):
-            table[f"true_{name}"] = truth.y[:, j]
-    for j, name in enumerate(t.output_names):
-        table[f"pred_{name}"] = result.test_outputs[:, j]
-    pd.DataFrame(table).to_csv(folder / "test_predictions.tsv", sep="\t", index=False,
-                               float_format="%.6g")
 
 
 def model_fingerprint(model, letters: str) -> str:

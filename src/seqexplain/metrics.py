@@ -290,3 +290,15 @@ def _width(y: np.ndarray) -> int:
 
 __all__ = ["TASKS", "check_task", "main_metric", "normalize_targets", "normalize_scores",
            "evaluate"]
+
+
+def summarize(runs: list[dict]) -> dict[str, dict[str, float]]:
+    """Mean and sd (n − 1) of every scalar metric over runs."""
+    keys = [k for k, v in runs[0].items() if isinstance(v, (int, float))]
+    out = {}
+    for k in keys:
+        values = np.array([run[k] for run in runs], dtype=float)
+        out[k] = {"mean": float(np.nanmean(values)),
+                  "sd": float(np.nanstd(values, ddof=1)) if len(values) > 1 else 0.0,
+                  "n": int(np.isfinite(values).sum())}
+    return out

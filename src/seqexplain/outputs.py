@@ -4,11 +4,15 @@ user had unless asked (``force``)."""
 from __future__ import annotations
 
 import contextlib
+import json
+import math
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+import numpy as np
 
 from .errors import SeqexplainError
 
@@ -90,3 +94,23 @@ def atomic_dir(path: str | os.PathLike, force: bool = False) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _jsonable(value):
+    """NaN/inf → None, numpy scalars/arrays → Python, recursively (strict JSON)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_json(path: Path, data: dict) -> None:
+    """``data`` as strict, indented JSON (NaN/inf as null, numpy values as Python)."""
+    path.write_text(json.dumps(_jsonable(data), indent=2, allow_nan=False) + "\n")

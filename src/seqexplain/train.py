@@ -12,16 +12,29 @@ import contextlib
 import difflib
 import math
 import os
+import platform
 import sys
 import time
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 from typing import Any, Callable
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import yaml
 
+from . import __version__
+from .alphabets import Alphabet
+from .baselines import KmerBaseline, PositionalBaseline, TrivialBaseline
+from .bundle import FORMAT_VERSION, METADATA_FILE, METRICS_FILE, MODEL_FILE
 from .errors import SeqexplainError
-from .targets import CLASSIFICATION, Targets
+from .fasta import read_encoded
+from .labels import labels_for
+from .metrics import evaluate, main_metric, summarize
+from .outputs import atomic_dir, check_writable, write_json
+from .plots import plot_training_curves
+from .targets import CLASSIFICATION, Targets, make_targets
 
 DISTRIBUTE = ("none", "mirrored")
 
@@ -175,7 +188,7 @@ def _stratify(key: np.ndarray | None, n: int, smallest_fraction: float) -> np.nd
 
 # -- fitting one CNN ---------------------------------------------------------------------------
 
-def _keras_targets(targets: Targets) -> np.ndarray:
+def keras_targets(targets: Targets) -> np.ndarray:
     if targets.task == "multiclass":
         return np.eye(targets.n_outputs, dtype=np.float32)[targets.y]
     return targets.y.astype(np.float32)
@@ -193,7 +206,7 @@ def _class_weights(targets: Targets) -> dict[int, float] | None:
     return {i: float(len(labels) / (len(counts) * c)) for i, c in enumerate(counts)}
 
 
-def _augmented_dataset(X: np.ndarray, y: np.ndarray, batch_size: int, seed: int,
+def augmented_dataset(X: np.ndarray, y: np.ndarray, batch_size: int, seed: int,
                        reverse_complement: bool, shift: int, weights: np.ndarray | None):
     """A shuffled tf.data pipeline; random flips/shifts paired with records after shuffling,
     so each epoch draws new augmentations, all determined by ``seed``."""
@@ -260,7 +273,7 @@ def fit_cnn(X_train: np.ndarray, t_train: Targets, X_val: np.ndarray, t_val: Tar
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         model = build_model(model_config, X_train.shape[1], X_train.shape[2], t_train.task,
                             t_train.n_outputs)
-    y_train, y_val = _keras_targets(t_train), _keras_targets(t_val)
+    y_train, y_val = keras_targets(t_train), keras_targets(t_val)
     weights = None
     cw = _class_weights(t_train) if config.class_weight else None
     if cw is not None:
@@ -269,7 +282,7 @@ def fit_cnn(X_train: np.ndarray, t_train: Targets, X_val: np.ndarray, t_val: Tar
     rc = nucleic if config.reverse_complement is None else config.reverse_complement
     if rc and not nucleic:
         raise SeqexplainError("reverse-complement augmentation needs DNA or RNA sequences")
-    train_ds = _augmented_dataset(X_train, y_train, config.batch_size, seed, rc, config.shift,
+    train_ds = augmented_dataset(X_train, y_train, config.batch_size, seed, rc, config.shift,
                                   weights)
     val_ds = tf.data.Dataset.from_tensor_slices((X_val, y_val)).batch(config.batch_size)
     callbacks = [keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
@@ -317,7 +330,7 @@ def true_for_metrics(targets: Targets) -> np.ndarray:
 
 @dataclass
 class TrainResult:
-    """Everything :func:`train` produced; :func:`seqexplain.bundle.save_model_folder` writes it."""
+    """Everything :func:`train` produced; :func:`save_model_folder` writes it."""
 
     model: Any
     targets: Targets
@@ -333,7 +346,6 @@ class TrainResult:
 
     def best_baseline(self) -> tuple[str, float]:
         """Name and main-metric value of the best baseline."""
-        from .metrics import main_metric
 
         key = main_metric(self.targets.task)
         name = max(self.baselines, key=lambda b: _headline(self.baselines[b], key))
@@ -341,7 +353,6 @@ class TrainResult:
 
     @property
     def cnn_beats_baselines(self) -> bool:
-        from .metrics import main_metric
 
         cnn = _headline(self.metrics, main_metric(self.targets.task))
         return bool(cnn > self.best_baseline()[1])
@@ -365,7 +376,6 @@ def train(X: np.ndarray, targets: Targets, model_config=None, config: TrainConfi
     baselines (trivial, k-mer, positional), each fitted on the training split. With
     ``config.cv`` ≥ 2 it also reports K-fold cross-validated metrics (mean ± sd).
     """
-    from .metrics import evaluate
 
     config = config or TrainConfig()
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
@@ -399,7 +409,6 @@ def train(X: np.ndarray, targets: Targets, model_config=None, config: TrainConfi
     if config.cv:
         result.cv = cross_validate(X, targets, model_config, config, groups, nucleic, say)
     if not result.cnn_beats_baselines:
-        from .metrics import main_metric
 
         key = main_metric(targets.task)
         name, value = result.best_baseline()
@@ -413,8 +422,6 @@ def train(X: np.ndarray, targets: Targets, model_config=None, config: TrainConfi
 def fit_baselines(X: np.ndarray, targets: Targets, split: Split, config: TrainConfig,
                   nucleic: bool) -> dict[str, dict]:
     """Test metrics of each baseline, fitted on the training split."""
-    from .baselines import KmerBaseline, PositionalBaseline, TrivialBaseline
-    from .metrics import evaluate
 
     k = config.kmer or (4 if nucleic else 2)
     out = {}
@@ -438,7 +445,6 @@ def cross_validate(X: np.ndarray, targets: Targets, model_config, config: TrainC
     from sklearn.model_selection import (GroupKFold, RepeatedKFold, RepeatedStratifiedKFold,
                                          train_test_split)
 
-    from .metrics import evaluate
 
     n = len(targets.y)
     key = targets.stratify_key()
@@ -470,18 +476,6 @@ def cross_validate(X: np.ndarray, targets: Targets, model_config, config: TrainC
     return {"folds": per_fold, "summary": summarize(per_fold)}
 
 
-def summarize(runs: list[dict]) -> dict[str, dict[str, float]]:
-    """Mean and sd (n − 1) of every scalar metric over runs."""
-    keys = [k for k, v in runs[0].items() if isinstance(v, (int, float))]
-    out = {}
-    for k in keys:
-        values = np.array([run[k] for run in runs], dtype=float)
-        out[k] = {"mean": float(np.nanmean(values)),
-                  "sd": float(np.nanstd(values, ddof=1)) if len(values) > 1 else 0.0,
-                  "n": int(np.isfinite(values).sum())}
-    return out
-
-
 def _short(metrics: dict) -> str:
     return " ".join(f"{k} {v:.3f}" for k, v in metrics.items() if isinstance(v, (int, float)))
 
@@ -498,7 +492,6 @@ SEQUENCE_KEYS = ("alphabet", "length", "pad", "crop", "unknown")
 
 def read_config_file(path) -> dict:
     """A YAML or JSON config: training keys, sequence keys and a ``model:`` mapping."""
-    import yaml
 
     path = os.fspath(path)
     if not os.path.isfile(path):
@@ -527,7 +520,6 @@ class TrainingData:
 
     def metadata(self, result: TrainResult, train_config: TrainConfig, model_config,
                  pad: str, crop: str, unknown: str) -> dict:
-        from .bundle import build_metadata
 
         enc = self.encoded
         return build_metadata(result, enc.alphabet, enc.length, pad, crop, unknown,
@@ -542,9 +534,6 @@ def load_training_data(fastas: list[str], labels: str | None, train_config: Trai
                        say: Callable[[str], None] = lambda msg: None) -> TrainingData:
     """Read and encode FASTA file(s), join their labels, take the ``split_by`` column out as
     groups and build the targets of ``train_config.task`` (inferred when ``None``)."""
-    from .fasta import read_encoded
-    from .labels import labels_for
-    from .targets import make_targets
 
     records, enc = read_encoded(fastas, alphabet=alphabet, length=length, pad=pad, crop=crop,
                                 unknown=unknown)
@@ -579,9 +568,7 @@ def train_model_folder(fastas: list[str], out, labels: str | None = None,
 
     Nothing is written unless training succeeds; an existing ``out`` is replaced only with
     ``force``. See :mod:`seqexplain.bundle` for the folder's files."""
-    from .bundle import save_model_folder
     from .models import ModelConfig
-    from .outputs import atomic_dir, check_writable
 
     train_config = train_config or TrainConfig()
     model_config = model_config or ModelConfig()
@@ -599,7 +586,6 @@ def train_model_folder(fastas: list[str], out, labels: str | None = None,
 
 def format_report(result: TrainResult) -> str:
     """The metrics table printed after training: the CNN beside each baseline."""
-    from .metrics import main_metric
 
     key = main_metric(result.targets.task)
     rows = {"CNN": result.metrics, **result.baselines}
@@ -623,3 +609,83 @@ def _fmt(value) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
     return f"{value:.4f}"
+
+
+# -- writing the model folder (read by seqexplain.bundle) ----------------------------------
+
+def package_versions() -> dict[str, str]:
+    import keras
+    import sklearn
+    import tensorflow as tf
+
+    return {"seqexplain": __version__, "python": platform.python_version(),
+            "tensorflow": tf.__version__, "keras": keras.__version__, "numpy": np.__version__,
+            "pandas": pd.__version__, "scikit-learn": sklearn.__version__}
+
+
+def build_metadata(result, alphabet: Alphabet, length: int, pad: str, crop: str, unknown: str,
+                   train_config, model_config, sources: list[str], n_records: int,
+                   encoding_summary: dict) -> dict:
+    t = result.targets
+    counts = None
+    if t.task in ("binary", "multiclass"):
+        labels = t.y[:, 0].astype(int) if t.task == "binary" else t.y
+        counts = {t.class_names[i]: int(c) for i, c in
+                  enumerate(np.bincount(labels, minlength=len(t.class_names)))}
+    elif t.task == "multilabel":
+        counts = {n: int(c) for n, c in zip(t.output_names, t.y.sum(axis=0))}
+    return {
+        "format_version": FORMAT_VERSION,
+        "alphabet": {"name": alphabet.name, "letters": alphabet.letters},
+        "input": {"length": int(length), "channels": alphabet.channels, "pad": pad,
+                  "crop": crop, "unknown": unknown},
+        "task": t.task,
+        "output_names": t.output_names,
+        "class_names": t.class_names,
+        "logit_layer": "logits",
+        "train_config": train_config.to_dict(),
+        "model_config": model_config.to_dict(),
+        "split": {"seed": train_config.seed, "train": len(result.split.train),
+                  "validation": len(result.split.val), "test": len(result.split.test),
+                  "split_by": train_config.split_by},
+        "data": {"sources": sources, "n_records": n_records, "class_counts": counts,
+                 **encoding_summary},
+        "best_epoch": result.best_epoch,
+        "versions": package_versions(),
+    }
+
+
+def save_model_folder(result, folder: Path, metadata: dict, ids: list[str]) -> None:
+    """Write a :class:`~seqexplain.train.TrainResult` into ``folder`` (which exists, empty)."""
+
+    t = result.targets
+    result.model.save(folder / MODEL_FILE)
+    write_json(folder / METADATA_FILE, metadata)
+    metrics = {
+        "task": t.task, "main_metric": main_metric(t.task), "cnn": result.metrics,
+        "baselines": result.baselines, "cnn_beats_baselines": result.cnn_beats_baselines,
+        "restarts": result.restarts,
+        "restart_summary": summarize([r["metrics"] for r in result.restarts]),
+        "cv": result.cv, "warnings": result.warnings,
+    }
+    write_json(folder / METRICS_FILE, metrics)
+    result.history.to_csv(folder / "history.csv", index=False)
+    fig = plot_training_curves(result.history, t.task)
+    fig.savefig(folder / "training_curves.png", dpi=110)
+
+    plt.close(fig)
+    ids = np.asarray(ids)
+    pd.DataFrame({"id": ids, "split": result.split.names(len(ids))}).to_csv(
+        folder / "splits.tsv", sep="\t", index=False)
+    test_ids = ids[result.split.test]
+    table = {"id": test_ids}
+    truth = t.subset(result.split.test)
+    if t.task == "multiclass":
+        table["true"] = [t.class_names[i] for i in truth.y]
+    else:
+        for j, name in enumerate(t.output_names):
+            table[f"true_{name}"] = truth.y[:, j]
+    for j, name in enumerate(t.output_names):
+        table[f"pred_{name}"] = result.test_outputs[:, j]
+    pd.DataFrame(table).to_csv(folder / "test_predictions.tsv", sep="\t", index=False,
+                               float_format="%.6g")

@@ -85,7 +85,7 @@ def tune(X, targets, split, train_config, space: dict | None = None, base: dict 
     import keras_tuner as kt
 
     from .models import build_model
-    from .train import _augmented_dataset, _keras_targets
+    from .train import augmented_dataset, keras_targets
 
     if tuner not in TUNERS:
         raise SeqexplainError(f"unknown tuner {tuner!r}: choose one of {', '.join(TUNERS)}")
@@ -111,10 +111,10 @@ def tune(X, targets, split, train_config, space: dict | None = None, base: dict 
         else:
             search = kt.Hyperband(build, max_epochs=train_config.epochs, directory=workdir,
                                   max_consecutive_failed_trials=3, **common)
-        train_ds = _augmented_dataset(X[split.train], _keras_targets(t_train),
+        train_ds = augmented_dataset(X[split.train], keras_targets(t_train),
                                       train_config.batch_size, train_config.seed, rc,
                                       train_config.shift, None)
-        val = (X[split.val], _keras_targets(t_val))
+        val = (X[split.val], keras_targets(t_val))
         stop = keras.callbacks.EarlyStopping(monitor="val_loss",
                                              patience=train_config.patience,
                                              restore_best_weights=True)
@@ -138,9 +138,9 @@ def tune_model_folder(fastas, out, labels=None, train_config=None, space=None, b
     """Search, retrain the best configuration and write a model folder with ``trials.tsv``."""
     import sys
 
-    from .bundle import save_model_folder
     from .outputs import atomic_dir, check_writable
-    from .train import TrainConfig, load_training_data, split_indices, train
+    from .train import (TrainConfig, load_training_data, save_model_folder, split_indices,
+                        train)
 
     train_config = train_config or TrainConfig()
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))

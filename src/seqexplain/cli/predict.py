@@ -42,12 +42,12 @@ def predict_command(model_dir, fasta, out, batch_size, quiet, force):
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
 def evaluate_command(model_dir, fasta, labels, out, force):
     """Metrics of a trained model on new labelled data."""
-    from ..outputs import atomic_file, check_writable
+    from ..outputs import atomic_file, check_writable, write_json
 
     if out:
         check_writable(out, force, kind="file")
     import_tensorflow()
-    from ..bundle import ModelBundle, write_json
+    from ..bundle import ModelBundle
     from ..predict import evaluate_fasta
 
     bundle = ModelBundle.load(model_dir)
