@@ -6,7 +6,8 @@ Correctness is checked against values computed independently:
   gradient, DeepSHAP with shared and per-sequence references (observed and hypothetical), ISM;
 - shap's own DeepExplainer on the same model and references;
 - brute-force re-prediction for ISM;
-- completeness (attributions sum to the output difference) on a toy model per rule.
+- completeness (attributions sum to the output difference) on a toy model per rule (and every
+  method on every toy model in test_method_matrix.py).
 """
 
 from __future__ import annotations
@@ -181,20 +182,6 @@ def test_ism_prob_output():
 
 
 # -- completeness on toy models ----------------------------------------------------------------
-
-@pytest.mark.parametrize("kind", TOY_MODELS)
-def test_deepshap_completeness_toy_models(kind):
-    model = toy_model(kind)
-    X = random_onehot(5, 40, seed=1)
-    target = 2 if kind == "multi_output" else 0
-    refs = np.stack([random_onehot(3, 40, seed=10 + i) for i in range(len(X))])
-    observed, delta = deep_shap(model, X, target=target, references=refs, return_delta=True)
-    difference, outputs = output_difference(model, X, refs, target)
-    assert_complete(delta, observed, outputs)
-    # the returned (observed) attributions carry the whole difference
-    assert_complete(observed.sum(axis=(1, 2)) - difference, observed, outputs, "of the sum")
-    assert np.abs(observed).max() > 0
-
 
 @pytest.mark.parametrize("kind", TOY_MODELS)
 def test_deepshap_float32_matches_float64_oracle(kind):

@@ -660,7 +660,14 @@ def shap_deep(model: keras.Model, X: np.ndarray, target: int = 0, batch_size: in
                           f"{model.name!r} ({type(err).__name__}: {str(err).strip()[:200]}); "
                           f"falling back to shap.GradientExplainer (expected gradients, not "
                           f"DeepSHAP values)", RuntimeWarning, stacklevel=2)
-            values = _shap_gradient_values(shap, single, X, refs_all, shared, random_state)
+            try:
+                values = _shap_gradient_values(shap, single, X, refs_all, shared, random_state)
+            except Exception as second:  # neither explainer handles the model
+                raise SeqexplainError(
+                    f"shap cannot explain model {model.name!r}: DeepExplainer failed "
+                    f"({type(err).__name__}) and so did GradientExplainer "
+                    f"({type(second).__name__}: {str(second).strip().splitlines()[0][:160]}); "
+                    f"use method 'deepshap'") from None
     y_x = _predict(model, X, target, 1024)
     y_r = _predict(model, refs_all.reshape(-1, *X.shape[1:]), target, 1024)
     y_r = y_r.reshape(len(X), n_refs).mean(axis=1)
