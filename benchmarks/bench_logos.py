@@ -52,10 +52,11 @@ def main() -> None:
         import pandas as pd
 
         from seqexplain import logos
-        from seqexplain.explain import load_attributions
+        from seqexplain.attributions import Attributions
 
-        data = load_attributions(npz)
-        n, length = data["deepshap"].shape[:2]
+        data = Attributions.read(npz)
+        deepshap = data.scores("deepshap")
+        n, length = deepshap.shape[:2]
         print(f"{n} sequences × {length} bp, {os.cpu_count()} cores")
         print(f"{'how':<58} {'seconds':>8} {'logos/s':>8}")
 
@@ -66,7 +67,7 @@ def main() -> None:
         t0 = time.perf_counter()
         for i in range(n):
             fig, ax = plt.subplots(figsize=(21.5, 2.2))
-            logomaker.Logo(pd.DataFrame(data["deepshap"][i], columns=list("ACGT")), ax=ax)
+            logomaker.Logo(pd.DataFrame(deepshap[i], columns=list("ACGT")), ax=ax)
             fig.savefig(tmp / "ref" / f"{i}.png", dpi=100)
             plt.close(fig)
         report("reference: logomaker loop, 1 process", time.perf_counter() - t0)

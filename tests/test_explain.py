@@ -92,16 +92,19 @@ def test_logos_of_top_sequences(model_dir, tmp_path):
 
 
 def test_keep_top_across_chunks():
+    from seqexplain.attributions import Attributions
     from seqexplain.explain import _keep_top
 
     rng = np.random.default_rng(0)
     logits = rng.normal(size=(50, 2))
     top = None
     for lo in range(0, 50, 7):
-        chunk = {"logits": logits[lo:lo + 7], "ids": np.arange(lo, min(lo + 7, 50))}
+        chunk = Attributions({"logits": logits[lo:lo + 7],
+                              "ids": np.arange(lo, min(lo + 7, 50))})
         top = _keep_top(top, chunk, 5, target=1)
-    np.testing.assert_array_equal(top["ids"], np.argsort(-logits[:, 1])[:5])
-    np.testing.assert_array_equal(top["logits"], logits[top["ids"]])
+    index = top.ids.astype(int)
+    np.testing.assert_array_equal(index, np.argsort(-logits[:, 1])[:5])
+    np.testing.assert_array_equal(top.logits, logits[index])
 
 
 def test_offsets_of_padded_records(model_dir, tmp_path):
@@ -122,12 +125,12 @@ def test_chunking_does_not_change_results(model_dir, tmp_path):
                    "--chunk-size", 1000).exit_code == 0
     assert explain(model, fa, b, "-m", "deepshap", "--n-references", 4,
                    "--chunk-size", 40, "--format", "h5").exit_code == 0
-    from seqexplain.explain import load_attributions
+    from seqexplain.attributions import Attributions
 
-    da, db = load_attributions(a / "attributions.npz"), load_attributions(b / "attributions.h5")
-    assert da["ids"].tolist() == db["ids"].tolist()
-    assert_close(da["deepshap"], db["deepshap"], batch_scale(contribution_scale(da["deepshap"])),
-                 rel=1e-6)
+    da, db = Attributions.read(a / "attributions.npz"), Attributions.read(b / "attributions.h5")
+    assert da.ids.tolist() == db.ids.tolist()
+    assert_close(da.scores("deepshap"), db.scores("deepshap"),
+                 batch_scale(contribution_scale(da.scores("deepshap"))), rel=1e-6)
 
 
 def test_saliency_and_gradient_times_input_mean_what_the_library_means(model_dir, tmp_path):

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from seqexplain import annotate
 from seqexplain import motifs as M
+from seqexplain.attributions import Attributions
 from seqexplain.cli import main
 from seqexplain.encoding import one_hot
 
@@ -24,8 +25,8 @@ def revcomp(s: str) -> str:
 def planted_attributions(n=150, length=80, seed=0, ids=None, rows=None, offset=0,
                          random_slots=False):
     """Random DNA with M1 and M2 (activating, either strand) and M3 (repressive) planted;
-    hypothetical scores reward the planted letters, noise elsewhere. Returns (attributions
-    dict, planted sites [(seq, start, end, motif, strand)] in sequence coordinates)."""
+    hypothetical scores reward the planted letters, noise elsewhere. Returns (Attributions,
+    planted sites [(seq, start, end, motif, strand)] in sequence coordinates)."""
     rng = np.random.default_rng(seed)
     rows = rows or length
     seqs, sites = [], []
@@ -56,7 +57,7 @@ def planted_attributions(n=150, length=80, seed=0, ids=None, rows=None, offset=0
             "logits": (hyp * x).sum((1, 2))[:, None], "target": np.array(0),
             "offsets": np.full(n, offset), "lengths": np.full(n, length)}
     data["predictions"] = 1 / (1 + np.exp(-data["logits"]))
-    return data, sites
+    return Attributions(data), sites
 
 
 # -- seqlets ------------------------------------------------------------------------------------
@@ -164,7 +165,7 @@ def test_protein_motifs_without_reverse_complement():
     data = {"ids": np.array([f"p{i}" for i in range(n)]), "onehot": x,
             "alphabet": np.array(letters), "deepshap": hyp * x, "deepshap_hypothetical": hyp,
             "logits": np.zeros((n, 1)), "target": np.array(0)}
-    result = M.discover(data)
+    result = M.discover(Attributions(data))
     assert result.width == 9
     assert len(result.motifs) == 1 and motif in result.motifs[0].consensus.upper()
     assert set(result.instances["strand"]) == {"+"}
@@ -172,7 +173,7 @@ def test_protein_motifs_without_reverse_complement():
 
 def test_no_seqlets_gives_empty_result():
     data, _ = planted_attributions(n=20)
-    data["deepshap"] = np.zeros_like(data["deepshap"])
+    data = data.replace(deepshap=np.zeros_like(data.scores("deepshap")))
     result = M.discover(data)
     assert result.motifs == [] and len(result.seqlets) == 0 and len(result.instances) == 0
 
@@ -266,9 +267,8 @@ def test_outputs_meme_round_trip_and_bed(tmp_path):
     assert len(list((tmp_path / "logos").glob("*.png"))) == 2 * len(result.motifs)
 
 
-def save_npz(path, data):
-    np.savez(path, **data)
-    return path
+def save_npz(path, data: Attributions):
+    return data.write(path)
 
 
 def test_motifs_command_without_support(tmp_path):
@@ -292,13 +292,13 @@ def test_motifs_command_without_support(tmp_path):
 
 def test_motifs_command_errors(tmp_path):
     data = planted_attributions(n=20)[0]
-    npz = save_npz(tmp_path / "a.npz", {k: v for k, v in data.items()
-                                        if not k.startswith("deepshap")} | {
-        "saliency": data["deepshap"], "saliency_hypothetical": data["deepshap"]})
+    npz = save_npz(tmp_path / "a.npz", Attributions(
+        {k: v for k, v in data.arrays.items() if not k.startswith("deepshap")}
+        | {"saliency": data.scores("deepshap"), "saliency_hypothetical": data.scores("deepshap")}))
     r = CliRunner().invoke(main, ["motifs", str(npz), "-o", str(tmp_path / "o")])
     assert r.exit_code == 1 and "no 'deepshap' scores (methods: saliency)" in r.output
     assert not (tmp_path / "o").exists()
-    flat = dict(data, deepshap=np.zeros_like(data["deepshap"]))
+    flat = data.replace(deepshap=np.zeros_like(data.scores("deepshap")))
     npz = save_npz(tmp_path / "flat.npz", flat)
     r = CliRunner().invoke(main, ["motifs", str(npz), "--no-support", "-o",
                                   str(tmp_path / "o")])
@@ -354,7 +354,7 @@ def test_no_motifs_reason_at_each_threshold(planted):
     --min-seqlets and --similarity, with the largest cluster's size; clusters that lose
     members on assignment → the most a motif kept."""
     data, _, _ = planted
-    flat = dict(data, deepshap=np.zeros_like(data["deepshap"]))
+    flat = data.replace(deepshap=np.zeros_like(data.scores("deepshap")))
     assert M.discover(flat).no_motifs == (
         "no window of 19 positions passed the seqlet FDR (--fdr 0.05); try more sequences, or "
         "seqexplain motifs with --fdr 0.2")
@@ -542,7 +542,7 @@ def test_modisco_engine_on_the_same_scores(tmp_path):
     assert {"planted1", "planted2"} <= set(named["best_match"])
     inst = pd.read_csv(out / "instances.tsv", sep="\t")
     assert len(inst) > 0 and set(inst["strand"]) == {"+", "-"}
-    protein = dict(data, alphabet=np.array("ACDEFGHIKLMNPQRSTVWY"))
+    protein = data.replace(alphabet=np.array("ACDEFGHIKLMNPQRSTVWY"))
     with pytest.raises(Exception, match="DNA/RNA only"):
         M.discover_modisco(protein)
 

@@ -206,25 +206,3 @@ def model_fingerprint(model, letters: str) -> str:
         digest.update(repr((value.shape, value.dtype.str)).encode())
         digest.update(value.tobytes())
     return digest.hexdigest()[:16]
-
-
-def check_same_model(attributions: dict, model, letters: str, attributions_source: str,
-                     model_source: str) -> None:
-    """Refuse to combine an attributions file with a model other than the one that computed
-    it: the file's recorded ``model_fingerprint`` must equal the model's. Files written before
-    fingerprints were recorded pass unchecked.
-
-    Raises
-    ------
-    SeqexplainError
-        Naming both sources and both fingerprints.
-    """
-    recorded = str(attributions.get("model_fingerprint", "") or "")
-    if not recorded:
-        return
-    actual = model_fingerprint(model, letters)
-    if recorded != actual:
-        raise SeqexplainError(
-            f"{attributions_source} was computed with another model (fingerprint {recorded}) "
-            f"than {model_source} (fingerprint {actual}); explain the sequences with this "
-            f"model, or give the model that computed them")

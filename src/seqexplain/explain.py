@@ -4,21 +4,23 @@ For every requested method ``M`` the output holds ``M`` (contribution of the obs
 zero at the other channels) and ``M_hypothetical`` (a score for every base at every
 position), plus ``M_delta`` (completeness error) for methods that have one. Sequences are
 processed in chunks and written to disk chunk by chunk, so peak memory does not grow with
-the number of sequences.
+the number of sequences. The file format (writers, reader, TF-MoDISco export) is
+:mod:`seqexplain.attributions`.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import tempfile
-import zipfile
-from dataclasses import dataclass
+import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .alphabets import Alphabet, get_alphabet
 from .attribution.registry import Options, compute
+from .attributions import Attributions, AttributionsWriter
 from .bundle import ModelBundle, load_keras
 from .errors import SeqexplainError
 
@@ -177,9 +179,8 @@ def explain_fasta(bundle: ModelBundle, fasta, out_path, settings: ExplainSetting
     Chunks of ``settings.chunk_size`` sequences are encoded, explained and written; arrays go
     to disk as they are made, so memory stays bounded by one chunk. Returns a summary dict
     (``n``, ``seconds``, max |delta| per method) and, with ``keep_top`` K, ``top``: the K
-    sequences with the highest explained logit, as an attributions mapping (for logos)."""
-    import time
-
+    sequences with the highest explained logit, as :class:`~seqexplain.attributions.Attributions`
+    (for logos)."""
     from tqdm.auto import tqdm
 
     from .fasta import iter_fasta_batches, scan_fasta
@@ -191,15 +192,15 @@ def explain_fasta(bundle: ModelBundle, fasta, out_path, settings: ExplainSetting
     model = bundle.model
     logit = explained_model(model, "logit")
     refs = settings.references if references is None else references
-    writer = _H5Writer(out_path) if out_path.suffix == ".h5" else _NpzWriterFromDisk(out_path)
     ids: list[str] = []
     deltas: dict[str, list] = {}
-    top: dict | None = None
+    top: Attributions | None = None
     t0 = time.perf_counter()
     chunk = -(-settings.chunk_size // REFERENCE_BLOCK) * REFERENCE_BLOCK
     # disable=None: no bar when stderr is not a terminal (a log file keeps clean error lines)
-    with writer, tqdm(total=n, desc="explain", unit=" seq", delay=1, leave=False,
-                      disable=None if progress else True) as bar:
+    with AttributionsWriter(out_path, n) as writer, \
+            tqdm(total=n, desc="explain", unit=" seq", delay=1, leave=False,
+                 disable=None if progress else True) as bar:
         for batch in iter_fasta_batches(fasta, chunk):
             enc = bundle.encode(batch.sequences, ids=batch.ids, source=os.fspath(fasta))
             X = enc.onehot
@@ -215,18 +216,15 @@ def explain_fasta(bundle: ModelBundle, fasta, out_path, settings: ExplainSetting
                                                               verbose=0)).reshape(len(X), -1)}
             arrays.update(attribute_chunk(model, X, settings, chunk_refs,
                                           deeplift_reference(refs)))
-            for key, value in arrays.items():
-                writer.append(key, value, n)
-                if key.endswith("_delta"):
-                    deltas.setdefault(key[:-6], []).append(np.abs(value))
+            writer.append(arrays)
+            scores = Attributions(dict(arrays, ids=np.array(batch.ids)))
+            for method in scores.methods:
+                if (delta := scores.delta(method)) is not None:
+                    deltas.setdefault(method, []).append(np.abs(delta))
             if keep_top:
-                top = _keep_top(top, dict(arrays, ids=np.array(batch.ids)), keep_top,
-                                settings.target)
+                top = _keep_top(top, scores, keep_top, settings.target)
             ids += batch.ids
             bar.update(len(X))
-        import json
-        from dataclasses import asdict
-
         recorded = dict(asdict(settings), methods=list(settings.methods))
         small = dict(alphabet=np.array(bundle.alphabet.letters),
                      target=np.array(settings.target),
@@ -235,163 +233,19 @@ def explain_fasta(bundle: ModelBundle, fasta, out_path, settings: ExplainSetting
                      settings=np.array(json.dumps(recorded)),
                      model=np.array(str(Path(bundle.path).resolve()) if bundle.path else ""),
                      model_fingerprint=np.array(bundle.fingerprint))
-        writer.finish(ids=np.array(ids), **small)
+        writer.finish(dict(ids=np.array(ids), **small))
     seconds = time.perf_counter() - t0
     summary = {"n": len(ids), "length": L, "channels": C, "seconds": seconds,
                "max_abs_delta": {m: float(np.concatenate(v).max()) for m, v in deltas.items()}}
     if keep_top:
-        summary["top"] = dict(top or {}, **small)
+        summary["top"] = Attributions(dict(top.arrays if top is not None else {}, **small),
+                                      source=out_path)
     return summary
 
 
-def _keep_top(top: dict | None, chunk: dict, k: int, target: int) -> dict:
-    """The ``k`` rows with the highest target logit among ``top`` and ``chunk`` (earlier rows
-    win ties), every per-sequence array cut alike."""
-    both = chunk if top is None else {key: np.concatenate([top[key], chunk[key]])
-                                      for key in chunk}
-    order = np.argsort(-both["logits"][:, target], kind="stable")[:k]
-    return {key: value[order] for key, value in both.items()}
-
-
-class _NpzWriterFromDisk:
-    """Appends chunked arrays to raw files beside the output, then streams them into one
-    ``.npz`` — an ordinary npz, written with bounded memory (plain file writes rather than
-    memory maps, whose resident pages would grow with the output)."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.tmp = Path(tempfile.mkdtemp(prefix=".explain.", dir=path.parent))
-        self.files: dict[str, tuple] = {}  # key → (file, shape, dtype)
-
-    def __enter__(self):
-        return self
-
-    def append(self, key: str, value: np.ndarray, n: int) -> None:
-        if key not in self.files:
-            self.files[key] = (open(self.tmp / key, "wb"), (n, *value.shape[1:]), value.dtype)
-        fh, _, dtype = self.files[key]
-        fh.write(np.ascontiguousarray(value, dtype=dtype).tobytes())
-
-    def finish(self, **small) -> None:
-        from .npz import NpzWriter
-
-        with NpzWriter(self.path) as npz:
-            for key, value in small.items():
-                npz.write(key, value)
-            for key, (fh, shape, dtype) in self.files.items():
-                fh.close()
-                row = int(np.prod(shape[1:], dtype=np.int64)) * dtype.itemsize
-                rows = max(1, (16 << 20) // max(row, 1))  # ~16 MB at a time
-                with open(self.tmp / key, "rb") as src, \
-                        npz.stream(key, shape, dtype) as put:
-                    while block := src.read(rows * row):
-                        put(np.frombuffer(block, dtype).reshape(-1, *shape[1:]))
-
-    def __exit__(self, *exc):
-        import shutil
-
-        for fh, _, _ in self.files.values():
-            fh.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-        return False
-
-
-class _H5Writer:
-    """Chunked HDF5 datasets, written as the chunks arrive."""
-
-    def __init__(self, path: Path):
-        import h5py
-
-        self.h5 = h5py.File(path, "w")
-        self.rows: dict[str, int] = {}
-
-    def __enter__(self):
-        return self
-
-    def append(self, key: str, value: np.ndarray, n: int) -> None:
-        if key not in self.h5:
-            chunk = (min(max(1, len(value)), 256), *value.shape[1:])
-            self.h5.create_dataset(key, shape=(n, *value.shape[1:]), dtype=value.dtype,
-                                   chunks=chunk, compression="gzip", compression_opts=1)
-            self.rows[key] = 0
-        r = self.rows[key]
-        self.h5[key][r:r + len(value)] = value
-        self.rows[key] = r + len(value)
-
-    def finish(self, **small) -> None:
-        import h5py
-
-        for key, value in small.items():
-            if value.dtype.kind == "U":
-                self.h5.create_dataset(key, data=value.astype(object),
-                                       dtype=h5py.string_dtype())
-            else:
-                self.h5.create_dataset(key, data=value)
-
-    def __exit__(self, *exc):
-        self.h5.close()
-        return False
-
-
-def load_attributions(path, keys=None) -> dict[str, np.ndarray]:
-    """Read ``attributions.npz`` or ``.h5`` into a dict of arrays (strings as ``str``);
-    ``keys``: read only these members (those present)."""
-    path = Path(path)
-    if not path.exists():
-        raise SeqexplainError(f"{path}: no such file")
-    if path.is_dir():
-        raise SeqexplainError(f"{path}: a folder, not an attributions file")
-    if path.suffix == ".h5":
-        import h5py
-
-        with h5py.File(path, "r") as h5:
-            out = {}
-            for key in h5:
-                if keys is not None and key not in keys:
-                    continue
-                value = h5[key][()]
-                if isinstance(value, np.ndarray) and value.dtype.kind == "O":
-                    value = np.array([v.decode() if isinstance(v, bytes) else v for v in value])
-                elif isinstance(value, bytes):
-                    value = np.array(value.decode())
-                out[key] = value
-            return out
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            return {k: data[k] for k in data.files if keys is None or k in keys}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
-        raise SeqexplainError(f"{path}: not an attributions file (.npz or .h5 written by "
-                              "seqexplain explain)") from None
-
-
-def attribution_members(path) -> list[str]:
-    """Names of the arrays in an attributions file, without reading them."""
-    path = Path(path)
-    if not path.is_file():
-        raise SeqexplainError(f"{path}: no such file")
-    try:
-        if path.suffix == ".h5":
-            import h5py
-
-            with h5py.File(path, "r") as h5:
-                return list(h5)
-        with np.load(path, allow_pickle=False) as data:
-            return list(data.files)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, AttributeError):
-        raise SeqexplainError(f"{path}: not an attributions file (.npz or .h5 written by "
-                              "seqexplain explain)") from None
-
-
-def export_modisco(attributions: dict, method: str, out_dir) -> tuple[Path, Path]:
-    """Write the one-hot sequences and ``method``'s hypothetical scores channels-first
-    ((n, C, length), key ``arr_0``) — what ``modisco motifs -s ohe.npz -a shap.npz`` reads."""
-    key = f"{method}_hypothetical"
-    if key not in attributions:
-        have = sorted(k[:-13] for k in attributions if k.endswith("_hypothetical"))
-        raise SeqexplainError(f"no {method!r} scores in the attributions (methods: "
-                              f"{', '.join(have) or 'none'})")
-    out_dir = Path(out_dir)
-    ohe, hyp = out_dir / "ohe.npz", out_dir / "shap.npz"
-    np.savez(ohe, np.ascontiguousarray(attributions["onehot"].transpose(0, 2, 1)))
-    np.savez(hyp, np.ascontiguousarray(attributions[key].transpose(0, 2, 1)))
-    return ohe, hyp
+def _keep_top(top: Attributions | None, chunk: Attributions, k: int,
+              target: int) -> Attributions:
+    """The ``k`` sequences with the highest target logit among ``top`` and ``chunk`` (earlier
+    rows win ties), every per-sequence array cut alike."""
+    both = chunk if top is None else Attributions.concatenate([top, chunk])
+    return both.subset(np.argsort(-both.logits[:, target], kind="stable")[:k])

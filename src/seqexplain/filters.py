@@ -156,7 +156,7 @@ def write_filters(bundle, X: np.ndarray, out_dir, target: int = 0, database=None
     live = [m for m in motifs if m.n_sites]
     if db:
         for m, hits in zip(live, tomtom([m.pfm for m in live], db,
-                                        reverse_complement=len(letters) == 4)):
+                                        reverse_complement=bundle.alphabet.is_nucleic)):
             m.matches = hits
     motifs.sort(key=lambda m: -m.influence_abs)
     rows = []

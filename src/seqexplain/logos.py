@@ -23,6 +23,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from .attributions import Attributions
 from .errors import SeqexplainError
 
 # matplotlib reports every font fallback through logging; logos use a bundled font anyway.
@@ -309,23 +310,15 @@ def _motif_axes(ax, width: int):
 
 
 # -- from an attributions file ---------------------------------------------------------------
-def methods_in(attributions) -> list[str]:
-    """Methods with scores in an attributions mapping or member list (file order)."""
-    from .attribution.registry import METHOD_NAMES
-
-    return [k for k in attributions if k in METHOD_NAMES]
-
-
-def rank_by_output(attributions) -> np.ndarray:
+def rank_by_output(attributions: Attributions) -> np.ndarray:
     """Sequence indices, highest explained-target logit first."""
-    logits = np.asarray(attributions["logits"])
-    target = int(np.asarray(attributions.get("target", 0)))
-    return np.argsort(-logits[:, target], kind="stable")
+    return np.argsort(-attributions.logits[:, attributions.target], kind="stable")
 
 
-def select_indices(attributions, ids=None, top: int | None = None, source: str = "") -> list:
+def select_indices(attributions: Attributions, ids=None, top: int | None = None,
+                   source: str = "") -> list:
     """Indices of the requested ``ids`` (in the order given), or the ``top`` K by output."""
-    all_ids = [str(i) for i in np.asarray(attributions["ids"])]
+    all_ids = attributions.ids.tolist()
     if ids:
         where = {}
         for i, name in enumerate(all_ids):
@@ -333,37 +326,33 @@ def select_indices(attributions, ids=None, top: int | None = None, source: str =
         unknown = [i for i in ids if i not in where]
         if unknown:
             shown = ", ".join(all_ids[:3]) + (", …" if len(all_ids) > 3 else "")
-            raise SeqexplainError(f"{source or 'attributions'}: no sequence with id "
+            raise SeqexplainError(f"{source or attributions.source}: no sequence with id "
                                   f"{unknown[0]!r} ({len(all_ids)} ids, e.g. {shown})")
         return [where[i] for i in ids]
     order = rank_by_output(attributions)
     return [int(i) for i in order[: (len(order) if top is None else top)]]
 
 
-def sequence_scores(attributions, index: int, methods=None, highlights=None) -> SequenceScores:
-    """Cut sequence ``index`` out of an attributions mapping (``load_attributions``)."""
-    have = methods_in(attributions)
-    methods = list(methods or [m for m in have])
+def sequence_scores(attributions: Attributions, index: int, methods=None,
+                    highlights=None) -> SequenceScores:
+    """Cut sequence ``index`` out of :class:`~seqexplain.attributions.Attributions`
+    (``methods``: default every method there)."""
+    methods = list(methods or attributions.methods)
     for m in methods:
-        if m not in have:
-            raise SeqexplainError(f"no {m!r} scores in the attributions "
-                                  f"(methods: {', '.join(have) or 'none'})")
-    onehot = np.asarray(attributions["onehot"][index])
-    letters = str(np.asarray(attributions["alphabet"]))
-    target = int(np.asarray(attributions.get("target", 0)))
-    names = [str(n) for n in np.asarray(attributions.get("output_names", []))]
-    sid = str(np.asarray(attributions["ids"])[index])
-    offsets, lengths = attributions.get("offsets"), attributions.get("lengths")
+        attributions.require(m, hypothetical=False)
+    offsets, lengths = attributions.offsets, attributions.lengths
+    sid = str(attributions.ids[index])
+    target = attributions.target
     seq = SequenceScores(
-        id=sid, letters=letters, onehot=onehot,
-        scores={m: np.asarray(attributions[m][index]) for m in methods},
+        id=sid, letters=attributions.letters, onehot=np.asarray(attributions.onehot[index]),
+        scores={m: np.asarray(attributions.scores(m)[index]) for m in methods},
         offset=int(offsets[index]) if offsets is not None else 0,
         length=int(lengths[index]) if lengths is not None else None,
-        ism=(np.asarray(attributions["ism_hypothetical"][index])
+        ism=(np.asarray(attributions.hypothetical("ism")[index])
              if "ism" in methods else None),
-        target=names[target] if target < len(names) else str(target),
-        logit=float(attributions["logits"][index][target]),
-        prediction=float(attributions["predictions"][index][target]))
+        target=attributions.target_name,
+        logit=float(attributions.logits[index][target]),
+        prediction=float(attributions.predictions[index][target]))
     if highlights is not None:
         seq.highlights = highlights.get(sid, [])
     return seq
@@ -489,35 +478,33 @@ def _parallel_map(func, tasks: list, jobs: int | None = None) -> list:
         return list(pool.map(func, tasks, chunksize=max(1, len(tasks) // (4 * jobs))))
 
 
-#: Members of an attributions file that logos read (plus the chosen methods' arrays).
-LOGO_KEYS = ("ids", "onehot", "alphabet", "logits", "predictions", "target", "output_names",
-             "offsets", "lengths", "ism_hypothetical")
+def logo_hypothetical(methods) -> list[str]:
+    """The methods whose hypothetical scores logos draw (the ISM heatmap): what
+    :meth:`Attributions.read <seqexplain.attributions.Attributions.read>` needs to read."""
+    return [m for m in methods if m == "ism"]
+
+
 FORMATS = ("png", "svg", "pdf")
 
 
-def write_logos(attributions, out_dir, methods=None, ids=None, top: int | None = 10,
-                window: str | None = "auto", highlight=None, fmt: str = "png", dpi: int = 100,
-                jobs: int | None = None, source: str = "") -> pd.DataFrame:
+def write_logos(attributions: Attributions, out_dir, methods=None, ids=None,
+                top: int | None = 10, window: str | None = "auto", highlight=None,
+                fmt: str = "png", dpi: int = 100, jobs: int | None = None,
+                source: str = "") -> pd.DataFrame:
     """Draw the figures of the requested sequences (``ids``, or the ``top`` K by explained
     output) into ``out_dir`` — one ``<id>.<fmt>`` each — plus ``index.tsv`` (id, file, logit,
-    prediction, shown window). Returns that table."""
+    prediction, shown window). Returns that table. ``source``: names the input in errors
+    [``attributions.source``]."""
     from pathlib import Path
 
     if fmt not in FORMATS:
         raise SeqexplainError(f"format {fmt!r}: choose one of {', '.join(FORMATS)}")
-    for key in ("ids", "onehot", "logits"):
-        if key not in attributions:
-            raise SeqexplainError(f"{source or 'attributions'}: not an attributions file "
-                                  f"(no {key!r} array)")
-    have = methods_in(attributions)
-    methods = list(methods or have)
+    attributions = Attributions(attributions.arrays, source=source or attributions.source)
+    methods = list(methods or attributions.methods)
     for m in methods:
-        if m not in have:
-            raise SeqexplainError(f"{source or 'attributions'}: no {m!r} scores "
-                                  f"(methods: {', '.join(have) or 'none'})")
-    index = select_indices(attributions, ids=ids, top=top, source=source)
-    spans = (read_highlights(highlight, np.asarray(attributions["ids"]))
-             if highlight else None)
+        attributions.require(m, hypothetical=m in logo_hypothetical(methods))
+    index = select_indices(attributions, ids=ids, top=top)
+    spans = read_highlights(highlight, attributions.ids) if highlight else None
     seqs = [sequence_scores(attributions, i, methods, spans) for i in index]
     out_dir = Path(out_dir)
     taken: set[str] = set()

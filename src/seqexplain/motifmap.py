@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .attributions import Attributions
 from .errors import SeqexplainError
 from .fasta import genomic_interval
 from .motifs import (LearnedMotif, MotifResult, MotifSettings, discover, discover_modisco,
@@ -35,13 +36,13 @@ MOTIF_COLUMNS = ["motif", "sign", "seqlets", "sequences", "width", "consensus", 
                  "best_match_class", "best_match_q", "other_matches"]
 
 
-def settings_from_file(attributions):
+def settings_from_file(attributions: Attributions):
     """The ExplainSettings recorded by ``seqexplain explain`` (None for older files)."""
     from .explain import ExplainSettings
 
-    if "settings" not in attributions:
+    raw = attributions.settings
+    if raw is None:
         return None
-    raw = json.loads(str(np.asarray(attributions["settings"])))
     raw["methods"] = tuple(raw.get("methods", ()))
     known = ExplainSettings.__dataclass_fields__
     return ExplainSettings(**{k: v for k, v in raw.items() if k in known})
@@ -60,7 +61,7 @@ def annotate_motifs(motifs: list[LearnedMotif], database) -> None:
         motif.matches = hits
 
 
-def run_motifs(attributions, settings: MotifSettings, model=None, database=None,
+def run_motifs(attributions: Attributions, settings: MotifSettings, model=None, database=None,
                source: str = "attributions") -> tuple[MotifResult, pd.DataFrame | None]:
     """Discovery, annotation and (with ``model``) support. With the model, the attribution
     method is also run on dinucleotide shuffles of up to ``settings.null_size`` sequences: seqlet
@@ -86,18 +87,18 @@ def run_motifs(attributions, settings: MotifSettings, model=None, database=None,
     return result, table
 
 
-def _offsets(attributions, n):
-    off = attributions.get("offsets")
-    return np.zeros(n, np.int64) if off is None else np.asarray(off, np.int64)
+def _offsets(attributions: Attributions) -> np.ndarray:
+    off = attributions.offsets
+    return np.zeros(len(attributions), np.int64) if off is None else np.asarray(off, np.int64)
 
 
-def instance_table(result: MotifResult, attributions) -> pd.DataFrame:
+def instance_table(result: MotifResult, attributions: Attributions) -> pd.DataFrame:
     """Instances in sequence coordinates (0-based, half-open), with the record id, the motif
     label (best known match) and, for ``chrom:start-end`` ids, genome coordinates."""
-    ids = np.asarray(attributions["ids"]).astype(str)
+    ids = attributions.ids
     inst = result.instances
     seq = inst["seq"].to_numpy().astype(np.int64)
-    offsets = _offsets(attributions, len(ids))
+    offsets = _offsets(attributions)
     labels = {m.id: m.label for m in result.motifs}
     out = pd.DataFrame({
         "id": ids[seq],
@@ -145,7 +146,7 @@ def motif_table(result: MotifResult) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=MOTIF_COLUMNS)
 
 
-def write_motifs(result: MotifResult, attributions, out_dir, maps: int = 10,
+def write_motifs(result: MotifResult, attributions: Attributions, out_dir, maps: int = 10,
                  dpi: int = 100) -> pd.DataFrame:
     """Write every output file into ``out_dir`` (which exists); returns the motifs table."""
     from . import logos as lg
@@ -153,7 +154,7 @@ def write_motifs(result: MotifResult, attributions, out_dir, maps: int = 10,
     from .plots import motif_colors, plot_cooccurrence, plot_motif_positions, plt
 
     out = Path(out_dir)
-    letters = str(np.asarray(attributions["alphabet"]))
+    letters = attributions.letters
     table = motif_table(result)
     table.to_csv(out / "motifs.tsv", sep="\t", index=False, float_format="%.4g")
     matches = [{"motif": m.id, "rank": r, **{k: h[k] for k in ("id", "name", "family",
@@ -175,7 +176,7 @@ def write_motifs(result: MotifResult, attributions, out_dir, maps: int = 10,
                              "end": inst["genome_end"], "name": inst["label"],
                              "score": inst["score"], "strand": inst["strand"]})
         gbed.to_csv(out / "instances.genome.bed", sep="\t", index=False, header=False)
-    ids = np.asarray(attributions["ids"]).astype(str)
+    ids = attributions.ids
     seqlets = result.seqlets.assign(id=ids[result.seqlets["seq"].to_numpy().astype(np.int64)])
     seqlets[["id", "start", "end", "sign", "score", "motif"]].to_csv(
         out / "seqlets.tsv", sep="\t", index=False, float_format="%.6g")
@@ -195,8 +196,8 @@ def write_motifs(result: MotifResult, attributions, out_dir, maps: int = 10,
           f"{m.title} · {m.n_seqlets} seqlets", str(out / "logos" / f"{m.id}_{kind}.png"))
          for m in result.motifs for kind in ("pwm", "cwm")], dpi=dpi)
     labels = [m.label for m in result.motifs]
-    length = int(np.max(np.asarray(attributions["lengths"]))) if "lengths" in attributions \
-        else np.asarray(attributions["onehot"]).shape[1]
+    lengths = attributions.lengths
+    length = int(np.max(lengths)) if lengths is not None else attributions.length
     fig = plot_motif_positions(inst, labels, length)
     fig.savefig(out / "positions.png", dpi=dpi)
     plt.close(fig)
@@ -235,20 +236,18 @@ def _write_maps(result, attributions, inst, folder: Path, k: int, dpi: int, colo
     from .plots import plot_motif_map
 
     folder.mkdir()
-    method = result.settings.method
-    contrib = np.asarray(attributions[method])
-    offsets = _offsets(attributions, len(contrib))
-    lengths = attributions.get("lengths")
+    contrib = attributions.scores(result.settings.method)
+    offsets = _offsets(attributions)
+    ids = attributions.ids
     taken: set[str] = set()
     for i in lg.select_indices(attributions, top=k):
         off = int(offsets[i])
-        n = int(lengths[i]) if lengths is not None else contrib.shape[1]
-        lo, hi = max(0, -off), min(contrib.shape[1], n - off)
+        lo, hi = attributions.span(i)
         track = contrib[i, lo:hi].sum(-1)
         mine = inst[inst["seq"] == i]
         # instances are in sequence coordinates; the track starts at base lo + off
         shown = mine.assign(start=mine["start"] - (lo + off), end=mine["end"] - (lo + off))
-        sid = str(np.asarray(attributions["ids"])[i])
+        sid = str(ids[i])
         fig = plot_motif_map(track, shown, title=sid, start=lo + off + 1, colors=colors)
         lg.save_figure(fig, folder / f"{lg.safe_name(sid, taken)}.png", dpi)
 

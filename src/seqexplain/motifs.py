@@ -36,7 +36,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .alphabets import alphabet_from_letters
 from .annotate import best_match, motif_title, significant_name
+from .attributions import Attributions, valid_rows
 from .errors import SeqexplainError
 
 
@@ -119,20 +121,16 @@ class MotifResult:
 
 
 def default_width(letters: str) -> int:
-    return 19 if len(letters) == 4 else 9
+    """Seqlet core width: 19 for DNA/RNA, 9 for protein."""
+    return 19 if is_nucleotide(letters) else 9
 
 
 def is_nucleotide(letters: str) -> bool:
-    return len(letters) == 4
+    """Whether ``letters`` are a nucleic-acid alphabet's (reverse complements exist)."""
+    return alphabet_from_letters(letters).is_nucleic
 
 
 # -- 1. seqlets ------------------------------------------------------------------------------
-def valid_rows(n: int, length: int, offsets=None, lengths=None) -> np.ndarray:
-    """(n, length) bool: rows holding bases of each record (not padding)."""
-    if offsets is None or lengths is None:
-        return np.ones((n, length), bool)
-    pos = np.arange(length)[None, :] + np.asarray(offsets)[:, None]
-    return (pos >= 0) & (pos < np.asarray(lengths)[:, None])
 
 
 def window_sums(track: np.ndarray, width: int) -> np.ndarray:
@@ -464,44 +462,33 @@ def empirical_thresholds(real: np.ndarray, null: np.ndarray, fdr: float) -> dict
     return out
 
 
-def discover(attributions, settings: MotifSettings | None = None,
+def discover(attributions: Attributions, settings: MotifSettings | None = None,
              null: NullAttributions | None = None) -> MotifResult:
-    """Seqlets, motifs and instances from an attributions mapping (``load_attributions``).
+    """Seqlets, motifs and instances from :class:`~seqexplain.attributions.Attributions`.
     With ``null`` (see :func:`null_attributions`) seqlet thresholds come from the empirical
     FDR against the shuffled sequences; without, from the Laplace fit."""
     s = settings or MotifSettings()
-    method = _check_method(attributions, s.method)
-    letters = str(np.asarray(attributions["alphabet"]))
+    attributions.require(s.method)
+    letters = attributions.letters
     width = s.width or default_width(letters)
-    onehot = np.asarray(attributions["onehot"], np.float32)
-    contrib = np.asarray(attributions[method], np.float32)
-    hyp = np.asarray(attributions[f"{method}_hypothetical"], np.float32)
-    n, length, _ = onehot.shape
+    onehot = np.asarray(attributions.onehot, np.float32)
+    contrib = np.asarray(attributions.scores(s.method), np.float32)
+    hyp = np.asarray(attributions.hypothetical(s.method), np.float32)
     seqlets, thresholds, hit_thresholds = _seqlets(attributions, contrib, width, s.fdr, null,
                                                    s.hit_fdr)
-    valid = valid_rows(n, length, attributions.get("offsets"), attributions.get("lengths"))
+    valid = attributions.valid()
     result = assemble(seqlets, thresholds, onehot, contrib, hyp, letters, s, width, valid,
                       hit_thresholds)
     return result
 
 
-def _check_method(attributions, method: str) -> str:
-    if method not in attributions or f"{method}_hypothetical" not in attributions:
-        from .logos import methods_in
-
-        raise SeqexplainError(f"no {method!r} scores in the attributions (methods: "
-                              f"{', '.join(methods_in(attributions)) or 'none'})")
-    return method
-
-
-def _seqlets(attributions, contrib: np.ndarray, width: int, fdr: float,
+def _seqlets(attributions: Attributions, contrib: np.ndarray, width: int, fdr: float,
              null: NullAttributions | None, hit_fdr: float | None = None
              ) -> tuple[pd.DataFrame, dict, dict]:
     """Seqlets of the real scores; thresholds from the empirical FDR against ``null`` when
     given, else from the Laplace fit. Returns (seqlets, thresholds, hit thresholds — the same
     rule at ``hit_fdr``, for the motif map)."""
-    n, length = contrib.shape[:2]
-    valid = valid_rows(n, length, attributions.get("offsets"), attributions.get("lengths"))
+    valid = attributions.valid()
     track = contrib.sum(-1)
     sums = window_sums(track, width)
     ok = window_sums(valid.astype(np.float64), width) >= width - 0.5
@@ -664,8 +651,8 @@ def explained_logits(model, X: np.ndarray, target: int, batch_size: int = 256) -
     return out.reshape(len(X), -1)[:, target]
 
 
-def null_attributions(model, attributions, settings, method: str, size: int = 1000,
-                      seed: int = 0, references=None) -> NullAttributions:
+def null_attributions(model, attributions: Attributions, settings, method: str,
+                      size: int = 1000, seed: int = 0, references=None) -> NullAttributions:
     """The same attribution method on one dinucleotide shuffle of each of (a seeded sample
     of up to ``size``) the sequences."""
     from dataclasses import replace
@@ -673,7 +660,7 @@ def null_attributions(model, attributions, settings, method: str, size: int = 10
     from .explain import attribute_chunk, deeplift_reference, shuffled_references
     from .shuffle import dinucleotide_shuffle
 
-    onehot = np.asarray(attributions["onehot"], np.float32)
+    onehot = np.asarray(attributions.onehot, np.float32)
     n = len(onehot)
     index = np.sort(np.random.default_rng([seed, 11]).choice(n, min(size, n), replace=False))
     X = dinucleotide_shuffle(onehot[index], n=1,
@@ -694,11 +681,10 @@ def null_attributions(model, attributions, settings, method: str, size: int = 10
     return NullAttributions(index=index, onehot=X, contrib=contrib, hyp=hyp)
 
 
-def _reference_file(path: str, attributions) -> np.ndarray:
+def _reference_file(path: str, attributions: Attributions) -> np.ndarray:
     """The reference FASTA recorded by explain, encoded like the sequences."""
     from pathlib import Path
 
-    from .alphabets import alphabet_from_letters
     from .encoding import encode
     from .fasta import read_fasta
 
@@ -706,13 +692,11 @@ def _reference_file(path: str, attributions) -> np.ndarray:
         raise SeqexplainError(f"{path}: the reference FASTA used by seqexplain explain is "
                               "gone; the null pipeline needs it")
     records = read_fasta(path)
-    onehot = np.asarray(attributions["onehot"])
-    letters = str(np.asarray(attributions["alphabet"]))
-    return encode(records.sequences, alphabet_from_letters(letters), onehot.shape[1],
+    return encode(records.sequences, attributions.alphabet, attributions.length,
                   ids=records.ids, source=path).onehot
 
 
-def support(result: MotifResult, attributions, model, null: NullAttributions,
+def support(result: MotifResult, attributions: Attributions, model, null: NullAttributions,
             max_instances: int = 200, seed: int = 0) -> pd.DataFrame:
     """Evidence that each motif is learned signal; fills ``motif.evidence`` and returns it as a
     table. Two tests, both needed for ``supported``:
@@ -731,13 +715,12 @@ def support(result: MotifResult, attributions, model, null: NullAttributions,
     from .annotate import bh
 
     s = result.settings
-    onehot = np.asarray(attributions["onehot"], np.float32)
+    onehot = np.asarray(attributions.onehot, np.float32)
     rng = np.random.default_rng([seed, 13])
     n = len(onehot)
     pick, cn, hn = null.index, null.contrib, null.hyp
-    letters = str(np.asarray(attributions["alphabet"]))
     # both sides through the same steps: windows at the same thresholds matched to the motifs
-    both = is_nucleotide(letters)
+    both = attributions.alphabet.is_nucleic
     hits = result.hit_thresholds or result.thresholds
     null_inst = call_hits(cn, hn, hits, result.motifs, result.prototypes,
                           result.width, s.flank, both, s.similarity, null.valid)
@@ -745,14 +728,12 @@ def support(result: MotifResult, attributions, model, null: NullAttributions,
     if s.engine == "seqexplain":
         real_inst = result.instances
     else:
-        contrib = np.asarray(attributions[s.method], np.float32)
-        hyp = np.asarray(attributions[f"{s.method}_hypothetical"], np.float32)
+        contrib = np.asarray(attributions.scores(s.method), np.float32)
+        hyp = np.asarray(attributions.hypothetical(s.method), np.float32)
         real_inst = call_hits(contrib, hyp, hits, result.motifs, result.prototypes,
-                              result.width, s.flank, both, s.similarity,
-                              valid_rows(n, onehot.shape[1], attributions.get("offsets"),
-                                         attributions.get("lengths")))
+                              result.width, s.flank, both, s.similarity, attributions.valid())
     real_mass = {mid: part for mid, part in real_inst.groupby("motif")}
-    target = int(np.asarray(attributions.get("target", 0)))
+    target = attributions.target
     rows = []
     for m in result.motifs:
         inst = result.instances[result.instances["motif"] == m.id]
@@ -806,7 +787,7 @@ def support(result: MotifResult, attributions, model, null: NullAttributions,
 
 
 # -- TF-MoDISco as an alternative engine -------------------------------------------------------
-def discover_modisco(attributions, settings: MotifSettings | None = None,
+def discover_modisco(attributions: Attributions, settings: MotifSettings | None = None,
                      null: NullAttributions | None = None) -> MotifResult:
     """Motifs from TF-MoDISco (modisco-lite, its default settings) on the same scores, in the
     same form as :func:`discover`: its patterns become motifs (PFM = pattern sequence, CWM and
@@ -818,14 +799,14 @@ def discover_modisco(attributions, settings: MotifSettings | None = None,
     from modiscolite.tfmodisco import TFMoDISco
 
     s = settings or MotifSettings()
-    method = _check_method(attributions, s.method)
-    letters = str(np.asarray(attributions["alphabet"]))
-    if not is_nucleotide(letters):
+    attributions.require(s.method)
+    letters = attributions.letters
+    if not attributions.alphabet.is_nucleic:
         raise SeqexplainError("the modisco engine handles DNA/RNA only; use --engine "
                               "seqexplain for protein")
-    onehot = np.asarray(attributions["onehot"], np.float32)
-    hyp = np.asarray(attributions[f"{method}_hypothetical"], np.float32)
-    contrib = np.asarray(attributions[method], np.float32)
+    onehot = np.asarray(attributions.onehot, np.float32)
+    hyp = np.asarray(attributions.hypothetical(s.method), np.float32)
+    contrib = np.asarray(attributions.scores(s.method), np.float32)
     n, length, _ = onehot.shape
     import warnings
 

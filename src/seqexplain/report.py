@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .attributions import Attributions
 from .errors import SeqexplainError
 
 _CSS = """
@@ -188,14 +189,14 @@ def _curves_section(folder: Path, task: str) -> str:
             f'epoch" src="{uri}">')
 
 
-def _attribution_section(attributions: dict, top: int, window: str, source: str) -> str:
-    from .logos import methods_in, plot_attribution, select_indices, sequence_scores
+def _attribution_section(attributions: Attributions, top: int, window: str) -> str:
+    from .logos import plot_attribution, select_indices, sequence_scores
 
-    methods = methods_in(attributions)
+    methods = attributions.methods
     if not methods:
-        raise SeqexplainError(f"{source}: no attribution scores in the file")
-    index = select_indices(attributions, top=top, source=source)
-    n = len(attributions["ids"])
+        raise SeqexplainError(f"{attributions.source}: no attribution scores in the file")
+    index = select_indices(attributions, top=top)
+    n = len(attributions)
     out = ["<h2>Top sequences</h2>",
            f'<p class="muted">The {len(index)} of {n:,} sequences with the highest explained '
            f"output; methods: {_e(', '.join(methods))}. Letter height = contribution of the "
@@ -268,17 +269,15 @@ def build_report(model_dir, attributions=None, top: int = 5, window: str = "auto
     ``attributions``: an ``attributions.npz``/``.h5`` from ``seqexplain explain`` (optional);
     ``motifs``: a folder from ``seqexplain motifs`` (default: ``motifs/`` beside the
     attributions, when there is one)."""
-    from .bundle import ModelBundle, check_same_model
-    from .explain import load_attributions
+    from .bundle import ModelBundle
     from .logos import check_window
 
     check_window(window)
     folder = Path(model_dir)
-    attr = load_attributions(attributions) if attributions is not None else None
+    attr = Attributions.read(attributions) if attributions is not None else None
     bundle = ModelBundle.load(folder)
     if attr is not None:
-        check_same_model(attr, bundle.model, bundle.alphabet.letters, str(attributions),
-                         str(folder))
+        attr.check_model(bundle.model, str(folder), letters=bundle.alphabet.letters)
     metrics = {}
     if (folder / "metrics.json").is_file():
         metrics = json.loads((folder / "metrics.json").read_text())
@@ -296,7 +295,7 @@ def build_report(model_dir, attributions=None, top: int = 5, window: str = "auto
         parts.append(_metrics_section(metrics))
     parts.append(_curves_section(folder, bundle.task))
     if attr is not None:
-        parts.append(_attribution_section(attr, top, window, str(attributions)))
+        parts.append(_attribution_section(attr, top, window))
     if motifs is None and attributions is not None:
         beside = Path(attributions).parent / "motifs"
         motifs = beside if (beside / "motifs.tsv").is_file() else None

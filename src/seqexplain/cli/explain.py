@@ -90,8 +90,9 @@ def explain_command(model, fasta, methods, target, output, alphabet, references,
     if modisco_method and resolve_method(modisco_method).name not in chosen:
         raise click.UsageError(f"--modisco {modisco_method}: that method is not in --method")
     import_tensorflow()
-    from ..explain import (ExplainSettings, explain_fasta, export_modisco, load_attributions,
-                           load_model_for_explain, read_references, resolve_target)
+    from ..attributions import Attributions
+    from ..explain import (ExplainSettings, explain_fasta, load_model_for_explain,
+                           read_references, resolve_target)
 
     bundle = load_model_for_explain(model, alphabet)
     refs = references
@@ -118,14 +119,15 @@ def explain_command(model, fasta, methods, target, output, alphabet, references,
 
             (tmp / "motifs").mkdir()
             result, table = run_and_write(
-                load_attributions(tmp / name), tmp / "motifs",
+                Attributions.read(tmp / name, [motif_method]), tmp / "motifs",
                 MotifSettings(method=motif_method, seed=seed), str(fasta), model=bundle.model,
                 database=database, taxon=taxon)
             motif_line = summary_line(f"{out}/motifs", result, table)
         if modisco_method:
             (tmp / "modisco").mkdir()
-            export_modisco(load_attributions(tmp / name), resolve_method(modisco_method).name,
-                           tmp / "modisco")
+            modisco = resolve_method(modisco_method).name
+            Attributions.read(tmp / name, [modisco], delta=False).export_modisco(
+                modisco, tmp / "modisco")
     rate = summary["n"] / max(summary["seconds"], 1e-9)
     click.echo(f"{out}/{name}: {summary['n']} sequences × {summary['length']} positions, "
                f"methods {', '.join(chosen)} ({rate:.0f} sequences/s)", err=True)
@@ -142,12 +144,13 @@ def export_modisco_command(attributions, method, out, force):
     """Write OUT/ohe.npz and OUT/shap.npz (channels first) for
     `modisco motifs -s OUT/ohe.npz -a OUT/shap.npz -n 2000 -w LENGTH`."""
     from ..attribution.registry import resolve_method
-    from ..explain import export_modisco, load_attributions
+    from ..attributions import Attributions
     from ..outputs import atomic_dir, check_writable
 
     check_writable(out, force, kind="folder")
-    data = load_attributions(attributions)
+    method = resolve_method(method).name
+    data = Attributions.read(attributions, [method], delta=False)
     with atomic_dir(out, force=force) as tmp:
-        export_modisco(data, resolve_method(method).name, tmp)
+        data.export_modisco(method, tmp)
     click.echo(f"modisco motifs -s {out}/ohe.npz -a {out}/shap.npz -n 2000 "
-               f"-w {data['onehot'].shape[1]}", err=False)
+               f"-w {data.length}", err=False)

@@ -38,19 +38,16 @@ def logo_command(attributions, methods, ids, top, window, highlight, fmt, dpi, j
                  force):
     """Attribution logos of sequences in ATTRIBUTIONS (attributions.npz or .h5 from
     `seqexplain explain`), one file per sequence named by its id."""
-    from ..errors import SeqexplainError
-    from ..explain import attribution_members, load_attributions
-    from ..logos import LOGO_KEYS, methods_in, write_logos
+    from ..attributions import Attributions
+    from ..logos import logo_hypothetical, write_logos
     from ..outputs import atomic_dir, check_writable
 
     check_writable(out, force, kind="folder")  # --window: checked by its click callback
-    have = methods_in(attribution_members(attributions))
-    chosen = [m.strip() for m in methods.split(",")] if methods else have
-    for m in chosen:
-        if m not in have:
-            raise SeqexplainError(f"{attributions}: no {m!r} scores (methods: "
-                                  f"{', '.join(have) or 'none'})")
-    data = load_attributions(attributions, keys=set(LOGO_KEYS) | set(chosen))
+    chosen = ([m.strip() for m in methods.split(",")] if methods else
+              Attributions.methods_of(attributions))
+    # only the members the logos draw: the chosen methods' scores, ISM's hypothetical scores
+    data = Attributions.read(attributions, chosen, hypothetical=logo_hypothetical(chosen),
+                             delta=False)
     with atomic_dir(out, force=force) as tmp:
         table = write_logos(data, tmp, chosen, split_ids(ids), top, window, highlight, fmt,
                             dpi, jobs, source=str(attributions))

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..annotate import DEFAULT_RELEASE, TAXA
+from ..attributions import Attributions
 from ..motifs import MotifSettings
 from . import main
 
@@ -61,32 +62,30 @@ def motif_options(func):
     return func
 
 
-def run_and_write(data, out_dir, settings: MotifSettings, source: str, model=None,
-                  model_path=None, database=None, jaspar_release: str = DEFAULT_RELEASE,
-                  taxon: str = "vertebrates", no_support: bool = False, n_maps: int = 10):
-    """Run the motif layer on an attributions mapping and write ``out_dir`` (exists).
-    ``model``: a loaded Keras model for the support tests (else ``model_path`` or the one
-    recorded in the file)."""
-    from ..alphabets import alphabet_from_letters
-    from ..bundle import check_same_model
+def run_and_write(data: Attributions, out_dir, settings: MotifSettings, source: str,
+                  model=None, model_path=None, database=None,
+                  jaspar_release: str = DEFAULT_RELEASE, taxon: str = "vertebrates",
+                  no_support: bool = False, n_maps: int = 10):
+    """Run the motif layer on attributions and write ``out_dir`` (exists). ``model``: a
+    loaded Keras model for the support tests (else ``model_path`` or the one recorded in the
+    file)."""
     from ..errors import SeqexplainError
     from ..motifmap import load_database, run_motifs, write_motifs
 
-    letters = str(data["alphabet"])
+    letters = data.letters
     if no_support:
         model = None
     elif model is None:
         from .._tf import import_tensorflow
         from ..explain import load_model_for_explain
 
-        path = model_path or str(data.get("model", ""))
+        path = model_path or data.model_path
         if not path:
             raise SeqexplainError(f"{source}: no model recorded; pass --model, or --no-support")
         import_tensorflow()
         # a folder knows its alphabet; a bare Keras file is told it by the scores' letters
-        bundle = load_model_for_explain(
-            path, None if Path(path).is_dir() else alphabet_from_letters(letters).name)
-        check_same_model(data, bundle.model, letters, source, path)
+        bundle = load_model_for_explain(path, None if Path(path).is_dir() else data.alphabet.name)
+        data.check_model(bundle.model, path)
         if bundle.alphabet.letters != letters:
             raise SeqexplainError(f"{source}: the scores are over {letters} but {path} takes "
                                   f"{bundle.alphabet.name} ({bundle.alphabet.letters})")
@@ -131,24 +130,17 @@ def motifs_command(attributions, method, model_path, database, jaspar_release, t
     null and mapped on every sequence."""
     from ..errors import SeqexplainError
     from ..attribution.registry import resolve_method
-    from ..explain import attribution_members, load_attributions
     from ..outputs import atomic_dir, check_writable
 
     check_writable(out, force, kind="folder")
     if database and not Path(database).is_file():
         raise SeqexplainError(f"{database}: no such motif file")
     method = resolve_method(method).name
-    members = attribution_members(attributions)
-    if method not in members or f"{method}_hypothetical" not in members:
-        from ..logos import methods_in
-
-        raise SeqexplainError(f"{attributions}: no {method!r} scores (methods: "
-                              f"{', '.join(methods_in(members)) or 'none'})")
+    data = Attributions.read(attributions, [method])  # checks the method is there
     settings = MotifSettings(method=method, width=seqlet_width, fdr=fdr, hit_fdr=hit_fdr,
                              engine=engine, similarity=similarity, min_seqlets=min_seqlets,
                              max_seqlets=max_seqlets, null_size=null_size, seed=seed,
                              seqlet_null="laplace" if no_support else seqlet_null)
-    data = load_attributions(attributions)
     with atomic_dir(out, force=force) as tmp:
         result, table = run_and_write(data, tmp, settings, str(attributions),
                                       model_path=model_path, database=database,
