@@ -1,21 +1,73 @@
 """seqexplain — from FASTA files to a trained, regularized CNN and what it learned.
 
-The package imports light modules eagerly (sequences, encoding, FASTA); modules that need
-TensorFlow are imported on first use, so ``import seqexplain`` stays fast.
+``import seqexplain as sx`` offers the verbs an analysis script needs:
+
+=============================  =====================================================
+sequences                      ``one_hot``, ``encode``, ``decode``, ``reverse_complement``,
+                               ``read_fasta``, ``iter_fasta``, ``read_encoded``,
+                               ``iter_encoded``, ``dinucleotide_shuffle``
+models                         ``load_model`` (a model folder or a ``.keras`` file →
+                               ``ModelBundle``), ``train_model`` (FASTA + labels → a model
+                               folder), ``predict_fasta``, ``evaluate_fasta``
+attribution                    ``attribute(model, X, method=…)``, ``explain_fasta`` (FASTA →
+                               attributions file), ``METHODS``
+pictures and motifs            ``plot_attribution``, ``plot_pwm``, ``discover_motifs``,
+                               ``write_report``
+=============================  =====================================================
+
+The sequence functions load with the package; everything else (and TensorFlow) on first use
+(PEP 562), so ``import seqexplain`` stays fast. No public name is also the name of a module.
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
+import importlib
+
 from .alphabets import DNA, PROTEIN, RNA, Alphabet, detect_alphabet, get_alphabet
 from .encoding import OneHot, decode, encode, one_hot, reverse_complement
 from .errors import SeqexplainError
-from .fasta import FastaRecords, iter_encoded, iter_fasta, iter_fasta_batches, read_encoded, read_fasta
+from .fasta import (FastaRecords, iter_encoded, iter_fasta, iter_fasta_batches, read_encoded,
+                    read_fasta)
+
+#: public name → (module, name in it), imported on first use
+_LAZY = {
+    "dinucleotide_shuffle": ("shuffle", "dinucleotide_shuffle"),
+    "ModelBundle": ("bundle", "ModelBundle"),
+    "load_model": ("explain", "load_model_for_explain"),
+    "ModelConfig": ("models", "ModelConfig"),
+    "TrainConfig": ("train", "TrainConfig"),
+    "train_model": ("train", "train_model_folder"),
+    "predict_fasta": ("predict", "predict_fasta"),
+    "evaluate_fasta": ("predict", "evaluate_fasta"),
+    "METHODS": ("attribution.registry", "METHODS"),
+    "attribute": ("attribution.registry", "attribute"),
+    "ExplainSettings": ("explain", "ExplainSettings"),
+    "explain_fasta": ("explain", "explain_fasta"),
+    "plot_attribution": ("logos", "plot_attribution"),
+    "plot_pwm": ("logos", "plot_pwm"),
+    "MotifSettings": ("motifs", "MotifSettings"),
+    "discover_motifs": ("motifmap", "run_motifs"),
+    "write_report": ("report", "write_report"),
+}
 
 __all__ = [
     "__version__", "Alphabet", "DNA", "RNA", "PROTEIN", "detect_alphabet", "get_alphabet",
     "OneHot", "encode", "one_hot", "decode", "reverse_complement", "SeqexplainError",
     "FastaRecords", "read_fasta", "iter_fasta", "iter_fasta_batches", "read_encoded",
-    "iter_encoded",
+    "iter_encoded", *_LAZY,
 ]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        module, attribute = _LAZY[name]
+        value = getattr(importlib.import_module(f".{module}", __name__), attribute)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

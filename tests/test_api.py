@@ -1,0 +1,46 @@
+"""The public API: ``import seqexplain as sx`` and the verbs it offers."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import seqexplain as sx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_import_is_light():
+    code = ("import sys, seqexplain as sx; "
+            "print(sorted(m for m in ('tensorflow', 'keras', 'matplotlib', 'sklearn') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"
+
+
+def test_every_public_name_resolves_and_no_name_is_also_a_module():
+    modules = {m.name for m in pkgutil.iter_modules(sx.__path__)}
+    assert not modules & set(sx.__all__), "a public name shadows (or is shadowed by) a module"
+    values = {name: getattr(sx, name) for name in sx.__all__}
+    for module in sorted(modules - {"__main__"}):
+        importlib.import_module(f"seqexplain.{module}")  # importing a module renames nothing
+    assert all(getattr(sx, name) is value for name, value in values.items())
+    assert set(dir(sx)) >= set(sx.__all__)
+
+
+def test_verbs_from_a_model_folder_to_scores():
+    bundle = sx.load_model(ROOT / "models" / "ctcf")
+    assert isinstance(bundle, sx.ModelBundle) and bundle.alphabet is sx.DNA
+    X = bundle.encode(["ACGT" * 50, "GGCC" * 50]).onehot
+    scores = sx.attribute(bundle.model, X, method="saliency")
+    assert scores.shape == X.shape == (2, 200, 4)
+    gradient = sx.attribute(bundle.model, X, method="saliency", correct=False)
+    np.testing.assert_allclose(scores, gradient - gradient.mean(-1, keepdims=True), atol=1e-6
+                               * np.abs(gradient).max())
+    assert "deepshap" in sx.METHODS
