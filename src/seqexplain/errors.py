@@ -24,3 +24,46 @@ def where(source: str | None, record: str | None = None, position: int | None = 
     if loc:
         parts.append(", ".join(loc))
     return ": ".join(parts) + (": " if parts else "")
+
+
+# -- argument checks: one helper for every public function -----------------------------------
+
+def _prefix(where: str | None) -> str:
+    return f"{where}: " if where else ""
+
+
+def check(ok: bool, message: str, where: str | None = None) -> None:
+    """Raise :class:`SeqexplainError` with ``message`` (prefixed ``where: ``) unless ``ok``."""
+    if not ok:
+        raise SeqexplainError(_prefix(where) + message)
+
+
+def check_int(name: str, value, minimum: int = 1, where: str | None = None) -> int:
+    """``value`` as an int ≥ ``minimum`` (bools and non-integers refused)."""
+    import numbers
+
+    check(not isinstance(value, bool) and isinstance(value, numbers.Integral)
+          and value >= minimum, f"{name}={value!r}: expected an integer ≥ {minimum}", where)
+    return int(value)
+
+
+def check_number(name: str, value, minimum: float, strict: bool = False,
+                 where: str | None = None) -> float:
+    """``value`` as a finite float ≥ ``minimum`` (> with ``strict``). Numeric strings are
+    accepted: PyYAML reads "1e-3" (no decimal point) as a string."""
+    import math
+
+    try:
+        number = float(value) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError):
+        number = math.nan
+    ok = math.isfinite(number) and (number > minimum if strict else number >= minimum)
+    check(ok, f"{name}={value!r}: expected a number {'>' if strict else '≥'} {minimum}", where)
+    return number
+
+
+def check_choice(name: str, value, choices, where: str | None = None) -> str:
+    """``value`` lower-cased, one of ``choices``."""
+    check(isinstance(value, str) and value.lower() in choices,
+          f"{name}={value!r}: choose one of {', '.join(choices)}", where)
+    return value.lower()

@@ -33,14 +33,13 @@ Only built-in Keras layers are used (no ``Lambda``), so models save with
 from __future__ import annotations
 
 import difflib
-import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import keras
 from keras import layers
 
-from .errors import SeqexplainError
+from .errors import SeqexplainError, check_choice, check_int, check_number
 from .metrics import check_task
 
 ACTIVATIONS = ("relu", "elu", "gelu", "silu", "softplus", "sigmoid", "tanh", "exponential",
@@ -447,23 +446,11 @@ def _per_block(name: str, value: Any, n: int, default: list) -> list:
 
 
 def _int(name: str, value: Any, minimum: int, where: str = "model config") -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise SeqexplainError(f"{where}: {name}={value!r}: expected an integer ≥ {minimum}")
-    return int(value)
+    return check_int(name, value, minimum, where)
 
 
 def _float(name: str, value: Any, minimum: float, strict: bool = False) -> float:
-    # strings are accepted because PyYAML reads "1e-3" (no decimal point) as a string
-    try:
-        number = float(value) if not isinstance(value, bool) else math.nan
-    except (TypeError, ValueError):
-        number = math.nan
-    ok = math.isfinite(number) and (number > minimum if strict else number >= minimum)
-    if not ok:
-        bound = ">" if strict else "≥"
-        raise SeqexplainError(f"model config: {name}={value!r}: expected a number {bound} "
-                              f"{minimum}")
-    return number
+    return check_number(name, value, minimum, strict, where="model config")
 
 
 def _rate(name: str, value: Any) -> float:
@@ -480,10 +467,7 @@ def _bool(name: str, value: Any) -> bool:
 
 
 def _choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
-    if not isinstance(value, str) or value.lower() not in choices:
-        raise SeqexplainError(f"model config: {name}={value!r}: choose one of "
-                              f"{', '.join(choices)}")
-    return value.lower()
+    return check_choice(name, value, choices, where="model config")
 
 
 __all__ = ["ModelConfig", "build_model", "compile_model", "optimizer_from_config",

@@ -28,7 +28,7 @@ from . import __version__
 from .alphabets import Alphabet
 from .baselines import KmerBaseline, PositionalBaseline, TrivialBaseline
 from .bundle import FORMAT_VERSION, METADATA_FILE, METRICS_FILE, MODEL_FILE
-from .errors import SeqexplainError
+from .errors import SeqexplainError, check
 from .fasta import read_encoded
 from .labels import labels_for
 from .metrics import evaluate, main_metric, summarize
@@ -94,21 +94,21 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "patience", "restarts", "cv_repeats"):
-            _check(isinstance(getattr(self, name), int) and getattr(self, name) >= 1,
+            _check_config(isinstance(getattr(self, name), int) and getattr(self, name) >= 1,
                    f"{name} must be an integer ≥ 1, got {getattr(self, name)!r}")
-        _check(isinstance(self.shift, int) and self.shift >= 0,
+        _check_config(isinstance(self.shift, int) and self.shift >= 0,
                f"shift must be an integer ≥ 0, got {self.shift!r}")
-        _check(isinstance(self.cv, int) and (self.cv == 0 or self.cv >= 2),
+        _check_config(isinstance(self.cv, int) and (self.cv == 0 or self.cv >= 2),
                f"cv must be 0 (off) or ≥ 2 folds, got {self.cv!r}")
         for name in ("val_fraction", "test_fraction"):
             value = getattr(self, name)
-            _check(isinstance(value, (int, float)) and 0 < value < 1,
+            _check_config(isinstance(value, (int, float)) and 0 < value < 1,
                    f"{name} must be between 0 and 1, got {value!r}")
-        _check(self.val_fraction + self.test_fraction < 0.9,
+        _check_config(self.val_fraction + self.test_fraction < 0.9,
                "val_fraction + test_fraction leave less than 10 % for training")
-        _check(self.distribute in DISTRIBUTE,
+        _check_config(self.distribute in DISTRIBUTE,
                f"distribute must be one of {', '.join(DISTRIBUTE)}, got {self.distribute!r}")
-        _check(self.kmer is None or (isinstance(self.kmer, int) and 1 <= self.kmer <= 8),
+        _check_config(self.kmer is None or (isinstance(self.kmer, int) and 1 <= self.kmer <= 8),
                f"kmer must be between 1 and 8, got {self.kmer!r}")
 
     @classmethod
@@ -125,9 +125,8 @@ class TrainConfig:
         return asdict(self)
 
 
-def _check(ok: bool, message: str) -> None:
-    if not ok:
-        raise SeqexplainError(f"training config: {message}")
+def _check_config(ok: bool, message: str) -> None:
+    check(ok, message, where="training config")
 
 
 # -- splits ------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ..errors import SeqexplainError
+from ..errors import SeqexplainError, check_int
 from .engine import _select, check_supported, model_cache, run_pairs
 from .logits import _inputs, check_target, explained_model
 from .registry import N_REFERENCES, REFERENCE_KINDS
@@ -94,18 +94,12 @@ def validate_input(X, model: keras.Model | None = None, name: str = "X") -> np.n
     return arr
 
 
-def _positive_int(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise SeqexplainError(f"{name}={value!r}: expected an integer ≥ {minimum}")
-    return int(value)
-
-
 def _prepare(model, X, target, batch_size, output):
     """Shared argument handling: (explained model, X float32, target, batch_size)."""
     X = validate_input(X, model)
     explained = explained_model(model, output)
     return (explained, X, check_target(explained, target, X),
-            _positive_int("batch_size", batch_size))
+            check_int("batch_size", batch_size))
 
 
 def correct_gradient(gradient: np.ndarray) -> np.ndarray:
@@ -316,7 +310,7 @@ def integrated_gradients(model: keras.Model, X: np.ndarray, target: int = 0,
         ``f(x) - f(baseline) - attributions.sum((1, 2))``.
     """
     model, X, target, batch_size = _prepare(model, X, target, batch_size, output)
-    steps = _positive_int("steps", steps)
+    steps = check_int("steps", steps)
     base = _fixed_references(X, baseline, "baseline", per_sequence_ndim=3)[:, 0]
     step = _ig_step(model, target, X.shape[1:], steps)
     per_batch = max(1, batch_size // steps)
@@ -487,7 +481,7 @@ def _resolve_references(X: np.ndarray, references, n_references: int,
     """``(R, get, shared)``: ``get(lo, hi)`` gives the references of sequences lo:hi, shape
     (hi - lo, R, length, C); ``shared`` tells whether every sequence has the same ones."""
     if isinstance(references, str) and references == "shuffle" or callable(references):
-        n_references = _positive_int("n_references", n_references)
+        n_references = check_int("n_references", n_references)
         if isinstance(references, str):
             from ..shuffle import dinucleotide_shuffle as make
         else:
