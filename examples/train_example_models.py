@@ -25,8 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from seqexplain._tf import import_tensorflow
-from seqexplain.fasta import read_fasta
+import seqexplain as sx
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "examples" / "data"
@@ -42,7 +41,7 @@ EXAMPLES = {
 def demo_fasta(model_dir: Path, fastas: list[Path], out: Path, n: int) -> None:
     """The first ``n`` positive test-split records (never seen in training)."""
     splits = pd.read_csv(model_dir / "splits.tsv", sep="\t").set_index("id")["split"]
-    records = read_fasta(fastas[0])
+    records = sx.read_fasta(fastas[0])
     chosen = [(i, s) for i, s in zip(records.ids, records.sequences)
               if splits.get(i) == "test"][:n]
     out.write_text("".join(f">{i}\n{s}\n" for i, s in chosen))
@@ -53,7 +52,7 @@ def test_fasta(model_dir: Path, fastas: list[Path], out: Path) -> None:
     splits = pd.read_csv(model_dir / "splits.tsv", sep="\t").set_index("id")["split"]
     lines = []
     for fasta in fastas:
-        records = read_fasta(fasta)
+        records = sx.read_fasta(fasta)
         lines += [f">{i}\n{s}\n" for i, s in zip(records.ids, records.sequences)
                   if splits.get(i) == "test"]
     out.write_text("".join(lines))
@@ -73,19 +72,18 @@ def main() -> None:
             demo_fasta(args.out / name, fastas, DATA / spec["demo"], spec["n_demo"])
             test_fasta(args.out / name, fastas, DATA / spec["test"])
         return
-    import_tensorflow()
-    from seqexplain.train import TrainConfig, format_report, train_model_folder
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
 
     for name in args.only:
         spec = EXAMPLES[name]
         fastas = [DATA / f for f in spec["fastas"]]
         out = args.out / name
         # sources recorded relative to the repository, as a user would type them
-        result = train_model_folder([os.path.relpath(f, ROOT) for f in fastas], out,
-                                    length=spec["length"],
-                                    train_config=TrainConfig(seed=0, verbose=False),
-                                    force=True)
-        print(f"== {name}\n{format_report(result)}")
+        result = sx.train_model([os.path.relpath(f, ROOT) for f in fastas], out,
+                                length=spec["length"],
+                                train_config=sx.TrainConfig(seed=0, verbose=False),
+                                force=True)
+        print(f"== {name}\n{result.report()}")
         demo_fasta(out, fastas, DATA / spec["demo"], spec["n_demo"])
         test_fasta(out, fastas, DATA / spec["test"])
 

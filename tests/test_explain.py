@@ -232,8 +232,8 @@ def test_model_fingerprint_refuses_mismatched_files(tmp_path):
     from the folder or from its bare model.keras."""
     from pathlib import Path
 
-    from seqexplain.bundle import ModelBundle, model_fingerprint
-    from seqexplain.explain import load_model_for_explain
+    import seqexplain as sx
+    from seqexplain.bundle import ModelBundle, load_model, model_fingerprint
 
     root = Path(__file__).resolve().parents[1]
     ww, ctcf = root / "models" / "ww", root / "models" / "ctcf"
@@ -245,7 +245,7 @@ def test_model_fingerprint_refuses_mismatched_files(tmp_path):
     recorded = str(np.load(attributions)["model_fingerprint"])
     bundle = ModelBundle.load(ww)
     assert recorded == bundle.fingerprint == model_fingerprint(
-        load_model_for_explain(ww / "model.keras").model, bundle.alphabet.letters)
+        load_model(ww / "model.keras").model, bundle.alphabet.letters)
     assert recorded != ModelBundle.load(ctcf).fingerprint
 
     report = CliRunner().invoke(main, ["report", str(ctcf), "--attributions",
@@ -264,3 +264,8 @@ def test_model_fingerprint_refuses_mismatched_files(tmp_path):
     assert "ctcf" in report.stderr and "ctcf" in motifs_ctcf.stderr
     assert not (tmp_path / "r.html").exists() and not (tmp_path / "m2").exists()
     assert motifs.exit_code == 0, motifs.output  # the same weights from model.keras: accepted
+    # the Python API's support tests rerun the model too: the same check
+    scores = sx.Attributions.read(attributions)
+    with pytest.raises(sx.SeqexplainError, match=f"{recorded}.*another model|another model"):
+        sx.discover_motifs(scores, sx.MotifSettings(method="saliency"),
+                           model=ModelBundle.load(ctcf).model)

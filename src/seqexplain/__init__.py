@@ -10,9 +10,13 @@ models                         ``load_model`` (a model folder or a ``.keras`` fi
                                ``ModelBundle``), ``train_model`` (FASTA + labels → a model
                                folder), ``predict_fasta``, ``evaluate_fasta``
 attribution                    ``attribute(model, X, method=…)``, ``explain_fasta`` (FASTA →
-                               attributions file), ``METHODS``
-pictures and motifs            ``plot_attribution``, ``plot_pwm``, ``discover_motifs``,
+                               attributions file), ``Attributions`` (read a scores file),
+                               ``METHODS``
+pictures and motifs            ``select_sequences``, ``sequence_scores``,
+                               ``plot_attribution``, ``plot_pwm``, ``plot_cwm``,
+                               ``discover_motifs``, ``load_database``, ``load_motifs``,
                                ``write_report``
+simulation                     ``simulate_sequences`` (planted motifs, known ground truth)
 =============================  =====================================================
 
 The sequence functions load with the package; everything else (and TensorFlow) on first use
@@ -35,7 +39,7 @@ from .fasta import (FastaRecords, iter_encoded, iter_fasta, iter_fasta_batches, 
 _LAZY = {
     "dinucleotide_shuffle": ("shuffle", "dinucleotide_shuffle"),
     "ModelBundle": ("bundle", "ModelBundle"),
-    "load_model": ("explain", "load_model_for_explain"),
+    "load_model": ("bundle", "load_model"),
     "ModelConfig": ("models", "ModelConfig"),
     "TrainConfig": ("train", "TrainConfig"),
     "train_model": ("train", "train_model_folder"),
@@ -43,12 +47,19 @@ _LAZY = {
     "evaluate_fasta": ("predict", "evaluate_fasta"),
     "METHODS": ("attribution.registry", "METHODS"),
     "attribute": ("attribution.registry", "attribute"),
+    "Attributions": ("attributions", "Attributions"),
     "ExplainSettings": ("explain", "ExplainSettings"),
     "explain_fasta": ("explain", "explain_fasta"),
+    "select_sequences": ("logos", "select_indices"),
+    "sequence_scores": ("logos", "sequence_scores"),
     "plot_attribution": ("logos", "plot_attribution"),
     "plot_pwm": ("logos", "plot_pwm"),
+    "plot_cwm": ("logos", "plot_cwm"),
     "MotifSettings": ("motifs", "MotifSettings"),
     "discover_motifs": ("motifmap", "run_motifs"),
+    "load_database": ("motifmap", "load_database"),
+    "load_motifs": ("motif_io", "load_motifs"),
+    "simulate_sequences": ("simulate", "simulate"),
     "write_report": ("report", "write_report"),
 }
 

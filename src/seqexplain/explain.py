@@ -18,63 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .alphabets import Alphabet, get_alphabet
 from .attribution.registry import Options, compute
 from .attributions import Attributions, AttributionsWriter
-from .bundle import ModelBundle, load_keras
+from .bundle import ModelBundle
 from .errors import SeqexplainError
 
 #: Reference shuffles are drawn per block of this many sequences, seeded by (seed, block
 #: index); chunks are whole blocks, so the chunk size does not change any result.
 REFERENCE_BLOCK = 32
-
-
-def load_model_for_explain(path, alphabet: str | None = None) -> ModelBundle:
-    """A seqexplain model folder, or any Keras model file (``.keras``/``.h5``) whose input is
-    one-hot (length, channels). For a bare file the alphabet comes from ``alphabet`` (default:
-    DNA for 4 channels, protein for 20) and sequences of another length are centre
-    padded/cropped."""
-    path = Path(path)
-    if path.is_dir():
-        bundle = ModelBundle.load(path)
-        if alphabet and get_alphabet(alphabet) is not bundle.alphabet:
-            raise SeqexplainError(f"{path}: the model was trained on {bundle.alphabet.name}, "
-                                  f"not {alphabet}")
-        return bundle
-    if not path.exists():
-        raise SeqexplainError(f"{path}: no such model folder or file")
-    if path.suffix.lower() not in (".keras", ".h5", ".hdf5"):
-        raise SeqexplainError(f"{path}: expected a seqexplain model folder or a Keras model "
-                              "file (.keras or .h5)")
-    model = load_keras(path)
-    shape = model.input_shape
-    if isinstance(shape, list) or len(shape) != 3 or shape[1] is None or shape[2] is None:
-        raise SeqexplainError(f"{path}: the model's input has shape {shape}; expected one-hot "
-                              "(None, length, channels)")
-    length, channels = int(shape[1]), int(shape[2])
-    alph = _alphabet_for_channels(channels, alphabet, path)
-    out_shape = model.output_shape
-    n_out = 1 if len(out_shape) == 1 else int(out_shape[-1])
-    names = [str(i) for i in range(n_out)]
-    metadata = {"alphabet": {"name": alph.name, "letters": alph.letters},
-                "input": {"length": length, "channels": channels, "pad": "center",
-                          "crop": "center", "unknown": "zero"},
-                "task": "unknown", "output_names": names, "class_names": None}
-    return ModelBundle(model=model, metadata=metadata, path=path)
-
-
-def _alphabet_for_channels(channels: int, alphabet: str | None, path) -> Alphabet:
-    if alphabet:
-        alph = get_alphabet(alphabet)
-        if alph.channels != channels:
-            raise SeqexplainError(f"{path}: the model takes {channels} channels but "
-                                  f"{alph.name} has {alph.channels}")
-        return alph
-    if channels == 4:
-        return get_alphabet("dna")
-    if channels == 20:
-        return get_alphabet("protein")
-    raise SeqexplainError(f"{path}: the model takes {channels} channels; pass --alphabet")
 
 
 def resolve_target(bundle: ModelBundle, target: str | int | None) -> int:

@@ -63,7 +63,8 @@ def annotate_motifs(motifs: list[LearnedMotif], database) -> None:
 
 def run_motifs(attributions: Attributions, settings: MotifSettings, model=None, database=None,
                source: str = "attributions") -> tuple[MotifResult, pd.DataFrame | None]:
-    """Discovery, annotation and (with ``model``) support. With the model, the attribution
+    """Discovery, annotation and (with ``model``, which must be the model that computed the
+    scores: its fingerprint is checked) support. With the model, the attribution
     method is also run on dinucleotide shuffles of up to ``settings.null_size`` sequences: seqlet
     thresholds come from the empirical FDR against them, and each motif's support is tested
     on them. Returns (result, support table or None)."""
@@ -71,6 +72,8 @@ def run_motifs(attributions: Attributions, settings: MotifSettings, model=None, 
 
     null = None
     if model is not None:
+        # the null reruns the model: it must be the one that computed the scores
+        attributions.check_model(model, f"model {model.name!r}")
         explain_settings = settings_from_file(attributions)
         if explain_settings is None:
             raise SeqexplainError(f"{source}: no explain settings recorded (written by an "

@@ -356,6 +356,10 @@ class TrainResult:
         cnn = _headline(self.metrics, main_metric(self.targets.task))
         return bool(cnn > self.best_baseline()[1])
 
+    def report(self) -> str:
+        """The text report ``seqexplain train`` prints (:func:`format_report`)."""
+        return format_report(self)
+
 
 def _headline(metrics: dict, key: str) -> float:
     value = metrics.get(key, math.nan)

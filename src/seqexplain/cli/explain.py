@@ -91,10 +91,10 @@ def explain_command(model, fasta, methods, target, output, alphabet, references,
         raise click.UsageError(f"--modisco {modisco_method}: that method is not in --method")
     import_tensorflow()
     from ..attributions import Attributions
-    from ..explain import (ExplainSettings, explain_fasta, load_model_for_explain,
-                           read_references, resolve_target)
+    from ..bundle import load_model
+    from ..explain import ExplainSettings, explain_fasta, read_references, resolve_target
 
-    bundle = load_model_for_explain(model, alphabet)
+    bundle = load_model(model, alphabet)
     refs = references
     if references not in REFERENCE_KINDS:
         refs = read_references(references, bundle)

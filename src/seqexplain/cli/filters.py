@@ -42,11 +42,12 @@ def filters_command(model, fasta, alphabet, target, max_sequences, database, jas
     if database and not Path(database).is_file():
         raise SeqexplainError(f"{database}: no such motif file")
     import_tensorflow()
-    from ..explain import load_model_for_explain, resolve_target
+    from ..bundle import load_model
+    from ..explain import resolve_target
     from ..fasta import iter_fasta
     from ..filters import write_filters
 
-    bundle = load_model_for_explain(model, alphabet)
+    bundle = load_model(model, alphabet)
     records = list(islice(iter_fasta(fasta), max_sequences))
     if not records:
         raise SeqexplainError(f"{fasta}: no sequences")

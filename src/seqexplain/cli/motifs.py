@@ -77,14 +77,14 @@ def run_and_write(data: Attributions, out_dir, settings: MotifSettings, source: 
         model = None
     elif model is None:
         from .._tf import import_tensorflow
-        from ..explain import load_model_for_explain
+        from ..bundle import load_model
 
         path = model_path or data.model_path
         if not path:
             raise SeqexplainError(f"{source}: no model recorded; pass --model, or --no-support")
         import_tensorflow()
         # a folder knows its alphabet; a bare Keras file is told it by the scores' letters
-        bundle = load_model_for_explain(path, None if Path(path).is_dir() else data.alphabet.name)
+        bundle = load_model(path, None if Path(path).is_dir() else data.alphabet.name)
         data.check_model(bundle.model, path)
         if bundle.alphabet.letters != letters:
             raise SeqexplainError(f"{source}: the scores are over {letters} but {path} takes "
