@@ -26,7 +26,7 @@ from toy_models import (TOY_MODELS, float64_copy, load_reference, random_onehot,
 import seqexplain.attribution as attribution
 from seqexplain.attribution import (attribute, correct_gradient, deep_shap, deeplift,
                                     explained_model, grad_input, integrated_gradients, ism,
-                                    logit_model, saliency, shap_deep)
+                                    logit_model, saliency, shap_explainer)
 from seqexplain.attribution import engine
 from seqexplain.errors import SeqexplainError
 
@@ -121,21 +121,21 @@ def test_native_deepshap_equals_shap_deep_explainer(name):
     shared = data["references_shared"]
     scale = logit_scale(data)
     ours = deep_shap(model, X, references=shared)
-    raw, delta = shap_deep(model, X, references=shared, project=False, return_delta=True)
+    raw, delta = shap_explainer(model, X, references=shared, project=False, return_delta=True)
     assert_close(delta, 0.0, scale, what="shap's completeness")
     theirs = raw.sum(axis=-1, keepdims=True) * X  # what project=True (the default) returns
     assert_close(ours, theirs, scale, what="shared references")
     # per-sequence references
     perseq = data["references_perseq"][:3]
     assert_close(deep_shap(model, X[:3], references=perseq),
-                 shap_deep(model, X[:3], references=perseq), scale, what="per-sequence")
+                 shap_explainer(model, X[:3], references=perseq), scale, what="per-sequence")
 
 
 def test_shap_deep_falls_back_to_gradient_explainer():
     model = toy_model("global_max")  # GlobalMaxPooling1D: DeepExplainer raises
     X = random_onehot(2, 40, seed=3)
     with pytest.warns(RuntimeWarning, match="GradientExplainer"):
-        values = shap_deep(model, X, references="zero", warning_threshold=None)
+        values = shap_explainer(model, X, references="zero", warning_threshold=None)
     assert values.shape == X.shape and np.isfinite(values).all()
 
 

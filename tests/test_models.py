@@ -12,8 +12,8 @@ from tolerance import assert_close, batch_scale
 from toy_models import random_onehot
 
 from seqexplain.errors import SeqexplainError
-from seqexplain.models import (ModelConfig, build_model, compile_model, logit_model,
-                               optimizer_from_config)
+from seqexplain.attribution import logit_model
+from seqexplain.models import ModelConfig, build_model, compile_model, optimizer_from_config
 
 # Keras' model.save converts variables with np.array(x, copy=False), which numpy 2 flags
 pytestmark = pytest.mark.filterwarnings(
@@ -134,11 +134,15 @@ def test_logit_model_is_output_before_activation(task, n_outputs, inverse):
                  what="outputs from logits")
 
 
-def test_logit_model_needs_a_logits_layer():
-    inputs = keras.Input((10, 4))
-    other = keras.Model(inputs, layers.Dense(1)(layers.Flatten()(inputs)))
-    with pytest.raises(SeqexplainError, match="no layer named 'logits'"):
-        logit_model(other)
+def test_logit_model_finds_the_logits_layer_by_structure():
+    """The one logit_model (seqexplain.attribution) finds the output of the 'logits' layer of
+    a seqexplain model from the graph, not from the layer's name."""
+    model = build_model(tiny(), 24, 4, "multiclass", 3)
+    by_name = keras.Model(model.inputs, model.get_layer("logits").output)
+    X = random_onehot(6, 24, seed=3)
+    expected = by_name.predict(X, verbose=0)
+    assert_close(logit_model(model).predict(X, verbose=0), expected, batch_scale(expected),
+                 rel=1e-6, what="logits")
 
 
 @pytest.mark.parametrize("kind, cls, l1, l2", [

@@ -17,11 +17,16 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
+from .alphabets import Alphabet
 from .attribution.registry import Options, compute
 from .attributions import Attributions, AttributionsWriter
 from .bundle import ModelBundle
+from .encoding import encode
 from .errors import SeqexplainError
+from .fasta import iter_fasta_batches, read_fasta, scan_fasta
+from .shuffle import dinucleotide_shuffle
 
 #: Reference shuffles are drawn per block of this many sequences, seeded by (seed, block
 #: index); chunks are whole blocks, so the chunk size does not change any result.
@@ -64,18 +69,18 @@ class ExplainSettings:
     seed: int = 0
 
 
-def read_references(path, bundle: ModelBundle) -> np.ndarray:
-    """A FASTA of reference sequences → (r, length, C), one background set for all."""
-    from .fasta import read_fasta
-
+def read_references(path, alphabet: Alphabet, length: int, unknown: str = "zero"
+                    ) -> np.ndarray:
+    """A FASTA of reference sequences → (r, length, C), one background set for all; every
+    record must have the model's length."""
     records = read_fasta(path)
-    alph = bundle.alphabet
-    enc = bundle.encode(records.sequences, ids=records.ids, source=os.fspath(path))
-    if (enc.lengths != bundle.length).any():
-        i = int(np.argmax(enc.lengths != bundle.length))
+    enc = encode(records.sequences, alphabet, length, unknown=unknown, ids=records.ids,
+                 source=os.fspath(path), fixed_by="the model")
+    if (enc.lengths != length).any():
+        i = int(np.argmax(enc.lengths != length))
         raise SeqexplainError(f"{path}: record {records.ids[i]!r}: reference is "
-                              f"{enc.lengths[i]} long; the model takes {bundle.length} "
-                              f"({alph.name})")
+                              f"{enc.lengths[i]} long; the model takes {length} "
+                              f"({alphabet.name})")
     return enc.onehot
 
 
@@ -83,8 +88,6 @@ def shuffled_references(X: np.ndarray, offset: int, n: int, seed: int) -> np.nda
     """Dinucleotide shuffles of sequences ``offset …`` (``offset`` a multiple of
     :data:`REFERENCE_BLOCK`), shape (len(X), n, length, C): block ``k`` is always drawn with
     seed (seed, k), whatever chunks the sequences arrive in."""
-    from .shuffle import dinucleotide_shuffle
-
     out = np.empty((len(X), n, *X.shape[1:]), np.float32)
     first = offset // REFERENCE_BLOCK
     for b, lo in enumerate(range(0, len(X), REFERENCE_BLOCK)):
@@ -102,17 +105,20 @@ def deeplift_reference(references):
     return np.asarray(references)[0]
 
 
-def attribute_chunk(model, X: np.ndarray, settings: ExplainSettings,
-                    references, deeplift_ref="uniform") -> dict[str, np.ndarray]:
-    """All requested methods on one chunk: ``{M: observed, M_hypothetical: …, M_delta: …}``
-    as the method table (:mod:`seqexplain.attribution.registry`) forms them.
-    ``references``: deepshap/shap references (a kind or an array); ``deeplift_ref``: see
-    :func:`deeplift_reference`."""
+def attribute_chunk(model, X: np.ndarray, settings: ExplainSettings, references,
+                    offset: int = 0) -> dict[str, np.ndarray]:
+    """All requested methods on one chunk of sequences ``offset …`` (a multiple of
+    :data:`REFERENCE_BLOCK`): ``{M: observed, M_hypothetical: …, M_delta: …}`` as the method
+    table (:mod:`seqexplain.attribution.registry`) forms them. ``references``: a kind
+    (``"shuffle"``: seeded per block, so chunking changes nothing) or a (r, length, C) array."""
+    shuffled = isinstance(references, str) and references == "shuffle"
     options = Options(target=settings.target, output=settings.output,
                       batch_size=settings.batch_size, seed=settings.seed,
                       correct=settings.correct, ig_steps=settings.ig_steps,
-                      references=references, n_references=settings.n_references,
-                      deeplift_reference=deeplift_ref)
+                      references=shuffled_references(X, offset, settings.n_references,
+                                                     settings.seed) if shuffled else references,
+                      n_references=settings.n_references,
+                      deeplift_reference=deeplift_reference(references))
     out: dict[str, np.ndarray] = {}
     for method in settings.methods:
         scores = compute(model, X, method, options)
@@ -132,10 +138,7 @@ def explain_fasta(bundle: ModelBundle, fasta, out_path, settings: ExplainSetting
     (``n``, ``seconds``, max |delta| per method) and, with ``keep_top`` K, ``top``: the K
     sequences with the highest explained logit, as :class:`~seqexplain.attributions.Attributions`
     (for logos)."""
-    from tqdm.auto import tqdm
-
-    from .fasta import iter_fasta_batches, scan_fasta
-    from .attribution import explained_model
+    from .attribution import explained_model  # TensorFlow: imported when a model runs
 
     out_path = Path(out_path)
     n = scan_fasta(fasta, detect=False).n
@@ -155,18 +158,12 @@ def explain_fasta(bundle: ModelBundle, fasta, out_path, settings: ExplainSetting
         for batch in iter_fasta_batches(fasta, chunk):
             enc = bundle.encode(batch.sequences, ids=batch.ids, source=os.fspath(fasta))
             X = enc.onehot
-            if isinstance(refs, str) and refs == "shuffle":
-                chunk_refs = shuffled_references(X, len(ids), settings.n_references,
-                                                 settings.seed)
-            else:
-                chunk_refs = refs
             arrays = {"onehot": X, "lengths": enc.lengths, "offsets": enc.offsets,
                       "logits": np.asarray(logit.predict(X, batch_size=settings.batch_size,
                                                          verbose=0)).reshape(len(X), -1),
                       "predictions": np.asarray(model.predict(X, batch_size=settings.batch_size,
                                                               verbose=0)).reshape(len(X), -1)}
-            arrays.update(attribute_chunk(model, X, settings, chunk_refs,
-                                          deeplift_reference(refs)))
+            arrays.update(attribute_chunk(model, X, settings, refs, offset=len(ids)))
             writer.append(arrays)
             scores = Attributions(dict(arrays, ids=np.array(batch.ids)))
             for method in scores.methods:

@@ -20,7 +20,7 @@ made identity layers. Choices made for attribution methods (DeepLIFT/DeepSHAP, g
   average form) rather than ``GlobalMaxPooling1D``: the same numbers, but shap's
   DeepExplainer handles the pooling op and not the global-pooling reduction.
 - The pre-activation ``logits`` layer is kept apart from the ``output`` activation, so that
-  :func:`logit_model` can explain logits (the usual target for attributions) rather than
+  attributions explain logits (:func:`seqexplain.attribution.logit_model`) rather than
   saturated probabilities.
 - Convolutions use ``padding="same"`` by default: every block keeps its input length, so a
   position in a feature map lines up with the same position of the input, and the length
@@ -260,7 +260,7 @@ def build_model(config: ModelConfig | None, input_length: int, channels: int, ta
         Input ``sequence`` of shape (None, input_length, channels); output ``output`` of shape
         (None, n_outputs): probabilities (sigmoid for binary/multilabel, softmax for
         multiclass) or linear values (regression). The ``logits`` layer holds the
-        pre-activation values; see :func:`logit_model`.
+        pre-activation values; see :func:`seqexplain.attribution.logit_model`.
 
     Raises
     ------
@@ -389,23 +389,6 @@ def optimizer_from_config(config: ModelConfig | None) -> keras.optimizers.Optimi
     return cls(**common)
 
 
-def logit_model(model: keras.Model) -> keras.Model:
-    """A model sharing ``model``'s layers whose output is the ``logits`` layer, shape
-    (None, n_outputs): the pre-sigmoid/softmax values that attribution methods explain.
-
-    Raises
-    ------
-    SeqexplainError
-        ``model`` has no layer named ``logits`` (it was not built by :func:`build_model`).
-    """
-    try:
-        logits = model.get_layer("logits")
-    except ValueError:
-        raise SeqexplainError(f"model {model.name!r} has no layer named 'logits'; "
-                              f"expected a model built by seqexplain") from None
-    return keras.Model(model.inputs, logits.output, name=f"{model.name}_logits")
-
-
 def _pool(kind: str, size: int, name: str) -> layers.Layer:
     cls = layers.MaxPooling1D if kind == "max" else layers.AveragePooling1D
     return cls(pool_size=size, name=name)
@@ -471,5 +454,5 @@ def _choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
 
 
 __all__ = ["ModelConfig", "build_model", "compile_model", "optimizer_from_config",
-           "logit_model", "ACTIVATIONS", "POOL_TYPES", "GLOBAL_POOLS", "REGULARIZERS",
+           "ACTIVATIONS", "POOL_TYPES", "GLOBAL_POOLS", "REGULARIZERS",
            "OPTIMIZERS", "PADDINGS", "REGRESSION_LOSSES"]

@@ -32,12 +32,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .alphabets import alphabet_from_letters
-from .annotate import best_match, motif_title, significant_name
+from .annotate import best_match, bh, motif_title, significant_name
 from .attributions import Attributions, valid_rows
 from .errors import SeqexplainError
 
@@ -641,23 +642,14 @@ MIN_FOLD = 2.0
 MAX_Q = 0.01
 
 
-def explained_logits(model, X: np.ndarray, target: int, batch_size: int = 256) -> np.ndarray:
-    from .attribution import explained_model
-
-    if not len(X):
-        return np.zeros(0, np.float32)
-    out = np.asarray(explained_model(model, "logit").predict(X, batch_size=batch_size,
-                                                             verbose=0))
-    return out.reshape(len(X), -1)[:, target]
-
-
 def null_attributions(model, attributions: Attributions, settings, method: str,
                       size: int = 1000, seed: int = 0, references=None) -> NullAttributions:
     """The same attribution method on one dinucleotide shuffle of each of (a seeded sample
     of up to ``size``) the sequences."""
     from dataclasses import replace
 
-    from .explain import attribute_chunk, deeplift_reference, shuffled_references
+    from .attribution.registry import REFERENCE_KINDS
+    from .explain import attribute_chunk, read_references
     from .shuffle import dinucleotide_shuffle
 
     onehot = np.asarray(attributions.onehot, np.float32)
@@ -667,33 +659,18 @@ def null_attributions(model, attributions: Attributions, settings, method: str,
                              random_state=np.random.default_rng([seed, 7]))[:, 0]
     cfg = replace(settings, methods=(method,))
     refs = settings.references if references is None else references
-    if isinstance(refs, str) and refs not in ("shuffle", "zero", "uniform"):
-        refs = _reference_file(refs, attributions)
+    if isinstance(refs, str) and refs not in REFERENCE_KINDS:
+        if not Path(refs).is_file():
+            raise SeqexplainError(f"{refs}: the reference FASTA used by seqexplain explain is "
+                                  "gone; the null pipeline needs it")
+        refs = read_references(refs, attributions.alphabet, attributions.length)
     contrib = np.empty_like(X)
     hyp = np.empty_like(X)
     for lo in range(0, len(X), 1024):
-        chunk = X[lo:lo + 1024]
-        chunk_refs = (shuffled_references(chunk, lo, cfg.n_references, cfg.seed)
-                      if isinstance(refs, str) and refs == "shuffle" else refs)
-        arrays = attribute_chunk(model, chunk, cfg, chunk_refs, deeplift_reference(refs))
+        arrays = attribute_chunk(model, X[lo:lo + 1024], cfg, refs, offset=lo)
         contrib[lo:lo + 1024] = arrays[method]
         hyp[lo:lo + 1024] = arrays[f"{method}_hypothetical"]
     return NullAttributions(index=index, onehot=X, contrib=contrib, hyp=hyp)
-
-
-def _reference_file(path: str, attributions: Attributions) -> np.ndarray:
-    """The reference FASTA recorded by explain, encoded like the sequences."""
-    from pathlib import Path
-
-    from .encoding import encode
-    from .fasta import read_fasta
-
-    if not Path(path).is_file():
-        raise SeqexplainError(f"{path}: the reference FASTA used by seqexplain explain is "
-                              "gone; the null pipeline needs it")
-    records = read_fasta(path)
-    return encode(records.sequences, attributions.alphabet, attributions.length,
-                  ids=records.ids, source=path).onehot
 
 
 def support(result: MotifResult, attributions: Attributions, model, null: NullAttributions,
@@ -712,7 +689,7 @@ def support(result: MotifResult, attributions: Attributions, model, null: NullAt
     """
     from scipy.stats import mannwhitneyu, wilcoxon
 
-    from .annotate import bh
+    from .attribution import explained_output  # imports TensorFlow: only with a model
 
     s = result.settings
     onehot = np.asarray(attributions.onehot, np.float32)
@@ -757,8 +734,8 @@ def support(result: MotifResult, attributions: Attributions, model, null: NullAt
         X = onehot[take["seq"].to_numpy()].copy()
         for row, (a, b) in enumerate(zip(take["start"], take["end"])):
             X[row, a:b] = X[row, a:b][rng.permutation(b - a)]
-        before = explained_logits(model, onehot[take["seq"].to_numpy()], target)
-        after = explained_logits(model, X, target)
+        before = explained_output(model, onehot[take["seq"].to_numpy()], target)
+        after = explained_output(model, X, target)
         delta = after - before
         if len(delta) and np.any(delta != 0):
             p_effect = float(wilcoxon(delta, alternative="less" if m.sign > 0 else

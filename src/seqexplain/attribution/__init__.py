@@ -11,7 +11,7 @@ random_state=None, *, output="logit", ...)``, takes one-hot sequences ``X`` of s
 :func:`deeplift`           DeepLIFT (rescale rule) against one reference
 :func:`deep_shap`          DeepSHAP: DeepLIFT averaged over references (native engine)
 :func:`ism`                in-silico saturation mutagenesis
-:func:`shap_deep`          shap's DeepExplainer, for cross-checks
+:func:`shap_explainer`     shap's DeepExplainer, for cross-checks
 =========================  =========================================================
 
 :func:`attribute` dispatches by name; :mod:`.registry` is the one table of methods (names,
@@ -32,8 +32,9 @@ _EXPORTS = {
     "check_supported": "engine",
     "explained_model": "logits", "logit_model": "logits",
     "correct_gradient": "methods", "deep_shap": "methods", "deeplift": "methods",
+    "explained_output": "methods",
     "grad_input": "methods", "integrated_gradients": "methods", "ism": "methods",
-    "saliency": "methods", "shap_deep": "methods", "validate_input": "methods",
+    "saliency": "methods", "shap_explainer": "methods", "validate_input": "methods",
     "METHODS": "registry", "Options": "registry", "Scores": "registry",
     "attribute": "registry", "compute": "registry", "resolve_method": "registry",
     "resolve_methods": "registry",

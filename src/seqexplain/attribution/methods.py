@@ -11,9 +11,9 @@ takes one-hot sequences ``X`` of shape (n, length, C) and returns scores of the 
 - :func:`deeplift` — DeepLIFT, rescale rule, against one reference;
 - :func:`deep_shap` — DeepLIFT averaged over many references (DeepSHAP), native engine;
 - :func:`ism` — in-silico saturation mutagenesis;
-- :func:`shap_deep` — shap's own DeepExplainer, for cross-checking.
+- :func:`shap_explainer` — shap's own DeepExplainer, for cross-checking.
 
-Methods with a completeness property (deeplift, deep_shap, integrated_gradients, shap_deep)
+Methods with a completeness property (deeplift, deep_shap, integrated_gradients, shap_explainer)
 check it for every sequence — ``delta = (f(x) - mean f(ref)) - sum(attributions)`` — and emit a
 ``RuntimeWarning`` naming the sequences whose ``|delta|`` exceeds ``warning_threshold ×`` the
 largest |output| of the batch's sequences and references; ``return_delta=True`` returns
@@ -229,6 +229,27 @@ def _predict(model, X, target, batch_size) -> np.ndarray:
     step = _predict_step(model, target, X.shape[1:])
     return np.concatenate([step(X[lo:lo + batch_size]).numpy()
                            for lo in range(0, len(X), batch_size)]).astype(np.float64)
+
+
+def explained_output(model: keras.Model, X: np.ndarray, target: int = 0, batch_size: int = 256,
+                     *, output: str = "logit") -> np.ndarray:
+    """The output the methods explain (the logit by default) for every sequence: what
+    completeness, ISM and the motif support tests measure changes of.
+
+    Parameters
+    ----------
+    model, target, batch_size, output : as in :func:`saliency`.
+    X : one-hot sequences, shape=(n, length, C); n may be 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, shape=(n,). Compiled once per model: later weight changes are seen.
+    """
+    if len(X) == 0:
+        return np.zeros(0, np.float64)
+    model, X, target, batch_size = _prepare(model, X, target, batch_size, output)
+    return _predict(model, X, target, batch_size)
 
 
 # -- gradient methods ------------------------------------------------------------------------
@@ -605,7 +626,7 @@ def ism(model: keras.Model, X: np.ndarray, target: int = 0, batch_size: int = 10
 
 # -- shap's DeepExplainer ---------------------------------------------------------------------
 
-def shap_deep(model: keras.Model, X: np.ndarray, target: int = 0, batch_size: int = 512,
+def shap_explainer(model: keras.Model, X: np.ndarray, target: int = 0, batch_size: int = 512,
               random_state: RandomState = None, *, output: str = "logit",
               references: str | np.ndarray | Callable = "shuffle",
               n_references: int = N_REFERENCES, project: bool = True,
@@ -650,7 +671,7 @@ def shap_deep(model: keras.Model, X: np.ndarray, target: int = 0, batch_size: in
         try:
             values = _shap_deep_values(shap, single, X, refs_all, shared, verbose)
         except Exception as err:  # shap raises assorted errors on ops it cannot handle
-            warnings.warn(f"shap_deep: shap's DeepExplainer cannot handle model "
+            warnings.warn(f"shap_explainer: shap's DeepExplainer cannot handle model "
                           f"{model.name!r} ({type(err).__name__}: {str(err).strip()[:200]}); "
                           f"falling back to shap.GradientExplainer (expected gradients, not "
                           f"DeepSHAP values)", RuntimeWarning, stacklevel=2)
@@ -666,7 +687,7 @@ def shap_deep(model: keras.Model, X: np.ndarray, target: int = 0, batch_size: in
     y_r = _predict(model, refs_all.reshape(-1, *X.shape[1:]), target, 1024)
     y_r = y_r.reshape(len(X), n_refs).mean(axis=1)
     delta = (y_x - y_r) - values.sum(axis=(1, 2), dtype=np.float64)
-    _warn_deltas("shap_deep", delta, (y_x, y_r), warning_threshold)
+    _warn_deltas("shap_explainer", delta, (y_x, y_r), warning_threshold)
     if project:
         values = values.sum(axis=-1, keepdims=True) * X
     values = values.astype(np.float32)

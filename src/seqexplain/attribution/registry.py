@@ -154,7 +154,7 @@ def _ism(model, X, o: Options) -> Scores:
 
 def _shap(model, X, o: Options) -> Scores:
     m = _methods()
-    raw, delta = m.shap_deep(model, X, project=False, return_delta=True, **_references(o),
+    raw, delta = m.shap_explainer(model, X, project=False, return_delta=True, **_references(o),
                              **_common(o))
     return Scores(raw.sum(axis=-1, keepdims=True) * X, raw, delta)
 
@@ -171,7 +171,7 @@ METHODS: dict[str, Method] = {method.name: method for method in (
     Method("deepshap", "deep_shap", _deepshap, "DeepSHAP: DeepLIFT over many references",
            aliases=("deep_shap",), has_delta=True, uses_references=True),
     Method("ism", "ism", _ism, "in-silico saturation mutagenesis (centred)"),
-    Method("shap", "shap_deep", _shap, "shap's own DeepExplainer (slow; for checks)",
+    Method("shap", "shap_explainer", _shap, "shap's own DeepExplainer (slow; for checks)",
            aliases=("shap_deep",), has_delta=True, uses_references=True),
 )}
 _ALIASES = {alias: method.name for method in METHODS.values() for alias in method.aliases}

@@ -97,7 +97,8 @@ def explain_command(model, fasta, methods, target, output, alphabet, references,
     bundle = load_model(model, alphabet)
     refs = references
     if references not in REFERENCE_KINDS:
-        refs = read_references(references, bundle)
+        refs = read_references(references, bundle.alphabet, bundle.length,
+                               bundle.metadata["input"]["unknown"])
     settings = ExplainSettings(methods=chosen, target=resolve_target(bundle, target),
                                output=output, references=references,
                                n_references=n_references,
