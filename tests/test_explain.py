@@ -30,7 +30,7 @@ def model_dir(tmp_path_factory):
     return out, small
 
 
-def explain(model, fasta, out, *args):
+def run_explain(model, fasta, out, *args):
     args = list(map(str, args))
     if "--logos" not in args:
         args += ["--logos", "0"]
@@ -41,7 +41,7 @@ def explain(model, fasta, out, *args):
 def test_attributions_file(model_dir, tmp_path):
     model, fa = model_dir
     out = tmp_path / "ex"
-    r = explain(model, fa, out, "-m", "saliency,deepshap,ism,deeplift,integrated_gradients",
+    r = run_explain(model, fa, out, "-m", "saliency,deepshap,ism,deeplift,integrated_gradients",
                 "--n-references", 5, "--chunk-size", 5)
     assert r.exit_code == 0, r.output
     d = np.load(out / "attributions.npz")
@@ -75,7 +75,7 @@ def test_attributions_file(model_dir, tmp_path):
 def test_logos_of_top_sequences(model_dir, tmp_path):
     model, fa = model_dir
     out = tmp_path / "ex"
-    r = explain(model, fa, out, "-m", "deepshap,ism", "--n-references", 3, "--logos", 4,
+    r = run_explain(model, fa, out, "-m", "deepshap,ism", "--n-references", 3, "--logos", 4,
                 "--logo-window", "full")
     assert r.exit_code == 0, r.output
     d = np.load(out / "attributions.npz")
@@ -86,7 +86,7 @@ def test_logos_of_top_sequences(model_dir, tmp_path):
     assert sorted(p.name for p in (out / "logos").iterdir()) == sorted(
         [f"{i}.png" for i in best] + ["index.tsv"])
     assert all(row[4] == "1:40" for row in rows)
-    r = explain(model, fa, tmp_path / "bad", "--logos", 2, "--logo-window", "9:3")
+    r = run_explain(model, fa, tmp_path / "bad", "--logos", 2, "--logo-window", "9:3")
     assert r.exit_code == 2 and "START must not exceed END" in r.output
     assert not (tmp_path / "bad").exists()
 
@@ -111,7 +111,7 @@ def test_offsets_of_padded_records(model_dir, tmp_path):
     model, _ = model_dir
     fa = tmp_path / "short.fa"
     fa.write_text(">a\n" + "ACGT" * 5 + "\n>b\n" + "GATC" * 10 + "\n>c\n" + "T" * 44 + "\n")
-    r = explain(model, fa, tmp_path / "ex", "-m", "saliency")
+    r = run_explain(model, fa, tmp_path / "ex", "-m", "saliency")
     assert r.exit_code == 0, r.output
     d = np.load(tmp_path / "ex" / "attributions.npz")
     assert d["lengths"].tolist() == [20, 40, 44] and d["offsets"].tolist() == [-10, 0, 2]
@@ -121,9 +121,9 @@ def test_chunking_does_not_change_results(model_dir, tmp_path):
     model, _ = model_dir
     fa = model.parent / "data.fa"  # 160 records: several chunks
     a, b = tmp_path / "a", tmp_path / "b"
-    assert explain(model, fa, a, "-m", "deepshap", "--n-references", 4,
+    assert run_explain(model, fa, a, "-m", "deepshap", "--n-references", 4,
                    "--chunk-size", 1000).exit_code == 0
-    assert explain(model, fa, b, "-m", "deepshap", "--n-references", 4,
+    assert run_explain(model, fa, b, "-m", "deepshap", "--n-references", 4,
                    "--chunk-size", 40, "--format", "h5").exit_code == 0
     from seqexplain.attributions import Attributions
 
@@ -141,7 +141,7 @@ def test_saliency_and_gradient_times_input_mean_what_the_library_means(model_dir
 
     model, fa = model_dir
     out = tmp_path / "ex"
-    assert explain(model, fa, out, "-m", "saliency,grad_input").exit_code == 0
+    assert run_explain(model, fa, out, "-m", "saliency,grad_input").exit_code == 0
     d = np.load(out / "attributions.npz")
     keras_model, x = ModelBundle.load(model).model, d["onehot"]
     scale = batch_scale(d["saliency_hypothetical"])
@@ -155,7 +155,7 @@ def test_saliency_and_gradient_times_input_mean_what_the_library_means(model_dir
 def test_raw_gradient_and_prob_output(model_dir, tmp_path):
     model, fa = model_dir
     out = tmp_path / "ex"
-    assert explain(model, fa, out, "-m", "saliency", "--no-correct", "--output",
+    assert run_explain(model, fa, out, "-m", "saliency", "--no-correct", "--output",
                    "prob").exit_code == 0
     d = np.load(out / "attributions.npz")
     assert np.abs(d["saliency_hypothetical"].mean(-1)).max() > 1e-6
@@ -165,7 +165,7 @@ def test_raw_gradient_and_prob_output(model_dir, tmp_path):
 def test_modisco_export(model_dir, tmp_path):
     model, fa = model_dir
     out = tmp_path / "ex"
-    assert explain(model, fa, out, "-m", "deepshap", "--n-references", 3, "--modisco",
+    assert run_explain(model, fa, out, "-m", "deepshap", "--n-references", 3, "--modisco",
                    "deepshap").exit_code == 0
     ohe = np.load(out / "modisco" / "ohe.npz")["arr_0"]
     hyp = np.load(out / "modisco" / "shap.npz")["arr_0"]
@@ -182,13 +182,13 @@ def test_modisco_export(model_dir, tmp_path):
 def test_bare_keras_model_file(model_dir, tmp_path):
     model, fa = model_dir
     out = tmp_path / "ex"
-    r = explain(model / "model.keras", fa, out, "-m", "saliency")
+    r = run_explain(model / "model.keras", fa, out, "-m", "saliency")
     assert r.exit_code == 0, r.output
     d = np.load(out / "attributions.npz")
-    ref = np.load(explain(model, fa, tmp_path / "ref", "-m", "saliency") and
+    ref = np.load(run_explain(model, fa, tmp_path / "ref", "-m", "saliency") and
                   tmp_path / "ref" / "attributions.npz")
     assert_close(d["saliency"], ref["saliency"], batch_scale(ref["saliency"]), rel=1e-6)
-    r = explain(model / "model.keras", fa, tmp_path / "x", "--alphabet", "protein")
+    r = run_explain(model / "model.keras", fa, tmp_path / "x", "--alphabet", "protein")
     assert r.exit_code == 1 and "takes 4 channels but protein has 20" in r.stderr
 
 
@@ -201,7 +201,7 @@ def test_bare_keras_model_file(model_dir, tmp_path):
 def test_bad_options(model_dir, tmp_path, args, match):
     model, fa = model_dir
     out = tmp_path / "ex"
-    r = explain(model, fa, out, *args)
+    r = run_explain(model, fa, out, *args)
     assert r.exit_code != 0 and match in r.output
     assert not out.exists()
 
@@ -210,19 +210,19 @@ def test_bad_inputs(model_dir, tmp_path):
     model, fa = model_dir
     refs = tmp_path / "refs.fa"
     refs.write_text(">r\nACGTACGT\n")
-    r = explain(model, fa, tmp_path / "a", "--references", refs)
+    r = run_explain(model, fa, tmp_path / "a", "--references", refs)
     assert r.exit_code == 1 and "record 'r': reference is 8 long; the model takes 40" in r.stderr
     empty = tmp_path / "empty.fa"
     empty.write_text("")
-    r = explain(model, empty, tmp_path / "b")
+    r = run_explain(model, empty, tmp_path / "b")
     assert r.exit_code == 1 and "empty file" in r.stderr
     prot = tmp_path / "p.fa"
     prot.write_text(">p\nMKVLHEEWWQRSTPLLKE\n")
-    r = explain(model, prot, tmp_path / "c")
+    r = run_explain(model, prot, tmp_path / "c")
     assert r.exit_code == 1 and "record 'p', position 4: invalid character 'L' for dna " \
         "(protein? the model takes dna)" in r.stderr
     assert not any((tmp_path / x).exists() for x in "abc")
-    r = explain(tmp_path / "nomodel", fa, tmp_path / "d")
+    r = run_explain(tmp_path / "nomodel", fa, tmp_path / "d")
     assert r.exit_code == 1 and "no such model folder or file" in r.stderr
 
 
@@ -240,7 +240,7 @@ def test_model_fingerprint_refuses_mismatched_files(tmp_path):
     fa = tmp_path / "ww.fa"
     fa.write_text("".join((root / "examples" / "data" / "ww_test.fa").read_text()
                           .splitlines(keepends=True)[:12]))
-    assert explain(ww, fa, tmp_path / "ex", "-m", "saliency").exit_code == 0
+    assert run_explain(ww, fa, tmp_path / "ex", "-m", "saliency").exit_code == 0
     attributions = tmp_path / "ex" / "attributions.npz"
     recorded = str(np.load(attributions)["model_fingerprint"])
     bundle = ModelBundle.load(ww)
