@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import numbers
+
 
 class SeqexplainError(Exception):
     """A problem with the user's input, reported as one line by the CLI.
@@ -40,8 +43,6 @@ def check(ok: bool, message: str, where: str | None = None) -> None:
 
 def check_int(name: str, value, minimum: int = 1, where: str | None = None) -> int:
     """``value`` as an int ≥ ``minimum`` (bools and non-integers refused)."""
-    import numbers
-
     check(not isinstance(value, bool) and isinstance(value, numbers.Integral)
           and value >= minimum, f"{name}={value!r}: expected an integer ≥ {minimum}", where)
     return int(value)
@@ -51,8 +52,6 @@ def check_number(name: str, value, minimum: float, strict: bool = False,
                  where: str | None = None) -> float:
     """``value`` as a finite float ≥ ``minimum`` (> with ``strict``). Numeric strings are
     accepted: PyYAML reads "1e-3" (no decimal point) as a string."""
-    import math
-
     try:
         number = float(value) if not isinstance(value, bool) else math.nan
     except (TypeError, ValueError):

@@ -16,15 +16,24 @@ amide Q N purple; hydrophobic A V L I P W F M black.
 from __future__ import annotations
 
 import logging
+import multiprocessing as mp
+import os
 import re
+import warnings
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import logomaker
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from .attributions import Attributions
 from .errors import SeqexplainError
+from .fasta import genomic_interval
 
 # matplotlib reports every font fallback through logging; logos use a bundled font anyway.
 logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
@@ -147,8 +156,6 @@ def draw_logo(ax, matrix: np.ndarray, letters: str, start: int = 1, colors=None,
     values, negative ones below the axis (letters flipped). Positions are numbered from
     ``start``. Letters shorter than :data:`MIN_HEIGHT` of the value range are left out.
     Returns the logomaker Logo."""
-    import logomaker
-
     matrix = np.asarray(matrix, dtype=float)
     low, high = min(matrix.sum(1, where=matrix < 0).min(), 0), max(
         matrix.sum(1, where=matrix > 0).max(), 0)
@@ -157,8 +164,6 @@ def draw_logo(ax, matrix: np.ndarray, letters: str, start: int = 1, colors=None,
     # the drawing time of a typical attribution map
     shown = np.where(np.abs(matrix) >= MIN_HEIGHT * (high - low), matrix, 0.0)
     df = pd.DataFrame(shown, columns=list(letters), index=index)
-    import warnings
-
     with warnings.catch_warnings():  # an all-zero matrix: logomaker warns about flat ylims
         warnings.filterwarnings("ignore", message="Attempting to set identical")
         logo = logomaker.Logo(df, ax=ax, color_scheme=colors or colors_for(letters),
@@ -175,8 +180,6 @@ def draw_logo(ax, matrix: np.ndarray, letters: str, start: int = 1, colors=None,
 
 
 def _integer_ticks(ax) -> None:
-    from matplotlib.ticker import MaxNLocator
-
     ax.xaxis.set_major_locator(MaxNLocator(nbins=12, integer=True))
 
 
@@ -278,8 +281,6 @@ def plot_attribution(seq: SequenceScores, methods=None, window: str | None = "fu
 def plot_pwm(pfm: np.ndarray, letters: str, ax=None, title: str | None = None):
     """Logo of a position frequency/probability matrix in bits (information content, uniform
     background: letter height = p × (log2 C − entropy))."""
-    import logomaker
-
     probs = np.asarray(pfm, dtype=float)
     probs = probs / np.clip(probs.sum(axis=1, keepdims=True), 1e-12, None)
     df = pd.DataFrame(probs, columns=list(letters))
@@ -362,10 +363,6 @@ def read_highlights(path, ids) -> dict[str, list[tuple[int, int, str]]]:
     """Intervals to highlight, from a BED or TSV file (``id start end [name]``, 0-based
     half-open). The first column is a sequence id (sequence coordinates) — or, for records
     named ``chrom:start-end``, a chromosome (genome coordinates, converted)."""
-    from pathlib import Path
-
-    from .fasta import genomic_interval
-
     path = Path(path)
     try:
         table = pd.read_csv(path, sep="\t", header=None, comment="#", dtype=str)
@@ -442,8 +439,6 @@ def render_logos(seqs: list[SequenceScores], out_dir, fmt: str = "png", methods=
     """Write one figure per sequence into ``out_dir`` (named by sanitised id) and return the
     paths. Figures are drawn in ``jobs`` parallel processes (default: all cores); windows are
     checked for every sequence before anything is drawn."""
-    from pathlib import Path
-
     out_dir = Path(out_dir)
     for seq in seqs:  # fail on a bad window before spending time drawing
         window_rows(seq, window, (methods or [None])[0])
@@ -456,8 +451,6 @@ def render_logos(seqs: list[SequenceScores], out_dir, fmt: str = "png", methods=
 
 def _headless_worker() -> None:
     """A spawned drawing process draws off-screen (its own backend, not the user's)."""
-    import matplotlib
-
     matplotlib.use("Agg")
 
 
@@ -465,14 +458,9 @@ def _parallel_map(func, tasks: list, jobs: int | None = None) -> list:
     """``[func(t) for t in tasks]`` in up to ``jobs`` processes (default: all cores); in this
     process when there are fewer than 4 tasks. Processes are spawned: safe after TensorFlow
     has started its threads (fork is not)."""
-    import os
-
     jobs = min(jobs or os.cpu_count() or 1, len(tasks))
     if jobs <= 1 or len(tasks) < 4:
         return [func(t) for t in tasks]
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
-
     with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"),
                              initializer=_headless_worker) as pool:
         return list(pool.map(func, tasks, chunksize=max(1, len(tasks) // (4 * jobs))))
@@ -495,8 +483,6 @@ def write_logos(attributions: Attributions, out_dir, methods=None, ids=None,
     output) into ``out_dir`` — one ``<id>.<fmt>`` each — plus ``index.tsv`` (id, file, logit,
     prediction, shown window). Returns that table. ``source``: names the input in errors
     [``attributions.source``]."""
-    from pathlib import Path
-
     if fmt not in FORMATS:
         raise SeqexplainError(f"format {fmt!r}: choose one of {', '.join(FORMATS)}")
     attributions = Attributions(attributions.arrays, source=source or attributions.source)

@@ -5,8 +5,11 @@ user set it (the command line draws off-screen: it sets ``MPLBACKEND=Agg``)."""
 
 from __future__ import annotations
 
+import matplotlib
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
+from matplotlib.patches import Rectangle
 
 # history column → label of the main metric panel
 _CURVE_METRIC = {"binary": ("auroc", "AUROC"), "multilabel": ("auroc", "AUROC"),
@@ -37,8 +40,6 @@ def plot_training_curves(history: pd.DataFrame, task: str):
 # -- motif maps -------------------------------------------------------------------------------
 def motif_colors(names) -> dict:
     """A distinct colour per motif name (tab10, then tab20)."""
-    import matplotlib
-
     names = list(dict.fromkeys(names))
     cmap = matplotlib.colormaps["tab10" if len(names) <= 10 else "tab20"]
     return {n: cmap(i % cmap.N) for i, n in enumerate(names)}
@@ -50,9 +51,6 @@ def plot_motif_map(track, instances: pd.DataFrame, title: str = "", start: int =
     ``start``) with each motif instance drawn as a coloured box labelled by motif.
     ``instances``: start, end (0-based, half-open, same coordinates as the track), strand,
     label."""
-    import numpy as np
-    from matplotlib.patches import Rectangle
-
     track = np.asarray(track, dtype=float)
     x = np.arange(start, start + len(track))
     fig, ax = plt.subplots(figsize=(float(np.clip(0.06 * len(track) + 2, 6, 24)), 2.4),
@@ -82,8 +80,6 @@ def plot_motif_map(track, instances: pd.DataFrame, title: str = "", start: int =
 def plot_motif_positions(instances: pd.DataFrame, labels: list[str], length: int):
     """Where each motif's instances sit along the sequences: a histogram of instance centres
     per motif (one row each), in 1-based sequence coordinates."""
-    import numpy as np
-
     n = max(len(labels), 1)
     fig, axes = plt.subplots(n, 1, figsize=(7, 0.9 * n + 0.8), sharex=True, squeeze=False,
                              layout="constrained")
@@ -101,8 +97,6 @@ def plot_motif_positions(instances: pd.DataFrame, labels: list[str], length: int
 
 def plot_cooccurrence(instances: pd.DataFrame, labels: list[str], n_sequences: int):
     """Sequences holding both motifs (counts; the diagonal: sequences holding the motif)."""
-    import numpy as np
-
     k = len(labels)
     has = np.zeros((k, n_sequences), bool)
     index = {label: i for i, label in enumerate(labels)}

@@ -10,11 +10,15 @@ configuration is retrained by :func:`seqexplain.train.train`.
 
 from __future__ import annotations
 
+import sys
 import tempfile
 
 import pandas as pd
 
 from .errors import SeqexplainError
+from .outputs import atomic_dir, check_writable
+from .train import (TrainConfig, load_training_data, read_config_file, save_model_folder,
+                    split_indices, train)
 
 TUNERS = ("random", "hyperband", "bayesian")
 
@@ -32,8 +36,7 @@ _FIRST_BLOCK_KEYS = ("filters", "kernel_sizes")
 
 
 def read_search_space(path) -> dict:
-    from .train import read_config_file
-
+    """A search space from a YAML/JSON file (see :data:`DEFAULT_SPACE` for the form)."""
     space = read_config_file(path)
     if not space:
         raise SeqexplainError(f"{path}: empty search space")
@@ -136,12 +139,6 @@ def tune_model_folder(fastas, out, labels=None, train_config=None, space=None, b
                       length=None, pad="center", crop="center", unknown="zero",
                       force: bool = False, log=None):
     """Search, retrain the best configuration and write a model folder with ``trials.tsv``."""
-    import sys
-
-    from .outputs import atomic_dir, check_writable
-    from .train import (TrainConfig, load_training_data, save_model_folder, split_indices,
-                        train)
-
     train_config = train_config or TrainConfig()
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     check_writable(out, force)

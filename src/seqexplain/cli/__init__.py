@@ -5,6 +5,10 @@ cause print one ``error: …`` line on stderr: a wrong command line (unknown opt
 value, missing argument) exits with status 2 and adds a ``try '… --help'`` line; a file or data
 problem (:class:`SeqexplainError`, an OS error) exits with status 1, and ``--debug`` shows its
 traceback instead; Ctrl-C exits with status 130.
+
+Command modules import the library inside their functions, on purpose: ``seqexplain --help``
+and usage errors stay instant, and TensorFlow starts only after the options and outputs are
+checked. Library modules import at the top (TensorFlow lazily, where a model runs).
 """
 
 from __future__ import annotations
