@@ -72,3 +72,26 @@ def test_library_imports_only_go_down():
         if module not in state:
             visit(module)
     assert cycles == []
+
+
+def test_motif_steps_import_without_tensorflow():
+    """The motif package's array steps (seqlets, clustering, hits, support, the TF-MoDISco
+    adapter) run no model: importing them, and the pipeline module, imports no TensorFlow."""
+    out = run("import sys, seqexplain.motifs as m; "
+              "print('tensorflow' in sys.modules, 'keras' in sys.modules, "
+              "callable(m.motif_support), callable(m.discover)); "
+              "import seqexplain.motifs.pipeline; print('tensorflow' in sys.modules)")
+    assert out.split() == ["False", "False", "True", "True", "False"]
+
+
+def test_motif_package_exports_shadow_no_module():
+    """A name exported by seqexplain.motifs that is also one of its modules would be replaced
+    by the module on the first import of that module."""
+    import pkgutil
+
+    import seqexplain.motifs as m
+
+    modules = {info.name for info in pkgutil.iter_modules(m.__path__)}
+    assert {"seqlets", "clustering", "hits", "support", "modisco", "pipeline"} <= modules
+    assert not modules & set(m.__all__)
+    assert all(not isinstance(getattr(m, name), type(m)) for name in m.__all__)

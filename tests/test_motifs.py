@@ -230,7 +230,7 @@ def test_bh_q_values():
 def test_outputs_meme_round_trip_and_bed(tmp_path):
     from Bio import motifs as biomotifs
 
-    from seqexplain.motifmap import write_motifs
+    from seqexplain.motifs.pipeline import write_motifs
 
     ids = [f"chr2:{1000 + 100 * i}-{1080 + 100 * i}" for i in range(150)]
     data, sites = planted_attributions(ids=ids, rows=86, offset=-3)
@@ -389,8 +389,7 @@ def test_motif_is_named_only_when_its_best_match_is_significant(planted, tmp_pat
     from copy import deepcopy
 
     from seqexplain import logos
-    from seqexplain.cli.motifs import summary_line
-    from seqexplain.motifmap import write_motifs
+    from seqexplain.motifs.pipeline import summary_line, write_motifs
 
     data, _, result = planted
     result = deepcopy(result)
@@ -432,6 +431,70 @@ def test_motif_is_named_only_when_its_best_match_is_significant(planted, tmp_pat
     meme = (tmp_path / "motifs.meme").read_text()
     assert f"MOTIF {strong.id} CTCF\n" in meme and f"MOTIF {weak.id}\n" in meme
     assert "MEF2A" not in meme and "EDGE" not in meme
+
+
+# -- support with a plain predict callable (no model) ----------------------------------------------
+def site_counter(weights: dict[str, float]):
+    """A NumPy "model": per sequence, the weighted count of windows matching each word (either
+    strand) at 9 of 10 bases or more — shuffling a site's bases out removes it."""
+    kernels = [(one_hot([w])[0], one_hot([revcomp(w)])[0], weight)
+               for w, weight in weights.items()]
+
+    def predict(X: np.ndarray) -> np.ndarray:
+        from numpy.lib.stride_tricks import sliding_window_view
+
+        win = sliding_window_view(np.asarray(X, np.float64), 10, axis=1)  # (n, L-9, C, 10)
+        out = np.zeros(len(X))
+        for fwd, rev, weight in kernels:
+            for k in (fwd, rev):
+                match = np.einsum("nwcp,pc->nw", win, k)
+                out += weight * (match >= 9).sum(axis=1)
+        return out
+
+    return predict
+
+
+def shuffled_null(data: Attributions, seed: int = 0) -> M.NullAttributions:
+    """Null scores as the pipeline would give them for a model that sees no motif in shuffled
+    sequences: the planted data's noise on dinucleotide shuffles."""
+    from seqexplain.shuffle import dinucleotide_shuffle
+
+    rng = np.random.default_rng(seed)
+    x = np.asarray(data.onehot, np.float32)
+    X = dinucleotide_shuffle(x, n=1, random_state=rng)[:, 0]
+    hyp = rng.normal(0, 0.03, X.shape).astype(np.float32)
+    return M.NullAttributions(index=np.arange(len(X)), onehot=X, contrib=hyp * X, hyp=hyp)
+
+
+def test_support_takes_a_predict_callable(planted):
+    """The support step needs no Keras model: a NumPy function counting planted sites is
+    enough. Real motifs are enriched over the null and shuffling them out moves the output
+    against their sign; a predict that ignores its input supports nothing."""
+    from copy import deepcopy
+
+    data, _, found = planted
+    null = shuffled_null(data)
+    calls = []
+    counter = site_counter({M1: 1.0, M2: 1.0, M3: -1.0})
+
+    def predict(X):
+        calls.append(len(X))
+        return counter(X)
+
+    result = deepcopy(found)
+    table = M.motif_support(result, data, predict, null, max_instances=50)
+    assert calls and all(0 < k <= 50 for k in calls)
+    assert list(table["motif"]) == [m.id for m in result.motifs]
+    assert table["supported"].all(), table
+    assert (table["enrichment"] >= M.MIN_FOLD).all() and (table["enrichment_q"] < M.MAX_Q).all()
+    signs = np.array([m.sign for m in result.motifs])
+    assert (np.sign(table["output_change"].to_numpy()) == -signs).all()
+    assert [m.evidence["supported"] for m in result.motifs] == [True] * len(result.motifs)
+    # an output that does not depend on the sequence: no output change, nothing supported
+    result = deepcopy(found)
+    flat = M.motif_support(result, data, lambda X: np.zeros(len(X)), null, max_instances=50)
+    assert (flat["output_change"] == 0).all() and not flat["supported"].any()
+    assert (flat["enrichment"] == table["enrichment"]).all()  # the null test is the same
 
 
 # -- the model in the loop: support, explain --motifs, the report --------------------------------

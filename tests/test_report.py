@@ -83,7 +83,7 @@ def test_report_names_a_motif_only_with_a_significant_match(tmp_path):
     table and heading; one with q < 0.05 is named."""
     import pandas as pd
 
-    from seqexplain.motifmap import MOTIF_COLUMNS
+    from seqexplain.motifs.pipeline import MOTIF_COLUMNS
 
     folder = tmp_path / "motifs"
     folder.mkdir()

@@ -139,8 +139,8 @@ def write_filters(bundle, X: np.ndarray, out_dir, target: int = 0, database=None
     from . import logos as lg
     from .annotate import best_match, shown_match, tomtom
     from .motif_io import Motif, write_meme
-    from .motifmap import load_database
     from .motifs import consensus
+    from .motifs.pipeline import load_database
 
     out = Path(out_dir)
     letters = bundle.alphabet.letters

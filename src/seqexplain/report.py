@@ -214,7 +214,7 @@ def _attribution_section(attributions: Attributions, top: int, window: str) -> s
 
 def _motifs_section(folder: Path) -> str:
     from .annotate import MATCH_Q, shown_match, significant_name
-    from .motifmap import read_no_motifs
+    from .motifs.pipeline import read_no_motifs
 
     table = pd.read_csv(folder / "motifs.tsv", sep="\t", keep_default_na=False)
     out = ["<h2>Motifs</h2>"]

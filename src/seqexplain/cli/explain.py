@@ -116,7 +116,7 @@ def explain_command(model, fasta, methods, target, output, alphabet, references,
                         source=str(fasta))
         if with_motifs:
             from ..motifs import MotifSettings
-            from .motifs import run_and_write, summary_line
+            from ..motifs.pipeline import run_and_write, summary_line
 
             (tmp / "motifs").mkdir()
             result, table = run_and_write(

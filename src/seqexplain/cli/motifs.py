@@ -62,56 +62,6 @@ def motif_options(func):
     return func
 
 
-def run_and_write(data: Attributions, out_dir, settings: MotifSettings, source: str,
-                  model=None, model_path=None, database=None,
-                  jaspar_release: str = DEFAULT_RELEASE, taxon: str = "vertebrates",
-                  no_support: bool = False, n_maps: int = 10):
-    """Run the motif layer on attributions and write ``out_dir`` (exists). ``model``: a
-    loaded Keras model for the support tests (else ``model_path`` or the one recorded in the
-    file)."""
-    from ..errors import SeqexplainError
-    from ..motifmap import load_database, run_motifs, write_motifs
-
-    letters = data.letters
-    if no_support:
-        model = None
-    elif model is None:
-        from .._tf import import_tensorflow
-        from ..bundle import load_model
-
-        path = model_path or data.model_path
-        if not path:
-            raise SeqexplainError(f"{source}: no model recorded; pass --model, or --no-support")
-        import_tensorflow()
-        # a folder knows its alphabet; a bare Keras file is told it by the scores' letters
-        bundle = load_model(path, None if Path(path).is_dir() else data.alphabet.name)
-        data.check_model(bundle.model, path)
-        if bundle.alphabet.letters != letters:
-            raise SeqexplainError(f"{source}: the scores are over {letters} but {path} takes "
-                                  f"{bundle.alphabet.name} ({bundle.alphabet.letters})")
-        model = bundle.model
-    database = load_database(database, jaspar_release, taxon, letters)
-    result, _ = run_motifs(data, settings, model=model, database=database, source=source)
-    table = write_motifs(result, data, out_dir, maps=n_maps)
-    return result, table
-
-
-def summary_line(out, result, table) -> str:
-    """One line for the terminal: the motifs found and the first one's name (only when its
-    known match is significant), or why none was found (``result.no_motifs``)."""
-    from ..annotate import motif_title
-
-    if not len(table):
-        return f"{out}: no motifs found: {result.no_motifs or f'{len(result.seqlets)} seqlets'}"
-    supported = (table["supported"] == "yes").sum()
-    tested = (table["supported"] != "untested").sum()
-    best = table.iloc[0]
-    return (f"{out}: {len(table)} motifs from {len(result.seqlets)} seqlets"
-            + (f", {supported} of {tested} supported" if tested else ", support untested")
-            + f"; {motif_title(best['motif'], best['best_match'], best['best_match_q'])}: "
-            + f"{best['consensus']}")
-
-
 @main.command("motifs")
 @click.argument("attributions", type=click.Path(dir_okay=False))
 @click.option("-m", "--method", default="deepshap", show_default=True,
@@ -130,6 +80,7 @@ def motifs_command(attributions, method, model_path, database, jaspar_release, t
     null and mapped on every sequence."""
     from ..errors import SeqexplainError
     from ..attribution.registry import resolve_method
+    from ..motifs.pipeline import run_and_write, summary_line
     from ..outputs import atomic_dir, check_writable
 
     check_writable(out, force, kind="folder")

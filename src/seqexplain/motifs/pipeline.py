@@ -1,4 +1,10 @@
-"""`seqexplain motifs`: discovery + annotation + support + motif map, written to a folder.
+"""The motifs pipeline (`seqexplain motifs`, `explain --motifs`): discovery + annotation +
+support + motif map, written to a folder.
+
+The one module of :mod:`seqexplain.motifs` that runs the model: :func:`null_attributions`
+(the attribution method on dinucleotide shuffles) and the ``predict`` callable of the support
+tests (:func:`seqexplain.attribution.explained_output`); :func:`run_and_write` loads the
+model recorded in the attributions file when none is given.
 
 Files written (see the README for columns):
 
@@ -19,16 +25,29 @@ Files written (see the README for columns):
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .attributions import Attributions
-from .errors import SeqexplainError
-from .fasta import genomic_interval
-from .motifs import (LearnedMotif, MotifResult, MotifSettings, discover, discover_modisco,
-                     is_nucleotide)
+from .. import logos as lg
+from .._tf import import_tensorflow
+from ..annotate import DEFAULT_RELEASE, file_motifs, jaspar_motifs, motif_title, tomtom
+from ..attribution.registry import REFERENCE_KINDS
+from ..attributions import Attributions
+from ..bundle import load_model
+from ..errors import SeqexplainError
+from ..explain import ExplainSettings, attribute_chunk, read_references
+from ..fasta import genomic_interval
+from ..motif_io import Motif, write_meme
+from ..plots import motif_colors, plot_cooccurrence, plot_motif_map, plot_motif_positions, plt
+from ..shuffle import dinucleotide_shuffle
+from .clustering import LearnedMotif, MotifResult, MotifSettings, is_nucleotide
+from .discovery import discover
+from .modisco import discover_modisco
+from .seqlets import NullAttributions
+from .support import motif_support
 
 MOTIF_COLUMNS = ["motif", "sign", "seqlets", "sequences", "width", "consensus", "supported",
                  "enrichment", "enrichment_q", "output_change", "output_change_q",
@@ -38,8 +57,6 @@ MOTIF_COLUMNS = ["motif", "sign", "seqlets", "sequences", "width", "consensus", 
 
 def settings_from_file(attributions: Attributions):
     """The ExplainSettings recorded by ``seqexplain explain`` (None for older files)."""
-    from .explain import ExplainSettings
-
     raw = attributions.settings
     if raw is None:
         return None
@@ -51,8 +68,6 @@ def settings_from_file(attributions: Attributions):
 def annotate_motifs(motifs: list[LearnedMotif], database) -> None:
     """Fill ``motif.matches`` (top 3 TOMTOM matches) from ``database``: a list of
     :class:`~seqexplain.annotate.KnownMotif`."""
-    from .annotate import tomtom
-
     if not motifs or not database:
         return
     rc = is_nucleotide(motifs[0].letters)
@@ -68,8 +83,6 @@ def run_motifs(attributions: Attributions, settings: MotifSettings, model=None, 
     method is also run on dinucleotide shuffles of up to ``settings.null_size`` sequences: seqlet
     thresholds come from the empirical FDR against them, and each motif's support is tested
     on them. Returns (result, support table or None)."""
-    from .motifs import null_attributions, support
-
     null = None
     if model is not None:
         # the null reruns the model: it must be the one that computed the scores
@@ -86,8 +99,85 @@ def run_motifs(attributions: Attributions, settings: MotifSettings, model=None, 
     annotate_motifs(result.motifs, database)
     table = None
     if null is not None and result.motifs:
-        table = support(result, attributions, model, null, seed=settings.seed)
+        predict = explained_predict(model, attributions.target)
+        table = motif_support(result, attributions, predict, null, seed=settings.seed)
     return result, table
+
+
+def explained_predict(model, target: int = 0):
+    """The support tests' ``predict`` callable: one-hot sequences → the explained output (the
+    logit of ``target``) of ``model``."""
+    # imports TensorFlow: only here, where the pipeline runs the model
+    from ..attribution import explained_output
+
+    return lambda X: explained_output(model, X, target)
+
+
+def null_attributions(model, attributions: Attributions, settings, method: str,
+                      size: int = 1000, seed: int = 0, references=None) -> NullAttributions:
+    """The same attribution method on one dinucleotide shuffle of each of (a seeded sample
+    of up to ``size``) the sequences."""
+    onehot = np.asarray(attributions.onehot, np.float32)
+    n = len(onehot)
+    index = np.sort(np.random.default_rng([seed, 11]).choice(n, min(size, n), replace=False))
+    X = dinucleotide_shuffle(onehot[index], n=1,
+                             random_state=np.random.default_rng([seed, 7]))[:, 0]
+    cfg = replace(settings, methods=(method,))
+    refs = settings.references if references is None else references
+    if isinstance(refs, str) and refs not in REFERENCE_KINDS:
+        if not Path(refs).is_file():
+            raise SeqexplainError(f"{refs}: the reference FASTA used by seqexplain explain is "
+                                  "gone; the null pipeline needs it")
+        refs = read_references(refs, attributions.alphabet, attributions.length)
+    contrib = np.empty_like(X)
+    hyp = np.empty_like(X)
+    for lo in range(0, len(X), 1024):
+        arrays = attribute_chunk(model, X[lo:lo + 1024], cfg, refs, offset=lo)
+        contrib[lo:lo + 1024] = arrays[method]
+        hyp[lo:lo + 1024] = arrays[f"{method}_hypothetical"]
+    return NullAttributions(index=index, onehot=X, contrib=contrib, hyp=hyp)
+
+
+def run_and_write(data: Attributions, out_dir, settings: MotifSettings, source: str,
+                  model=None, model_path=None, database=None,
+                  jaspar_release: str = DEFAULT_RELEASE, taxon: str = "vertebrates",
+                  no_support: bool = False, n_maps: int = 10):
+    """Run the motif layer on attributions and write ``out_dir`` (exists). ``model``: a
+    loaded Keras model for the support tests (else ``model_path`` or the one recorded in the
+    file). Returns (result, motifs table)."""
+    letters = data.letters
+    if no_support:
+        model = None
+    elif model is None:
+        path = model_path or data.model_path
+        if not path:
+            raise SeqexplainError(f"{source}: no model recorded; pass --model, or --no-support")
+        import_tensorflow()
+        # a folder knows its alphabet; a bare Keras file is told it by the scores' letters
+        bundle = load_model(path, None if Path(path).is_dir() else data.alphabet.name)
+        data.check_model(bundle.model, path)
+        if bundle.alphabet.letters != letters:
+            raise SeqexplainError(f"{source}: the scores are over {letters} but {path} takes "
+                                  f"{bundle.alphabet.name} ({bundle.alphabet.letters})")
+        model = bundle.model
+    database = load_database(database, jaspar_release, taxon, letters)
+    result, _ = run_motifs(data, settings, model=model, database=database, source=source)
+    table = write_motifs(result, data, out_dir, maps=n_maps)
+    return result, table
+
+
+def summary_line(out, result: MotifResult, table: pd.DataFrame) -> str:
+    """One line for the terminal: the motifs found and the first one's name (only when its
+    known match is significant), or why none was found (``result.no_motifs``)."""
+    if not len(table):
+        return f"{out}: no motifs found: {result.no_motifs or f'{len(result.seqlets)} seqlets'}"
+    supported = (table["supported"] == "yes").sum()
+    tested = (table["supported"] != "untested").sum()
+    best = table.iloc[0]
+    return (f"{out}: {len(table)} motifs from {len(result.seqlets)} seqlets"
+            + (f", {supported} of {tested} supported" if tested else ", support untested")
+            + f"; {motif_title(best['motif'], best['best_match'], best['best_match_q'])}: "
+            + f"{best['consensus']}")
 
 
 def _offsets(attributions: Attributions) -> np.ndarray:
@@ -152,10 +242,6 @@ def motif_table(result: MotifResult) -> pd.DataFrame:
 def write_motifs(result: MotifResult, attributions: Attributions, out_dir, maps: int = 10,
                  dpi: int = 100) -> pd.DataFrame:
     """Write every output file into ``out_dir`` (which exists); returns the motifs table."""
-    from . import logos as lg
-    from .motif_io import Motif, write_meme
-    from .plots import motif_colors, plot_cooccurrence, plot_motif_positions, plt
-
     out = Path(out_dir)
     letters = attributions.letters
     table = motif_table(result)
@@ -215,8 +301,6 @@ def write_motifs(result: MotifResult, attributions: Attributions, out_dir, maps:
 def write_discovery(result: MotifResult, path) -> None:
     """``discovery.json``: what discovery found, and why nothing when it found nothing — read
     back by the report so that it says what the command said."""
-    from dataclasses import asdict
-
     Path(path).write_text(json.dumps({
         "sequences": int(result.n_sequences), "seqlets": int(len(result.seqlets)),
         "motifs": len(result.motifs), "no_motifs": result.no_motifs,
@@ -235,9 +319,6 @@ def read_no_motifs(folder) -> str:
 
 
 def _write_maps(result, attributions, inst, folder: Path, k: int, dpi: int, colors) -> None:
-    from . import logos as lg
-    from .plots import plot_motif_map
-
     folder.mkdir()
     contrib = attributions.scores(result.settings.method)
     offsets = _offsets(attributions)
@@ -258,8 +339,6 @@ def _write_maps(result, attributions, inst, folder: Path, k: int, dpi: int, colo
 def load_database(database=None, release: str | None = None, taxon: str = "vertebrates",
                   letters: str = "ACGT"):
     """The motifs to annotate against: a user file, or JASPAR CORE (DNA only)."""
-    from .annotate import DEFAULT_RELEASE, file_motifs, jaspar_motifs
-
     if database:
         return file_motifs(database)
     if letters != "ACGT":
