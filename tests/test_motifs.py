@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -552,8 +553,6 @@ def test_untrained_model_has_no_supported_motif(untrained, tmp_path):
 def test_explain_motifs_and_report(tmp_path):
     """The shipped CTCF model: explain --motifs finds CTCF (MA0139), supported, and the report
     shows it."""
-    from pathlib import Path
-
     root = Path(__file__).resolve().parents[1]
     peaks = (root / "examples" / "data" / "ctcf_peaks.fa").read_text().splitlines()
     background = (root / "examples" / "data" / "human_background.fa").read_text().splitlines()
@@ -613,8 +612,6 @@ def test_modisco_engine_on_the_same_scores(tmp_path):
 def test_filters_command_on_the_ctcf_example(tmp_path):
     """First-layer filters of the shipped CTCF model: PWMs from activating subsequences, the
     most influential filter is a CTCF match, switching a filter off changes the output."""
-    from pathlib import Path
-
     root = Path(__file__).resolve().parents[1]
     out = tmp_path / "filters"
     r = CliRunner().invoke(main, ["filters", str(root / "models" / "ctcf"),
@@ -666,3 +663,44 @@ def test_filter_pfm_counts_activating_windows():
     assert motif.pfm.max(1).min() > 0.9
     mean, mean_abs = filter_influence(model, X)
     assert mean[0] == pytest.approx(-2.0) and mean_abs[0] == pytest.approx(2.0)
+
+
+def test_output_folder_moves_with_its_model(untrained, tmp_path):
+    """Attributions record the model and the reference FASTA relative to themselves: the
+    folder moved together with its model still runs the support tests; a model moved alone
+    is refused with one line saying to pass --model, and --model then works."""
+    import shutil
+
+    model, fa = untrained
+    work = tmp_path / "work"
+    work.mkdir()
+    shutil.copy(model, work / "model.keras")
+    refs = Path(fa).read_text().splitlines()[:20]  # the first 10 records
+    (work / "refs.fa").write_text("\n".join(refs) + "\n")
+    r = CliRunner().invoke(main, ["explain", str(work / "model.keras"), str(fa), "-m",
+                                  "deepshap", "--references", str(work / "refs.fa"),
+                                  "--logos", "0", "-q", "-o", str(work / "ex")])
+    assert r.exit_code == 0, r.output
+    data = Attributions.read(work / "ex" / "attributions.npz")
+    with np.load(work / "ex" / "attributions.npz") as raw:
+        assert str(raw["model"]) == "../model.keras"
+    assert data.settings["references"] == "../refs.fa"
+
+    moved = tmp_path / "elsewhere" / "project"
+    moved.parent.mkdir()
+    shutil.move(work, moved)
+    npz = moved / "ex" / "attributions.npz"
+    assert Path(Attributions.read(npz).model_path) == moved / "ex" / ".." / "model.keras"
+    args = ["motifs", str(npz), "--null-size", "50", "--maps", "0", "--fdr", "0.5",
+            "--similarity", "0.3", "--min-seqlets", "5", "--seqlet-null", "laplace"]
+    r = CliRunner().invoke(main, [*args, "-o", str(tmp_path / "m1")])
+    assert r.exit_code == 0, r.output  # model and reference FASTA found beside the folder
+
+    shutil.move(moved / "model.keras", tmp_path / "model_moved.keras")
+    r = CliRunner().invoke(main, [*args, "-o", str(tmp_path / "m2")])
+    assert r.exit_code == 1
+    assert "model it was computed with is not at" in r.output and "--model" in r.output
+    assert "Traceback" not in r.output and not (tmp_path / "m2").exists()
+    r = CliRunner().invoke(main, [*args, "--model", str(tmp_path / "model_moved.keras"),
+                                  "-o", str(tmp_path / "m2")])
+    assert r.exit_code == 0, r.output

@@ -40,6 +40,7 @@ from .alphabets import Alphabet, alphabet_from_letters
 from .attribution.registry import METHOD_NAMES
 from .errors import SeqexplainError
 from .npz import NpzWriter
+from .outputs import recorded_path
 
 #: Members that describe the whole file (every other member has one row per sequence).
 METADATA = ("alphabet", "target", "output_names", "explained_output", "settings", "model",
@@ -258,9 +259,14 @@ class Attributions:
 
     @property
     def model_path(self) -> str:
-        """The path of the model that computed the scores ("" when not recorded)."""
+        """Where the model that computed the scores is now expected ("" when not recorded):
+        the file records it relative to its own folder (see
+        :func:`~seqexplain.outputs.portable_path`), so an output folder moved together with
+        its model still finds it; a moved model is given with ``--model``."""
         value = self._optional("model")
-        return "" if value is None else str(value)
+        if value is None or not str(value):
+            return ""
+        return str(recorded_path(str(value), self.source))
 
     @property
     def fingerprint(self) -> str:

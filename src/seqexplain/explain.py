@@ -20,12 +20,13 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .alphabets import Alphabet
-from .attribution.registry import Options, compute
+from .attribution.registry import REFERENCE_KINDS, Options, compute
 from .attributions import Attributions, AttributionsWriter
 from .bundle import ModelBundle
 from .encoding import encode
 from .errors import SeqexplainError
 from .fasta import iter_fasta_batches, read_fasta, scan_fasta
+from .outputs import portable_path
 from .shuffle import dinucleotide_shuffle
 
 #: Reference shuffles are drawn per block of this many sequences, seeded by (seed, block
@@ -174,12 +175,14 @@ def explain_fasta(bundle: ModelBundle, fasta, out_path, settings: ExplainSetting
             ids += batch.ids
             bar.update(len(X))
         recorded = dict(asdict(settings), methods=list(settings.methods))
+        if settings.references not in REFERENCE_KINDS:  # a FASTA, recorded portably
+            recorded["references"] = portable_path(settings.references, out_path)
         small = dict(alphabet=np.array(bundle.alphabet.letters),
                      target=np.array(settings.target),
                      output_names=np.array(bundle.output_names),
                      explained_output=np.array(settings.output),
                      settings=np.array(json.dumps(recorded)),
-                     model=np.array(str(Path(bundle.path).resolve()) if bundle.path else ""),
+                     model=np.array(portable_path(bundle.path, out_path) if bundle.path else ""),
                      model_fingerprint=np.array(bundle.fingerprint))
         writer.finish(dict(ids=np.array(ids), **small))
     seconds = time.perf_counter() - t0

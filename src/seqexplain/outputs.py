@@ -55,6 +55,25 @@ def check_writable(path: str | os.PathLike, force: bool = False, kind: str | Non
     return path
 
 
+def portable_path(path: str | os.PathLike, output: str | os.PathLike) -> str:
+    """``path`` as an output file records it: relative to the folder ``output`` is written
+    in, so the two can move together (or be sent to a colleague); absolute only where no
+    relative path exists (another drive)."""
+    target = Path(path).resolve()
+    base = Path(output).resolve().parent
+    try:
+        return Path(os.path.relpath(target, base)).as_posix()
+    except ValueError:
+        return str(target)
+
+
+def recorded_path(recorded: str, output: str | os.PathLike) -> Path:
+    """A path that ``output`` recorded (see :func:`portable_path`), as a path to open now:
+    relative ones are taken from ``output``'s folder."""
+    path = Path(recorded)
+    return path if path.is_absolute() else Path(output).parent / path
+
+
 @contextlib.contextmanager
 def atomic_file(path: str | os.PathLike, force: bool = False, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it is renamed to ``path``.

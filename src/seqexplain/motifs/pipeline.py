@@ -41,6 +41,7 @@ from ..errors import SeqexplainError
 from ..explain import ExplainSettings, attribute_chunk, read_references
 from ..fasta import genomic_interval
 from ..motif_io import Motif, write_meme
+from ..outputs import recorded_path
 from ..plots import motif_colors, plot_cooccurrence, plot_motif_map, plot_motif_positions, plt
 from ..shuffle import dinucleotide_shuffle
 from .clustering import LearnedMotif, MotifResult, MotifSettings, is_nucleotide
@@ -61,6 +62,8 @@ def settings_from_file(attributions: Attributions):
     if raw is None:
         return None
     raw["methods"] = tuple(raw.get("methods", ()))
+    if raw.get("references", "shuffle") not in REFERENCE_KINDS:  # a FASTA beside the file
+        raw["references"] = str(recorded_path(raw["references"], attributions.source))
     known = ExplainSettings.__dataclass_fields__
     return ExplainSettings(**{k: v for k, v in raw.items() if k in known})
 
@@ -152,6 +155,10 @@ def run_and_write(data: Attributions, out_dir, settings: MotifSettings, source: 
         path = model_path or data.model_path
         if not path:
             raise SeqexplainError(f"{source}: no model recorded; pass --model, or --no-support")
+        if not model_path and not Path(path).exists():
+            raise SeqexplainError(
+                f"{source}: the model it was computed with is not at {path} (moved?); pass "
+                "--model PATH to point at it (its fingerprint is checked), or --no-support")
         import_tensorflow()
         # a folder knows its alphabet; a bare Keras file is told it by the scores' letters
         bundle = load_model(path, None if Path(path).is_dir() else data.alphabet.name)
