@@ -65,14 +65,14 @@ def valid_rows(n: int, length: int, offsets=None, lengths=None) -> np.ndarray:
 class Attributions:
     """Attribution scores of N sequences with everything needed to interpret them.
 
+    Build one with :meth:`read` (a file) or from arrays; ``len(a)`` is N.
+
     Parameters
     ----------
     arrays : mapping of member name → array (see the module docstring); members may be
         missing (older files, partial reads, hand-built test data): optional ones then read
         as ``None``, required ones raise :class:`SeqexplainError` when used.
     source : the file read (or a description), used in error messages.
-
-    Build one with :meth:`read` (a file) or from arrays; ``len(a)`` is N.
     """
 
     def __init__(self, arrays: Mapping[str, np.ndarray], source: str | Path = "attributions"):
