@@ -67,3 +67,53 @@ def test_a_broken_reference_fails_the_build(tmp_path):
     r = build(tmp_path, tmp_path / "site")
     assert r.returncode != 0
     assert "seqexplain.no_such_module.Nothing" in r.stderr
+
+
+def _figures_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_docs_figures",
+                                                  ROOT / "examples" / "make_docs_figures.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_stale_figures_are_caught_and_rewritten():
+    """The README's figure check (run at the end of the README's blocks, see conftest.py)
+    fails on a figure that no longer holds, tolerates only float-rounding drift, and the
+    update rewrites exactly the marked values."""
+    F = _figures_module()
+    readme = (ROOT / "README.md").read_text()
+    quoted = F.quoted(readme)
+    assert {"quickstart_motif", "quickstart_match", "ctcf_auroc", "top_filter"} <= set(quoted)
+    assert F.stale(readme, quoted) == []
+    moved = dict(quoted, ctcf_auroc="0.500", quickstart_match="REST (JASPAR MA0138.3, q = 1e-5)")
+    lines = F.stale(readme, moved)
+    assert len(lines) == 2 and any("ctcf_auroc" in line and "'0.500'" in line for line in lines)
+    # drift within float rounding is not staleness …
+    q = F._numbers(quoted["quickstart_match"])[-1]
+    near = quoted["quickstart_match"].replace(f"q = {q:.0e}", f"q = {q * 3:.0e}")
+    assert F.stale(readme, dict(quoted, quickstart_match=near)) == []
+    # … and the update rewrites the values between the markers, nothing else
+    rewritten = F.substitute(readme, moved, {"quickstart": 12.4})
+    assert F.quoted(rewritten)["ctcf_auroc"] == "0.500"
+    assert "<!--time:quickstart-->12<!--/time-->" in rewritten
+    assert F.FIGURE.sub("", rewritten) .replace("12<", "") == \
+        F.FIGURE.sub("", readme).replace(
+            re.search(r"<!--time:quickstart-->(\d+)", readme)[1] + "<", "")
+
+
+def test_every_markdown_page_block_is_collected():
+    """README.md and the guides are collected by the docs runner (conftest.py): their
+    fenced bash/python blocks are tests, so a block that stops working fails the suite."""
+    r = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q",
+                        "README.md", "docs/guide"], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    items = [line for line in r.stdout.splitlines() if "sybil:" in line]
+    readme = (ROOT / "README.md").read_text()
+    blocks = len(re.findall(r"^\s*```(?:bash|python)$", readme, re.M))
+    skips = readme.count("<!-- skip:")
+    # every block, every skip instruction, and the figure check
+    assert sum("README.md" in i for i in items) == blocks + skips + 1
+    assert any("docs/guide/training.md" in i for i in items)

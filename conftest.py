@@ -1,0 +1,111 @@
+"""The documentation runs as tests: every fenced block of README.md and of the guides
+(docs/guide/*.md), in order, as a reader pasting them would — with Sybil.
+
+- Each document runs in a fresh workspace (a temporary folder holding links to the
+  repository's ``examples/`` and ``models/``), so it needs only what the repository ships or
+  what its earlier blocks create.
+- ``bash`` blocks run with ``bash -eo pipefail``; a leading ``pip install … &&`` is dropped
+  (the suite runs inside the installed package). ``python`` blocks share one namespace per
+  document. Blocks without a language are output shown to the reader, and are not run.
+- ``<!-- skip: next -->`` skips the next block (the CI command itself; external tools that
+  take minutes).
+- ``<!-- check-figures -->`` (end of README.md) checks every ``<!--fig:NAME-->VALUE<!--/fig-->``
+  against what ``examples/make_docs_figures.py`` computes from the outputs of the blocks above
+  it; with ``SEQEXPLAIN_UPDATE_FIGURES=1`` it writes them in instead.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sybil import Region, Sybil
+from sybil.parsers.markdown import CodeBlockParser, PythonCodeBlockParser, SkipParser
+
+ROOT = Path(__file__).resolve().parent
+PIP_INSTALL = re.compile(r"^\s*pip install [^&\n]*&&\s*", re.M)
+BLOCK_TIMEOUT = 900
+
+
+def _setup(namespace: dict) -> None:
+    workspace = Path(tempfile.mkdtemp(prefix="seqexplain-docs-"))
+    for name in ("examples", "models"):
+        (workspace / name).symlink_to(ROOT / name)
+    namespace["__workspace__"] = workspace
+    namespace["__cwd__"] = os.getcwd()
+    namespace["__timings__"] = []
+    os.chdir(workspace)
+
+
+def _teardown(namespace: dict) -> None:
+    os.chdir(namespace["__cwd__"])
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    shutil.rmtree(namespace["__workspace__"], ignore_errors=True)
+
+
+def _environment() -> dict:
+    env = dict(os.environ, MPLBACKEND="Agg", TF_CPP_MIN_LOG_LEVEL="2")
+    # the `seqexplain` and `python` of the environment running the tests come first
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
+
+
+def run_bash(example) -> str | None:
+    """Run one ``bash`` block in the document's workspace; a failure message, or None."""
+    script = PIP_INSTALL.sub("", example.parsed)
+    workspace = example.namespace["__workspace__"]
+    start = time.perf_counter()
+    r = subprocess.run(["bash", "-eo", "pipefail", "-c", script], cwd=workspace,
+                       env=_environment(), capture_output=True, text=True,
+                       timeout=BLOCK_TIMEOUT)
+    example.namespace["__timings__"].append((script, time.perf_counter() - start))
+    if r.returncode != 0:
+        tail = "\n".join((r.stdout + r.stderr).strip().splitlines()[-15:])
+        return f"block exited with status {r.returncode}:\n{script}\n--- output ---\n{tail}"
+    return None
+
+
+def _figures_module():
+    spec = importlib.util.spec_from_file_location(
+        "make_docs_figures", ROOT / "examples" / "make_docs_figures.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def check_figures(example) -> str | None:
+    """Every figure the document quotes is what the code gives now (or, in update mode,
+    write them in)."""
+    figures = _figures_module()
+    workspace = example.namespace["__workspace__"]
+    if os.environ.get("SEQEXPLAIN_UPDATE_FIGURES") == "1":
+        figures.update(Path(example.path), workspace, example.namespace["__timings__"])
+        return None
+    stale = figures.stale(Path(example.path).read_text(), figures.compute(workspace))
+    if stale:
+        return ("figures quoted in the README are stale (run python "
+                "examples/make_docs_figures.py):\n" + "\n".join(stale))
+    return None
+
+
+def parse_check_figures(document):
+    for match in re.finditer(r"<!-- check-figures -->", document.text):
+        yield Region(match.start(), match.end(), None, check_figures)
+
+
+_parsers = [SkipParser(), CodeBlockParser(language="bash", evaluator=run_bash),
+            PythonCodeBlockParser()]
+readme = Sybil(parsers=[*_parsers, parse_check_figures], filenames=["README.md"],
+               path=str(ROOT), setup=_setup, teardown=_teardown, name="readme")
+guides = Sybil(parsers=_parsers, patterns=["*.md"], path=str(ROOT / "docs" / "guide"),
+               setup=_setup, teardown=_teardown, name="guides")
+pytest_collect_file = (readme + guides).pytest()
