@@ -40,11 +40,6 @@ def _count_records(path: Path) -> int:
     return sum(1 for line in path.read_text().splitlines() if line.startswith(">"))
 
 
-def _headline(metrics: dict) -> float:
-    return float(metrics[metrics.get("main_metric", "auroc")] if "main_metric" in metrics
-                 else metrics["auroc"])
-
-
 def _model_figures(name: str) -> tuple[float, str, float]:
     """(CNN test metric, best baseline name, its metric) of a shipped model."""
     metrics = json.loads((ROOT / "models" / name / "metrics.json").read_text())
