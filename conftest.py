@@ -26,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import pytest
 from sybil import Region, Sybil
 from sybil.parsers.markdown import CodeBlockParser, PythonCodeBlockParser, SkipParser
 
@@ -80,6 +81,12 @@ def _figures_module():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture
+def docs_figures():
+    """``examples/make_docs_figures.py`` as a module (for tests/test_docs.py)."""
+    return _figures_module()
 
 
 def check_figures(example) -> str | None:

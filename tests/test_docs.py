@@ -69,21 +69,11 @@ def test_a_broken_reference_fails_the_build(tmp_path):
     assert "seqexplain.no_such_module.Nothing" in r.stderr
 
 
-def _figures_module():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("make_docs_figures",
-                                                  ROOT / "examples" / "make_docs_figures.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_stale_figures_are_caught_and_rewritten():
+def test_stale_figures_are_caught_and_rewritten(docs_figures):
     """The README's figure check (run at the end of the README's blocks, see conftest.py)
     fails on a figure that no longer holds, tolerates only float-rounding drift, and the
     update rewrites exactly the marked values."""
-    F = _figures_module()
+    F = docs_figures
     readme = (ROOT / "README.md").read_text()
     quoted = F.quoted(readme)
     assert {"quickstart_motif", "quickstart_match", "ctcf_auroc", "top_filter"} <= set(quoted)
