@@ -137,6 +137,11 @@ ROWS = [
      None),
     ("predict-force-bad-data", "predict {ctcf} {bad} -o {out} --force", 1, "position 17",
      "file"),
+    ("predict-cluster-bad", "predict {ctcf} {dna} -o {out} --cluster nowhere", 2,
+     "invalid value for '--cluster': expected local, local:N or a Dask scheduler address",
+     "new"),
+    ("predict-resume-no-cluster", "predict {ctcf} {dna} -o {out} --resume", 2,
+     "--resume needs --cluster", "new"),
     # evaluate
     ("evaluate-no-labels", "evaluate {ctcf} {dna}", 1, "no labels", None),
     ("evaluate-truncated-model", "evaluate {trunc} {dna} --labels {labels}", 1,
@@ -165,6 +170,11 @@ ROWS = [
     ("explain-force-bad-data", "explain {ctcf} {empty} -m saliency -o {out} --force", 1,
      "empty.fa: empty file", "dir"),
     ("explain-readonly", "explain {ctcf} {dna} -o {ro}/ex", 1, "cannot write to folder", None),
+    ("explain-cluster-local-0", "explain {ctcf} {dna} -o {out} --cluster local:0", 2,
+     "invalid value for '--cluster': the number of local workers must be a positive integer",
+     "new"),
+    ("explain-resume-no-cluster", "explain {ctcf} {dna} -o {out} --resume", 2,
+     "--resume needs --cluster", "new"),
     # export-modisco
     ("export-modisco-missing", "export-modisco {missing} -o {out}", 1, "no such file", "new"),
     ("export-modisco-not-npz", "export-modisco {notnpz} -o {out}", 1,

@@ -206,3 +206,31 @@ def float64_copy(model: keras.Model) -> keras.Model:
     copy = keras.models.clone_model(model, input_tensors=inp, clone_function=clone)
     copy.set_weights([w.astype(np.float64) for w in model.get_weights()])
     return copy
+
+
+def basset_like(length: int = 600, filters: int = 128, kernels: tuple[int, ...] = (19, 11, 7),
+                pools: tuple[int, ...] = (3, 4, 4), dense: int = 256, n_outputs: int = 1,
+                seed: int = 0) -> keras.Model:
+    """A Basset-like CNN (Kelley et al. 2016): conv blocks (Conv1D "same" → batch norm → ReLU →
+    max pooling), Flatten, Dense + ReLU, linear outputs; random weights, fixed seed."""
+    keras.utils.set_random_seed(seed)
+    inp = keras.Input((length, 4), name="sequence")
+    x = inp
+    for i, (k, p) in enumerate(zip(kernels, pools), 1):
+        x = layers.Conv1D(filters, k, padding="same", name=f"conv{i}")(x)
+        x = layers.BatchNormalization(name=f"bn{i}")(x)
+        x = layers.ReLU(name=f"relu{i}")(x)
+        x = layers.MaxPooling1D(p, name=f"pool{i}")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(dense, activation="relu", name="dense1")(x)
+    out = layers.Dense(n_outputs, name="logits")(x)
+    model = keras.Model(inp, out, name="basset_like")
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        if isinstance(layer, layers.BatchNormalization):
+            gamma, beta, mean, var = layer.get_weights()
+            layer.set_weights([rng.uniform(0.5, 1.5, gamma.shape).astype(np.float32),
+                               rng.normal(0, 0.2, beta.shape).astype(np.float32),
+                               rng.normal(0, 0.2, mean.shape).astype(np.float32),
+                               rng.uniform(0.5, 1.5, var.shape).astype(np.float32)])
+    return model

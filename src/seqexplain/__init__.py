@@ -50,6 +50,8 @@ _LAZY = {
     "Attributions": ("attributions", "Attributions"),
     "ExplainSettings": ("explain", "ExplainSettings"),
     "explain_fasta": ("explain", "explain_fasta"),
+    "explain_fasta_dask": ("distributed", "explain_fasta_dask"),
+    "predict_fasta_dask": ("distributed", "predict_fasta_dask"),
     "select_sequences": ("logos", "select_indices"),
     "sequence_scores": ("logos", "sequence_scores"),
     "plot_attribution": ("logos", "plot_attribution"),

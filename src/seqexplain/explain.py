@@ -130,6 +130,34 @@ def attribute_chunk(model, X: np.ndarray, settings: ExplainSettings, references,
     return out
 
 
+def explain_records(bundle: ModelBundle, ids: list[str], sequences: list[str],
+                    settings: ExplainSettings, references, offset: int = 0,
+                    source: str = "") -> dict[str, np.ndarray]:
+    """One chunk of records ``offset …`` (a multiple of :data:`REFERENCE_BLOCK`) → every
+    per-sequence member of the scores file (``ids``, ``onehot``, ``lengths``, ``offsets``,
+    ``logits``, ``predictions`` and the methods' arrays). What a single process does chunk by
+    chunk, and what each Dask task does (:mod:`seqexplain.distributed`)."""
+    from .attribution import explained_model  # TensorFlow: imported when a model runs
+
+    model = bundle.model
+    enc = bundle.encode(sequences, ids=ids, source=source)
+    X = enc.onehot
+    logit = explained_model(model, "logit")
+    arrays = {"ids": np.array(ids), "onehot": X, "lengths": enc.lengths,
+              "offsets": enc.offsets,
+              "logits": np.asarray(logit.predict(X, batch_size=settings.batch_size,
+                                                 verbose=0)).reshape(len(X), -1),
+              "predictions": np.asarray(model.predict(X, batch_size=settings.batch_size,
+                                                      verbose=0)).reshape(len(X), -1)}
+    arrays.update(attribute_chunk(model, X, settings, references, offset=offset))
+    return arrays
+
+
+def chunk_records(settings: ExplainSettings) -> int:
+    """Records per chunk: ``settings.chunk_size`` rounded up to whole reference blocks."""
+    return -(-settings.chunk_size // REFERENCE_BLOCK) * REFERENCE_BLOCK
+
+
 def explain_fasta(bundle: ModelBundle, fasta, out_path, settings: ExplainSettings,
                   references=None, progress: bool = True, keep_top: int = 0) -> dict:
     """Explain every record of ``fasta`` and write ``out_path`` (``.npz`` or ``.h5``).
@@ -139,41 +167,47 @@ def explain_fasta(bundle: ModelBundle, fasta, out_path, settings: ExplainSetting
     (``n``, ``seconds``, max |delta| per method) and, with ``keep_top`` K, ``top``: the K
     sequences with the highest explained logit, as :class:`~seqexplain.attributions.Attributions`
     (for logos)."""
-    from .attribution import explained_model  # TensorFlow: imported when a model runs
-
-    out_path = Path(out_path)
-    n = scan_fasta(fasta, detect=False).n
-    L, C = bundle.length, bundle.alphabet.channels
-    model = bundle.model
-    logit = explained_model(model, "logit")
     refs = settings.references if references is None else references
+    chunks = (explain_records(bundle, batch.ids, batch.sequences, settings, refs,
+                              offset=lo, source=os.fspath(fasta))
+              for lo, batch in _offsets(iter_fasta_batches(fasta, chunk_records(settings))))
+    return write_explained(bundle, chunks, scan_fasta(fasta, detect=False).n, out_path,
+                           settings, progress=progress, keep_top=keep_top)
+
+
+def _offsets(batches):
+    lo = 0
+    for batch in batches:
+        yield lo, batch
+        lo += len(batch.ids)
+
+
+def write_explained(bundle: ModelBundle, chunks, n: int, out_path, settings: ExplainSettings,
+                    progress: bool = True, keep_top: int = 0) -> dict:
+    """Write the chunks of :func:`explain_records` (in record order, ``n`` records in all) to
+    ``out_path`` with the run's metadata; the summary of :func:`explain_fasta`."""
+    out_path = Path(out_path)
+    L, C = bundle.length, bundle.alphabet.channels
     ids: list[str] = []
     deltas: dict[str, list] = {}
     top: Attributions | None = None
     t0 = time.perf_counter()
-    chunk = -(-settings.chunk_size // REFERENCE_BLOCK) * REFERENCE_BLOCK
     # disable=None: no bar when stderr is not a terminal (a log file keeps clean error lines)
     with AttributionsWriter(out_path, n) as writer, \
             tqdm(total=n, desc="explain", unit=" seq", delay=1, leave=False,
                  disable=None if progress else True) as bar:
-        for batch in iter_fasta_batches(fasta, chunk):
-            enc = bundle.encode(batch.sequences, ids=batch.ids, source=os.fspath(fasta))
-            X = enc.onehot
-            arrays = {"onehot": X, "lengths": enc.lengths, "offsets": enc.offsets,
-                      "logits": np.asarray(logit.predict(X, batch_size=settings.batch_size,
-                                                         verbose=0)).reshape(len(X), -1),
-                      "predictions": np.asarray(model.predict(X, batch_size=settings.batch_size,
-                                                              verbose=0)).reshape(len(X), -1)}
-            arrays.update(attribute_chunk(model, X, settings, refs, offset=len(ids)))
+        for arrays in chunks:
+            chunk_ids = [str(i) for i in arrays["ids"]]
+            arrays = {k: v for k, v in arrays.items() if k != "ids"}
             writer.append(arrays)
-            scores = Attributions(dict(arrays, ids=np.array(batch.ids)))
+            scores = Attributions(dict(arrays, ids=np.array(chunk_ids)))
             for method in scores.methods:
                 if (delta := scores.delta(method)) is not None:
                     deltas.setdefault(method, []).append(np.abs(delta))
             if keep_top:
                 top = _keep_top(top, scores, keep_top, settings.target)
-            ids += batch.ids
-            bar.update(len(X))
+            ids += chunk_ids
+            bar.update(len(chunk_ids))
         recorded = dict(asdict(settings), methods=list(settings.methods))
         if settings.references not in REFERENCE_KINDS:  # a FASTA, recorded portably
             recorded["references"] = portable_path(settings.references, out_path)

@@ -11,6 +11,21 @@ from .bundle import ModelBundle
 from .errors import SeqexplainError
 
 
+def output_columns(bundle: ModelBundle) -> list[str]:
+    """The columns of a predictions table after ``id``: the outputs, or the classes."""
+    return list(bundle.output_names if bundle.task != "multiclass" else bundle.class_names)
+
+
+def predict_records(bundle: ModelBundle, ids: list[str], sequences: list[str],
+                    source: str = "") -> str:
+    """One batch of records → its rows of the predictions TSV (no header): ``id`` + one
+    ``%.6g`` column per output (probabilities for classification)."""
+    enc = bundle.encode(sequences, ids=ids, source=source)
+    frame = pd.DataFrame(bundle.predict(enc.onehot), columns=output_columns(bundle))
+    frame.insert(0, "id", ids)
+    return frame.to_csv(sep="\t", header=False, index=False, float_format="%.6g")
+
+
 def predict_fasta(bundle: ModelBundle, fasta, out_path, batch_size: int = 4096,
                   progress: bool = True) -> int:
     """Stream ``fasta`` through the model, writing ``id`` + one column per output (probabilities
@@ -21,17 +36,12 @@ def predict_fasta(bundle: ModelBundle, fasta, out_path, batch_size: int = 4096,
     from .fasta import iter_fasta_batches
 
     n = 0
-    names = bundle.output_names if bundle.task != "multiclass" else bundle.class_names
     # disable=None: no bar when stderr is not a terminal (a log file keeps clean error lines)
     with open(out_path, "w") as fh, tqdm(desc="predict", unit=" seq", leave=False, delay=1,
                                          disable=None if progress else True) as bar:
-        fh.write("\t".join(["id", *names]) + "\n")
+        fh.write("\t".join(["id", *output_columns(bundle)]) + "\n")
         for batch in iter_fasta_batches(fasta, batch_size):
-            enc = bundle.encode(batch.sequences, ids=batch.ids, source=os.fspath(fasta))
-            outputs = bundle.predict(enc.onehot)
-            frame = pd.DataFrame(outputs, columns=names)
-            frame.insert(0, "id", batch.ids)
-            frame.to_csv(fh, sep="\t", header=False, index=False, float_format="%.6g")
+            fh.write(predict_records(bundle, batch.ids, batch.sequences, os.fspath(fasta)))
             n += len(batch.ids)
             bar.update(len(batch.ids))
     if n == 0:

@@ -97,6 +97,13 @@ ELEMENTWISE_ACTIVATIONS = frozenset({
 _LINEAR_ACTIVATIONS = frozenset({"linear", None})
 
 
+def _fused(fn: Callable) -> Callable:
+    """One XLA kernel for a multiplier's element-wise arithmetic; without XLA, the plain
+    function, inlined in the step's graph (a nested non-XLA ``tf.function`` would only add a
+    function call per layer and hide the ops from Grappler's optimisations)."""
+    return tf.function(fn, jit_compile=True, autograph=False) if USE_XLA else fn
+
+
 def activation_name(fn: Callable | None) -> str:
     """The Keras name of an activation function (``"relu"``...); ``"linear"`` for ``None``;
     ``"<module>.<name>"`` for a function that is not Keras's own (it gets no rule)."""
@@ -210,7 +217,7 @@ class _Pairs:
         return tf.concat([tf.zeros_like(like[: self.n_x]), flat], 0)
 
 
-@tf.function(jit_compile=USE_XLA, autograph=False)
+@_fused
 def _rescale_multiplier(x_in, x_out, fprime, r_in, r_out, g):
     """Upstream gradient × rescale multiplier, one fused kernel (XLA).
 
@@ -221,7 +228,7 @@ def _rescale_multiplier(x_in, x_out, fprime, r_in, r_out, g):
     return g * tf.where(near, fprime, (x_out - r_out) / safe)
 
 
-@tf.function(jit_compile=USE_XLA, autograph=False)
+@_fused
 def _wide_rescale_multiplier(x_in, fprime, r_in, g, wide_f):
     """Upstream gradient × rescale multiplier with the secant evaluated in float64.
 
@@ -323,7 +330,7 @@ def _maxpool(t: tf.Tensor, pool: Callable[[tf.Tensor], tf.Tensor], pairs: _Pairs
     return _with_multiplier(t, pool, pairs, multiplier)
 
 
-@tf.function(jit_compile=USE_XLA, autograph=False)
+@_fused
 def _tiled_maxpool_multiplier(x_in, r_in, x_out, r_out, g, window: int):
     """Max-pool multiplier (× upstream gradient) for 1-D windows that tile the input.
 
@@ -379,7 +386,7 @@ def _routed_maxpool_multiplier(x_in, r_in, x_out, r_out, g, pool):
     return _maxpool_multiplier(x_in, r_in, routed[0], routed[1], routed[2])
 
 
-@tf.function(jit_compile=USE_XLA, autograph=False)
+@_fused
 def _maxpool_multiplier(x_in, r_in, routed_x, routed_r, plain):
     d_in = x_in - r_in
     near = tf.abs(d_in) < MAXPOOL_EPS

@@ -31,6 +31,7 @@ import numpy as np
 import tensorflow as tf
 
 from ..errors import SeqexplainError, check_int
+from . import fast_ism
 from .engine import _select, check_supported, model_cache, run_pairs
 from .logits import _inputs, check_target, explained_model
 from .registry import N_REFERENCES, REFERENCE_KINDS
@@ -39,6 +40,8 @@ RandomState = int | np.random.Generator | None
 #: what methods with a completeness check return: scores, or (scores, delta)
 ScoresMaybeDelta = np.ndarray | tuple[np.ndarray, np.ndarray]
 
+#: fast ISM runs this many times ``batch_size`` mutants per pass (same peak memory, roughly)
+FAST_ISM_BATCH = 4
 #: sequences whose default shuffled references are drawn from one seed block; fixed so that
 #: the references (hence the scores) do not depend on ``batch_size``
 _SHUFFLE_BLOCK = 256
@@ -578,19 +581,26 @@ def _warn_deltas(method: str, delta: np.ndarray, outputs: tuple[np.ndarray, ...]
 
 def ism(model: keras.Model, X: np.ndarray, target: int = 0, batch_size: int = 1024,
         random_state: RandomState = None, *, output: str = "logit", center: bool = False,
-        verbose: bool = False) -> np.ndarray:
+        fast: bool = True, verbose: bool = False) -> np.ndarray:
     """In-silico saturation mutagenesis: the change of the target output for every single
     substitution, ``f(x with position i set to channel c) - f(x)``.
 
     Mutants are built on the device and predicted in batches; a one-hot row's own base is not
     re-predicted (its change is 0). Rows that are not one-hot (N) get all C substitutions.
+    By default (``fast=True``) each mutant's activations are recomputed only inside the
+    receptive field of its substitution, up to the first layer that mixes all positions
+    (:mod:`seqexplain.attribution.fast_ism`); models it cannot window (subclassed, several
+    inputs, no convolution or pooling) take the batched path, with the same results.
 
     Parameters
     ----------
     model, X, target, output, verbose : as in :func:`saliency`.
-    batch_size : mutants per forward pass.
+    batch_size : mutants per forward pass (fast ISM: ``FAST_ISM_BATCH ×`` as many, each
+        being a few windows instead of the whole network's activations).
     random_state : unused (shared signature).
     center : subtract the mean of the C values at each position (the centred ISM map).
+    fast : recompute by windows where the model allows it; ``False``: every mutant through the
+        whole model (naive batched ISM).
 
     Returns
     -------
@@ -599,11 +609,14 @@ def ism(model: keras.Model, X: np.ndarray, target: int = 0, batch_size: int = 10
     """
     model, X, target, batch_size = _prepare(model, X, target, batch_size, output)
     n, length, channels = X.shape
-    step = _ism_step(model, target, X.shape[1:])
+    windowed = fast and _fast_ism_plan(model) is not None
+    step = (_fast_ism_step if windowed else _ism_step)(model, target, X.shape[1:])
     wild = _predict(model, X, target, batch_size)
     # substitution (i, p, c) is needed unless row p of sequence i already is e_c
     needed = ~((X == 1) & (X.sum(axis=-1, keepdims=True) == 1))
     per_seq = max(1, int(needed.reshape(n, -1).sum(axis=1).max()))
+    if windowed:
+        batch_size *= FAST_ISM_BATCH  # windows: a fraction of a mutant's activations
     # sequences whose mutants fill about four batches, cut into equal pieces ≤ batch_size
     chunk = max(1, round(4 * batch_size / per_seq))
     out = np.zeros((n, length, channels), np.float64)
@@ -622,6 +635,19 @@ def ism(model: keras.Model, X: np.ndarray, target: int = 0, batch_size: int = 10
     if center:
         out -= out.mean(axis=-1, keepdims=True)
     return out.astype(np.float32)
+
+
+def _fast_ism_plan(model: keras.Model) -> list[str] | None:
+    """The windowed layers of fast ISM for ``model`` (cached), or ``None``."""
+    cache = model_cache(model)
+    if "fast_ism_plan" not in cache:
+        cache["fast_ism_plan"] = fast_ism.plan(model)
+    return cache["fast_ism_plan"]
+
+
+def _fast_ism_step(model: keras.Model, target: int, shape: tuple) -> Callable:
+    return _cached(model, ("fast_ism", target, shape),
+                   lambda: fast_ism.fast_ism_step(model, target, shape))
 
 
 # -- shap's DeepExplainer ---------------------------------------------------------------------

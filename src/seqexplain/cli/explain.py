@@ -10,7 +10,7 @@ from .._tf import import_tensorflow
 from ..annotate import TAXA
 from ..errors import SeqexplainError
 from . import main
-from .options import check_window_option
+from .options import check_window_option, cluster_options
 
 
 @main.command("explain")
@@ -63,14 +63,17 @@ from .options import check_window_option
 @click.option("-o", "--out", required=True, type=click.Path(file_okay=False),
               help="Output folder.")
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+@cluster_options
 def explain_command(model, fasta, methods, target, output, alphabet, references, n_references,
                     no_correct, ig_steps, batch_size, chunk_size, seed, fmt, modisco_method,
                     n_logos, logo_window, with_motifs, motif_method, database, taxon, quiet, out,
-                    force):
+                    force, cluster, resume):
     """Attribution scores of every record of FASTA under MODEL (a model folder or a Keras
     .keras/.h5 file), written to OUT/attributions.npz."""
     from ..outputs import atomic_dir, check_writable
 
+    if resume and not cluster:
+        raise click.UsageError("--resume needs --cluster (shards exist only in Dask runs)")
     check_writable(out, force, kind="folder")
     from ..attribution.registry import REFERENCE_KINDS, resolve_method, resolve_methods
 
@@ -106,8 +109,16 @@ def explain_command(model, fasta, methods, target, output, alphabet, references,
                                batch_size=batch_size, chunk_size=chunk_size, seed=seed)
     with atomic_dir(out, force=force) as tmp:
         name = f"attributions.{fmt}"
-        summary = explain_fasta(bundle, fasta, tmp / name, settings, references=refs,
-                                progress=not quiet, keep_top=n_logos)
+        if cluster:
+            from ..distributed import explain_fasta_dask
+
+            summary = explain_fasta_dask(bundle, model, alphabet, fasta, tmp / name, settings,
+                                         cluster, references=refs, resume=resume, force=force,
+                                         shards=f"{out}.shards", progress=not quiet,
+                                         keep_top=n_logos)
+        else:
+            summary = explain_fasta(bundle, fasta, tmp / name, settings, references=refs,
+                                    progress=not quiet, keep_top=n_logos)
         if n_logos:
             from ..logos import write_logos
 
@@ -130,8 +141,14 @@ def explain_command(model, fasta, methods, target, output, alphabet, references,
             Attributions.read(tmp / name, [modisco], delta=False).export_modisco(
                 modisco, tmp / "modisco")
     rate = summary["n"] / max(summary["seconds"], 1e-9)
+    where = ""
+    if cluster:
+        summary["shards"].remove()
+        dask = summary["dask"]
+        where = (f", {dask['workers']} Dask workers, {dask['computed']} chunks computed, "
+                 f"{dask['resumed']} resumed")
     click.echo(f"{out}/{name}: {summary['n']} sequences × {summary['length']} positions, "
-               f"methods {', '.join(chosen)} ({rate:.0f} sequences/s)", err=True)
+               f"methods {', '.join(chosen)} ({rate:.0f} sequences/s{where})", err=True)
     if with_motifs:
         click.echo(motif_line, err=True)
 

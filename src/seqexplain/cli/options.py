@@ -42,3 +42,34 @@ def sequence_options(func):
     for deco in reversed(decorators):
         func = deco(func)
     return func
+
+
+def _check_cluster(ctx, param, value):
+    """click callback for --cluster: a spec that is neither local[:N] nor an address is a
+    usage error, found before any work."""
+    if value is None:
+        return value
+    from ..distributed import parse_cluster
+    from ..errors import SeqexplainError
+
+    try:
+        parse_cluster(value)
+    except SeqexplainError as exc:
+        raise click.BadParameter(str(exc).split(": ", 1)[-1], ctx=ctx, param=param) from None
+    return value
+
+
+def cluster_options(func):
+    """--cluster and --resume: run chunks of the input as tasks on Dask."""
+    decorators = [
+        click.option("--cluster", callback=_check_cluster, metavar="local[:N]|ADDRESS",
+                     help="Run chunks as Dask tasks: local:N starts N worker processes here "
+                          "(local: one per core); tcp://HOST:8786 uses a running Dask "
+                          "scheduler. Shards go to OUT.shards/ and are assembled into OUT."),
+        click.option("--resume", is_flag=True,
+                     help="With --cluster: keep the finished shards in OUT.shards/ of an "
+                          "interrupted run and compute only the missing ones."),
+    ]
+    for deco in reversed(decorators):
+        func = deco(func)
+    return func

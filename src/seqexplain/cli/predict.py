@@ -7,6 +7,7 @@ import click
 
 from .._tf import import_tensorflow
 from . import main
+from .options import cluster_options
 
 
 @main.command("predict")
@@ -18,16 +19,31 @@ from . import main
               help="Records read and predicted at a time (bounds memory).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
-def predict_command(model_dir, fasta, out, batch_size, quiet, force):
+@cluster_options
+def predict_command(model_dir, fasta, out, batch_size, quiet, force, cluster, resume):
     """Predict every record of FASTA with a trained model (probabilities for classification)."""
     from ..outputs import atomic_file, check_writable
 
+    if resume and not cluster:
+        raise click.UsageError("--resume needs --cluster (shards exist only in Dask runs)")
     check_writable(out, force, kind="file")
     import_tensorflow()
     from ..bundle import ModelBundle
     from ..predict import predict_fasta
 
     bundle = ModelBundle.load(model_dir)
+    if cluster:
+        from ..distributed import predict_fasta_dask
+
+        with atomic_file(out, force=force) as tmp:
+            result = predict_fasta_dask(bundle, model_dir, None, fasta, tmp, cluster,
+                                        batch_size=batch_size, resume=resume, force=force,
+                                        shards=f"{out}.shards", progress=not quiet)
+        result["shards"].remove()
+        dask = result["dask"]
+        click.echo(f"{out}: {result['n']} predictions ({dask['workers']} Dask workers, "
+                   f"{dask['computed']} chunks computed, {dask['resumed']} resumed)", err=True)
+        return
     with atomic_file(out, force=force) as tmp:
         n = predict_fasta(bundle, fasta, tmp, batch_size=batch_size, progress=not quiet)
     click.echo(f"{out}: {n} predictions", err=True)

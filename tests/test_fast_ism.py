@@ -1,0 +1,120 @@
+"""Fast ISM (recompute by windows) is exact: equal to naive ISM on every model kind."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+from keras import layers
+
+from seqexplain.attribution import ism
+from seqexplain.attribution.fast_ism import plan
+from seqexplain.attribution.logits import logit_model
+from tolerance import assert_close, batch_scale
+from toy_models import TOY_MODELS, basset_like, random_onehot, toy_model
+
+
+def _naive(model, X, target=0):
+    """Every substitution written out and predicted by the whole model (an oracle independent
+    of both ISM code paths)."""
+    logits = logit_model(model)
+    n, length, channels = X.shape
+    mutants = np.repeat(X[:, None, None], length, 1).repeat(channels, 2)  # (n, L, C, L, C)
+    for p in range(length):
+        mutants[:, p, :, p, :] = np.eye(channels, dtype=X.dtype)
+    y = np.asarray(logits.predict(mutants.reshape(-1, length, channels), batch_size=4096,
+                                  verbose=0)).reshape(n, length, channels, -1)[..., target]
+    wild = np.asarray(logits.predict(X, verbose=0)).reshape(n, -1)[:, target]
+    return y - wild[:, None, None], batch_scale(y, wild)
+
+
+def _check(model, X, target=0, windowed=True):
+    expected, scale = _naive(model, X, target)
+    fast = ism(model, X, target=target)
+    assert_close(fast, expected, scale, what=f"fast ISM of {model.name}")
+    assert_close(ism(model, X, target=target, fast=False), fast, scale,
+                 what=f"batched vs fast ISM of {model.name}")
+    assert (plan(logit_model(model)) is not None) == windowed
+
+
+@pytest.mark.parametrize("kind", TOY_MODELS)
+def test_fast_ism_equals_naive_on_toy_models(kind):
+    X = random_onehot(2, 40, seed=11)
+    X[1, 3] = 0.0  # an N row: every channel is a substitution
+    _check(toy_model(kind), X, target=1 if kind == "multi_output" else 0)
+
+
+def test_fast_ism_basset_like():
+    model = basset_like(length=90, filters=6, kernels=(7, 5, 3), pools=(3, 2, 2), dense=8,
+                        n_outputs=2)
+    X = random_onehot(2, 90, seed=12)
+    _check(model, X, target=1)
+    assert plan(model)[:4] == ["conv1", "bn1", "relu1", "pool1"]
+
+
+def _residual_dilated(length=64):
+    """Dilated "same"/causal/strided convolutions, residual Add, channel Concatenate, a
+    position-wise Dense and average pooling that leaves positions out at the end."""
+    keras.utils.set_random_seed(3)
+    inp = keras.Input((length, 4))
+    x = layers.Conv1D(6, 5, padding="same", activation="relu")(inp)
+    for rate in (2, 4):
+        y = layers.Conv1D(6, 3, dilation_rate=rate, padding="same")(x)
+        y = layers.BatchNormalization()(y)
+        y = layers.Activation("gelu")(y)
+        x = layers.Add()([x, y])
+    c = layers.Conv1D(3, 4, dilation_rate=3, padding="causal", activation="tanh")(x)
+    x = layers.Concatenate()([x, c])
+    x = layers.Dense(5, activation="elu")(x)                 # position-wise
+    x = layers.Conv1D(5, 4, strides=3, padding="valid")(x)  # strided
+    x = layers.AveragePooling1D(3, strides=2)(x)             # overlapping windows
+    x = layers.GlobalAveragePooling1D()(x)
+    out = layers.Dense(2)(x)
+    model = keras.Model(inp, out, name="residual_dilated")
+    rng = np.random.default_rng(3)
+    for layer in model.layers:
+        if isinstance(layer, layers.BatchNormalization):
+            layer.set_weights([rng.uniform(0.5, 1.5, w.shape).astype(np.float32)
+                               for w in layer.get_weights()])
+    return model
+
+
+def test_fast_ism_dilated_residual():
+    model = _residual_dilated()
+    _check(model, random_onehot(2, 64, seed=13), target=1)
+    kinds = plan(model)
+    assert len(kinds) == len(model.layers) - 2  # every layer but the input and the last Dense
+
+
+class _Subclassed(keras.Model):
+    def __init__(self):
+        super().__init__(name="subclassed")
+        self.conv = layers.Conv1D(4, 5, activation="relu")
+        self.flat = layers.Flatten()
+        self.out = layers.Dense(1)
+
+    def call(self, x):
+        return self.out(self.flat(self.conv(x)))
+
+
+def test_fast_ism_falls_back():
+    X = random_onehot(2, 30, seed=14)
+    # no windowed layer: the first layer mixes all positions
+    keras.utils.set_random_seed(4)
+    flat = keras.Sequential([keras.Input((30, 4)), layers.Flatten(), layers.Dense(3, "relu"),
+                             layers.Dense(1)], name="flat_first")
+    _check(flat, X, windowed=False)
+    # a subclassed model has no graph to window
+    sub = _Subclassed()
+    sub(X)
+    expected = ism(sub, X, fast=False, output="prob")
+    np.testing.assert_array_equal(ism(sub, X, output="prob"), expected)
+    assert plan(sub) is None
+    # a layer without a window rule ('same' pooling) in the middle: windows stop there
+    keras.utils.set_random_seed(5)
+    mixed = keras.Sequential([keras.Input((30, 4)), layers.Conv1D(4, 5, activation="relu"),
+                              layers.MaxPooling1D(3, padding="same"),
+                              layers.Conv1D(3, 3, activation="relu"), layers.Flatten(),
+                              layers.Dense(1)], name="same_pooling")
+    _check(mixed, X)
+    assert plan(mixed) == [mixed.layers[0].name]
