@@ -7,29 +7,38 @@ import click
 
 from .._tf import import_tensorflow
 from . import main
+from .options import check_inputs, region_options, report_inputs
 
 
 @main.command("predict")
 @click.argument("model_dir", type=click.Path())
-@click.argument("fasta", type=click.Path(dir_okay=False))
+@click.argument("fasta", required=False, type=click.Path(dir_okay=False))
+@region_options()
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False),
               help="Output TSV: id + one column per output.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=4096, show_default=True,
               help="Records read and predicted at a time (bounds memory).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
-def predict_command(model_dir, fasta, out, batch_size, quiet, force):
-    """Predict every record of FASTA with a trained model (probabilities for classification)."""
+def predict_command(model_dir, fasta, regions, genome, off_edge, out, batch_size, quiet, force):
+    """Predict every record of FASTA (or every --regions window of --genome) with a trained
+    model (probabilities for classification)."""
+    from ..genome import sequence_inputs
     from ..outputs import atomic_file, check_writable
 
     check_writable(out, force, kind="file")
+    check_inputs([fasta] if fasta else [], [regions] if regions else [], genome)
     import_tensorflow()
     from ..bundle import ModelBundle
     from ..predict import predict_fasta
 
     bundle = ModelBundle.load(model_dir)
+    inputs = sequence_inputs([fasta] if fasta else [], [regions] if regions else [], genome,
+                             length=bundle.length, off_edge=off_edge)
+    report_inputs(inputs)
     with atomic_file(out, force=force) as tmp:
-        n = predict_fasta(bundle, fasta, tmp, batch_size=batch_size, progress=not quiet)
+        n = predict_fasta(bundle, inputs.sources[0], tmp, batch_size=batch_size,
+                          progress=not quiet)
     click.echo(f"{out}: {n} predictions", err=True)
 
 
