@@ -33,7 +33,7 @@ from matplotlib.ticker import MaxNLocator
 
 from .attributions import Attributions
 from .errors import SeqexplainError
-from .fasta import genomic_interval
+from .fasta import genomic_interval, genomic_strand
 
 # matplotlib reports every font fallback through logging; logos use a bundled font anyway.
 logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
@@ -395,8 +395,10 @@ def read_highlights(path, ids) -> dict[str, list[tuple[int, int, str]]]:
         if chrom in known:
             out.setdefault(chrom, []).append((start, end, name))
         for sid, s, e in genomic.get(chrom, []):
-            if start < e and end > s:
-                out.setdefault(sid, []).append((start - s, end - s, name))
+            if start < e and end > s:  # a minus-strand record counts from the interval's end
+                out.setdefault(sid, []).append(
+                    (e - end, e - start, name) if genomic_strand(sid) == "-"
+                    else (start - s, end - s, name))
     return out
 
 
