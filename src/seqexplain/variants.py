@@ -213,6 +213,48 @@ def write_variants(bundle: ModelBundle, vcf, genome, out_dir,
     return table, report
 
 
+def check_vcf_records(path: str) -> int:
+    """One streaming pass over the VCF text: every record has 8+ tab-separated columns, a
+    positive integer POS and a REF of letters (htslib crashes on some malformed records
+    instead of reporting them). Returns the number of records."""
+    import gzip
+
+    from .fasta import GZIP_MAGIC
+
+    with open(path, "rb") as fh:
+        gz = fh.read(2) == GZIP_MAGIC
+    n, header = 0, False
+    try:
+        with (gzip.open(path, "rt", encoding="utf-8") if gz else
+              open(path, "rt", encoding="utf-8")) as fh:
+            for number, line in enumerate(fh, start=1):
+                if line.startswith("#CHROM"):
+                    header = True
+                if line.startswith("#") or not line.strip():
+                    continue
+                if not header:
+                    raise SeqexplainError(f"{path}: not a VCF file (line {number} comes "
+                                          "before any '#CHROM' header line)")
+                cols = line.rstrip("\r\n").split("\t")
+                where = f"{path}, line {number}"
+                if len(cols) < 8:
+                    raise SeqexplainError(f"{where}: expected 8 tab-separated VCF columns, "
+                                          f"found {len(cols)}")
+                if not cols[1].isdigit() or int(cols[1]) < 1:
+                    raise SeqexplainError(f"{where}: POS must be a positive integer, found "
+                                          f"{cols[1]!r}")
+                if not cols[3].isalpha():
+                    raise SeqexplainError(f"{where}: REF must be bases, found {cols[3]!r}")
+                if not cols[4]:
+                    raise SeqexplainError(f"{where}: empty ALT")
+                n += 1
+        if not header:
+            raise SeqexplainError(f"{path}: not a VCF file (no '#CHROM' header line)")
+    except (UnicodeDecodeError, EOFError, OSError) as exc:
+        raise SeqexplainError(f"{path}: not a readable VCF file ({exc})") from None
+    return n
+
+
 def _run(bundle, vcf_path, genome, settings: VariantSettings, motifs, vcf_out: Path, progress,
          logos_dir):
     from cyvcf2 import VCF
@@ -227,6 +269,7 @@ def _run(bundle, vcf_path, genome, settings: VariantSettings, motifs, vcf_out: P
         raise SeqexplainError(f"{vcf_path}: no such VCF file")
     check_int("chunk_size", settings.chunk_size, 1)
     g = open_genome(genome)
+    check_vcf_records(vcf_path)
     if not bundle.alphabet.is_nucleic or bundle.alphabet.channels != 4:
         raise SeqexplainError("variants need a DNA model (4 channels)")
     try:

@@ -75,7 +75,10 @@ def variants_command(model, vcf, genome, methods, target, n_logos, motifs_dir, d
     from ..genome import open_genome
     from ..motif_io import read_motifs
 
-    g = open_genome(genome)  # a bad genome is reported before TensorFlow starts
+    from ..variants import check_vcf_records
+
+    g = open_genome(genome)  # a bad genome or VCF is reported before TensorFlow starts
+    check_vcf_records(vcf)
     motifs = read_motifs(motif_file) if motif_file else None
     import_tensorflow()
     from ..bundle import load_model
