@@ -341,15 +341,14 @@ def _score_chunk(records, g: Genome, bundle, logit, names, settings: VariantSett
                 report.symbolic += 1
                 skipped[(r, a)] = "symbolic"
                 continue
-            left = g.fetch(rec.CHROM, pos0 - L, pos0)
-            here = g.fetch(rec.CHROM, pos0, pos0 + len(ref))
+            span = g.fetch(rec.CHROM, pos0 - L, pos0 + len(ref) + L)  # one read per allele
+            left, here, right = span[:L], span[L:L + len(ref)], span[L + len(ref):]
             if here != ref:
                 report.ref_mismatch += 1
                 report.first_mismatch = report.first_mismatch or \
                     f"{rec.CHROM}:{rec.POS} REF {ref[:10]} genome {here[:10]}"
                 skipped[(r, a)] = "ref_mismatch"
                 continue
-            right = g.fetch(rec.CHROM, pos0 + len(ref), pos0 + len(ref) + L)
             al = _Allele(r, a, rec.CHROM, rec.POS, vid, ref, alt.upper())
             al.ref_seq, al.ref_at = allele_window(left, ref, right, L)
             al.alt_seq, al.alt_at = allele_window(left, al.alt, right, L)
