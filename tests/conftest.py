@@ -68,3 +68,25 @@ def planted_dataset(folder, n: int = 240, length: int = 40, seed: int = 0,
     tsv.write_text("id\tbinary\tklass\tm1\tm2\tsignal\n"
                    + "".join("\t".join(map(str, r)) + "\n" for r in rows))
     return fa, tsv
+
+
+def write_genome(path, sizes: dict[str, int], seed: int = 0, gc_blocks: bool = False) -> dict:
+    """A random genome FASTA (60 bases a line) at ``path``; returns ``{chrom: sequence}``.
+    With ``gc_blocks`` the GC content changes every 500 bp (0.3 to 0.7), so GC matching has
+    something to match."""
+    rng = np.random.default_rng(seed)
+    seqs = {}
+    for chrom, size in sizes.items():
+        if gc_blocks:
+            parts = []
+            for start in range(0, size, 500):
+                gc = rng.uniform(0.3, 0.7)
+                p = [(1 - gc) / 2, gc / 2, gc / 2, (1 - gc) / 2]
+                parts.append("".join(rng.choice(list("ACGT"), min(500, size - start), p=p)))
+            seqs[chrom] = "".join(parts)
+        else:
+            seqs[chrom] = "".join(rng.choice(list("ACGT"), size))
+    Path(path).write_text("".join(
+        f">{c}\n" + "".join(s[i:i + 60] + "\n" for i in range(0, len(s), 60))
+        for c, s in seqs.items()))
+    return seqs

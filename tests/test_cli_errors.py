@@ -6,6 +6,7 @@ nothing half-written, and an unwritable output is refused before TensorFlow is i
 
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
 import signal
@@ -49,6 +50,17 @@ def files(tmp_path_factory):
     (d / "space.yaml").write_text("filters: {min: 0\n")  # broken YAML
     (d / "notnpz.npz").write_text("not an npz\n")
     (d / "fake.keras").write_text("not a model\n")
+    genome = ">chr1\n" + _dna(1, 600, seed=4)[0] + "\n"
+    (d / "g.fa").write_text(genome)
+    (d / "gzgenome.fa.gz").write_bytes(gzip.compress(genome.encode()))
+    (d / "peaks.bed").write_text("chr1\t100\t300\n")
+    (d / "nochr.bed").write_text("1\t100\t300\n")
+    (d / "badbed.bed").write_text("chr1\tten\t20\n")
+    (d / "widths.bed").write_text("chr1\t100\t300\nchr1\t400\t450\n")
+    vcf_head = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    (d / "v.vcf").write_text(vcf_head + f"chr1\t300\t.\t{genome[6 + 299]}\tN\t.\t.\t.\n")
+    (d / "nochrvcf.vcf").write_text(vcf_head + "1\t300\t.\tA\tC\t.\t.\t.\n")
+    (d / "badpos.vcf").write_text(vcf_head + "chr1\tx\t.\tA\tC\t.\t.\t.\n")
     for name, content in [("trunc", (CTCF / "model.keras").read_bytes()[:4000]),
                           ("textmodel", b"hello, I am a text file\n")]:
         folder = d / name
@@ -108,6 +120,14 @@ ROWS = [
     ("train-missing-labels", "train {dna} --labels {missing} -o {out}", 1, "missing.fa", "new"),
     ("train-out-is-file", "train {dna} --labels {labels} -o {out} --force", 2,
      "invalid value for '-o' / '--out'", "file"),
+    ("train-background-without-regions",
+     "train {dna} --labels {labels} --background gc-matched -o {out}", 2,
+     "--background is used with --regions", "new"),
+    ("train-regions-widths", "train --regions {widths} --genome {g} -o {out}", 1,
+     "widths.bed: regions have different widths (50–200 bp); pass --length", "new"),
+    ("train-label-column-missing",
+     "train --regions {peaks} --genome {g} --label-column 9 --length 50 -o {out}", 1,
+     "peaks.bed, line 1: no column 9 (--label-column)", "new"),
     ("train-invalid-char", "train {bad} --labels {labels} --alphabet dna -o {out}", 1,
      "record 'r2', position 17: invalid character 'J'", "new"),
     # tune
@@ -135,6 +155,16 @@ ROWS = [
      "new"),
     ("predict-readonly", "predict {ctcf} {dna} -o {ro}/p.tsv", 1, "cannot write to folder",
      None),
+    ("predict-fasta-and-regions", "predict {ctcf} {dna} --regions {peaks} --genome {g} -o {out}",
+     2, "give FASTA file(s) or --regions, not both", "new"),
+    ("predict-regions-no-genome", "predict {ctcf} --regions {peaks} -o {out}", 2,
+     "--regions needs --genome", "new"),
+    ("predict-regions-chr-prefix", "predict {ctcf} --regions {nochr} --genome {g} -o {out}", 1,
+     "nochr.bed: 1 chromosome(s) not in the genome", "new"),
+    ("predict-plain-gzip-genome",
+     "predict {ctcf} --regions {peaks} --genome {gzgenome} -o {out}", 1,
+     "gzgenome.fa.gz: compressed with plain gzip, which cannot be read at random; recompress "
+     "it with bgzip", "new"),
     ("predict-force-bad-data", "predict {ctcf} {bad} -o {out} --force", 1, "position 17",
      "file"),
     ("predict-cluster-bad", "predict {ctcf} {dna} -o {out} --cluster nowhere", 2,
@@ -169,6 +199,10 @@ ROWS = [
      "'--logo-window'", "new"),
     ("explain-force-bad-data", "explain {ctcf} {empty} -m saliency -o {out} --force", 1,
      "empty.fa: empty file", "dir"),
+    ("explain-bad-bed", "explain {ctcf} --regions {badbed} --genome {g} -m saliency -o {out}",
+     1, "badbed.bed, line 1: start and end must be integers", "new"),
+    ("explain-no-input", "explain {ctcf} -o {out}", 2, "no sequences: give a FASTA file or "
+     "--regions", "new"),
     ("explain-readonly", "explain {ctcf} {dna} -o {ro}/ex", 1, "cannot write to folder", None),
     ("explain-cluster-local-0", "explain {ctcf} {dna} -o {out} --cluster local:0", 2,
      "invalid value for '--cluster': the number of local workers must be a positive integer",
@@ -216,13 +250,34 @@ ROWS = [
      "record 'r2', position 17: invalid character 'J'", "dir"),
     ("filters-database-missing", "filters {ctcf} {dna} --database {missing} -o {out}", 1,
      "missing.fa: no such motif file", "new"),
+    ("filters-genome-without-regions", "filters {ctcf} {dna} --genome {g} -o {out}", 2,
+     "--genome is used with --regions", "new"),
     ("filters-readonly", "filters {ctcf} {dna} -o {ro}/f", 1, "cannot write to folder", None),
+    # variants
+    ("variants-missing-vcf", "variants {ctcf} --vcf {missing} --genome {g} -o {out}", 1,
+     "missing.fa: no such VCF file", "new"),
+    ("variants-chr-prefix", "variants {ctcf} --vcf {nochrvcf} --genome {g} -o {out}", 1,
+     "nochrvcf.vcf: 1 chromosome(s) not in the genome", "new"),
+    ("variants-plain-gzip-genome", "variants {ctcf} --vcf {v} --genome {gzgenome} -o {out}",
+     1, "compressed with plain gzip", "new"),
+    ("variants-bad-pos", "variants {ctcf} --vcf {badpos} --genome {g} -o {out}", 1,
+     "badpos.vcf, line 3: POS must be a positive integer, found 'x'", "new"),
+    ("variants-not-vcf", "variants {ctcf} --vcf {text} --genome {g} -o {out}", 1,
+     "text.fa: not a VCF file", "new"),
+    ("variants-not-motifs-folder", "variants {ctcf} --vcf {v} --genome {g} --motifs {ctcf} "
+     "-o {out}", 1, "not a `seqexplain motifs` output folder (no motifs.meme)", "new"),
+    ("variants-motifs-and-database", "variants {ctcf} --vcf {v} --genome {g} --motifs {ctcf} "
+     "--database {meme} -o {out}", 2, "give --motifs or --database, not both", "new"),
+    ("variants-bad-method", "variants {ctcf} --vcf {v} --genome {g} -m nope -o {out}", 1,
+     "unknown method 'nope'", "new"),
+    ("variants-exists", "variants {ctcf} --vcf {v} --genome {g} -o {out}", 1,
+     "folder exists; pass --force", "dir"),
     # the group itself
     ("no-such-command", "explian {ctcf} {dna}", 2, "no such command 'explian'", None),
     ("no-such-option", "--verbose encode {dna}", 2, "no such option '--verbose'", None),
 ]
 COMMANDS = ("encode", "simulate", "train", "tune", "predict", "evaluate", "explain",
-            "export-modisco", "logo", "report", "motifs", "filters")
+            "export-modisco", "logo", "report", "motifs", "filters", "variants")
 
 
 def test_every_command_has_three_rows():

@@ -17,6 +17,10 @@ pictures and motifs            ``select_sequences``, ``sequence_scores``,
                                ``discover_motifs``, ``load_database``, ``load_motifs``,
                                ``write_report``
 simulation                     ``simulate_sequences`` (planted motifs, known ground truth)
+genome coordinates             ``read_regions`` (BED/narrowPeak + genome FASTA → records that
+                               go wherever a FASTA path goes), ``gc_matched_background``,
+                               ``score_variants``/``write_variants`` (VCF → variant effects),
+                               ``plot_allele_pair``
 =============================  =====================================================
 
 The sequence functions load with the package; everything else (and TensorFlow) on first use
@@ -62,6 +66,13 @@ _LAZY = {
     "load_database": ("motifs.pipeline", "load_database"),
     "load_motifs": ("motif_io", "load_motifs"),
     "simulate_sequences": ("simulate", "simulate"),
+    "read_regions": ("genome", "read_regions"),
+    "RegionSource": ("genome", "RegionSource"),
+    "gc_matched_background": ("genome", "gc_matched_background"),
+    "VariantSettings": ("variants", "VariantSettings"),
+    "score_variants": ("variants", "score_variants"),
+    "write_variants": ("variants", "write_variants"),
+    "plot_allele_pair": ("logos", "plot_allele_pair"),
     "write_report": ("report", "write_report"),
 }
 

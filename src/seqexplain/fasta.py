@@ -47,16 +47,58 @@ class FastaRecords:
         self.sources += other.sources
 
 
-_GENOMIC_ID = re.compile(r"^(?P<chrom>[^:\s]+):(?P<start>\d[\d,]*)-(?P<end>\d[\d,]*)$")
+_GENOMIC_ID = re.compile(r"^(?P<chrom>[^:\s]+):(?P<start>-?\d[\d,]*)-(?P<end>\d[\d,]*)"
+                         r"(?:\((?P<strand>[-+.])\))?$")
 
 
 def genomic_interval(record_id: str) -> tuple[str, int, int] | None:
-    """``(chrom, start, end)`` of a record named ``chrom:start-end`` (commas allowed in the
-    numbers, as genome browsers print them); ``None`` for any other id."""
+    """``(chrom, start, end)`` of a record named ``chrom:start-end`` or
+    ``chrom:start-end(strand)`` (0-based, half-open; commas allowed in the numbers, as genome
+    browsers print them); ``None`` for any other id."""
     m = _GENOMIC_ID.match(record_id)
     if m is None:
         return None
     return m["chrom"], int(m["start"].replace(",", "")), int(m["end"].replace(",", ""))
+
+
+def genomic_strand(record_id: str) -> str:
+    """``"-"`` for a record named ``chrom:start-end(-)`` (its sequence is the reverse
+    complement of the interval, as :mod:`seqexplain.genome` writes it), else ``"+"``."""
+    m = _GENOMIC_ID.match(record_id)
+    return "-" if m is not None and m["strand"] == "-" else "+"
+
+
+def to_genome(record_id: str, start, end):
+    """Sequence coordinates ``[start, end)`` of record ``record_id`` (a ``chrom:start-end``
+    id) as genome coordinates ``(chrom, genome_start, genome_end)``; minus-strand records
+    count from the interval's end. ``None`` for a non-genomic id."""
+    interval = genomic_interval(record_id)
+    if interval is None:
+        return None
+    chrom, s, e = interval
+    if genomic_strand(record_id) == "-":
+        return chrom, e - end, e - start
+    return chrom, s + start, s + end
+
+
+class RecordSource:
+    """Records that do not come from a FASTA file (e.g. genome regions,
+    :class:`seqexplain.genome.RegionSource`) but go wherever a FASTA path goes: every reader
+    here (:func:`iter_fasta`, :func:`read_fasta`, :func:`iter_fasta_batches`,
+    :func:`scan_fasta`, :func:`read_encoded`) takes one. ``os.fspath(source)`` is the name
+    used in messages and as the class name of a file (the regions file)."""
+
+    name: str = "records"
+
+    def records(self) -> Iterator[tuple[str, str, str]]:
+        """Yield ``(id, description, sequence)``."""
+        raise NotImplementedError
+
+    def __fspath__(self) -> str:
+        return self.name
+
+    def __str__(self) -> str:
+        return self.name
 
 
 def _open_text(path: str | os.PathLike):
@@ -76,7 +118,11 @@ def iter_fasta(path: str | os.PathLike, check_duplicates: bool = True
                ) -> Iterator[tuple[str, str, str]]:
     """Yield ``(id, description, sequence)`` for each record of a FASTA file (plain or .gz).
 
-    The id is the first word of the header, the description the rest of it."""
+    The id is the first word of the header, the description the rest of it. ``path`` may also
+    be a :class:`RecordSource` (genome regions)."""
+    if isinstance(path, RecordSource):
+        yield from path.records()
+        return
     path = os.fspath(path)
     seen: set[str] = set()
     try:
@@ -125,9 +171,9 @@ def read_fasta(paths: str | os.PathLike | list, check_duplicates: bool = True) -
         paths = [paths]
     records = FastaRecords()
     first_source: dict[str, str] = {}
-    for path in paths:
-        path = os.fspath(path)
-        for rid, desc, seq in iter_fasta(path, check_duplicates=check_duplicates):
+    for source in paths:
+        path = os.fspath(source)
+        for rid, desc, seq in iter_fasta(source, check_duplicates=check_duplicates):
             if check_duplicates and len(paths) > 1:
                 if rid in first_source and first_source[rid] != path:
                     raise SeqexplainError(f"{path}: record {rid!r}: duplicate id (also in "
@@ -145,8 +191,8 @@ def iter_fasta_batches(path: str | os.PathLike, batch_size: int = 10_000,
     """Stream a FASTA file as :class:`FastaRecords` batches of at most ``batch_size`` records."""
     if batch_size <= 0:
         raise SeqexplainError(f"batch size must be positive, got {batch_size}")
-    path = os.fspath(path)
     it = iter_fasta(path, check_duplicates=check_duplicates)
+    path = os.fspath(path)
     while True:
         chunk = list(itertools.islice(it, batch_size))
         if not chunk:
@@ -227,14 +273,14 @@ def iter_encoded(path: str | os.PathLike, alphabet: str | Alphabet = "auto",
     the alphabet / finds the longest sequence, so every batch has the same shape. The
     duplicate-id check keeps every id seen (about 100 bytes per record); switch it off with
     ``check_duplicates=False`` for files of many millions of records."""
-    path = os.fspath(path)
+    source, path = path, os.fspath(path)
     auto = isinstance(alphabet, str) and alphabet.lower() == "auto"
     if auto or length is None:
-        scan = scan_fasta(path, detect=auto)
+        scan = scan_fasta(source, detect=auto)
         alph = scan.alphabet if auto else resolve_alphabet(alphabet, [], path)
         length = scan.max_length if length is None else length
     else:
         alph = resolve_alphabet(alphabet, [], path)
-    for batch in iter_fasta_batches(path, batch_size, check_duplicates=check_duplicates):
+    for batch in iter_fasta_batches(source, batch_size, check_duplicates=check_duplicates):
         yield batch.ids, encode(batch.sequences, alph, length, pad=pad, crop=crop,
                                 unknown=unknown, ids=batch.ids, source=path)

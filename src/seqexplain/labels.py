@@ -20,7 +20,8 @@ from .errors import SeqexplainError
 from .fasta import FastaRecords
 
 _LABEL_TOKEN = re.compile(r"(?:^|\s)label=(\S+)")
-_FASTA_SUFFIXES = {".fa", ".fasta", ".fna", ".faa", ".ffn", ".frn", ".fas", ".seq", ".txt"}
+_FASTA_SUFFIXES = {".fa", ".fasta", ".fna", ".faa", ".ffn", ".frn", ".fas", ".seq", ".txt",
+                   ".bed", ".narrowpeak", ".broadpeak"}  # regions files name classes too
 
 
 def _first_few(items, k: int = 3) -> str:

@@ -33,7 +33,7 @@ from matplotlib.ticker import MaxNLocator
 
 from .attributions import Attributions
 from .errors import SeqexplainError
-from .fasta import genomic_interval
+from .fasta import genomic_interval, genomic_strand
 
 # matplotlib reports every font fallback through logging; logos use a bundled font anyway.
 logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
@@ -395,8 +395,10 @@ def read_highlights(path, ids) -> dict[str, list[tuple[int, int, str]]]:
         if chrom in known:
             out.setdefault(chrom, []).append((start, end, name))
         for sid, s, e in genomic.get(chrom, []):
-            if start < e and end > s:
-                out.setdefault(sid, []).append((start - s, end - s, name))
+            if start < e and end > s:  # a minus-strand record counts from the interval's end
+                out.setdefault(sid, []).append(
+                    (e - end, e - start, name) if genomic_strand(sid) == "-"
+                    else (start - s, end - s, name))
     return out
 
 
@@ -519,3 +521,35 @@ def render_matrix_logos(items, dpi: int = 100, jobs: int | None = None) -> None:
     """Draw motif logos — ``items`` of (``"pwm"``/``"cwm"``, matrix, letters, title, path) —
     in parallel processes (spawned; safe after TensorFlow started)."""
     _parallel_map(_matrix_task, [(*item, dpi) for item in items], jobs)
+
+
+def plot_allele_pair(ref_map: np.ndarray, alt_map: np.ndarray, letters: str,
+                     ref_span: tuple[int, int], alt_span: tuple[int, int],
+                     flank: int = 30, title: str | None = None):
+    """Attribution logos of a variant's two alleles, one above the other, around the variant,
+    with the variant's positions shaded.
+
+    Parameters
+    ----------
+    ref_map, alt_map : attribution maps (length, C) of the reference and alternative windows.
+    ref_span, alt_span : ``(start, end)`` of each allele in its window (0-based, half-open).
+    flank : positions shown on each side of the variant.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, axes = plt.subplots(2, 1, figsize=(max(6.0, (2 * flank + 1) * 0.16), 4.2))
+    high = max(np.abs(ref_map).max(), np.abs(alt_map).max(), 1e-12)
+    for ax, matrix, (lo, hi), name in ((axes[0], ref_map, ref_span, "ref"),
+                                       (axes[1], alt_map, alt_span, "alt")):
+        start = max(0, lo - flank)
+        stop = min(len(matrix), max(hi, lo + 1) + flank)
+        draw_logo(ax, matrix[start:stop], letters, start=start + 1, ylabel=name)
+        ax.axvspan(lo + 0.5, max(hi, lo + 1) + 0.5, color="gold", alpha=0.35, zorder=0)
+        ax.set_ylim(-1.05 * high, 1.05 * high)
+    axes[1].set_xlabel("position in the window")
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig

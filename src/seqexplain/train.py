@@ -29,7 +29,7 @@ from .alphabets import Alphabet
 from .baselines import KmerBaseline, PositionalBaseline, TrivialBaseline
 from .bundle import FORMAT_VERSION, METADATA_FILE, METRICS_FILE, MODEL_FILE
 from .errors import SeqexplainError, check
-from .fasta import read_encoded
+from .fasta import genomic_interval, read_encoded
 from .labels import labels_for
 from .metrics import evaluate, main_metric, summarize
 from .outputs import atomic_dir, check_writable, write_json
@@ -57,7 +57,9 @@ class TrainConfig:
         improvement.
     class_weight : weight classes inversely to their frequency (binary/multiclass).
     val_fraction, test_fraction : holdout fractions (stratified for classification).
-    split_by : a label-table column (e.g. chromosome) whose groups never straddle splits.
+    split_by : a label-table column (e.g. chromosome) whose groups never straddle splits;
+        ``"chrom"`` for records named ``chrom:start-end`` (genome regions) splits by their
+        chromosome.
     seed : seeds splits, initial weights, shuffling and augmentation.
     reverse_complement : augment training data with reverse complements (DNA/RNA); ``None``
         means on for nucleic acids, off for protein.
@@ -542,7 +544,12 @@ def load_training_data(fastas: list[str], labels: str | None, train_config: Trai
                                 unknown=unknown)
     table = labels_for(records, labels)
     groups = None
-    if train_config.split_by is not None:
+    chroms = [genomic_interval(rid) for rid in records.ids]
+    if train_config.split_by == "chrom" and all(chroms) and (
+            table is None or "chrom" not in table.columns):
+        # records from genome coordinates (``chrom:start-end``): split by chromosome
+        groups = np.array([c[0] for c in chroms])
+    elif train_config.split_by is not None:
         if labels is None or table is None or train_config.split_by not in table.columns:
             have = ", ".join(table.columns) if table is not None else "none"
             raise SeqexplainError(f"--split-by {train_config.split_by!r}: no such column in the "

@@ -105,7 +105,8 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from . import encode, explain, filters, logo, motifs, predict, report, simulate, train, tune  # noqa: F401  (each module adds its command to ``main``)
+    from . import (encode, explain, filters, logo, motifs, predict, report, simulate,  # noqa: F401
+                   train, tune, variants)  # each module adds its command to ``main``
 
 
 _register()

@@ -10,12 +10,14 @@ from .._tf import import_tensorflow
 from ..annotate import TAXA
 from ..errors import SeqexplainError
 from . import main
-from .options import check_window_option, cluster_options
+from .options import (check_inputs, check_window_option, cluster_options, region_options,
+                      report_inputs)
 
 
 @main.command("explain")
 @click.argument("model", type=click.Path())
-@click.argument("fasta", type=click.Path(dir_okay=False))
+@click.argument("fasta", required=False, type=click.Path(dir_okay=False))
+@region_options()
 @click.option("-m", "--method", "methods", default="deepshap", show_default=True,
               help="Comma-separated: saliency, grad_input, integrated_gradients, deeplift, "
                    "deepshap, ism, shap (shap's own DeepExplainer; slow, for checks).")
@@ -64,17 +66,22 @@ from .options import check_window_option, cluster_options
               help="Output folder.")
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 @cluster_options
-def explain_command(model, fasta, methods, target, output, alphabet, references, n_references,
-                    no_correct, ig_steps, batch_size, chunk_size, seed, fmt, modisco_method,
-                    n_logos, logo_window, with_motifs, motif_method, database, taxon, quiet, out,
-                    force, cluster, resume):
-    """Attribution scores of every record of FASTA under MODEL (a model folder or a Keras
-    .keras/.h5 file), written to OUT/attributions.npz."""
+def explain_command(model, fasta, regions, genome, off_edge, methods, target, output, alphabet,
+                    references, n_references, no_correct, ig_steps, batch_size, chunk_size, seed,
+                    fmt, modisco_method, n_logos, logo_window, with_motifs, motif_method,
+                    database, taxon, quiet, out, force, cluster, resume):
+    """Attribution scores of every record of FASTA (or every --regions window of --genome)
+    under MODEL (a model folder or a Keras .keras/.h5 file), written to
+    OUT/attributions.npz."""
     from ..outputs import atomic_dir, check_writable
 
     if resume and not cluster:
         raise click.UsageError("--resume needs --cluster (shards exist only in Dask runs)")
+    if cluster and regions:
+        raise click.UsageError("--cluster reads a FASTA file; --regions runs in one process "
+                               "(leave out --cluster)")
     check_writable(out, force, kind="folder")
+    check_inputs([fasta] if fasta else [], [regions] if regions else [], genome)
     from ..attribution.registry import REFERENCE_KINDS, resolve_method, resolve_methods
 
     if references not in REFERENCE_KINDS and not Path(references).is_file():
@@ -97,7 +104,13 @@ def explain_command(model, fasta, methods, target, output, alphabet, references,
     from ..bundle import load_model
     from ..explain import ExplainSettings, explain_fasta, read_references, resolve_target
 
+    from ..genome import sequence_inputs
+
     bundle = load_model(model, alphabet)
+    inputs = sequence_inputs([fasta] if fasta else [], [regions] if regions else [], genome,
+                             length=bundle.length, off_edge=off_edge)
+    report_inputs(inputs)
+    fasta = inputs.sources[0]
     refs = references
     if references not in REFERENCE_KINDS:
         refs = read_references(references, bundle.alphabet, bundle.length,

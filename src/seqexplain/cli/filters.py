@@ -8,11 +8,13 @@ import click
 
 from ..annotate import TAXA
 from . import main
+from .options import check_inputs, region_options, report_inputs
 
 
 @main.command("filters")
 @click.argument("model", type=click.Path())
-@click.argument("fasta", type=click.Path(dir_okay=False))
+@click.argument("fasta", required=False, type=click.Path(dir_okay=False))
+@region_options()
 @click.option("--alphabet", type=click.Choice(["dna", "rna", "protein"]),
               help="Channels of a bare Keras model file [dna for 4, protein for 20].")
 @click.option("--target", help="Output whose logit the influence is measured on.")
@@ -27,9 +29,9 @@ from . import main
               help="PWM logos of the K most influential filters [all].")
 @click.option("-o", "--out", required=True, type=click.Path(file_okay=False))
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
-def filters_command(model, fasta, alphabet, target, max_sequences, database, jaspar_release,
+def filters_command(model, fasta, regions, genome, off_edge, alphabet, target, max_sequences, database, jaspar_release,
                     taxon, n_logos, out, force):
-    """PWM of every first-layer filter of MODEL from the FASTA subsequences that activate it
+    """PWM of every first-layer filter of MODEL from the FASTA (or --regions) subsequences that activate it
     above half its maximum (DeepBind/Basset), with JASPAR matches and each filter's influence
     (logit change when it is switched off), most influential first."""
     from itertools import islice
@@ -39,6 +41,7 @@ def filters_command(model, fasta, alphabet, target, max_sequences, database, jas
     from ..outputs import atomic_dir, check_writable
 
     check_writable(out, force, kind="folder")
+    check_inputs([fasta] if fasta else [], [regions] if regions else [], genome)
     if database and not Path(database).is_file():
         raise SeqexplainError(f"{database}: no such motif file")
     import_tensorflow()
@@ -47,11 +50,17 @@ def filters_command(model, fasta, alphabet, target, max_sequences, database, jas
     from ..fasta import iter_fasta
     from ..filters import write_filters
 
+    from ..genome import sequence_inputs
+
     bundle = load_model(model, alphabet)
+    inputs = sequence_inputs([fasta] if fasta else [], [regions] if regions else [], genome,
+                             length=bundle.length, off_edge=off_edge)
+    report_inputs(inputs)
+    fasta = inputs.sources[0]
     records = list(islice(iter_fasta(fasta), max_sequences))
     if not records:
         raise SeqexplainError(f"{fasta}: no sequences")
-    enc = bundle.encode([r[2] for r in records], ids=[r[0] for r in records], source=fasta)
+    enc = bundle.encode([r[2] for r in records], ids=[r[0] for r in records], source=str(fasta))
     with atomic_dir(out, force=force) as tmp:
         table = write_filters(bundle, enc.onehot, tmp, resolve_target(bundle, target),
                               database, jaspar_release, taxon, logos=n_logos)

@@ -73,3 +73,55 @@ def cluster_options(func):
     for deco in reversed(decorators):
         func = deco(func)
     return func
+
+def region_options(many: bool = False, training: bool = False):
+    """--regions, --genome, --off-edge (and for training --label-column, --background): read
+    sequences from genome coordinates instead of a FASTA file."""
+    def wrap(func):
+        decorators = [
+            click.option("--regions", multiple=many, type=click.Path(dir_okay=False),
+                         default=None,
+                         help="BED/narrowPeak regions read from --genome instead of a FASTA "
+                              "file: windows of the model's length centred on the summit "
+                              "(narrowPeak) or centre; '-' strand reverse complemented"
+                              + ("; repeat for one file per class." if many else ".")),
+            click.option("--genome", type=click.Path(dir_okay=False),
+                         help="Genome FASTA (plain or bgzip; indexed with pyfaidx) for "
+                              "--regions."),
+            click.option("--off-edge", type=click.Choice(["pad", "drop"]), default="pad",
+                         show_default=True,
+                         help="--regions windows running off a chromosome end: pad with N "
+                              "or drop."),
+        ]
+        if training:
+            decorators += [
+                click.option("--label-column", type=click.IntRange(min=1), default=None,
+                             help="--regions: 1-based BED column holding each region's "
+                                  "label."),
+                click.option("--background", type=click.Choice(["gc-matched"]), default=None,
+                             help="--regions: add a negative class of genome windows with "
+                                  "the positives' GC distribution, overlapping none of them "
+                                  "(seeded by --seed)."),
+            ]
+        for deco in reversed(decorators):
+            func = deco(func)
+        return func
+    return wrap
+
+
+def report_inputs(inputs) -> None:
+    """Print what reading regions found (counts of off-edge windows, duplicates)."""
+    for note in inputs.notes:
+        click.echo(note, err=True)
+
+
+def check_inputs(fastas, regions, genome, **options) -> None:
+    """The choice of FASTA or --regions/--genome, checked before any work: a wrong
+    combination is a usage error (exit 2)."""
+    from ..errors import SeqexplainError
+    from ..genome import check_input_choice
+
+    try:
+        check_input_choice(fastas, regions, genome, **options)
+    except SeqexplainError as exc:
+        raise click.UsageError(str(exc)) from None

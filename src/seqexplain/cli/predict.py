@@ -7,12 +7,13 @@ import click
 
 from .._tf import import_tensorflow
 from . import main
-from .options import cluster_options
+from .options import check_inputs, cluster_options, region_options, report_inputs
 
 
 @main.command("predict")
 @click.argument("model_dir", type=click.Path())
-@click.argument("fasta", type=click.Path(dir_okay=False))
+@click.argument("fasta", required=False, type=click.Path(dir_okay=False))
+@region_options()
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False),
               help="Output TSV: id + one column per output.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=4096, show_default=True,
@@ -20,13 +21,20 @@ from .options import cluster_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
 @cluster_options
-def predict_command(model_dir, fasta, out, batch_size, quiet, force, cluster, resume):
-    """Predict every record of FASTA with a trained model (probabilities for classification)."""
+def predict_command(model_dir, fasta, regions, genome, off_edge, out, batch_size, quiet, force,
+                    cluster, resume):
+    """Predict every record of FASTA (or every --regions window of --genome) with a trained
+    model (probabilities for classification)."""
+    from ..genome import sequence_inputs
     from ..outputs import atomic_file, check_writable
 
     if resume and not cluster:
         raise click.UsageError("--resume needs --cluster (shards exist only in Dask runs)")
+    if cluster and regions:
+        raise click.UsageError("--cluster reads a FASTA file; --regions runs in one process "
+                               "(leave out --cluster)")
     check_writable(out, force, kind="file")
+    check_inputs([fasta] if fasta else [], [regions] if regions else [], genome)
     import_tensorflow()
     from ..bundle import ModelBundle
     from ..predict import predict_fasta
@@ -44,8 +52,12 @@ def predict_command(model_dir, fasta, out, batch_size, quiet, force, cluster, re
         click.echo(f"{out}: {result['n']} predictions ({dask['workers']} Dask workers, "
                    f"{dask['computed']} chunks computed, {dask['resumed']} resumed)", err=True)
         return
+    inputs = sequence_inputs([fasta] if fasta else [], [regions] if regions else [], genome,
+                             length=bundle.length, off_edge=off_edge)
+    report_inputs(inputs)
     with atomic_file(out, force=force) as tmp:
-        n = predict_fasta(bundle, fasta, tmp, batch_size=batch_size, progress=not quiet)
+        n = predict_fasta(bundle, inputs.sources[0], tmp, batch_size=batch_size,
+                          progress=not quiet)
     click.echo(f"{out}: {n} predictions", err=True)
 
 

@@ -8,7 +8,7 @@ from click.core import ParameterSource
 from ..errors import SeqexplainError
 from .._tf import import_tensorflow
 from . import main
-from .options import sequence_options
+from .options import check_inputs, region_options, report_inputs, sequence_options
 
 
 def _ints(value):
@@ -79,7 +79,8 @@ def model_options(func):
 
 
 @main.command("train")
-@click.argument("fasta", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("fasta", nargs=-1, required=False, type=click.Path(dir_okay=False))
+@region_options(many=True, training=True)
 @click.option("--labels", type=click.Path(dir_okay=False),
               help="TSV/CSV: first column id, then one column per target.")
 @click.option("--task", type=click.Choice(["binary", "multiclass", "multilabel", "regression"]),
@@ -123,17 +124,24 @@ def model_options(func):
               help="Model folder to write.")
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 @click.pass_context
-def train_command(ctx, fasta, labels, task, config_file, out, force, quiet, **options):
+def train_command(ctx, fasta, regions, genome, off_edge, label_column, background, labels, task,
+                  config_file, out, force, quiet, **options):
     """Train a regularized CNN on labelled FASTA files and write a model folder.
 
     Labels come from --labels, from `label=VALUE` header tokens, or, with several FASTA files,
     from the file names (one class per file; the first file is the positive class of a binary
     task). The folder holds model.keras, metadata.json, metrics.json (CNN and baselines on the
     test split), history.csv, training_curves.png, splits.tsv and test_predictions.tsv.
+
+    From genome coordinates: --regions peaks.narrowPeak --genome genome.fa (--length: the
+    window length), labelled by one --regions file per class, --label-column, --labels
+    (keyed by the region ids chrom:start-end(strand)) or --background gc-matched.
     """
     from ..outputs import check_writable
 
     check_writable(out, force, kind="folder")
+    check_inputs(list(fasta), list(regions), genome, label_column=label_column,
+                 background=background)
     import_tensorflow()
     from ..models import ModelConfig
     from ..train import SEQUENCE_KEYS, TrainConfig, format_report, read_config_file, \
@@ -166,7 +174,16 @@ def train_command(ctx, fasta, labels, task, config_file, out, force, quiet, **op
     except TypeError as exc:
         raise SeqexplainError(f"training config: {exc}") from None
     model_config = ModelConfig.from_dict(model_values)
-    result = train_model_folder(list(fasta), out, labels=labels, train_config=train_config,
+    sources = list(fasta)
+    if regions:
+        from ..genome import sequence_inputs
+
+        inputs = sequence_inputs([], list(regions), genome, length=seq.get("length"),
+                                 off_edge=off_edge, label_column=label_column,
+                                 background=background, seed=train_config.seed)
+        report_inputs(inputs)
+        sources = inputs.sources
+    result = train_model_folder(sources, out, labels=labels, train_config=train_config,
                                 model_config=model_config, force=force, **seq)
     click.echo(format_report(result))
     for warning in result.warnings:

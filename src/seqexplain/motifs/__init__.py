@@ -11,6 +11,8 @@
 :mod:`.support`        :func:`motif_support`: null enrichment and output change, given the null
                        scores and a ``predict`` callable (no model, no TensorFlow)
 :mod:`.modisco`        :func:`discover_modisco`: TF-MoDISco (modisco-lite) as the engine
+:mod:`.scan`           PWM scores of two alleles over the windows overlapping a variant:
+                       the motif instance a variant breaks or creates
 :mod:`.pipeline`       the ``seqexplain motifs`` pipeline: the null attributions and the
                        ``predict`` callable from the model, annotation (TOMTOM), the output
                        files (``run_motifs``, ``write_motifs``, ``run_and_write``)

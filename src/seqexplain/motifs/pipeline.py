@@ -39,7 +39,7 @@ from ..attributions import Attributions
 from ..bundle import load_model
 from ..errors import SeqexplainError
 from ..explain import ExplainSettings, attribute_chunk, read_references
-from ..fasta import genomic_interval
+from ..fasta import to_genome
 from ..motif_io import Motif, write_meme
 from ..outputs import recorded_path
 from ..plots import motif_colors, plot_cooccurrence, plot_motif_map, plot_motif_positions, plt
@@ -207,15 +207,12 @@ def instance_table(result: MotifResult, attributions: Attributions) -> pd.DataFr
         "strand": inst["strand"], "motif": inst["motif"],
         "label": inst["motif"].map(labels), "score": inst["score"].round(6),
         "similarity": inst["similarity"].round(4)})
-    chrom, gstart = [], []
-    for sid in out["id"]:
-        interval = genomic_interval(sid)
-        chrom.append(interval[0] if interval else "")
-        gstart.append(interval[1] if interval else -1)
-    if len(out) and all(chrom):
-        out["chrom"] = chrom
-        out["genome_start"] = np.array(gstart) + out["start"].to_numpy()
-        out["genome_end"] = np.array(gstart) + out["end"].to_numpy()
+    # genome coordinates for chrom:start-end(strand) ids (minus strand: counted from the end)
+    spans = [to_genome(sid, s, e) for sid, s, e in zip(out["id"], out["start"], out["end"])]
+    if len(out) and all(spans):
+        out["chrom"] = [c for c, _, _ in spans]
+        out["genome_start"] = np.array([s for _, s, _ in spans], np.int64)
+        out["genome_end"] = np.array([e for _, _, e in spans], np.int64)
     out["seq"] = seq
     return out
 
