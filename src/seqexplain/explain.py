@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,11 +21,12 @@ from tqdm.auto import tqdm
 
 from .alphabets import Alphabet
 from .attribution.registry import REFERENCE_KINDS, Options, compute
-from .attributions import Attributions, AttributionsWriter
+from .attributions import DELTA, Attributions, AttributionsWriter, target_key
 from .bundle import ModelBundle
 from .encoding import encode
 from .errors import SeqexplainError
 from .fasta import iter_fasta_batches, read_fasta, scan_fasta
+from .heads import Target
 from .outputs import portable_path
 from .shuffle import dinucleotide_shuffle
 
@@ -34,32 +35,30 @@ from .shuffle import dinucleotide_shuffle
 REFERENCE_BLOCK = 32
 
 
-def resolve_target(bundle: ModelBundle, target: str | int | None) -> int:
-    """Output index from an index or an output/class name; default 0 (binary: the positive
-    class's logit)."""
-    names = bundle.output_names
-    if bundle.task == "multiclass" and bundle.class_names:
-        names = bundle.class_names
-    if target is None:
-        return 0
-    text = str(target)
-    if text in names:
-        return names.index(text)
-    try:
-        index = int(text)
-    except ValueError:
-        raise SeqexplainError(f"unknown target {text!r}: the model's outputs are "
-                              f"{', '.join(names)}") from None
-    if not 0 <= index < len(names):
-        raise SeqexplainError(f"target {index} is out of range: the model has {len(names)} "
-                              f"output(s) ({', '.join(names)})")
-    return index
+def resolve_target(bundle: ModelBundle, target: str | int | None) -> int | str:
+    """One explained target: for a one-output model its column index (from an index or an
+    output/class name; default 0, binary: the positive class's logit); for a model with
+    several outputs the target's spec (``"counts:0"``, ``"profile"``, see
+    :mod:`seqexplain.heads`)."""
+    targets = bundle.targets(target)
+    if len(targets) != 1:
+        raise SeqexplainError(f"target {target!r} names {len(targets)} targets "
+                              f"({', '.join(t.name for t in targets[:6])}); give one")
+    return target_spec(targets[0])
+
+
+def target_spec(target: Target) -> int | str:
+    """What the attribution verbs take as ``target``: the column index of a one-output
+    model's target, else the target's name (a spec)."""
+    return target.channel if target.single else target.name
 
 
 @dataclass
 class ExplainSettings:
     methods: tuple[str, ...] = ("deepshap",)
-    target: int = 0
+    #: an output index, a target spec (``"counts:0"``, ``"profile[90:110]"``), several
+    #: (``"all"``, ``"a,b"``) — see :mod:`seqexplain.heads`
+    target: int | str = 0
     output: str = "logit"
     references: str = "shuffle"  # shuffle | zero | uniform | a FASTA path
     n_references: int = 20
@@ -130,22 +129,48 @@ def attribute_chunk(model, X: np.ndarray, settings: ExplainSettings, references,
     return out
 
 
+def ism_all_targets(model, X: np.ndarray, targets: list[Target], settings: ExplainSettings
+                    ) -> dict[str, np.ndarray]:
+    """ISM of every target from the same forward passes, under the keys of a file of several
+    targets (``ism@t``, ``ism@t_hypothetical``), formed as the method table forms ISM's."""
+    from .attribution.methods import ism_targets
+
+    maps = ism_targets(model, X, [target_spec(t) for t in targets], settings.batch_size,
+                       output=settings.output, center=True)
+    out = {}
+    for target, hyp in zip(targets, maps):
+        out[target_key("ism", target.name)] = hyp * X
+        out[target_key("ism_hypothetical", target.name)] = hyp
+    return out
+
+
 def explain_fasta(bundle: ModelBundle, fasta, out_path, settings: ExplainSettings,
                   references=None, progress: bool = True, keep_top: int = 0) -> dict:
     """Explain every record of ``fasta`` and write ``out_path`` (``.npz`` or ``.h5``).
 
     Chunks of ``settings.chunk_size`` sequences are encoded, explained and written; arrays go
     to disk as they are made, so memory stays bounded by one chunk. Returns a summary dict
-    (``n``, ``seconds``, max |delta| per method) and, with ``keep_top`` K, ``top``: the K
-    sequences with the highest explained logit, as :class:`~seqexplain.attributions.Attributions`
-    (for logos)."""
-    from .attribution import explained_model  # TensorFlow: imported when a model runs
+    (``n``, ``seconds``, max |delta| per method, ``targets``) and, with ``keep_top`` K,
+    ``top``: the K sequences with the highest explained logit (of the first target), as
+    :class:`~seqexplain.attributions.Attributions` (for logos).
+
+    ``settings.target`` may name several targets (``"all"``, ``"a,b"``): each method's
+    arrays of target ``t`` are then stored as ``M@t``, ``M@t_hypothetical``, ``M@t_delta``
+    and the file lists ``targets`` (see :mod:`seqexplain.attributions`)."""
+    from .attribution import explained_model, explained_output  # TensorFlow: when a model runs
 
     out_path = Path(out_path)
     n = scan_fasta(fasta, detect=False).n
     L, C = bundle.length, bundle.alphabet.channels
     model = bundle.model
-    logit = explained_model(model, "logit")
+    targets = bundle.targets(settings.target)
+    specs = [target_spec(t) for t in targets]
+    several = len(targets) > 1
+    single = bundle.single_output
+    logit = explained_model(model, "logit") if single else None
+    output_names = bundle.output_names if single else [t.name for t in targets]
+    # index of each target's column in the logits member
+    columns = [t.channel for t in targets] if single else list(range(len(targets)))
     refs = settings.references if references is None else references
     ids: list[str] = []
     deltas: dict[str, list] = {}
@@ -159,37 +184,65 @@ def explain_fasta(bundle: ModelBundle, fasta, out_path, settings: ExplainSetting
         for batch in iter_fasta_batches(fasta, chunk):
             enc = bundle.encode(batch.sequences, ids=batch.ids, source=os.fspath(fasta))
             X = enc.onehot
-            arrays = {"onehot": X, "lengths": enc.lengths, "offsets": enc.offsets,
-                      "logits": np.asarray(logit.predict(X, batch_size=settings.batch_size,
-                                                         verbose=0)).reshape(len(X), -1),
-                      "predictions": np.asarray(model.predict(X, batch_size=settings.batch_size,
-                                                              verbose=0)).reshape(len(X), -1)}
-            arrays.update(attribute_chunk(model, X, settings, refs, offset=len(ids)))
+            arrays = {"onehot": X, "lengths": enc.lengths, "offsets": enc.offsets}
+            if single:
+                arrays["logits"] = np.asarray(logit.predict(
+                    X, batch_size=settings.batch_size, verbose=0)).reshape(len(X), -1)
+                arrays["predictions"] = np.asarray(model.predict(
+                    X, batch_size=settings.batch_size, verbose=0)).reshape(len(X), -1)
+            else:  # the explained scalar of each target
+                values = np.stack([explained_output(model, X, spec, settings.batch_size)
+                                   for spec in specs], axis=1).astype(np.float32)
+                arrays["logits"] = arrays["predictions"] = values
+            # with several targets, ISM reads them all from the same forward passes
+            shared_ism = several and "ism" in settings.methods
+            others = tuple(m for m in settings.methods if not (shared_ism and m == "ism"))
+            for target, spec in zip(targets, specs):
+                scores = attribute_chunk(model, X, replace(settings, target=spec,
+                                                           methods=others), refs,
+                                         offset=len(ids))
+                if several:
+                    scores = {target_key(k, target.name): v for k, v in scores.items()}
+                arrays.update(scores)
+            if shared_ism:
+                arrays.update(ism_all_targets(model, X, targets, settings))
             writer.append(arrays)
-            scores = Attributions(dict(arrays, ids=np.array(batch.ids)))
-            for method in scores.methods:
-                if (delta := scores.delta(method)) is not None:
-                    deltas.setdefault(method, []).append(np.abs(delta))
+            for key, value in arrays.items():
+                if key.endswith(DELTA):
+                    deltas.setdefault(key[:-len(DELTA)], []).append(np.abs(value))
             if keep_top:
-                top = _keep_top(top, scores, keep_top, settings.target)
+                view = Attributions(dict(arrays, ids=np.array(batch.ids),
+                                         targets=np.array([t.name for t in targets]),
+                                         output_names=np.array(output_names)))
+                if several:
+                    view = view.select_target(targets[0].name)
+                top = _keep_top(top, view, keep_top, columns[0])
             ids += batch.ids
             bar.update(len(X))
-        recorded = dict(asdict(settings), methods=list(settings.methods))
+        recorded = dict(asdict(settings), methods=list(settings.methods),
+                        target=specs[0], targets=specs)
         if settings.references not in REFERENCE_KINDS:  # a FASTA, recorded portably
             recorded["references"] = portable_path(settings.references, out_path)
         small = dict(alphabet=np.array(bundle.alphabet.letters),
-                     target=np.array(settings.target),
-                     output_names=np.array(bundle.output_names),
+                     target=np.array(columns[0]),
+                     output_names=np.array(output_names),
                      explained_output=np.array(settings.output),
                      settings=np.array(json.dumps(recorded)),
                      model=np.array(portable_path(bundle.path, out_path) if bundle.path else ""),
                      model_fingerprint=np.array(bundle.fingerprint))
+        if several:
+            small["targets"] = np.array([t.name for t in targets])
         writer.finish(dict(ids=np.array(ids), **small))
     seconds = time.perf_counter() - t0
     summary = {"n": len(ids), "length": L, "channels": C, "seconds": seconds,
+               "targets": [t.name for t in targets],
                "max_abs_delta": {m: float(np.concatenate(v).max()) for m, v in deltas.items()}}
     if keep_top:
-        summary["top"] = Attributions(dict(top.arrays if top is not None else {}, **small),
+        first = dict(small, target=np.array(columns[0]))
+        if several:
+            first.pop("targets")
+            first["settings"] = np.array(json.dumps(dict(recorded, target=specs[0])))
+        summary["top"] = Attributions(dict(top.arrays if top is not None else {}, **first),
                                       source=out_path)
     return summary
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,31 +13,62 @@ from .bundle import ModelBundle
 from .errors import SeqexplainError
 
 
+def profiles_path(out_path) -> Path:
+    """Where ``predict`` writes the per-position outputs beside the TSV ``out_path``:
+    ``NAME.profiles.npz`` for ``NAME.tsv``."""
+    out_path = Path(out_path)
+    stem = out_path.name[:-len(out_path.suffix)] if out_path.suffix else out_path.name
+    return out_path.with_name(f"{stem}.profiles.npz")
+
+
 def predict_fasta(bundle: ModelBundle, fasta, out_path, batch_size: int = 4096,
-                  progress: bool = True) -> int:
+                  progress: bool = True, profiles_out=None) -> int:
     """Stream ``fasta`` through the model, writing ``id`` + one column per output (probabilities
     for classification) as TSV to ``out_path``. Memory is bounded by one batch. Returns the
-    number of records."""
+    number of records.
+
+    A model with per-position outputs (shape (None, L, S), e.g. BPNet's profile head) also
+    writes them to ``profiles_out`` (an ``.npz``; required then): ``ids`` (N,) and one array
+    (N, L, S) per such output, by its name; the TSV holds the vector outputs' columns
+    (``counts:0``, ``counts:1``, …)."""
     from tqdm.auto import tqdm
 
-    from .fasta import iter_fasta_batches
+    from .attributions import AttributionsWriter
+    from .fasta import iter_fasta_batches, scan_fasta
 
+    has_profiles = any(o.is_profile for o in bundle.outputs)
+    if has_profiles and profiles_out is None:
+        raise SeqexplainError("the model has per-position outputs: give profiles_out")
+    stack = contextlib.ExitStack()
+    writer = None
+    if has_profiles:  # closed (its temporary files removed) whatever happens
+        writer = stack.enter_context(AttributionsWriter(profiles_out,
+                                                        scan_fasta(fasta, detect=False).n))
+    ids: list[str] = []
     n = 0
     names = bundle.output_names if bundle.task != "multiclass" else bundle.class_names
     # disable=None: no bar when stderr is not a terminal (a log file keeps clean error lines)
-    with open(out_path, "w") as fh, tqdm(desc="predict", unit=" seq", leave=False, delay=1,
-                                         disable=None if progress else True) as bar:
+    with stack, open(out_path, "w") as fh, tqdm(desc="predict", unit=" seq", leave=False,
+                                                delay=1, disable=None if progress else True
+                                                ) as bar:
         fh.write("\t".join(["id", *names]) + "\n")
         for batch in iter_fasta_batches(fasta, batch_size):
             enc = bundle.encode(batch.sequences, ids=batch.ids, source=os.fspath(fasta))
-            outputs = bundle.predict(enc.onehot)
+            if writer is not None:
+                outputs, profiles = bundle.predict_all(enc.onehot)
+                writer.append(profiles)
+                ids += batch.ids
+            else:
+                outputs = bundle.predict(enc.onehot)
             frame = pd.DataFrame(outputs, columns=names)
             frame.insert(0, "id", batch.ids)
             frame.to_csv(fh, sep="\t", header=False, index=False, float_format="%.6g")
             n += len(batch.ids)
             bar.update(len(batch.ids))
-    if n == 0:
-        raise SeqexplainError(f"{fasta}: no records")
+        if n == 0:
+            raise SeqexplainError(f"{fasta}: no records")
+        if writer is not None:
+            writer.finish({"ids": np.array(ids)})
     return n
 
 

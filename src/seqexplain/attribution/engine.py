@@ -80,7 +80,19 @@ LINEAR_LAYERS = frozenset({
     "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "UpSampling1D", "UpSampling2D",
     "UpSampling3D", "Add", "Subtract", "Average", "Concatenate", "Identity", "Rescaling",
     "PreActivation",  # seqexplain's wrapper: a Dense/Conv layer without its activation
+    "ChannelSum",  # seqexplain's sum over a vector output's columns (multi_output.py)
 })
+#: Keras operations (not layers) met in Functional graphs that are linear: slicing (t[:, a:b]),
+#: reshaping, sums and means
+LINEAR_OPS = frozenset({
+    "GetItem", "Reshape", "ExpandDims", "Squeeze", "Transpose", "Sum", "Mean", "Add",
+    "Subtract", "Concatenate", "Stack", "Negative", "Cast", "Flatten",
+})
+#: layers whose output is the product of their (two or more) inputs: the Shapley rule
+#: for products
+MULTIPLY_LAYERS = frozenset({"Multiply"})
+#: seqexplain's profile scalar (multi_output.py): weights held at the explained sequence
+PROFILE_LAYERS = frozenset({"ProfileScalar"})
 #: layers handled by the DeepSHAP max-pool rule
 MAXPOOL_LAYERS = frozenset({
     "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
@@ -166,14 +178,23 @@ def check_supported(model: keras.Model, path: str = "") -> None:
                     raise SeqexplainError(
                         f"layer {where!r} (Activation {act!r}) has no DeepLIFT/DeepSHAP rule; "
                         f"only element-wise activations are supported" + _softmax_hint(act))
-        elif kind in MAXPOOL_LAYERS:
+        elif kind in MAXPOOL_LAYERS or kind in MULTIPLY_LAYERS or kind in PROFILE_LAYERS:
             pass
         else:
             raise SeqexplainError(
                 f"layer {where!r} ({kind}) has no DeepLIFT/DeepSHAP rule; supported: linear "
                 f"layers (Conv, Dense, pooling, BatchNormalization, Dropout, Flatten, Reshape, "
-                f"Add, Concatenate, ...), element-wise activations and max pooling. Use a "
-                f"gradient method (saliency, integrated_gradients) or ism for this model")
+                f"Add, Concatenate, ...), element-wise activations, Multiply and max pooling "
+                f"(no rule for recurrent or attention layers). Use saliency, grad_input, "
+                f"integrated_gradients or ism for this model")
+    for op in getattr(model, "operations", ()):
+        kind = layer_kind(op)
+        if not isinstance(op, keras.layers.Layer) and kind not in LINEAR_OPS:
+            raise SeqexplainError(
+                f"operation {path}{op.name!r} ({kind}) in model {model.name!r} has no "
+                f"DeepLIFT/DeepSHAP rule (linear operations only: "
+                f"{', '.join(sorted(LINEAR_OPS))}); use saliency, grad_input, "
+                f"integrated_gradients or ism for this model")
 
 
 def _softmax_hint(act: str) -> str:
@@ -402,6 +423,47 @@ def _tiling_window(layer, input_shape) -> int | None:
     return None
 
 
+def _unbroadcast(grad: tf.Tensor, like: tf.Tensor) -> tf.Tensor:
+    """Sum ``grad`` (b, R, ...) over the axes that ``like`` (b, 1 or R, ...) broadcast on."""
+    axes = [i for i in range(2, like.shape.rank)
+            if like.shape[i] == 1 and grad.shape[i] != 1]
+    return tf.reduce_sum(grad, axis=axes, keepdims=True) if axes else grad
+
+
+def _product(a: tf.Tensor, b: tf.Tensor, pairs: _Pairs) -> tf.Tensor:
+    """``a * b`` whose gradient is the Shapley rule for a product of two input-dependent
+    tensors (shap's DeepExplainer ``nonlinearity_2d`` handler for Mul): the output change
+    ``ab - a'b'`` is split exactly as ``(a - a')·(b + b')/2 + (b - b')·(a + a')/2``, so the
+    multipliers are ``(b + b')/2`` for ``a`` and ``(a + a')/2`` for ``b``."""
+    y = tf.stop_gradient(a * b)
+
+    @tf.custom_gradient
+    def op(a, b, y):
+        def grad(dy):
+            a_x, a_r = pairs.split(a)
+            b_x, b_r = pairs.split(b)
+            _, g = pairs.split(dy)
+            g_a = _unbroadcast(g * (b_x + b_r) * 0.5, a_r)
+            g_b = _unbroadcast(g * (a_x + a_r) * 0.5, b_r)
+            return pairs.stack(g_a, a), pairs.stack(g_b, b), tf.zeros_like(y)
+
+        return tf.identity(y), grad
+
+    return op(a, b, y)
+
+
+def _profile_scalar(layer, t: tf.Tensor, pairs: _Pairs) -> tf.Tensor:
+    """seqexplain's :class:`~.multi_output.ProfileScalar` with its softmax weights held at the
+    explained sequence's: every reference row of sequence i is weighted by ``w(x_i)``, so the
+    scalar is linear in the profile logits and DeepLIFT's sum is exact."""
+    p = layer.select(t)
+    if not layer.anchored:
+        return layer.reduce(p)
+    w_x = layer.weights_for(p[: pairs.n_x])
+    weights = tf.concat([w_x, tf.repeat(w_x, pairs.n_refs, axis=0)], 0)
+    return layer.reduce(p, weights)
+
+
 class _LinearPart:
     """Call a Conv/Dense layer without its built-in activation (restored afterwards)."""
 
@@ -447,6 +509,16 @@ def _apply(layer, args: tuple, kwargs: dict, pairs: _Pairs):
     kwargs = {k: v for k, v in kwargs.items() if k not in ("training", "mask")}
     if isinstance(layer, keras.Model):
         return _run(layer, args[0], pairs)
+    if kind in MULTIPLY_LAYERS:
+        inputs = list(args[0])
+        out = inputs[0]
+        for other in inputs[1:]:  # the rule is exact for each product, so for the chain
+            out = _product(out, other, pairs)
+        return out
+    if kind in PROFILE_LAYERS:
+        return _profile_scalar(layer, args[0], pairs)
+    if kind in LINEAR_OPS and not isinstance(layer, keras.layers.Layer):
+        return layer(*args, **kwargs)
     if kind in MAXPOOL_LAYERS:
         window = _tiling_window(layer, tuple(args[0].shape))
         return _maxpool(args[0], lambda t: _call(layer, t, **kwargs), pairs, window)

@@ -13,24 +13,36 @@ from . import main
 @click.argument("model_dir", type=click.Path())
 @click.argument("fasta", type=click.Path(dir_okay=False))
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False),
-              help="Output TSV: id + one column per output.")
+              help="Output TSV: id + one column per output; per-position outputs (profile "
+                   "heads) go to OUT's name with .profiles.npz.")
+@click.option("--alphabet", type=click.Choice(["dna", "rna", "protein"]),
+              help="Channels of a bare Keras model file [dna for 4, protein for 20].")
 @click.option("--batch-size", type=click.IntRange(min=1), default=4096, show_default=True,
               help="Records read and predicted at a time (bounds memory).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
-def predict_command(model_dir, fasta, out, batch_size, quiet, force):
-    """Predict every record of FASTA with a trained model (probabilities for classification)."""
+def predict_command(model_dir, fasta, out, alphabet, batch_size, quiet, force):
+    """Predict every record of FASTA with a trained model (a model folder or a Keras
+    .keras/.h5 file; probabilities for classification)."""
+    from contextlib import nullcontext
+
     from ..outputs import atomic_file, check_writable
+    from ..predict import profiles_path
 
     check_writable(out, force, kind="file")
     import_tensorflow()
-    from ..bundle import ModelBundle
+    from ..bundle import load_model
     from ..predict import predict_fasta
 
-    bundle = ModelBundle.load(model_dir)
-    with atomic_file(out, force=force) as tmp:
-        n = predict_fasta(bundle, fasta, tmp, batch_size=batch_size, progress=not quiet)
-    click.echo(f"{out}: {n} predictions", err=True)
+    bundle = load_model(model_dir, alphabet)
+    profiles = profiles_path(out) if any(o.is_profile for o in bundle.outputs) else None
+    with atomic_file(out, force=force) as tmp, \
+            (atomic_file(profiles, force=force, suffix=".npz") if profiles
+             else nullcontext()) as tmp_profiles:
+        n = predict_fasta(bundle, fasta, tmp, batch_size=batch_size, progress=not quiet,
+                          profiles_out=tmp_profiles)
+    click.echo(f"{out}: {n} predictions" + (f"; per-position outputs in {profiles}"
+                                            if profiles else ""), err=True)
 
 
 @main.command("evaluate")
