@@ -215,7 +215,7 @@ ROWS = [
     ("logo-target-unknown", "logo {multi} --target nope -o {out}", 1,
      "no target 'nope' (targets: profile, counts:0, counts:1)", "new"),
     ("logo-target-not-explained", "logo {attr} --target 3 -o {out}", 1,
-     "explains target '0' only, not '3'", "new"),
+     "explains target 'ctcf_peaks' only, not '3'", "new"),
     # report
     ("report-missing-model", "report {missing} -o {out}", 1, "missing.fa", "new"),
     ("report-top-0", "report {ctcf} --top 0 -o {out}", 2, "'--top'", "new"),
