@@ -23,8 +23,8 @@ from keras import layers
 
 #: names accepted by :func:`architecture`
 ARCHITECTURES = ("deepbind", "basset", "deepsea", "danq", "bpnet", "gated", "attention")
-#: architectures the DeepLIFT/DeepSHAP engine has no rule for (recurrent, attention)
-NO_DEEPLIFT = ("danq", "attention")
+#: architectures the DeepLIFT/DeepSHAP engine has no rule for (recurrent layers)
+NO_DEEPLIFT = ("danq",)
 
 
 def architecture(name: str, length: int = 100, seed: int = 0) -> keras.Model:

@@ -156,14 +156,18 @@ def test_saliency_is_the_gradient_of_the_scalar(models, X):
         assert np.abs(grad - g).max() <= 1e-4 * np.abs(g).max(), (name, target)
 
 
-def test_gated_multiply_rule_matches_float64_and_shap(models, X, refs):
-    """The Shapley rule for products: float32 within 1e-5 of the float64 computation, and
-    equal to shap's DeepExplainer (its Mul handler for two varying inputs)."""
+def test_product_rules_match_float64_and_shap(models, X, refs):
+    """The Shapley rule for products (gating) and its bilinear form (attention's einsums,
+    with the softmax as exp · 1/sum): float32 within 1e-5 of the same computation in
+    float64; and gating equal to shap's DeepExplainer (its Mul handler for two varying
+    inputs; shap has no Einsum handler)."""
+    for name in ("gated", "attention"):
+        model = models[name]
+        attr = M.deep_shap(model, X, references=refs, hypothetical=True)
+        oracle = M.deep_shap(float64_copy(model), X.astype(np.float64), references=refs,
+                             hypothetical=True)
+        assert np.abs(attr - oracle).max() <= 1e-5 * np.abs(oracle).max(), name
     model = models["gated"]
-    attr, delta = M.deep_shap(model, X, references=refs, hypothetical=True, return_delta=True)
-    oracle = M.deep_shap(float64_copy(model), X.astype(np.float64), references=refs,
-                         hypothetical=True)
-    assert np.abs(attr - oracle).max() <= 1e-5 * np.abs(oracle).max()
     observed = M.deep_shap(model, X, references=refs)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)  # no fallback to GradientExplainer
