@@ -72,7 +72,9 @@ def architecture(name: str, length: int = 100, seed: int = 0) -> keras.Model:
         profile = layers.Conv1D(2, 9, padding="same", name="profile")(h)
         pooled = layers.GlobalAveragePooling1D()(h)
         counts = layers.Dense(2, name="counts")(pooled)
-        return keras.Model(inp, [profile, counts], name="bpnet")
+        model = keras.Model(inp, [profile, counts], name="bpnet")
+        _as_if_trained(model, seed)
+        return model
     elif name == "gated":
         h = layers.Conv1D(8, 7, padding="same", activation="relu")(inp)
         a = layers.Conv1D(8, 5, padding="same", activation="tanh", name="signal")(h)
@@ -91,14 +93,19 @@ def architecture(name: str, length: int = 100, seed: int = 0) -> keras.Model:
     else:
         raise ValueError(f"unknown architecture {name!r}; choose from {ARCHITECTURES}")
     model = keras.Model(inp, out, name=name)
-    _randomize_batchnorm(model, seed)
+    _as_if_trained(model, seed)
     return model
 
 
-def _randomize_batchnorm(model: keras.Model, seed: int) -> None:
-    """Give batch norm layers non-trivial moving statistics (as after training)."""
+def _as_if_trained(model: keras.Model, seed: int) -> None:
+    """Non-zero biases and non-trivial batch norm statistics, as after training (Keras
+    initialises biases to zero, which makes a ReLU network linear along every path from the
+    zero baseline and hides the kinks the attribution rules are about)."""
     rng = np.random.default_rng(seed)
     for layer in model.layers:
+        for weight in getattr(layer, "weights", []):
+            if weight.path.endswith("bias"):
+                weight.assign(rng.normal(0, 0.1, weight.shape).astype("float32"))
         if isinstance(layer, layers.BatchNormalization):
             gamma, beta, mean, var = layer.get_weights()
             layer.set_weights([rng.uniform(0.5, 1.5, gamma.shape), rng.normal(0, 0.1, beta.shape),
