@@ -236,3 +236,29 @@ def test_cli_explains_saved_models(models, tmp_path):
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: layer 'bidirectional'")
     assert not (tmp_path / "danq_out").exists()
+
+
+def test_ops_in_functional_graphs(X, refs):
+    """``keras.ops.multiply``/``einsum`` of two input-dependent tensors and a constant factor
+    in a Functional graph get the product rules (completeness); an operation without a rule
+    (``keras.ops.square``) is one line naming it."""
+    import keras
+    from keras import layers, ops
+
+    keras.utils.set_random_seed(3)
+    inp = keras.Input((LENGTH, 4))
+    a = layers.Conv1D(4, 5, padding="same", activation="tanh")(inp)
+    b = layers.Conv1D(4, 5, padding="same", activation="sigmoid")(inp)
+    pairwise = ops.einsum("blc,bmc->blm", a, b)
+    h = ops.sum(pairwise, axis=-1) + ops.sum(ops.multiply(a, b) * 2.0, axis=-1)
+    model = keras.Model(inp, layers.Dense(1)(h))
+    attr = M.deep_shap(model, X, references=refs)
+    y = scalar(model, 0, X, X)
+    y_refs = np.stack([scalar(model, 0, refs[:, j], X) for j in range(N_REFS)], 1)
+    scale = max(np.abs(y).max(), np.abs(y_refs).max())
+    err = np.abs(attr.sum(axis=(1, 2), dtype=np.float64) - (y - y_refs.mean(axis=1))).max()
+    assert err <= 1e-5 * scale
+    square = keras.Model(inp, layers.Dense(1)(layers.Flatten()(ops.square(inp))))
+    with pytest.raises(SeqexplainError, match=r"operation 'square' \(Square\) .* no "
+                                              r"DeepLIFT/DeepSHAP rule.*ism for this model"):
+        M.deep_shap(square, X, references=refs)

@@ -100,9 +100,12 @@ LINEAR_OPS = frozenset({
     "GetItem", "Reshape", "ExpandDims", "Squeeze", "Transpose", "Sum", "Mean", "Add",
     "Subtract", "Concatenate", "Stack", "Negative", "Cast", "Flatten",
 })
-#: layers whose output is the product of their (two or more) inputs: the Shapley rule
-#: for products
+#: layers (and the operation ``keras.ops.multiply``) whose output is the product of their
+#: inputs: the Shapley rule for products
 MULTIPLY_LAYERS = frozenset({"Multiply"})
+#: operations linear in each of two tensors (``keras.ops.einsum``, ``matmul``): the bilinear
+#: form of the same rule
+BILINEAR_OPS = frozenset({"Einsum", "Matmul"})
 #: seqexplain's profile scalar (multi_output.py): weights held at the explained sequence
 PROFILE_LAYERS = frozenset({"ProfileScalar"})
 #: attention layers with a rule (dot-product attention decomposed into exact rules)
@@ -205,11 +208,12 @@ def check_supported(model: keras.Model, path: str = "") -> None:
                 f"saliency, grad_input, integrated_gradients or ism for this model")
     for op in getattr(model, "operations", ()):
         kind = layer_kind(op)
-        if not isinstance(op, keras.layers.Layer) and kind not in LINEAR_OPS:
+        if (not isinstance(op, keras.layers.Layer) and kind not in LINEAR_OPS
+                and kind not in MULTIPLY_LAYERS and kind not in BILINEAR_OPS):
             raise SeqexplainError(
                 f"operation {path}{op.name!r} ({kind}) in model {model.name!r} has no "
-                f"DeepLIFT/DeepSHAP rule (linear operations only: "
-                f"{', '.join(sorted(LINEAR_OPS))}); use saliency, grad_input, "
+                f"DeepLIFT/DeepSHAP rule (linear operations, multiply, einsum and matmul "
+                f"only); use saliency, grad_input, "
                 f"integrated_gradients or ism for this model")
 
 
@@ -615,8 +619,16 @@ def _apply(layer, args: tuple, kwargs: dict, pairs: _Pairs):
     kwargs = {k: v for k, v in kwargs.items() if k not in ("training", "mask")}
     if isinstance(layer, keras.Model):
         return _run(layer, args[0], pairs)
-    if kind in MULTIPLY_LAYERS:
-        inputs = list(args[0])
+    if kind in MULTIPLY_LAYERS or kind in BILINEAR_OPS:
+        op = not isinstance(layer, keras.layers.Layer)
+        inputs = list(args) if op else list(args[0])
+        if not all(tf.is_tensor(t) for t in inputs):  # a constant factor: linear
+            return layer(*args, **kwargs)
+        if kind in BILINEAR_OPS:
+            if len(inputs) != 2:
+                raise SeqexplainError(f"operation {layer.name!r} ({kind}) of {len(inputs)} "
+                                      f"tensors has no DeepLIFT/DeepSHAP rule (two only)")
+            return _bilinear(lambda a, b: layer(a, b), inputs[0], inputs[1], pairs)
         out = inputs[0]
         for other in inputs[1:]:  # the rule is exact for each product, so for the chain
             out = _product(out, other, pairs)
