@@ -81,6 +81,19 @@ def files(tmp_path_factory):
                                   "--logos", "0", "-q", "-o", str(attr)])
     assert r.exit_code == 0, r.output
     paths["attr"] = attr / "attributions.npz"
+    # models people bring: BPNet-style (profile + counts heads) and DanQ-style (BiLSTM), and
+    # a file of several targets (explain --target all)
+    from architectures import architecture
+
+    for name in ("bpnet", "danq"):
+        architecture(name, length=50).save(d / f"{name}.keras")
+        paths[name] = d / f"{name}.keras"
+    multi = d / "multi"
+    r = CliRunner().invoke(main, ["explain", str(paths["bpnet"]), str(d / "dna.fa"), "-m",
+                                  "saliency", "--target", "all", "--logos", "0", "-q", "-o",
+                                  str(multi)])
+    assert r.exit_code == 0, r.output
+    paths["multi"] = multi / "attributions.npz"
     return paths
 
 
@@ -172,6 +185,14 @@ ROWS = [
      "new"),
     ("predict-resume-no-cluster", "predict {ctcf} {dna} -o {out} --resume", 2,
      "--resume needs --cluster", "new"),
+    ("predict-cluster-regions",
+     "predict {ctcf} --regions {peaks} --genome {g} -o {out} --cluster local:1", 2,
+     "--cluster reads a FASTA file; --regions runs in one process", "new"),
+    ("predict-cluster-profiles", "predict {bpnet} {dna} -o {out} --cluster local:1", 2,
+     "--cluster: a model with per-position outputs is predicted in one process", "new"),
+
+    ("predict-bare-model-bad-char", "predict {bpnet} {bad} -o {out}", 1,
+     "record 'r2', position 17: invalid character 'J'", "new"),
     # evaluate
     ("evaluate-no-labels", "evaluate {ctcf} {dna}", 1, "no labels", None),
     ("evaluate-truncated-model", "evaluate {trunc} {dna} --labels {labels}", 1,
@@ -209,6 +230,22 @@ ROWS = [
      "new"),
     ("explain-resume-no-cluster", "explain {ctcf} {dna} -o {out} --resume", 2,
      "--resume needs --cluster", "new"),
+
+    ("explain-target-unknown", "explain {bpnet} {dna} --target foo -o {out}", 1,
+     "unknown target 'foo': the model's outputs are profile (per position", "new"),
+    ("explain-target-window", "explain {bpnet} {dna} --target profile[0:900] -o {out}", 1,
+     "window [0:900] is empty or outside the output's 50 positions", "new"),
+    ("explain-target-channel", "explain {bpnet} {dna} --target counts:5 -o {out}", 1,
+     "output 'counts' has 2 channel(s)", "new"),
+    ("explain-target-window-on-vector", "explain {bpnet} {dna} --target counts[1:3] -o {out}",
+     1, "a window [a:b] needs a per-position output", "new"),
+    ("explain-recurrent-deepshap", "explain {danq} {dna} -m deepshap -o {out}", 1,
+     "(Bidirectional) has no DeepLIFT/DeepSHAP rule", "new"),
+    ("explain-shap-profile", "explain {bpnet} {dna} -m shap --target profile -o {out}", 1,
+     "cannot hold a profile target's softmax weights", "new"),
+    ("explain-modisco-several-targets",
+     "explain {bpnet} {dna} -m saliency --target all --modisco saliency -o {out}", 2,
+     "--modisco and --motifs take one target", "new"),
     # export-modisco
     ("export-modisco-missing", "export-modisco {missing} -o {out}", 1, "no such file", "new"),
     ("export-modisco-not-npz", "export-modisco {notnpz} -o {out}", 1,
@@ -224,6 +261,12 @@ ROWS = [
     ("logo-no-method", "logo {attr} -m deepshap -o {out} --force", 1, "no 'deepshap' scores",
      "dir"),
     ("logo-not-npz", "logo {notnpz} -o {out}", 1, "not an attributions file", "new"),
+    ("logo-several-targets", "logo {multi} -o {out}", 1,
+     "holds several targets (profile, counts:0, counts:1); choose one (--target)", "new"),
+    ("logo-target-unknown", "logo {multi} --target nope -o {out}", 1,
+     "no target 'nope' (targets: profile, counts:0, counts:1)", "new"),
+    ("logo-target-not-explained", "logo {attr} --target 3 -o {out}", 1,
+     "explains target 'ctcf_peaks' only, not '3'", "new"),
     # report
     ("report-missing-model", "report {missing} -o {out}", 1, "missing.fa", "new"),
     ("report-top-0", "report {ctcf} --top 0 -o {out}", 2, "'--top'", "new"),
@@ -241,6 +284,8 @@ ROWS = [
      "no 'deepshap' scores", "dir"),
     ("motifs-not-npz", "motifs {notnpz} -m saliency -o {out}", 1, "not an attributions file",
      "new"),
+    ("motifs-several-targets", "motifs {multi} -m saliency -o {out}", 1,
+     "choose one (--target)", "new"),
     # filters
     ("filters-truncated-model", "filters {trunc} {dna} -o {out}", 1,
      "not a valid Keras archive (truncated or not a zip file)", "new"),

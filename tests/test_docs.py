@@ -37,7 +37,7 @@ def site(tmp_path_factory):
 
 def test_site_has_every_page(site):
     for page in ["index.html", "getting-started/index.html", "tutorials/ctcf/index.html",
-                 "tutorials/protein/index.html", "own-model/index.html", "formats/index.html",
+                 "tutorials/protein/index.html", "guide/own-model/index.html", "formats/index.html",
                  "cli/index.html", "api/index.html", "architecture/index.html"]:
         assert (site / page).is_file(), page
     cli = (site / "cli" / "index.html").read_text()

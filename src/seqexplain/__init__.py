@@ -11,7 +11,8 @@ models                         ``load_model`` (a model folder or a ``.keras`` fi
                                folder), ``predict_fasta``, ``evaluate_fasta``
 attribution                    ``attribute(model, X, method=…)``, ``explain_fasta`` (FASTA →
                                attributions file), ``Attributions`` (read a scores file),
-                               ``METHODS``
+                               ``METHODS``, ``parse_targets`` / ``explained_target`` (which
+                               output of a multi-output or profile model is explained)
 pictures and motifs            ``select_sequences``, ``sequence_scores``,
                                ``plot_attribution``, ``plot_pwm``, ``plot_cwm``,
                                ``discover_motifs``, ``load_database``, ``load_motifs``,
@@ -51,6 +52,8 @@ _LAZY = {
     "evaluate_fasta": ("predict", "evaluate_fasta"),
     "METHODS": ("attribution.registry", "METHODS"),
     "attribute": ("attribution.registry", "attribute"),
+    "parse_targets": ("heads", "parse_targets"),
+    "explained_target": ("attribution.multi_output", "explained_target"),
     "Attributions": ("attributions", "Attributions"),
     "ExplainSettings": ("explain", "ExplainSettings"),
     "explain_fasta": ("explain", "explain_fasta"),

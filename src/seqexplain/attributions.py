@@ -18,7 +18,16 @@ C channels, T outputs):
 ``settings``                    ()            the explain settings, as JSON
 ``lengths``, ``offsets``        (N,)          record length; sequence coordinate of row 0
 ``model``, ``model_fingerprint``  ()          the model's path and fingerprint
+``targets``                     (K,)          several explained targets (``--target all`` or
+                                              ``a,b``): their names
+``M@t``, ``M@t_hypothetical``,  as above      method M's arrays for target ``t`` (files with
+``M@t_delta``                                 ``targets``, instead of ``M``…)
 ==============================  ============  ===============================================
+
+For a model with several outputs (e.g. BPNet's profile and counts heads), ``logits`` and
+``predictions`` hold the explained scalar of each target, (N, K), and ``output_names`` the
+target names. :meth:`Attributions.select_target` (or ``read(..., target=t)``) turns a file of
+several targets into the one-target view every consumer reads (``M``, ``target``).
 
 Files written before ``offsets``, ``settings`` or ``model_fingerprint`` were recorded still
 read: those members are then ``None`` (or ``""``).
@@ -44,13 +53,36 @@ from .outputs import recorded_path
 
 #: Members that describe the whole file (every other member has one row per sequence).
 METADATA = ("alphabet", "target", "output_names", "explained_output", "settings", "model",
-            "model_fingerprint")
+            "model_fingerprint", "targets")
 #: Per-sequence members other than the methods' scores.
 SEQUENCE_MEMBERS = ("ids", "onehot", "logits", "predictions", "lengths", "offsets")
 #: Suffixes of a method's other arrays (``M_hypothetical``, ``M_delta``).
 HYPOTHETICAL, DELTA = "_hypothetical", "_delta"
 
 _NOT_ATTRIBUTIONS = "not an attributions file (.npz or .h5 written by seqexplain explain)"
+#: separates a method from its target in the keys of a file of several targets
+TARGET_SEPARATOR = "@"
+
+
+def target_key(key: str, target: str) -> str:
+    """The key of a method's array ``key`` (``M``, ``M_hypothetical``, ``M_delta``) for
+    ``target`` in a file of several targets: ``M@target``, ``M@target_hypothetical``…"""
+    for suffix in (HYPOTHETICAL, DELTA):
+        if key.endswith(suffix) and key[:-len(suffix)] in METHOD_NAMES:
+            return f"{key[:-len(suffix)]}{TARGET_SEPARATOR}{target}{suffix}"
+    return f"{key}{TARGET_SEPARATOR}{target}"
+
+
+def _untarget(key: str, target: str) -> str | None:
+    """``key`` without ``@target`` when it is one of that target's method arrays; None for
+    another target's; ``key`` itself for every other member."""
+    method, sep, rest = key.partition(TARGET_SEPARATOR)
+    if not sep or method not in METHOD_NAMES:
+        return key
+    for suffix in ("", HYPOTHETICAL, DELTA):
+        if rest == target + suffix:
+            return method + suffix
+    return None
 
 
 def valid_rows(n: int, length: int, offsets=None, lengths=None) -> np.ndarray:
@@ -83,7 +115,7 @@ class Attributions:
     @classmethod
     def read(cls, path, methods: Iterable[str] | None = None, *,
              hypothetical: bool | Collection[str] = True,
-             delta: bool = True) -> "Attributions":
+             delta: bool = True, target: str | None = None) -> "Attributions":
         """Read an ``.npz`` or ``.h5`` attributions file.
 
         Parameters
@@ -95,18 +127,36 @@ class Attributions:
         hypothetical : with ``methods``, whether to read ``M_hypothetical`` too: True (every
             listed method), False, or the methods whose hypothetical scores are needed.
         delta : with ``methods``, whether to read ``M_delta`` too.
+        target : in a file of several targets, the one to read (required there; see
+            :meth:`select_target`); in a one-target file, checked against its target.
 
         Raises
         ------
         SeqexplainError
-            One line naming the file: missing, a folder, not an attributions file, or a
-            requested method absent.
+            One line naming the file: missing, a folder, not an attributions file, a
+            requested method or target absent.
         """
         path = Path(path)
         keys = None
+        if path.is_dir():
+            raise SeqexplainError(f"{path}: a folder, not an attributions file")
+        all_members = cls.members(path)
+        rename = {k: k for k in all_members}
+        if "targets" in all_members:
+            names = [str(t) for t in np.atleast_1d(_read_members(path, {"targets"})["targets"])]
+            chosen = _choose_target(target, names, path)
+            rename = {k: new for k in all_members
+                      if (new := _untarget(k, chosen)) is not None}
+        elif target is not None:
+            small = _read_members(path, {"target", "output_names"})
+            have = cls(small, source=path)
+            if str(target) not in (have.target_name, str(have.target)):
+                raise SeqexplainError(f"{path}: explains target {have.target_name!r} only, not "
+                                      f"{target!r} (re-run seqexplain explain --target "
+                                      f"{target})")
         if methods is not None:
             methods = list(methods)
-            members = cls.members(path)
+            members = list(rename.values())
             have = cls(dict.fromkeys(members), source=path)
             for m in methods:
                 have.require(m, hypothetical=hypothetical is True or m in (hypothetical or ()))
@@ -117,11 +167,17 @@ class Attributions:
                     keys.add(m + HYPOTHETICAL)
                 if delta:
                     keys.add(m + DELTA)
-        arrays = _read_members(path, keys)
+        back = {new: old for old, new in rename.items()}
+        wanted = set(back) if keys is None else keys
+        arrays = _read_members(path, {back[k] for k in wanted if k in back})
+        arrays = {rename[k]: v for k, v in arrays.items()}
         for key in ("ids", "onehot", "alphabet"):
             if key not in arrays:
                 raise SeqexplainError(f"{path}: not an attributions file (no {key!r} array)")
-        return cls(arrays, source=path)
+        data = cls(arrays, source=path)
+        if "targets" in all_members:
+            data = data._selected(chosen)
+        return data
 
     @staticmethod
     def members(path) -> list[str]:
@@ -142,8 +198,14 @@ class Attributions:
 
     @classmethod
     def methods_of(cls, path) -> list[str]:
-        """Methods with scores in an attributions file (file order), without reading them."""
-        return cls(dict.fromkeys(cls.members(path)), source=path).methods
+        """Methods with scores in an attributions file (file order), without reading them;
+        in a file of several targets, the methods computed for them."""
+        members = cls.members(path)
+        plain = cls(dict.fromkeys(members), source=path).methods
+        if plain or "targets" not in members:
+            return plain
+        found = [k.partition(TARGET_SEPARATOR)[0] for k in members if TARGET_SEPARATOR in k]
+        return list(dict.fromkeys(m for m in found if m in METHOD_NAMES))
 
     def write(self, path) -> Path:
         """Write these arrays to ``path`` (``.npz`` or ``.h5``, as ``seqexplain explain``
@@ -236,6 +298,44 @@ class Attributions:
         return names[target] if target < len(names) else str(target)
 
     @property
+    def targets(self) -> list[str]:
+        """Names of the targets of a file of several targets ([] for one target)."""
+        value = self._optional("targets")
+        return [] if value is None else [str(v) for v in np.atleast_1d(value)]
+
+    def select_target(self, name: str) -> "Attributions":
+        """The one-target view of target ``name`` of a file of several targets: its method
+        arrays under their plain names (``M``, ``M_hypothetical``, ``M_delta``), ``target``
+        pointing at its column of ``logits`` and the settings' ``target`` set to it — what
+        logos, motifs and the report read. A one-target file returns itself when ``name`` is
+        its target."""
+        names = self.targets
+        if not names:
+            if str(name) in (self.target_name, str(self.target)):
+                return self
+            raise SeqexplainError(f"{self.source}: explains target {self.target_name!r} only, "
+                                  f"not {name!r}")
+        chosen = _choose_target(name, names, self.source)
+        arrays = {new: v for k, v in self._arrays.items()
+                  if (new := _untarget(k, chosen)) is not None}
+        return Attributions(arrays, source=self.source)._selected(chosen)
+
+    def _selected(self, chosen: str) -> "Attributions":
+        """Metadata of the one-target view of ``chosen`` (method arrays already renamed)."""
+        arrays = {k: v for k, v in self._arrays.items() if k != "targets"}
+        output_names = self.output_names
+        if chosen in output_names:
+            arrays["target"] = np.array(output_names.index(chosen))
+        settings = self.settings
+        if settings is not None:
+            specs = settings.get("targets") or []
+            names = self.targets
+            if chosen in names and len(specs) == len(names):
+                settings["target"] = specs[names.index(chosen)]
+            arrays["settings"] = np.array(json.dumps(settings))
+        return Attributions(arrays, source=self.source)
+
+    @property
     def explained_output(self) -> str | None:
         """"logit" or "prob" (None when not recorded)."""
         value = self._optional("explained_output")
@@ -306,6 +406,9 @@ class Attributions:
         """
         if method not in self._arrays or (hypothetical
                                           and method + HYPOTHETICAL not in self._arrays):
+            if self.targets:
+                raise SeqexplainError(f"{self.source}: holds several targets "
+                                      f"({', '.join(self.targets)}); choose one (--target)")
             raise SeqexplainError(f"{self.source}: no {method!r} scores (methods: "
                                   f"{', '.join(self.methods) or 'none'})")
 
@@ -372,6 +475,18 @@ class Attributions:
         np.savez(ohe, np.ascontiguousarray(self.onehot.transpose(0, 2, 1)))
         np.savez(shap, np.ascontiguousarray(hyp.transpose(0, 2, 1)))
         return ohe, shap
+
+
+def _choose_target(target, names: list[str], source) -> str:
+    """``target`` among the ``names`` of a file of several targets (an error listing them)."""
+    if target is None:
+        raise SeqexplainError(f"{source}: holds several targets ({', '.join(names)}); choose "
+                              f"one (--target)")
+    if str(target) in names:
+        return str(target)
+    if str(target).isdigit() and int(target) < len(names):
+        return names[int(target)]
+    raise SeqexplainError(f"{source}: no target {target!r} (targets: {', '.join(names)})")
 
 
 def _method_of(key: str) -> str | None:

@@ -63,6 +63,35 @@ class ModelBundle:
     def class_names(self) -> list[str] | None:
         return self.metadata.get("class_names")
 
+    @property
+    def outputs(self) -> list:
+        """The model's output tensors (:class:`~seqexplain.heads.Output`: name and shape), from
+        the metadata; a model folder (one output) reads as one vector output."""
+        from .heads import Output
+
+        recorded = self.metadata.get("outputs")
+        if recorded:
+            return [Output(o["name"], tuple(o["shape"])) for o in recorded]
+        return [Output("output", (len(self.output_names),))]
+
+    @property
+    def single_output(self) -> bool:
+        """Whether the model has one vector output (targets are its columns)."""
+        from .heads import is_single
+
+        return is_single(self.outputs)
+
+    def targets(self, spec=None) -> list:
+        """The :class:`~seqexplain.heads.Target` list named by ``spec`` (None: the default;
+        see :mod:`seqexplain.heads`); a one-output model's columns are named by its output or
+        class names."""
+        from .heads import parse_targets
+
+        names = self.output_names
+        if self.task == "multiclass" and self.class_names:
+            names = self.class_names
+        return parse_targets(spec, self.outputs, names if self.single_output else None)
+
     def encode(self, sequences: list[str], ids: list[str] | None = None,
                source: str | None = None) -> OneHot:
         """One-hot encode ``sequences`` the way the model was trained (alphabet, length,
@@ -99,9 +128,34 @@ class ModelBundle:
                                   f"(n, {expected[0]}, {expected[1]})")
 
     def predict(self, X: np.ndarray, batch_size: int = 256) -> np.ndarray:
-        """Outputs (probabilities for classification), shape (n, n_outputs)."""
+        """Outputs (probabilities for classification), shape (n, n_outputs): the columns of
+        :attr:`output_names` (for a model with several outputs, its vector outputs side by
+        side; :meth:`predict_all` also gives the per-position ones)."""
         self.check_input(X)
-        return np.asarray(self.model.predict(X, batch_size=batch_size, verbose=0))
+        if self.single_output:
+            return np.asarray(self.model.predict(X, batch_size=batch_size, verbose=0))
+        vectors, _ = self.predict_all(X, batch_size)
+        return vectors
+
+    def predict_all(self, X: np.ndarray, batch_size: int = 256
+                    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """``(vectors, profiles)``: the vector outputs side by side, shape (n, len(
+        :attr:`output_names`)), and each per-position output by name, shape (n, L, S)."""
+        self.check_input(X)
+        out = self.model.predict(X, batch_size=batch_size, verbose=0)
+        if isinstance(out, dict):
+            out = [out[o.name] for o in self.outputs]
+        elif not isinstance(out, (list, tuple)):
+            out = [out]
+        vectors, profiles = [], {}
+        for spec, value in zip(self.outputs, out):
+            value = np.asarray(value)
+            if spec.is_profile:
+                profiles[spec.name] = value
+            else:
+                vectors.append(value.reshape(len(X), -1))
+        return (np.concatenate(vectors, axis=1) if vectors else np.zeros((len(X), 0)),
+                profiles)
 
     # -- reading -----------------------------------------------------------------------------
     @classmethod
@@ -149,13 +203,19 @@ def load_model(path, alphabet: str | None = None) -> ModelBundle:
                               "(None, length, channels)")
     length, channels = int(shape[1]), int(shape[2])
     alph = _alphabet_for_channels(channels, alphabet, path)
-    out_shape = model.output_shape
-    n_out = 1 if len(out_shape) == 1 else int(out_shape[-1])
-    names = [str(i) for i in range(n_out)]
+    from .heads import column_names, outputs_of
+
+    # one output (None, T) or several (a list/dict: e.g. BPNet's profile and counts heads)
+    try:
+        outputs = outputs_of([tuple(t.shape) for t in model.outputs],
+                             list(getattr(model, "output_names", None) or []))
+    except SeqexplainError as exc:
+        raise SeqexplainError(f"{path}: {exc}") from None
     metadata = {"alphabet": {"name": alph.name, "letters": alph.letters},
                 "input": {"length": length, "channels": channels, "pad": "center",
                           "crop": "center", "unknown": "zero"},
-                "task": "unknown", "output_names": names, "class_names": None}
+                "task": "unknown", "output_names": column_names(outputs), "class_names": None,
+                "outputs": [{"name": o.name, "shape": list(o.shape)} for o in outputs]}
     return ModelBundle(model=model, metadata=metadata, path=path)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,11 +21,12 @@ from tqdm.auto import tqdm
 
 from .alphabets import Alphabet
 from .attribution.registry import REFERENCE_KINDS, Options, compute
-from .attributions import Attributions, AttributionsWriter
+from .attributions import DELTA, Attributions, AttributionsWriter, target_key
 from .bundle import ModelBundle
 from .encoding import encode
 from .errors import SeqexplainError
 from .fasta import iter_fasta_batches, read_fasta, scan_fasta
+from .heads import Target
 from .outputs import portable_path
 from .shuffle import dinucleotide_shuffle
 
@@ -34,32 +35,30 @@ from .shuffle import dinucleotide_shuffle
 REFERENCE_BLOCK = 32
 
 
-def resolve_target(bundle: ModelBundle, target: str | int | None) -> int:
-    """Output index from an index or an output/class name; default 0 (binary: the positive
-    class's logit)."""
-    names = bundle.output_names
-    if bundle.task == "multiclass" and bundle.class_names:
-        names = bundle.class_names
-    if target is None:
-        return 0
-    text = str(target)
-    if text in names:
-        return names.index(text)
-    try:
-        index = int(text)
-    except ValueError:
-        raise SeqexplainError(f"unknown target {text!r}: the model's outputs are "
-                              f"{', '.join(names)}") from None
-    if not 0 <= index < len(names):
-        raise SeqexplainError(f"target {index} is out of range: the model has {len(names)} "
-                              f"output(s) ({', '.join(names)})")
-    return index
+def resolve_target(bundle: ModelBundle, target: str | int | None) -> int | str:
+    """One explained target: for a one-output model its column index (from an index or an
+    output/class name; default 0, binary: the positive class's logit); for a model with
+    several outputs the target's spec (``"counts:0"``, ``"profile"``, see
+    :mod:`seqexplain.heads`)."""
+    targets = bundle.targets(target)
+    if len(targets) != 1:
+        raise SeqexplainError(f"target {target!r} names {len(targets)} targets "
+                              f"({', '.join(t.name for t in targets[:6])}); give one")
+    return target_spec(targets[0])
+
+
+def target_spec(target: Target) -> int | str:
+    """What the attribution verbs take as ``target``: the column index of a one-output
+    model's target, else the target's name (a spec)."""
+    return target.channel if target.single else target.name
 
 
 @dataclass
 class ExplainSettings:
     methods: tuple[str, ...] = ("deepshap",)
-    target: int = 0
+    #: an output index, a target spec (``"counts:0"``, ``"profile[90:110]"``), several
+    #: (``"all"``, ``"a,b"``) — see :mod:`seqexplain.heads`
+    target: int | str = 0
     output: str = "logit"
     references: str = "shuffle"  # shuffle | zero | uniform | a FASTA path
     n_references: int = 20
@@ -130,26 +129,54 @@ def attribute_chunk(model, X: np.ndarray, settings: ExplainSettings, references,
     return out
 
 
+def _target_plan(bundle: ModelBundle, settings: ExplainSettings):
+    """The run's targets: ``(targets, specs, several, single, output_names, columns)`` —
+    ``columns`` the index of each target's column in the ``logits`` member."""
+    targets = bundle.targets(settings.target)
+    specs = [target_spec(t) for t in targets]
+    single = bundle.single_output
+    output_names = bundle.output_names if single else [t.name for t in targets]
+    columns = [t.channel for t in targets] if single else list(range(len(targets)))
+    return targets, specs, len(targets) > 1, single, output_names, columns
+
+
 def explain_records(bundle: ModelBundle, ids: list[str], sequences: list[str],
                     settings: ExplainSettings, references, offset: int = 0,
                     source: str = "") -> dict[str, np.ndarray]:
     """One chunk of records ``offset …`` (a multiple of :data:`REFERENCE_BLOCK`) → every
     per-sequence member of the scores file (``ids``, ``onehot``, ``lengths``, ``offsets``,
-    ``logits``, ``predictions`` and the methods' arrays). What a single process does chunk by
-    chunk, and what each Dask task does (:mod:`seqexplain.distributed`)."""
-    from .attribution import explained_model  # TensorFlow: imported when a model runs
+    ``logits``, ``predictions`` and the methods' arrays, under ``M@t`` keys when
+    ``settings.target`` names several targets). What a single process does chunk by chunk,
+    and what each Dask task does (:mod:`seqexplain.distributed`)."""
+    from .attribution import explained_model, explained_output  # TensorFlow: when a model runs
 
     model = bundle.model
+    targets, specs, several, single, _, _ = _target_plan(bundle, settings)
     enc = bundle.encode(sequences, ids=ids, source=source)
     X = enc.onehot
-    logit = explained_model(model, "logit")
     arrays = {"ids": np.array(ids), "onehot": X, "lengths": enc.lengths,
-              "offsets": enc.offsets,
-              "logits": np.asarray(logit.predict(X, batch_size=settings.batch_size,
-                                                 verbose=0)).reshape(len(X), -1),
-              "predictions": np.asarray(model.predict(X, batch_size=settings.batch_size,
-                                                      verbose=0)).reshape(len(X), -1)}
-    arrays.update(attribute_chunk(model, X, settings, references, offset=offset))
+              "offsets": enc.offsets}
+    if single:
+        logit = explained_model(model, "logit")
+        arrays["logits"] = np.asarray(logit.predict(
+            X, batch_size=settings.batch_size, verbose=0)).reshape(len(X), -1)
+        arrays["predictions"] = np.asarray(model.predict(
+            X, batch_size=settings.batch_size, verbose=0)).reshape(len(X), -1)
+    else:  # the explained scalar of each target
+        values = np.stack([explained_output(model, X, spec, settings.batch_size)
+                           for spec in specs], axis=1).astype(np.float32)
+        arrays["logits"] = arrays["predictions"] = values
+    # with several targets, ISM reads them all from the same forward passes
+    shared_ism = several and "ism" in settings.methods
+    others = tuple(m for m in settings.methods if not (shared_ism and m == "ism"))
+    for target, spec in zip(targets, specs):
+        scores = attribute_chunk(model, X, replace(settings, target=spec, methods=others),
+                                 references, offset=offset)
+        if several:
+            scores = {target_key(k, target.name): v for k, v in scores.items()}
+        arrays.update(scores)
+    if shared_ism:
+        arrays.update(ism_all_targets(model, X, targets, settings))
     return arrays
 
 
@@ -158,15 +185,34 @@ def chunk_records(settings: ExplainSettings) -> int:
     return -(-settings.chunk_size // REFERENCE_BLOCK) * REFERENCE_BLOCK
 
 
+def ism_all_targets(model, X: np.ndarray, targets: list[Target], settings: ExplainSettings
+                    ) -> dict[str, np.ndarray]:
+    """ISM of every target from the same forward passes, under the keys of a file of several
+    targets (``ism@t``, ``ism@t_hypothetical``), formed as the method table forms ISM's."""
+    from .attribution.methods import ism_targets
+
+    maps = ism_targets(model, X, [target_spec(t) for t in targets], settings.batch_size,
+                       output=settings.output, center=True)
+    out = {}
+    for target, hyp in zip(targets, maps):
+        out[target_key("ism", target.name)] = hyp * X
+        out[target_key("ism_hypothetical", target.name)] = hyp
+    return out
+
+
 def explain_fasta(bundle: ModelBundle, fasta, out_path, settings: ExplainSettings,
                   references=None, progress: bool = True, keep_top: int = 0) -> dict:
     """Explain every record of ``fasta`` and write ``out_path`` (``.npz`` or ``.h5``).
 
     Chunks of ``settings.chunk_size`` sequences are encoded, explained and written; arrays go
     to disk as they are made, so memory stays bounded by one chunk. Returns a summary dict
-    (``n``, ``seconds``, max |delta| per method) and, with ``keep_top`` K, ``top``: the K
-    sequences with the highest explained logit, as :class:`~seqexplain.attributions.Attributions`
-    (for logos)."""
+    (``n``, ``seconds``, max |delta| per method, ``targets``) and, with ``keep_top`` K,
+    ``top``: the K sequences with the highest explained logit (of the first target), as
+    :class:`~seqexplain.attributions.Attributions` (for logos).
+
+    ``settings.target`` may name several targets (``"all"``, ``"a,b"``): each method's
+    arrays of target ``t`` are then stored as ``M@t``, ``M@t_hypothetical``, ``M@t_delta``
+    and the file lists ``targets`` (see :mod:`seqexplain.attributions`)."""
     refs = settings.references if references is None else references
     chunks = (explain_records(bundle, batch.ids, batch.sequences, settings, refs,
                               offset=lo, source=os.fspath(fasta))
@@ -188,6 +234,7 @@ def write_explained(bundle: ModelBundle, chunks, n: int, out_path, settings: Exp
     ``out_path`` with the run's metadata; the summary of :func:`explain_fasta`."""
     out_path = Path(out_path)
     L, C = bundle.length, bundle.alphabet.channels
+    targets, specs, several, _, output_names, columns = _target_plan(bundle, settings)
     ids: list[str] = []
     deltas: dict[str, list] = {}
     top: Attributions | None = None
@@ -200,30 +247,42 @@ def write_explained(bundle: ModelBundle, chunks, n: int, out_path, settings: Exp
             chunk_ids = [str(i) for i in arrays["ids"]]
             arrays = {k: v for k, v in arrays.items() if k != "ids"}
             writer.append(arrays)
-            scores = Attributions(dict(arrays, ids=np.array(chunk_ids)))
-            for method in scores.methods:
-                if (delta := scores.delta(method)) is not None:
-                    deltas.setdefault(method, []).append(np.abs(delta))
+            for key, value in arrays.items():
+                if key.endswith(DELTA):
+                    deltas.setdefault(key[:-len(DELTA)], []).append(np.abs(value))
             if keep_top:
-                top = _keep_top(top, scores, keep_top, settings.target)
+                view = Attributions(dict(arrays, ids=np.array(chunk_ids),
+                                         targets=np.array([t.name for t in targets]),
+                                         output_names=np.array(output_names)))
+                if several:
+                    view = view.select_target(targets[0].name)
+                top = _keep_top(top, view, keep_top, columns[0])
             ids += chunk_ids
             bar.update(len(chunk_ids))
-        recorded = dict(asdict(settings), methods=list(settings.methods))
+        recorded = dict(asdict(settings), methods=list(settings.methods),
+                        target=specs[0], targets=specs)
         if settings.references not in REFERENCE_KINDS:  # a FASTA, recorded portably
             recorded["references"] = portable_path(settings.references, out_path)
         small = dict(alphabet=np.array(bundle.alphabet.letters),
-                     target=np.array(settings.target),
-                     output_names=np.array(bundle.output_names),
+                     target=np.array(columns[0]),
+                     output_names=np.array(output_names),
                      explained_output=np.array(settings.output),
                      settings=np.array(json.dumps(recorded)),
                      model=np.array(portable_path(bundle.path, out_path) if bundle.path else ""),
                      model_fingerprint=np.array(bundle.fingerprint))
+        if several:
+            small["targets"] = np.array([t.name for t in targets])
         writer.finish(dict(ids=np.array(ids), **small))
     seconds = time.perf_counter() - t0
     summary = {"n": len(ids), "length": L, "channels": C, "seconds": seconds,
+               "targets": [t.name for t in targets],
                "max_abs_delta": {m: float(np.concatenate(v).max()) for m, v in deltas.items()}}
     if keep_top:
-        summary["top"] = Attributions(dict(top.arrays if top is not None else {}, **small),
+        first = dict(small, target=np.array(columns[0]))
+        if several:
+            first.pop("targets")
+            first["settings"] = np.array(json.dumps(dict(recorded, target=specs[0])))
+        summary["top"] = Attributions(dict(top.arrays if top is not None else {}, **first),
                                       source=out_path)
     return summary
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,40 +14,77 @@ from .errors import SeqexplainError
 
 
 def output_columns(bundle: ModelBundle) -> list[str]:
-    """The columns of a predictions table after ``id``: the outputs, or the classes."""
+    """The columns of a predictions table after ``id``: the vector outputs (``counts:0``, …
+    for a model with several outputs), or the classes."""
     return list(bundle.output_names if bundle.task != "multiclass" else bundle.class_names)
 
 
 def predict_records(bundle: ModelBundle, ids: list[str], sequences: list[str],
-                    source: str = "") -> str:
+                    source: str = "", profiles=None) -> str:
     """One batch of records → its rows of the predictions TSV (no header): ``id`` + one
-    ``%.6g`` column per output (probabilities for classification)."""
+    ``%.6g`` column per output (probabilities for classification). A model's per-position
+    outputs go to ``profiles`` (an :class:`~seqexplain.attributions.AttributionsWriter`),
+    required when the model has some."""
     enc = bundle.encode(sequences, ids=ids, source=source)
-    frame = pd.DataFrame(bundle.predict(enc.onehot), columns=output_columns(bundle))
+    if profiles is not None:
+        outputs, per_position = bundle.predict_all(enc.onehot)
+        profiles.append(per_position)
+    else:
+        outputs = bundle.predict(enc.onehot)
+    frame = pd.DataFrame(outputs, columns=output_columns(bundle))
     frame.insert(0, "id", ids)
     return frame.to_csv(sep="\t", header=False, index=False, float_format="%.6g")
 
 
+def profiles_path(out_path) -> Path:
+    """Where ``predict`` writes the per-position outputs beside the TSV ``out_path``:
+    ``NAME.profiles.npz`` for ``NAME.tsv``."""
+    out_path = Path(out_path)
+    stem = out_path.name[:-len(out_path.suffix)] if out_path.suffix else out_path.name
+    return out_path.with_name(f"{stem}.profiles.npz")
+
+
 def predict_fasta(bundle: ModelBundle, fasta, out_path, batch_size: int = 4096,
-                  progress: bool = True) -> int:
+                  progress: bool = True, profiles_out=None) -> int:
     """Stream ``fasta`` through the model, writing ``id`` + one column per output (probabilities
     for classification) as TSV to ``out_path``. Memory is bounded by one batch. Returns the
-    number of records."""
+    number of records.
+
+    A model with per-position outputs (shape (None, L, S), e.g. BPNet's profile head) also
+    writes them to ``profiles_out`` (an ``.npz``; required then): ``ids`` (N,) and one array
+    (N, L, S) per such output, by its name; the TSV holds the vector outputs' columns
+    (``counts:0``, ``counts:1``, …)."""
     from tqdm.auto import tqdm
 
-    from .fasta import iter_fasta_batches
+    from .attributions import AttributionsWriter
+    from .fasta import iter_fasta_batches, scan_fasta
 
+    has_profiles = any(o.is_profile for o in bundle.outputs)
+    if has_profiles and profiles_out is None:
+        raise SeqexplainError("the model has per-position outputs: give profiles_out")
+    stack = contextlib.ExitStack()
+    writer = None
+    if has_profiles:  # closed (its temporary files removed) whatever happens
+        writer = stack.enter_context(AttributionsWriter(profiles_out,
+                                                        scan_fasta(fasta, detect=False).n))
+    ids: list[str] = []
     n = 0
     # disable=None: no bar when stderr is not a terminal (a log file keeps clean error lines)
-    with open(out_path, "w") as fh, tqdm(desc="predict", unit=" seq", leave=False, delay=1,
-                                         disable=None if progress else True) as bar:
+    with stack, open(out_path, "w") as fh, tqdm(desc="predict", unit=" seq", leave=False,
+                                                delay=1, disable=None if progress else True
+                                                ) as bar:
         fh.write("\t".join(["id", *output_columns(bundle)]) + "\n")
         for batch in iter_fasta_batches(fasta, batch_size):
-            fh.write(predict_records(bundle, batch.ids, batch.sequences, os.fspath(fasta)))
+            fh.write(predict_records(bundle, batch.ids, batch.sequences, os.fspath(fasta),
+                                     profiles=writer))
+            if writer is not None:
+                ids += batch.ids
             n += len(batch.ids)
             bar.update(len(batch.ids))
-    if n == 0:
-        raise SeqexplainError(f"{fasta}: no records")
+        if n == 0:
+            raise SeqexplainError(f"{fasta}: no records")
+        if writer is not None:
+            writer.finish({"ids": np.array(ids)})
     return n
 
 

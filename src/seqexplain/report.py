@@ -264,17 +264,19 @@ def _float(value):
 
 
 def build_report(model_dir, attributions=None, top: int = 5, window: str = "auto",
-                 motifs=None) -> str:
+                 motifs=None, target: str | None = None) -> str:
     """The report as an HTML string. ``model_dir``: a folder from ``seqexplain train``;
     ``attributions``: an ``attributions.npz``/``.h5`` from ``seqexplain explain`` (optional);
     ``motifs``: a folder from ``seqexplain motifs`` (default: ``motifs/`` beside the
-    attributions, when there is one)."""
+    attributions, when there is one); ``target``: the target shown, in an attributions file
+    of several targets."""
     from .bundle import ModelBundle
     from .logos import check_window
 
     check_window(window)
     folder = Path(model_dir)
-    attr = Attributions.read(attributions) if attributions is not None else None
+    attr = (Attributions.read(attributions, target=target) if attributions is not None
+            else None)
     bundle = ModelBundle.load(folder)
     if attr is not None:
         attr.check_model(bundle.model, str(folder), letters=bundle.alphabet.letters)
@@ -308,12 +310,12 @@ def build_report(model_dir, attributions=None, top: int = 5, window: str = "auto
 
 
 def write_report(model_dir, out, attributions=None, top: int = 5, window: str = "auto",
-                 force: bool = False, motifs=None) -> Path:
+                 force: bool = False, motifs=None, target: str | None = None) -> Path:
     """Write :func:`build_report` to ``out`` atomically; returns the path."""
     from .outputs import atomic_file, check_writable
 
     check_writable(out, force)
-    text = build_report(model_dir, attributions, top, window, motifs)
+    text = build_report(model_dir, attributions, top, window, motifs, target)
     with atomic_file(out, force=force) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(out)

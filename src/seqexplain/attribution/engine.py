@@ -28,6 +28,18 @@ The graph is interpreted layer by layer (Sequential and Functional models, neste
   computed by one fused kernel from each window's argmax; other pooling is routed through the
   pooling op's own gradient.
 
+- ``Multiply`` of input-dependent tensors (gating) gets the Shapley rule for products, as
+  shap's DeepExplainer applies it to ``Mul`` (handler ``nonlinearity_2d``): the change
+  ``ab - a'b'`` is split exactly as ``(a - a')·(b + b')/2 + (b - b')·(a + a')/2``; an einsum of
+  two input-dependent tensors (linear in each) gets the same rule in its bilinear form;
+- ``MultiHeadAttention`` (unmasked, inference) is decomposed: linear Q/K/V/output
+  projections, bilinear ``einsum(k, q)`` and ``einsum(attention, v)``, and the softmax as
+  ``exp(z - c)`` (rescale) times ``1 / sum`` (rescale) by the product rule — each step exact,
+  so completeness holds. shap's DeepExplainer has no Einsum handler; tangermeme's
+  DeepLIFT (2026) leaves attention out;
+- seqexplain's profile scalar (:mod:`.multi_output`) holds its softmax weights at the
+  explained sequence for every reference row, which makes it linear in the profile logits.
+
 Every rule uses the ``x`` rows of its input (computed once per sequence, not once per reference)
 broadcast against the ``r`` rows, and returns a zero gradient to the ``x`` rows. The gradient of
 ``sum(output[b:, target])`` with respect to the ``r`` rows of ``t`` is then, for every
@@ -80,7 +92,24 @@ LINEAR_LAYERS = frozenset({
     "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "UpSampling1D", "UpSampling2D",
     "UpSampling3D", "Add", "Subtract", "Average", "Concatenate", "Identity", "Rescaling",
     "PreActivation",  # seqexplain's wrapper: a Dense/Conv layer without its activation
+    "ChannelSum",  # seqexplain's sum over a vector output's columns (multi_output.py)
 })
+#: Keras operations (not layers) met in Functional graphs that are linear: slicing (t[:, a:b]),
+#: reshaping, sums and means
+LINEAR_OPS = frozenset({
+    "GetItem", "Reshape", "ExpandDims", "Squeeze", "Transpose", "Sum", "Mean", "Add",
+    "Subtract", "Concatenate", "Stack", "Negative", "Cast", "Flatten",
+})
+#: layers (and the operation ``keras.ops.multiply``) whose output is the product of their
+#: inputs: the Shapley rule for products
+MULTIPLY_LAYERS = frozenset({"Multiply"})
+#: operations linear in each of two tensors (``keras.ops.einsum``, ``matmul``): the bilinear
+#: form of the same rule
+BILINEAR_OPS = frozenset({"Einsum", "Matmul"})
+#: seqexplain's profile scalar (multi_output.py): weights held at the explained sequence
+PROFILE_LAYERS = frozenset({"ProfileScalar"})
+#: attention layers with a rule (dot-product attention decomposed into exact rules)
+ATTENTION_LAYERS = frozenset({"MultiHeadAttention"})
 #: layers handled by the DeepSHAP max-pool rule
 MAXPOOL_LAYERS = frozenset({
     "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
@@ -173,14 +202,26 @@ def check_supported(model: keras.Model, path: str = "") -> None:
                     raise SeqexplainError(
                         f"layer {where!r} (Activation {act!r}) has no DeepLIFT/DeepSHAP rule; "
                         f"only element-wise activations are supported" + _softmax_hint(act))
-        elif kind in MAXPOOL_LAYERS:
+        elif kind in MAXPOOL_LAYERS or kind in MULTIPLY_LAYERS or kind in PROFILE_LAYERS:
             pass
+        elif kind in ATTENTION_LAYERS:
+            _check_attention(layer, where)
         else:
             raise SeqexplainError(
                 f"layer {where!r} ({kind}) has no DeepLIFT/DeepSHAP rule; supported: linear "
                 f"layers (Conv, Dense, pooling, BatchNormalization, Dropout, Flatten, Reshape, "
-                f"Add, Concatenate, ...), element-wise activations and max pooling. Use a "
-                f"gradient method (saliency, integrated_gradients) or ism for this model")
+                f"Add, Concatenate, ...), element-wise activations, Multiply, "
+                f"MultiHeadAttention and max pooling (no rule for recurrent layers). Use "
+                f"saliency, grad_input, integrated_gradients or ism for this model")
+    for op in getattr(model, "operations", ()):
+        kind = layer_kind(op)
+        if (not isinstance(op, keras.layers.Layer) and kind not in LINEAR_OPS
+                and kind not in MULTIPLY_LAYERS and kind not in BILINEAR_OPS):
+            raise SeqexplainError(
+                f"operation {path}{op.name!r} ({kind}) in model {model.name!r} has no "
+                f"DeepLIFT/DeepSHAP rule (linear operations, multiply, einsum and matmul "
+                f"only); use saliency, grad_input, "
+                f"integrated_gradients or ism for this model")
 
 
 def _softmax_hint(act: str) -> str:
@@ -409,6 +450,137 @@ def _tiling_window(layer, input_shape) -> int | None:
     return None
 
 
+def _unbroadcast(grad: tf.Tensor, like: tf.Tensor) -> tf.Tensor:
+    """Sum ``grad`` (b, R, ...) over the axes that ``like`` (b, 1 or R, ...) broadcast on."""
+    axes = [i for i in range(2, like.shape.rank)
+            if like.shape[i] == 1 and grad.shape[i] != 1]
+    return tf.reduce_sum(grad, axis=axes, keepdims=True) if axes else grad
+
+
+def _product(a: tf.Tensor, b: tf.Tensor, pairs: _Pairs) -> tf.Tensor:
+    """``a * b`` whose gradient is the Shapley rule for a product of two input-dependent
+    tensors (shap's DeepExplainer ``nonlinearity_2d`` handler for Mul): the output change
+    ``ab - a'b'`` is split exactly as ``(a - a')·(b + b')/2 + (b - b')·(a + a')/2``, so the
+    multipliers are ``(b + b')/2`` for ``a`` and ``(a + a')/2`` for ``b``."""
+    y = tf.stop_gradient(a * b)
+
+    @tf.custom_gradient
+    def op(a, b, y):
+        def grad(dy):
+            a_x, a_r = pairs.split(a)
+            b_x, b_r = pairs.split(b)
+            _, g = pairs.split(dy)
+            g_a = _unbroadcast(g * (b_x + b_r) * 0.5, a_r)
+            g_b = _unbroadcast(g * (a_x + a_r) * 0.5, b_r)
+            return pairs.stack(g_a, a), pairs.stack(g_b, b), tf.zeros_like(y)
+
+        return tf.identity(y), grad
+
+    return op(a, b, y)
+
+
+def _bilinear(f: Callable, a: tf.Tensor, b: tf.Tensor, pairs: _Pairs) -> tf.Tensor:
+    """``f(a, b)`` for ``f`` linear in each argument (an einsum of two input-dependent
+    tensors), with the Shapley rule for products: ``f(a, b) - f(a', b') = f(a - a', (b + b')/2)
+    + f((a + a')/2, b - b')`` exactly, so ``a`` gets the gradient of ``f(·, (b + b')/2)`` and
+    ``b`` that of ``f((a + a')/2, ·)``."""
+    y = tf.stop_gradient(f(a, b))
+
+    def rows(t):  # (b, R, ...) → (b*R, ...)
+        return tf.reshape(t, tf.concat([[-1], tf.shape(t)[2:]], 0))
+
+    @tf.custom_gradient
+    def op(a, b, y):
+        def grad(dy):
+            a_x, a_r = pairs.split(a)
+            b_x, b_r = pairs.split(b)
+            _, g = pairs.split(dy)
+            a_r, b_r, g = rows(a_r), rows(b_r), rows(g)
+            a_mid = rows((a_x + pairs.split(a)[1]) * 0.5)
+            b_mid = rows((b_x + pairs.split(b)[1]) * 0.5)
+            with tf.GradientTape(persistent=True, watch_accessed_variables=False) as tape:
+                tape.watch([a_r, b_r])
+                y_a, y_b = f(a_r, b_mid), f(a_mid, b_r)
+            g_a = tape.gradient(y_a, a_r, output_gradients=g)
+            g_b = tape.gradient(y_b, b_r, output_gradients=g)
+            shape_a = tf.concat([[pairs.n_x, pairs.n_refs], tf.shape(a)[1:]], 0)
+            shape_b = tf.concat([[pairs.n_x, pairs.n_refs], tf.shape(b)[1:]], 0)
+            return (pairs.stack(tf.reshape(g_a, shape_a), a),
+                    pairs.stack(tf.reshape(g_b, shape_b), b), tf.zeros_like(y))
+
+        return tf.identity(y), grad
+
+    return op(a, b, y)
+
+
+def _softmax(z: tf.Tensor, axes: tuple[int, ...], pairs: _Pairs) -> tf.Tensor:
+    """``softmax(z)`` over ``axes`` as ``e · (1/S)`` with ``e = exp(z - c)`` (rescale rule),
+    ``S = sum(e)`` (linear), ``1/S`` (rescale rule) and the product (Shapley rule): every step
+    exact, so completeness holds. The shift ``c`` (for range) is the explained sequence's
+    maximum, shared by its references: a constant, so it changes no difference."""
+    axes = tuple(a % z.shape.rank for a in axes)
+    c_x = tf.stop_gradient(tf.reduce_max(z[: pairs.n_x], axis=axes, keepdims=True))
+    c = tf.concat([c_x, tf.repeat(c_x, pairs.n_refs, axis=0)], 0)
+    e = _rescale(z - c, tf.exp, pairs, tf.exp)
+    total = tf.reduce_sum(e, axis=axes, keepdims=True)
+    inverse = _rescale(total, tf.math.reciprocal, pairs, tf.math.reciprocal)
+    return _product(e, inverse, pairs)
+
+
+def _check_attention(layer, where: str) -> None:
+    """Raise unless the MultiHeadAttention ``layer`` is plain dot-product attention that
+    :func:`_attention` decomposes (no gate, sliding window or dropout-only variants)."""
+    if getattr(layer, "_use_gate", False) or getattr(layer, "_sliding_window", None):
+        raise SeqexplainError(
+            f"layer {where!r} (MultiHeadAttention with a gate or sliding window) has no "
+            f"DeepLIFT/DeepSHAP rule; use saliency, grad_input, integrated_gradients or ism "
+            f"for this model")
+
+
+def _attention(layer, args: tuple, kwargs: dict, pairs: _Pairs) -> tf.Tensor:
+    """Keras ``MultiHeadAttention`` at inference, decomposed into exact rules: the Q/K/V and
+    output projections are linear (EinsumDense), the scores ``einsum(k, q)`` and the output
+    ``einsum(attention, v)`` bilinear (:func:`_bilinear`), the softmax :func:`_softmax`.
+    Masks (attention, causal, Keras masks) and returned scores are refused."""
+    names = ("query", "value", "key")
+    given = dict(zip(names, args))
+    given.update({k: v for k, v in kwargs.items() if k in names})
+    extra = {k: v for k, v in kwargs.items() if k not in names and v is not None
+             and v is not False}
+    if extra:
+        raise SeqexplainError(
+            f"layer {layer.name!r} (MultiHeadAttention) is called with "
+            f"{', '.join(sorted(extra))}: DeepLIFT/DeepSHAP supports unmasked attention only; "
+            f"use saliency, grad_input, integrated_gradients or ism for this model")
+    query, value = given["query"], given["value"]
+    key = given.get("key")
+    key = value if key is None else key
+
+    def project(dense, t):
+        return _apply(dense, (t,), {}, pairs)
+
+    q = project(layer._query_dense, query) * tf.cast(layer._inverse_sqrt_key_dim, query.dtype)
+    k = project(layer._key_dense, key)
+    v = project(layer._value_dense, value)
+    dot, combine = layer._dot_product_equation, layer._combine_equation
+    scores = _bilinear(lambda a, b: tf.einsum(dot, a, b), k, q, pairs)
+    weights = _softmax(scores, tuple(layer._softmax.axis), pairs)
+    out = _bilinear(lambda a, b: tf.einsum(combine, a, b), weights, v, pairs)
+    return project(layer._output_dense, out)
+
+
+def _profile_scalar(layer, t: tf.Tensor, pairs: _Pairs) -> tf.Tensor:
+    """seqexplain's :class:`~.multi_output.ProfileScalar` with its softmax weights held at the
+    explained sequence's: every reference row of sequence i is weighted by ``w(x_i)``, so the
+    scalar is linear in the profile logits and DeepLIFT's sum is exact."""
+    p = layer.select(t)
+    if not layer.anchored:
+        return layer.reduce(p)
+    w_x = layer.weights_for(p[: pairs.n_x])
+    weights = tf.concat([w_x, tf.repeat(w_x, pairs.n_refs, axis=0)], 0)
+    return layer.reduce(p, weights)
+
+
 class _LinearPart:
     """Call a Conv/Dense layer without its built-in activation (restored afterwards)."""
 
@@ -454,6 +626,26 @@ def _apply(layer, args: tuple, kwargs: dict, pairs: _Pairs):
     kwargs = {k: v for k, v in kwargs.items() if k not in ("training", "mask")}
     if isinstance(layer, keras.Model):
         return _run(layer, args[0], pairs)
+    if kind in MULTIPLY_LAYERS or kind in BILINEAR_OPS:
+        op = not isinstance(layer, keras.layers.Layer)
+        inputs = list(args) if op else list(args[0])
+        if not all(tf.is_tensor(t) for t in inputs):  # a constant factor: linear
+            return layer(*args, **kwargs)
+        if kind in BILINEAR_OPS:
+            if len(inputs) != 2:
+                raise SeqexplainError(f"operation {layer.name!r} ({kind}) of {len(inputs)} "
+                                      f"tensors has no DeepLIFT/DeepSHAP rule (two only)")
+            return _bilinear(lambda a, b: layer(a, b), inputs[0], inputs[1], pairs)
+        out = inputs[0]
+        for other in inputs[1:]:  # the rule is exact for each product, so for the chain
+            out = _product(out, other, pairs)
+        return out
+    if kind in PROFILE_LAYERS:
+        return _profile_scalar(layer, args[0], pairs)
+    if kind in ATTENTION_LAYERS:
+        return _attention(layer, args, kwargs, pairs)
+    if kind in LINEAR_OPS and not isinstance(layer, keras.layers.Layer):
+        return layer(*args, **kwargs)
     if kind in MAXPOOL_LAYERS:
         window = _tiling_window(layer, tuple(args[0].shape))
         return _maxpool(args[0], lambda t: _call(layer, t, **kwargs), pairs, window)

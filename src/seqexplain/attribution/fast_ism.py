@@ -340,10 +340,10 @@ def _run_op(layer, args, kwargs):
     return layer(*args, **kwargs)
 
 
-def fast_ism_step(model: keras.Model, target: int, shape: tuple) -> Callable:
-    """``step(x, seq, pos, chan) -> y``: the target output of the mutants ``x[seq]`` with
-    position ``pos`` set to channel ``chan``, computed by windows (same contract as the
-    batched ISM step). ``model`` must be one :func:`plan` accepts."""
+def fast_ism_step(model: keras.Model, columns: list, shape: tuple) -> Callable:
+    """``step(x, seq, pos, chan) -> y`` (m, K): the output columns ``columns`` of the mutants
+    ``x[seq]`` with position ``pos`` set to channel ``chan``, computed by windows (same
+    contract as the batched ISM step). ``model`` must be one :func:`plan` accepts."""
     graph = _graph(model)
     idx = tf.TensorSpec((None,), tf.int32)
 
@@ -352,6 +352,6 @@ def fast_ism_step(model: keras.Model, target: int, shape: tuple) -> Callable:
     def step(x, seq, pos, chan):
         rows = tf.one_hot(chan, shape[1], dtype=x.dtype)[:, None, :]
         out, _ = _trace(graph, x, rows, seq, pos)
-        return _select(out, target)
+        return tf.stack([_select(out, column) for column in columns], axis=1)
 
     return step

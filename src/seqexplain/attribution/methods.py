@@ -33,7 +33,8 @@ import tensorflow as tf
 from ..errors import SeqexplainError, check_int
 from . import fast_ism
 from .engine import _select, check_supported, model_cache, run_pairs
-from .logits import _inputs, check_target, explained_model
+from .logits import _inputs
+from .multi_output import anchor_of, explained_target
 from .registry import N_REFERENCES, REFERENCE_KINDS
 
 RandomState = int | np.random.Generator | None
@@ -100,9 +101,8 @@ def validate_input(X, model: keras.Model | None = None, name: str = "X") -> np.n
 def _prepare(model, X, target, batch_size, output):
     """Shared argument handling: (explained model, X float32, target, batch_size)."""
     X = validate_input(X, model)
-    explained = explained_model(model, output)
-    return (explained, X, check_target(explained, target, X),
-            check_int("batch_size", batch_size))
+    explained, column = explained_target(model, target, output, X)
+    return explained, X, column, check_int("batch_size", batch_size)
 
 
 def correct_gradient(gradient: np.ndarray) -> np.ndarray:
@@ -168,6 +168,8 @@ def _ig_step(model: keras.Model, target: int, shape: tuple, steps: int) -> Calla
         spec = tf.TensorSpec((None, *shape), tf.float32)
         alphas = tf.constant((np.arange(steps) + 0.5) / steps, tf.float32)
 
+        anchor = anchor_of(model)
+
         @tf.function(input_signature=[spec, spec])
         def step(x, baseline):
             n = tf.shape(x)[0]
@@ -176,7 +178,10 @@ def _ig_step(model: keras.Model, target: int, shape: tuple, steps: int) -> Calla
             path = tf.reshape(baseline[:, None] + a * diff[:, None], (-1, *shape))
             with tf.GradientTape(watch_accessed_variables=False) as tape:
                 tape.watch(path)
-                y = _select(model(path, training=False), target)
+                if anchor is None:
+                    y = _select(model(path, training=False), target)
+                else:  # profile weights held at the explained sequence x along its path
+                    y = _anchored(anchor, path, x, steps)
             grads = tf.reshape(tape.gradient(y, path), tf.concat([[n, steps], shape], 0))
             return diff * tf.reduce_mean(grads, axis=1)
 
@@ -185,24 +190,90 @@ def _ig_step(model: keras.Model, target: int, shape: tuple, steps: int) -> Calla
     return _cached(model, ("ig", target, shape, steps), factory)
 
 
-def _ism_step(model: keras.Model, target: int, shape: tuple) -> Callable:
-    """``step(x, seq, pos, chan) -> y`` of the mutants ``x[seq]`` with position ``pos`` set
-    to channel ``chan`` (built on the device, one forward pass)."""
+class _Readout:
+    """Several explained targets of one model read from one forward pass: a model sharing
+    ``model``'s layers whose outputs are the tensors the targets are read from (each
+    target's explained output, or a profile target's per-position logits), and how each
+    target is read from them."""
+
+    def __init__(self, model: keras.Model, targets: list, output: str, X=None):
+        resolved = [explained_target(model, target, output, X) for target in targets]
+        anchors = [anchor_of(explained) for explained, _ in resolved]
+        self.anchored = any(anchor is not None for anchor in anchors)
+        if len(resolved) == 1 and not self.anchored:  # any model, subclassed ones too
+            self.model, column = resolved[0]
+            self.reads = [(0, column, None)]
+            return
+        tensors: list = []
+        self.reads = []  # (tensor index, column or None, ProfileScalar or None)
+        for (explained, column), anchor in zip(resolved, anchors):
+            tensor = anchor[0].outputs[0] if anchor else explained.outputs[0]
+            index = next((i for i, t in enumerate(tensors) if t is tensor), None)
+            if index is None:
+                index = len(tensors)
+                tensors.append(tensor)
+            self.reads.append((index, None if anchor else column,
+                               anchor[1] if anchor else None))
+        self.model = keras.Model(_inputs(model), tensors, name=f"{model.name}_readout")
+
+    def _outputs(self, rows):
+        outs = self.model(rows, training=False)
+        return list(outs) if isinstance(outs, (list, tuple)) else [outs]
+
+    def values(self, rows, x=None, owners=None):
+        """(rows, K): each target's explained value of ``rows``; a profile target's weights
+        are those of the sequences ``x[owners]`` (the rows' own when ``x`` is None)."""
+        outs = self._outputs(rows)
+        outs_x = self._outputs(x) if x is not None and self.anchored else None
+        cols = []
+        for index, column, layer in self.reads:
+            if layer is None:
+                cols.append(_select(outs[index], column))
+                continue
+            p = layer.select(outs[index])
+            w = layer.weights_for(p if outs_x is None else layer.select(outs_x[index]))
+            cols.append(layer.reduce(p, w if outs_x is None else tf.gather(w, owners))[:, 0])
+        return tf.stack(cols, axis=1)
+
+
+def _ism_steps(readout: _Readout, key: tuple, shape: tuple, model) -> tuple[Callable, Callable]:
+    """``(step, wild)``: ``step(x, seq, pos, chan) -> (m, K)`` the targets' values of the
+    mutants ``x[seq]`` with position ``pos`` set to channel ``chan`` (built on the device, one
+    forward pass for every target; profile weights held at the sequence mutated), and
+    ``wild(x) -> (n, K)``."""
 
     def factory():
         idx = tf.TensorSpec((None,), tf.int32)
+        spec = tf.TensorSpec((None, *shape), tf.float32)
 
-        @tf.function(input_signature=[tf.TensorSpec((None, *shape), tf.float32), idx, idx, idx])
+        @tf.function(input_signature=[spec, idx, idx, idx])
         def step(x, seq, pos, chan):
             mutants = tf.gather(x, seq)
             at = tf.one_hot(pos, shape[0])[:, :, None]           # (m, length, 1)
             row = tf.one_hot(chan, shape[1])[:, None, :]         # (m, 1, C)
             mutants = mutants * (1.0 - at) + at * row
-            return _select(model(mutants, training=False), target)
+            return readout.values(mutants, x, seq)
 
-        return step
+        @tf.function(input_signature=[spec])
+        def wild(x):
+            return readout.values(x)
 
-    return _cached(model, ("ism", target, shape), factory)
+        return step, wild
+
+    return _cached(model, ("ism", key, shape), factory)
+
+
+def _anchored(anchor, rows, x, owners):
+    """The profile scalar of ``rows`` with the softmax weights of the sequences ``x`` they
+    belong to: ``owners`` is an index per row, or an int ``k`` when every sequence owns ``k``
+    consecutive rows. Shape (rows, 1)."""
+    profile, layer = anchor
+    w = layer.weights_for(layer.select(profile(x, training=False)))
+    if isinstance(owners, int):
+        w = tf.repeat(w, owners, axis=0)
+    else:
+        w = tf.gather(w, owners)
+    return layer.reduce(layer.select(profile(rows, training=False)), w)
 
 
 def _progress(verbose: bool, desc: str):
@@ -228,7 +299,15 @@ def _gradients(model, X, target, batch_size, verbose, desc) -> np.ndarray:
     return out
 
 
-def _predict(model, X, target, batch_size) -> np.ndarray:
+def _predict(model, X, target, batch_size, anchor_X=None) -> np.ndarray:
+    """The explained output of ``X``; for a profile target (weights held at the explained
+    sequence) with ``anchor_X``, row i weighted by the softmax of ``anchor_X[i]``."""
+    anchor = anchor_of(model) if anchor_X is not None else None
+    if anchor is not None:
+        return np.concatenate([
+            _anchored(anchor, tf.constant(X[lo:lo + batch_size]),
+                      tf.constant(anchor_X[lo:lo + batch_size]), 1).numpy()[:, 0]
+            for lo in range(0, len(X), batch_size)]).astype(np.float64)
     step = _predict_step(model, target, X.shape[1:])
     return np.concatenate([step(X[lo:lo + batch_size]).numpy()
                            for lo in range(0, len(X), batch_size)]).astype(np.float64)
@@ -344,7 +423,8 @@ def integrated_gradients(model: keras.Model, X: np.ndarray, target: int = 0,
         b = base[lo:hi] if len(base) > 1 else np.broadcast_to(base, X[lo:hi].shape)
         attr[lo:hi] = step(X[lo:hi], np.ascontiguousarray(b)).numpy()
     y = _predict(model, X, target, batch_size)
-    y0 = _predict(model, np.ascontiguousarray(np.broadcast_to(base, X.shape)), target, batch_size)
+    y0 = _predict(model, np.ascontiguousarray(np.broadcast_to(base, X.shape)), target, batch_size,
+                  anchor_X=X)
     delta = (y - y0) - attr.sum(axis=(1, 2), dtype=np.float64)
     _warn_deltas("integrated_gradients", delta, (y, y0), warning_threshold)
     return (attr, delta) if return_delta else attr
@@ -607,11 +687,37 @@ def ism(model: keras.Model, X: np.ndarray, target: int = 0, batch_size: int = 10
     numpy.ndarray
         float32, shape=(n, length, C).
     """
-    model, X, target, batch_size = _prepare(model, X, target, batch_size, output)
+    return ism_targets(model, X, [target], batch_size, output=output, center=center,
+                       fast=fast, verbose=verbose)[0]
+
+
+def ism_targets(model: keras.Model, X: np.ndarray, targets: list, batch_size: int = 1024, *,
+                output: str = "logit", center: bool = False, fast: bool = True,
+                verbose: bool = False) -> list[np.ndarray]:
+    """:func:`ism` of several targets of one model from the same forward passes: every
+    mutant is predicted once and each target (an index or a spec such as ``"counts:0"``,
+    ``"profile"``) read from the outputs. Fast (windowed) ISM applies when every target is
+    read from one output tensor (not a profile scalar, whose weights depend on the sequence
+    mutated); otherwise, and with ``fast=False``, the batched path.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One float32 array of shape=(n, length, C) per target, in order.
+    """
+    X = validate_input(X, model)
+    batch_size = check_int("batch_size", batch_size)
+    targets = list(targets)
+    readout = _Readout(model, targets, output, X)
+    key = (tuple(str(t) for t in targets), output)
+    step, wild_step = _ism_steps(readout, key, X.shape[1:], model)
     n, length, channels = X.shape
-    windowed = fast and _fast_ism_plan(model) is not None
-    step = (_fast_ism_step if windowed else _ism_step)(model, target, X.shape[1:])
-    wild = _predict(model, X, target, batch_size)
+    fast_step = _fast_ism_step(readout, key, X.shape[1:], model) if fast else None
+    windowed = fast_step is not None
+    if windowed:
+        step = fast_step
+    wild = np.concatenate([wild_step(X[lo:lo + batch_size]).numpy()
+                           for lo in range(0, n, batch_size)]).astype(np.float64)
     # substitution (i, p, c) is needed unless row p of sequence i already is e_c
     needed = ~((X == 1) & (X.sum(axis=-1, keepdims=True) == 1))
     per_seq = max(1, int(needed.reshape(n, -1).sum(axis=1).max()))
@@ -619,7 +725,7 @@ def ism(model: keras.Model, X: np.ndarray, target: int = 0, batch_size: int = 10
         batch_size *= FAST_ISM_BATCH  # windows: a fraction of a mutant's activations
     # sequences whose mutants fill about four batches, cut into equal pieces ≤ batch_size
     chunk = max(1, round(4 * batch_size / per_seq))
-    out = np.zeros((n, length, channels), np.float64)
+    out = np.zeros((len(targets), n, length, channels), np.float64)
     for lo in _batches(n, chunk, verbose, "ism"):
         hi = min(n, lo + chunk)
         seq, pos, chan = (a.astype(np.int32) for a in np.nonzero(needed[lo:hi]))
@@ -630,11 +736,11 @@ def ism(model: keras.Model, X: np.ndarray, target: int = 0, batch_size: int = 10
         size = -(-m // pieces) if pieces else 0
         for a in range(0, m, max(size, 1)):
             b = a + size
-            y = step(x, seq[a:b], pos[a:b], chan[a:b]).numpy()
-            out[lo + seq[a:b], pos[a:b], chan[a:b]] = y - wild[lo + seq[a:b]]
+            y = step(x, seq[a:b], pos[a:b], chan[a:b]).numpy()        # (m, K)
+            out[:, lo + seq[a:b], pos[a:b], chan[a:b]] = (y - wild[lo + seq[a:b]]).T
     if center:
         out -= out.mean(axis=-1, keepdims=True)
-    return out.astype(np.float32)
+    return list(out.astype(np.float32))
 
 
 def _fast_ism_plan(model: keras.Model) -> list[str] | None:
@@ -645,9 +751,18 @@ def _fast_ism_plan(model: keras.Model) -> list[str] | None:
     return cache["fast_ism_plan"]
 
 
-def _fast_ism_step(model: keras.Model, target: int, shape: tuple) -> Callable:
-    return _cached(model, ("fast_ism", target, shape),
-                   lambda: fast_ism.fast_ism_step(model, target, shape))
+def _fast_ism_step(readout: _Readout, key: tuple, shape: tuple, model) -> Callable | None:
+    """The windowed ISM step of ``readout`` (same contract as the batched step of
+    :func:`_ism_steps`), or ``None`` when fast ISM does not apply: a target read through a
+    profile scalar, several output tensors, or a model :func:`fast_ism.plan` refuses."""
+    if len(getattr(readout.model, "outputs", None) or ()) != 1 or any(
+            index != 0 or layer is not None for index, _, layer in readout.reads):
+        return None  # a subclassed model has no graph (and no ``outputs``) to window
+    if _fast_ism_plan(readout.model) is None:
+        return None
+    columns = [column for _, column, _ in readout.reads]
+    return _cached(model, ("fast_ism", key, shape),
+                   lambda: fast_ism.fast_ism_step(readout.model, columns, shape))
 
 
 # -- shap's DeepExplainer ---------------------------------------------------------------------
@@ -685,6 +800,10 @@ def shap_explainer(model: keras.Model, X: np.ndarray, target: int = 0, batch_siz
         import shap
 
     model, X, target, batch_size = _prepare(model, X, target, batch_size, output)
+    if anchor_of(model) is not None:
+        raise SeqexplainError("method 'shap' cannot hold a profile target's softmax weights "
+                              "at the explained sequence; use method 'deepshap' (or a window "
+                              "target such as profile[90:110])")
     n_refs, get_refs, shared = _resolve_references(X, references, n_references, random_state)
     out = model.outputs[0]
     single = keras.Model(_inputs(model), out[:, target:target + 1] if len(out.shape) == 2

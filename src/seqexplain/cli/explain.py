@@ -21,8 +21,9 @@ from .options import (check_inputs, check_window_option, cluster_options, region
 @click.option("-m", "--method", "methods", default="deepshap", show_default=True,
               help="Comma-separated: saliency, grad_input, integrated_gradients, deeplift, "
                    "deepshap, ism, shap (shap's own DeepExplainer; slow, for checks).")
-@click.option("--target", help="Output explained: index or output/class name [0; binary: the "
-                               "positive class].")
+@click.option("--target", help="Output(s) explained: index or output/class name [0; binary: "
+                               "the positive class]; for several outputs NAME, NAME:CHANNEL, "
+                               "PROFILE[A:B]; 'all' or A,B for several targets.")
 @click.option("--output", type=click.Choice(["logit", "prob"]), default="logit",
               show_default=True, help="Explain the pre-activation logit or the probability.")
 @click.option("--alphabet", type=click.Choice(["dna", "rna", "protein"]),
@@ -102,11 +103,14 @@ def explain_command(model, fasta, regions, genome, off_edge, methods, target, ou
     import_tensorflow()
     from ..attributions import Attributions
     from ..bundle import load_model
-    from ..explain import ExplainSettings, explain_fasta, read_references, resolve_target
+    from ..explain import ExplainSettings, explain_fasta, read_references
 
     from ..genome import sequence_inputs
 
     bundle = load_model(model, alphabet)
+    targets = bundle.targets(target)  # checked before any work
+    if (modisco_method or with_motifs) and len(targets) > 1:
+        raise click.UsageError("--modisco and --motifs take one target; give --target NAME")
     inputs = sequence_inputs([fasta] if fasta else [], [regions] if regions else [], genome,
                              length=bundle.length, off_edge=off_edge)
     report_inputs(inputs)
@@ -115,7 +119,7 @@ def explain_command(model, fasta, regions, genome, off_edge, methods, target, ou
     if references not in REFERENCE_KINDS:
         refs = read_references(references, bundle.alphabet, bundle.length,
                                bundle.metadata["input"]["unknown"])
-    settings = ExplainSettings(methods=chosen, target=resolve_target(bundle, target),
+    settings = ExplainSettings(methods=chosen, target=0 if target is None else target,
                                output=output, references=references,
                                n_references=n_references,
                                correct=not no_correct, ig_steps=ig_steps,
@@ -160,8 +164,10 @@ def explain_command(model, fasta, regions, genome, off_edge, methods, target, ou
         dask = summary["dask"]
         where = (f", {dask['workers']} Dask workers, {dask['computed']} chunks computed, "
                  f"{dask['resumed']} resumed")
+    several = (f", targets {', '.join(summary['targets'])}" if len(summary["targets"]) > 1
+               else "")
     click.echo(f"{out}/{name}: {summary['n']} sequences × {summary['length']} positions, "
-               f"methods {', '.join(chosen)} ({rate:.0f} sequences/s{where})", err=True)
+               f"methods {', '.join(chosen)}{several} ({rate:.0f} sequences/s{where})", err=True)
     if with_motifs:
         click.echo(motif_line, err=True)
 

@@ -17,6 +17,8 @@ def split_ids(values) -> list[str]:
 @click.option("-m", "--method", "methods", default=None,
               help="Comma-separated methods, one logo row each [all in the file]. With ism, an "
                    "ISM heatmap row is added.")
+@click.option("--target", help="In an attributions file of several targets (explain --target "
+                               "all): the one drawn.")
 @click.option("--ids", multiple=True,
               help="Sequence ids to draw (comma-separated or repeated) [default: --top].")
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
@@ -34,7 +36,7 @@ def split_ids(values) -> list[str]:
 @click.option("-o", "--out", required=True, type=click.Path(file_okay=False),
               help="Output folder: one file per sequence and index.tsv.")
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
-def logo_command(attributions, methods, ids, top, window, highlight, fmt, dpi, jobs, out,
+def logo_command(attributions, methods, target, ids, top, window, highlight, fmt, dpi, jobs, out,
                  force):
     """Attribution logos of sequences in ATTRIBUTIONS (attributions.npz or .h5 from
     `seqexplain explain`), one file per sequence named by its id."""
@@ -47,7 +49,7 @@ def logo_command(attributions, methods, ids, top, window, highlight, fmt, dpi, j
               Attributions.methods_of(attributions))
     # only the members the logos draw: the chosen methods' scores, ISM's hypothetical scores
     data = Attributions.read(attributions, chosen, hypothetical=logo_hypothetical(chosen),
-                             delta=False)
+                             delta=False, target=target)
     with atomic_dir(out, force=force) as tmp:
         table = write_logos(data, tmp, chosen, split_ids(ids), top, window, highlight, fmt,
                             dpi, jobs, source=str(attributions))

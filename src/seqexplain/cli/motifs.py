@@ -66,13 +66,15 @@ def motif_options(func):
 @click.argument("attributions", type=click.Path(dir_okay=False))
 @click.option("-m", "--method", default="deepshap", show_default=True,
               help="Attribution method whose scores are used.")
+@click.option("--target", help="In an attributions file of several targets (explain --target "
+                               "all): the one whose scores are used.")
 @click.option("--model", "model_path", type=click.Path(),
               help="Model for the support tests [the one recorded by seqexplain explain].")
 @motif_options
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("-o", "--out", required=True, type=click.Path(file_okay=False))
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
-def motifs_command(attributions, method, model_path, database, jaspar_release, taxon, fdr,
+def motifs_command(attributions, method, target, model_path, database, jaspar_release, taxon, fdr,
                    hit_fdr, engine, seqlet_null, seqlet_width, similarity, min_seqlets,
                    max_seqlets, null_size, no_support, n_maps, seed, out, force):
     """Motifs learned by the model: seqlets of high attribution in ATTRIBUTIONS are clustered
@@ -87,7 +89,7 @@ def motifs_command(attributions, method, model_path, database, jaspar_release, t
     if database and not Path(database).is_file():
         raise SeqexplainError(f"{database}: no such motif file")
     method = resolve_method(method).name
-    data = Attributions.read(attributions, [method])  # checks the method is there
+    data = Attributions.read(attributions, [method], target=target)  # checks the method
     settings = MotifSettings(method=method, width=seqlet_width, fdr=fdr, hit_fdr=hit_fdr,
                              engine=engine, similarity=similarity, min_seqlets=min_seqlets,
                              max_seqlets=max_seqlets, null_size=null_size, seed=seed,

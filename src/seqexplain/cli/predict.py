@@ -15,18 +15,24 @@ from .options import check_inputs, cluster_options, region_options, report_input
 @click.argument("fasta", required=False, type=click.Path(dir_okay=False))
 @region_options()
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False),
-              help="Output TSV: id + one column per output.")
+              help="Output TSV: id + one column per output; per-position outputs (profile "
+                   "heads) go to OUT's name with .profiles.npz.")
+@click.option("--alphabet", type=click.Choice(["dna", "rna", "protein"]),
+              help="Channels of a bare Keras model file [dna for 4, protein for 20].")
 @click.option("--batch-size", type=click.IntRange(min=1), default=4096, show_default=True,
               help="Records read and predicted at a time (bounds memory).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
 @cluster_options
-def predict_command(model_dir, fasta, regions, genome, off_edge, out, batch_size, quiet, force,
-                    cluster, resume):
+def predict_command(model_dir, fasta, regions, genome, off_edge, out, alphabet, batch_size,
+                    quiet, force, cluster, resume):
     """Predict every record of FASTA (or every --regions window of --genome) with a trained
-    model (probabilities for classification)."""
+    model (a model folder or a Keras .keras/.h5 file; probabilities for classification)."""
+    from contextlib import nullcontext
+
     from ..genome import sequence_inputs
     from ..outputs import atomic_file, check_writable
+    from ..predict import profiles_path
 
     if resume and not cluster:
         raise click.UsageError("--resume needs --cluster (shards exist only in Dask runs)")
@@ -36,15 +42,19 @@ def predict_command(model_dir, fasta, regions, genome, off_edge, out, batch_size
     check_writable(out, force, kind="file")
     check_inputs([fasta] if fasta else [], [regions] if regions else [], genome)
     import_tensorflow()
-    from ..bundle import ModelBundle
+    from ..bundle import load_model
     from ..predict import predict_fasta
 
-    bundle = ModelBundle.load(model_dir)
+    bundle = load_model(model_dir, alphabet)
+    profiles = profiles_path(out) if any(o.is_profile for o in bundle.outputs) else None
     if cluster:
+        if profiles:
+            raise click.UsageError("--cluster: a model with per-position outputs is predicted "
+                                   "in one process (leave out --cluster)")
         from ..distributed import predict_fasta_dask
 
         with atomic_file(out, force=force) as tmp:
-            result = predict_fasta_dask(bundle, model_dir, None, fasta, tmp, cluster,
+            result = predict_fasta_dask(bundle, model_dir, alphabet, fasta, tmp, cluster,
                                         batch_size=batch_size, resume=resume, force=force,
                                         shards=f"{out}.shards", progress=not quiet)
         result["shards"].remove()
@@ -55,10 +65,13 @@ def predict_command(model_dir, fasta, regions, genome, off_edge, out, batch_size
     inputs = sequence_inputs([fasta] if fasta else [], [regions] if regions else [], genome,
                              length=bundle.length, off_edge=off_edge)
     report_inputs(inputs)
-    with atomic_file(out, force=force) as tmp:
+    with atomic_file(out, force=force) as tmp, \
+            (atomic_file(profiles, force=force, suffix=".npz") if profiles
+             else nullcontext()) as tmp_profiles:
         n = predict_fasta(bundle, inputs.sources[0], tmp, batch_size=batch_size,
-                          progress=not quiet)
-    click.echo(f"{out}: {n} predictions", err=True)
+                          progress=not quiet, profiles_out=tmp_profiles)
+    click.echo(f"{out}: {n} predictions" + (f"; per-position outputs in {profiles}"
+                                            if profiles else ""), err=True)
 
 
 @main.command("evaluate")

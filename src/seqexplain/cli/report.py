@@ -16,6 +16,8 @@ from .options import check_window_option
                    "heatmaps of the top sequences.")
 @click.option("--motifs", "motifs_dir", type=click.Path(file_okay=False),
               help="Folder from `seqexplain motifs` [motifs/ beside the attributions, if any].")
+@click.option("--target", help="In an attributions file of several targets (explain --target "
+                               "all): the one shown.")
 @click.option("--top", type=click.IntRange(min=1), default=5, show_default=True,
               help="Sequences shown (highest explained output first).")
 @click.option("--window", default="auto", show_default=True, callback=check_window_option,
@@ -23,7 +25,7 @@ from .options import check_window_option
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False),
               help="HTML file to write.")
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
-def report_command(model_dir, attributions, motifs_dir, top, window, out, force):
+def report_command(model_dir, attributions, motifs_dir, target, top, window, out, force):
     """HTML report of MODEL_DIR (a folder from `seqexplain train`): model, data, test metrics
     beside the baselines, training curves and, with --attributions, the top sequences' logos
     and the motifs found (see --motifs).
@@ -34,5 +36,5 @@ def report_command(model_dir, attributions, motifs_dir, top, window, out, force)
     check_writable(out, force, kind="file")  # --window: checked by its click callback
     import_tensorflow()
     path = write_report(model_dir, out, attributions, top, window, force=force,
-                        motifs=motifs_dir)
+                        motifs=motifs_dir, target=target)
     click.echo(f"{path}: {path.stat().st_size / 1e6:.1f} MB", err=True)

@@ -102,14 +102,14 @@ def run_motifs(attributions: Attributions, settings: MotifSettings, model=None, 
     annotate_motifs(result.motifs, database)
     table = None
     if null is not None and result.motifs:
-        predict = explained_predict(model, attributions.target)
+        predict = explained_predict(model, explain_settings.target)
         table = motif_support(result, attributions, predict, null, seed=settings.seed)
     return result, table
 
 
-def explained_predict(model, target: int = 0):
+def explained_predict(model, target: int | str = 0):
     """The support tests' ``predict`` callable: one-hot sequences → the explained output (the
-    logit of ``target``) of ``model``."""
+    logit of ``target``: an index or a target spec such as ``"counts:0"``) of ``model``."""
     # imports TensorFlow: only here, where the pipeline runs the model
     from ..attribution import explained_output
 
