@@ -188,6 +188,13 @@ def test_vcf_chromosome_not_in_genome(bundle, genome, tmp_path):
         score_variants(bundle, vcf, path, progress=False)
 
 
+def test_target_out_of_range(bundle, genome, tmp_path):
+    path, seqs = genome
+    vcf = write_vcf(tmp_path / "v.vcf", [("chr1", 10, ".", seqs["chr1"][9], "A", ".", ".", ".")])
+    with pytest.raises(SeqexplainError, match=r"target 3 is out of range: the model has 1 "):
+        score_variants(bundle, vcf, path, VariantSettings(target=3), progress=False)
+
+
 def test_overlap_scores_against_brute_force():
     rng = np.random.default_rng(2)
     X = one_hot(["".join(rng.choice(list("ACGTN"), 30, p=[.24, .24, .24, .24, .04]))

@@ -278,6 +278,9 @@ def _run(bundle, vcf_path, genome, settings: VariantSettings, motifs, vcf_out: P
         raise SeqexplainError(f"{vcf_path}: not a readable VCF file ({exc})") from None
     names = bundle.class_names if bundle.task == "multiclass" and bundle.class_names \
         else bundle.output_names
+    if not (isinstance(settings.target, int) and 0 <= settings.target < len(names)):
+        raise SeqexplainError(f"target {settings.target!r} is out of range: the model has "
+                              f"{len(names)} output(s) ({', '.join(names)})")
     logit = explained_model(bundle.model, "logit")
     pwms, motif_names = _motif_pwms(motifs or [])
     report = VariantReport()
