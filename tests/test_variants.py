@@ -188,6 +188,19 @@ def test_vcf_chromosome_not_in_genome(bundle, genome, tmp_path):
         score_variants(bundle, vcf, path, progress=False)
 
 
+def test_bgzipped_vcf_reads_the_same(bundle, genome, scored, tmp_path):
+    from Bio import bgzf
+
+    table, _, out, _ = scored
+    text = (out.parent / "v.vcf").read_bytes()
+    with bgzf.BgzfWriter(str(tmp_path / "v.vcf.gz"), "wb") as fh:
+        fh.write(text)
+    again, _ = score_variants(bundle, tmp_path / "v.vcf.gz", genome[0], progress=False)
+    assert list(again["variant"]) == list(table["variant"])
+    scale = max(1.0, float(np.abs(table["ref_logit_y"]).max()))  # other chunks: other batches
+    assert np.abs(again["effect"].to_numpy() - table["effect"].to_numpy()).max() <= 1e-5 * scale
+
+
 def test_target_out_of_range(bundle, genome, tmp_path):
     path, seqs = genome
     vcf = write_vcf(tmp_path / "v.vcf", [("chr1", 10, ".", seqs["chr1"][9], "A", ".", ".", ".")])
