@@ -308,3 +308,25 @@ def test_variants_command(tmp_path):
     logos = sorted(p.name for p in (out / "logos").iterdir())
     assert len(logos) == 2 and logos[0].startswith("001_") and logos[0].endswith(
         "_saliency.png")
+
+
+def test_motifs_folder_of_seqexplain_motifs(tmp_path):
+    import shutil
+
+    data = DATA / "genome"
+    folder = tmp_path / "ctcf_motifs"  # what `seqexplain motifs` leaves: motifs.meme among others
+    folder.mkdir()
+    shutil.copy(DATA / "jaspar2024_selected.meme", folder / "motifs.meme")
+    lines = (data / "variants.vcf").read_text().splitlines(keepends=True)
+    cores = [x for x in lines if "_core\t" in x][:5]
+    vcf = tmp_path / "few.vcf"
+    vcf.write_text("".join(x for x in lines if x.startswith("#")) + "".join(cores))
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["variants", str(ROOT / "models" / "ctcf"), "--vcf", str(vcf),
+                                  "--genome", str(data / "genome.fa"), "--motifs", str(folder),
+                                  "-q", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "5 variants scored from 5 VCF records" in r.output
+    table = pd.read_csv(out / "variants.tsv", sep="\t", keep_default_na=False)
+    assert (table["motif_broken"] != "").sum() >= 4 and (table["effect"] < 0).all()
+    assert not (out / "logos").exists()  # no --method: no attribution logos
