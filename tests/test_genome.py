@@ -257,3 +257,17 @@ class _Scores:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+
+def test_shipped_genome_example_is_rebuilt_exactly(tmp_path, shared):
+    import importlib.util
+
+    shared("data", "genomes", "human_chr1_fragment_330kb.fa")  # skips without ../shared
+    spec = importlib.util.spec_from_file_location("make_genome_example",
+                                                  ROOT / "examples" / "make_genome_example.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.build(ROOT.parent / "shared" / "data", tmp_path)
+    shipped = ROOT / "examples" / "data" / "genome"
+    for name in ("genome.fa", "genome.fa.fai", "ctcf_sites.narrowPeak", "variants.vcf"):
+        assert (tmp_path / name).read_bytes() == (shipped / name).read_bytes(), name
