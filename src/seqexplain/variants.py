@@ -213,6 +213,19 @@ def write_variants(bundle: ModelBundle, vcf, genome, out_dir,
     return table, report
 
 
+def _quiet_htslib() -> None:
+    """htslib (inside cyvcf2) prints a warning per chromosome missing from the VCF header; the
+    chromosomes are checked against the genome here, so keep htslib to its errors."""
+    import ctypes
+
+    import cyvcf2.cyvcf2 as native
+
+    try:
+        ctypes.CDLL(native.__file__).hts_set_log_level(1)  # HTS_LOG_ERROR
+    except (OSError, AttributeError):  # a build without the symbol: warnings stay
+        pass
+
+
 def check_vcf_records(path: str) -> int:
     """One streaming pass over the VCF text: every record has 8+ tab-separated columns, a
     positive integer POS and a REF of letters (htslib crashes on some malformed records
@@ -272,6 +285,7 @@ def _run(bundle, vcf_path, genome, settings: VariantSettings, motifs, vcf_out: P
     check_vcf_records(vcf_path)
     if not bundle.alphabet.is_nucleic or bundle.alphabet.channels != 4:
         raise SeqexplainError("variants need a DNA model (4 channels)")
+    _quiet_htslib()
     try:
         reader = VCF(vcf_path, lazy=True, threads=1)
     except (OSError, ValueError) as exc:
