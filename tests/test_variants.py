@@ -308,6 +308,26 @@ def test_variants_command(tmp_path):
     logos = sorted(p.name for p in (out / "logos").iterdir())
     assert len(logos) == 2 and logos[0].startswith("001_") and logos[0].endswith(
         "_saliency.png")
+    with np.load(out / "top_attributions.npz") as top:
+        assert list(top["variant"]) == list(table["variant"][:2])
+        assert top["saliency_ref"].shape == top["saliency_diff"].shape == (2, 200, 4)
+        snv = [i for i, v in enumerate(top["variant"]) if len(v.split(">")[1]) == 1 and
+               len(v.split(":")[2].split(">")[0]) == 1]
+        assert np.allclose(top["saliency_diff"][snv], (top["saliency_alt"] -
+                                                       top["saliency_ref"])[snv])
+
+
+def test_aligned_difference():
+    from seqexplain.variants import aligned_difference
+
+    ref = np.arange(12, dtype=float).reshape(6, 2)
+    alt = 100 + np.arange(12, dtype=float).reshape(6, 2)
+    assert np.array_equal(aligned_difference(ref, alt, 0), alt - ref)
+    # alt allele starts 2 positions earlier in its window: alt row p - 2 ↔ ref row p
+    d = aligned_difference(ref, alt, -2)
+    assert np.array_equal(d[2:], alt[:4] - ref[2:]) and np.array_equal(d[:2], -ref[:2])
+    d = aligned_difference(ref, alt, 1)
+    assert np.array_equal(d[:5], alt[1:] - ref[:5]) and np.array_equal(d[5], -ref[5])
 
 
 def test_motifs_folder_of_seqexplain_motifs(tmp_path):
