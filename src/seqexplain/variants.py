@@ -2,7 +2,7 @@
 output, the attribution maps of both alleles, and the motif instance a variant breaks or
 creates.
 
-The VCF is read with cyvcf2 (htslib; a small wheel, where pysam brings all of samtools and
+The VCF is read with cyvcf2 (htslib; one wheel, where pysam also bundles samtools and
 bcftools) and streamed in chunks of records: memory is bounded by one chunk plus one table
 row per variant. For each alternative allele (multi-allelic records are split):
 
