@@ -271,3 +271,20 @@ def test_shipped_genome_example_is_rebuilt_exactly(tmp_path, shared):
     shipped = ROOT / "examples" / "data" / "genome"
     for name in ("genome.fa", "genome.fa.fai", "ctcf_sites.narrowPeak", "variants.vcf"):
         assert (tmp_path / name).read_bytes() == (shipped / name).read_bytes(), name
+
+
+def test_overlap_index_against_brute_force():
+    from seqexplain.genome import _Occupied
+
+    rng = np.random.default_rng(4)
+    index, intervals = _Occupied(), []
+    for _ in range(300):
+        s = int(rng.integers(0, 5000))
+        e = s + int(rng.integers(1, 120))
+        index.add("c", s, e)
+        intervals.append((s, e))
+    for _ in range(500):
+        s = int(rng.integers(-100, 5100))
+        e = s + int(rng.integers(1, 60))
+        assert index.overlaps("c", s, e) == any(a < e and b > s for a, b in intervals)
+    assert not index.overlaps("other", 0, 10)
