@@ -229,3 +229,62 @@ def test_train_on_peaks_with_gc_matched_background(tmp_path):
     assert splits.groupby(chrom)["split"].nunique().max() == 1  # no chromosome straddles
     meta = yaml.safe_load((tmp_path / "m" / "metadata.json").read_text())
     assert meta["class_names"] == ["background", "ctcf_sites"]
+
+
+def test_motif_instances_of_minus_strand_regions_in_genome_coordinates():
+    from types import SimpleNamespace
+
+    from seqexplain.motifs.pipeline import instance_table
+
+    inst = pd.DataFrame({"seq": [0, 1], "start": [10, 10], "end": [20, 20],
+                         "strand": ["+", "+"], "motif": ["pos_1", "pos_1"],
+                         "score": [1.0, 1.0], "similarity": [0.9, 0.9]})
+    result = SimpleNamespace(instances=inst, motifs=[SimpleNamespace(id="pos_1",
+                                                                     label="pos_1 (CTCF)")])
+    scores = _Scores(np.array(["chr1:100-300(+)", "chr1:500-700(-)"]))
+    table = instance_table(result, scores)
+    assert list(table["chrom"]) == ["chr1", "chr1"]
+    # + strand: start + offset; - strand: counted back from the window's end
+    assert list(table["genome_start"]) == [110, 680]
+    assert list(table["genome_end"]) == [120, 690]
+
+
+class _Scores:
+    """The two members of an Attributions that instance_table reads."""
+
+    def __init__(self, ids):
+        self.ids, self.offsets = ids, None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def test_shipped_genome_example_is_rebuilt_exactly(tmp_path, shared):
+    import importlib.util
+
+    shared("data", "genomes", "human_chr1_fragment_330kb.fa")  # skips without ../shared
+    spec = importlib.util.spec_from_file_location("make_genome_example",
+                                                  ROOT / "examples" / "make_genome_example.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.build(ROOT.parent / "shared" / "data", tmp_path)
+    shipped = ROOT / "examples" / "data" / "genome"
+    for name in ("genome.fa", "genome.fa.fai", "ctcf_sites.narrowPeak", "variants.vcf"):
+        assert (tmp_path / name).read_bytes() == (shipped / name).read_bytes(), name
+
+
+def test_overlap_index_against_brute_force():
+    from seqexplain.genome import _Occupied
+
+    rng = np.random.default_rng(4)
+    index, intervals = _Occupied(), []
+    for _ in range(300):
+        s = int(rng.integers(0, 5000))
+        e = s + int(rng.integers(1, 120))
+        index.add("c", s, e)
+        intervals.append((s, e))
+    for _ in range(500):
+        s = int(rng.integers(-100, 5100))
+        e = s + int(rng.integers(1, 60))
+        assert index.overlaps("c", s, e) == any(a < e and b > s for a, b in intervals)
+    assert not index.overlaps("other", 0, 10)

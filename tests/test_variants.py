@@ -188,6 +188,26 @@ def test_vcf_chromosome_not_in_genome(bundle, genome, tmp_path):
         score_variants(bundle, vcf, path, progress=False)
 
 
+def test_bgzipped_vcf_reads_the_same(bundle, genome, scored, tmp_path):
+    from Bio import bgzf
+
+    table, _, out, _ = scored
+    text = (out.parent / "v.vcf").read_bytes()
+    with bgzf.BgzfWriter(str(tmp_path / "v.vcf.gz"), "wb") as fh:
+        fh.write(text)
+    again, _ = score_variants(bundle, tmp_path / "v.vcf.gz", genome[0], progress=False)
+    assert list(again["variant"]) == list(table["variant"])
+    scale = max(1.0, float(np.abs(table["ref_logit_y"]).max()))  # other chunks: other batches
+    assert np.abs(again["effect"].to_numpy() - table["effect"].to_numpy()).max() <= 1e-5 * scale
+
+
+def test_target_out_of_range(bundle, genome, tmp_path):
+    path, seqs = genome
+    vcf = write_vcf(tmp_path / "v.vcf", [("chr1", 10, ".", seqs["chr1"][9], "A", ".", ".", ".")])
+    with pytest.raises(SeqexplainError, match=r"target 3 is out of range: the model has 1 "):
+        score_variants(bundle, vcf, path, VariantSettings(target=3), progress=False)
+
+
 def test_overlap_scores_against_brute_force():
     rng = np.random.default_rng(2)
     X = one_hot(["".join(rng.choice(list("ACGTN"), 30, p=[.24, .24, .24, .24, .04]))
@@ -288,3 +308,45 @@ def test_variants_command(tmp_path):
     logos = sorted(p.name for p in (out / "logos").iterdir())
     assert len(logos) == 2 and logos[0].startswith("001_") and logos[0].endswith(
         "_saliency.png")
+    with np.load(out / "top_attributions.npz") as top:
+        assert list(top["variant"]) == list(table["variant"][:2])
+        assert top["saliency_ref"].shape == top["saliency_diff"].shape == (2, 200, 4)
+        snv = [i for i, v in enumerate(top["variant"]) if len(v.split(">")[1]) == 1 and
+               len(v.split(":")[2].split(">")[0]) == 1]
+        assert np.allclose(top["saliency_diff"][snv], (top["saliency_alt"] -
+                                                       top["saliency_ref"])[snv])
+
+
+def test_aligned_difference():
+    from seqexplain.variants import aligned_difference
+
+    ref = np.arange(12, dtype=float).reshape(6, 2)
+    alt = 100 + np.arange(12, dtype=float).reshape(6, 2)
+    assert np.array_equal(aligned_difference(ref, alt, 0), alt - ref)
+    # alt allele starts 2 positions earlier in its window: alt row p - 2 ↔ ref row p
+    d = aligned_difference(ref, alt, -2)
+    assert np.array_equal(d[2:], alt[:4] - ref[2:]) and np.array_equal(d[:2], -ref[:2])
+    d = aligned_difference(ref, alt, 1)
+    assert np.array_equal(d[:5], alt[1:] - ref[:5]) and np.array_equal(d[5], -ref[5])
+
+
+def test_motifs_folder_of_seqexplain_motifs(tmp_path):
+    import shutil
+
+    data = DATA / "genome"
+    folder = tmp_path / "ctcf_motifs"  # what `seqexplain motifs` leaves: motifs.meme among others
+    folder.mkdir()
+    shutil.copy(DATA / "jaspar2024_selected.meme", folder / "motifs.meme")
+    lines = (data / "variants.vcf").read_text().splitlines(keepends=True)
+    cores = [x for x in lines if "_core\t" in x][:5]
+    vcf = tmp_path / "few.vcf"
+    vcf.write_text("".join(x for x in lines if x.startswith("#")) + "".join(cores))
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["variants", str(ROOT / "models" / "ctcf"), "--vcf", str(vcf),
+                                  "--genome", str(data / "genome.fa"), "--motifs", str(folder),
+                                  "-q", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "5 variants scored from 5 VCF records" in r.output
+    table = pd.read_csv(out / "variants.tsv", sep="\t", keep_default_na=False)
+    assert (table["motif_broken"] != "").sum() >= 4 and (table["effect"] < 0).all()
+    assert not (out / "logos").exists()  # no --method: no attribution logos

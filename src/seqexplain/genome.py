@@ -358,6 +358,36 @@ def _gc(seq: str) -> tuple[float, float]:
     return (gc / acgt if acgt else 0.0), 1 - acgt / max(len(arr), 1)
 
 
+class _Occupied:
+    """Intervals per chromosome, sorted by start, for overlap queries in O(log n + k)."""
+
+    def __init__(self):
+        self.starts: dict[str, list[int]] = {}
+        self.ends: dict[str, list[int]] = {}
+        self.longest = 0
+
+    def add(self, chrom: str, start: int, end: int) -> None:
+        import bisect
+
+        starts = self.starts.setdefault(chrom, [])
+        k = bisect.bisect_left(starts, start)
+        starts.insert(k, start)
+        self.ends.setdefault(chrom, []).insert(k, end)
+        self.longest = max(self.longest, end - start)
+
+    def overlaps(self, chrom: str, start: int, end: int) -> bool:
+        import bisect
+
+        starts = self.starts.get(chrom)
+        if not starts:
+            return False
+        ends = self.ends[chrom]
+        # an overlapping interval starts before ``end`` and after ``start - longest``
+        lo = bisect.bisect_right(starts, start - self.longest)
+        hi = bisect.bisect_left(starts, end)
+        return any(ends[k] > start for k in range(lo, hi))
+
+
 def gc_matched_background(positives: RegionSource, n: int | None = None, seed: int = 0,
                           bins: int = 20, max_n_fraction: float = 0.01,
                           name: str = "background") -> RegionSource:
@@ -373,11 +403,11 @@ def gc_matched_background(positives: RegionSource, n: int | None = None, seed: i
                          for _, _, seq in positives.records()])
     quota = np.bincount(rng.choice(pos_bins, n, replace=n > len(pos_bins)) if
                         n != len(pos_bins) else pos_bins, minlength=bins)
-    taken: dict[str, list[tuple[int, int]]] = {}
+    taken = _Occupied()
     for w in positives.windows:
-        taken.setdefault(w.chrom, []).append((w.start, w.end))
+        taken.add(w.chrom, w.start, w.end)
     for iv in positives.intervals:
-        taken.setdefault(iv.chrom, []).append((iv.start, iv.end))
+        taken.add(iv.chrom, iv.start, iv.end)
     chroms = [c for c, size in genome.lengths.items() if size >= L]
     if not chroms:
         raise SeqexplainError(f"{genome.path}: no chromosome is {L} bp long")
@@ -392,7 +422,7 @@ def gc_matched_background(positives: RegionSource, n: int | None = None, seed: i
         starts = (rng.random(k) * sizes[which]).astype(np.int64)
         for c, s in zip(which, starts):
             chrom = chroms[c]
-            if any(s < e and s + L > b for b, e in taken.get(chrom, ())):
+            if taken.overlaps(chrom, int(s), int(s) + L):
                 continue
             gc, other = _gc(genome.fetch(chrom, int(s), int(s) + L))
             if other > max_n_fraction:
@@ -402,7 +432,7 @@ def gc_matched_background(positives: RegionSource, n: int | None = None, seed: i
             if quota[b] > 0:
                 quota[b] -= 1
                 chosen.append(w)
-                taken.setdefault(chrom, []).append((w.start, w.end))
+                taken.add(chrom, w.start, w.end)
             elif len(spare) < 4 * n:
                 spare.append((b, w))
             if quota.sum() == 0:
@@ -414,9 +444,9 @@ def gc_matched_background(positives: RegionSource, n: int | None = None, seed: i
             spare.sort(key=lambda item: abs(item[0] - b))
             while spare:
                 _, w = spare.pop(0)
-                if not any(w.start < e and w.end > s for s, e in taken.get(w.chrom, ())):
+                if not taken.overlaps(w.chrom, w.start, w.end):
                     chosen.append(w)
-                    taken.setdefault(w.chrom, []).append((w.start, w.end))
+                    taken.add(w.chrom, w.start, w.end)
                     break
     if len(chosen) < n:
         raise SeqexplainError(f"{genome.path}: could draw only {len(chosen)} of {n} background "

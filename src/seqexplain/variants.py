@@ -2,7 +2,7 @@
 output, the attribution maps of both alleles, and the motif instance a variant breaks or
 creates.
 
-The VCF is read with cyvcf2 (htslib; a small wheel, where pysam brings all of samtools and
+The VCF is read with cyvcf2 (htslib; one wheel, where pysam also bundles samtools and
 bcftools) and streamed in chunks of records: memory is bounded by one chunk plus one table
 row per variant. For each alternative allele (multi-allelic records are split):
 
@@ -21,12 +21,13 @@ row per variant. For each alternative allele (multi-allelic records are split):
   ``*``), and a REF allele that does not match the genome (never scored).
 - **attributions** (``methods``): for each method ``M``, ``M_ref_site``/``M_alt_site`` (the
   allele's contribution at the variant, summed over its bases) and ``M_change`` (Σ |alt −
-  ref| of the observed-base maps over the positions both windows share, aligned on the
-  left flank); DeepSHAP uses the same shuffled references for both alleles (shuffles of the
+  ref| of the observed-base maps on the reference window, aligned on the allele's start:
+  :func:`aligned_difference`); DeepSHAP uses the same shuffled references for both alleles (shuffles of the
   reference window), so the maps differ only by the allele.
 - **motifs** (``motifs``): see :func:`seqexplain.motifs.scan.allele_motif_effects`.
 
-Outputs (:func:`write_variants`): ``variants.tsv``; ``variants.vcf.gz`` (BGZF) — the input
+Outputs (:func:`write_variants`): ``variants.tsv``; ``top_attributions.npz`` (the maps of
+the logos' variants, :func:`write_top_attributions`); ``variants.vcf.gz`` (BGZF) — the input
 records with INFO fields ``SX_REF``, ``SX_ALT``, ``SX_EFFECT``, ``SX_LOG2FC`` (Number=A: one
 value per alternative allele, ``.`` where not scored), ``SX_BROKEN``/``SX_CREATED`` with
 motifs, and ``SX_SKIPPED`` (why an allele was not scored), described in the header; and
@@ -213,6 +214,19 @@ def write_variants(bundle: ModelBundle, vcf, genome, out_dir,
     return table, report
 
 
+def _quiet_htslib() -> None:
+    """htslib (inside cyvcf2) prints a warning per chromosome missing from the VCF header; the
+    chromosomes are checked against the genome here, so keep htslib to its errors."""
+    import ctypes
+
+    import cyvcf2.cyvcf2 as native
+
+    try:
+        ctypes.CDLL(native.__file__).hts_set_log_level(1)  # HTS_LOG_ERROR
+    except (OSError, AttributeError):  # a build without the symbol: warnings stay
+        pass
+
+
 def check_vcf_records(path: str) -> int:
     """One streaming pass over the VCF text: every record has 8+ tab-separated columns, a
     positive integer POS and a REF of letters (htslib crashes on some malformed records
@@ -272,12 +286,16 @@ def _run(bundle, vcf_path, genome, settings: VariantSettings, motifs, vcf_out: P
     check_vcf_records(vcf_path)
     if not bundle.alphabet.is_nucleic or bundle.alphabet.channels != 4:
         raise SeqexplainError("variants need a DNA model (4 channels)")
+    _quiet_htslib()
     try:
         reader = VCF(vcf_path, lazy=True, threads=1)
     except (OSError, ValueError) as exc:
         raise SeqexplainError(f"{vcf_path}: not a readable VCF file ({exc})") from None
     names = bundle.class_names if bundle.task == "multiclass" and bundle.class_names \
         else bundle.output_names
+    if not (isinstance(settings.target, int) and 0 <= settings.target < len(names)):
+        raise SeqexplainError(f"target {settings.target!r} is out of range: the model has "
+                              f"{len(names)} output(s) ({', '.join(names)})")
     logit = explained_model(bundle.model, "logit")
     pwms, motif_names = _motif_pwms(motifs or [])
     report = VariantReport()
@@ -320,6 +338,8 @@ def _run(bundle, vcf_path, genome, settings: VariantSettings, motifs, vcf_out: P
         table = table.iloc[order].reset_index(drop=True)
     if top is not None and logos_dir is not None and top.heap:
         _write_pair_logos(top.items(), logos_dir, bundle.alphabet.letters, settings.methods)
+        write_top_attributions(top.items(), logos_dir.parent / "top_attributions.npz",
+                               settings.methods)
     return table, report, top
 
 
@@ -452,14 +472,10 @@ def _attributions(bundle, X_ref, X_alt, ref_span, alt_span, alleles, settings, e
         rows = np.arange(n)
         site_r = np.array([sr.observed[i, ref_span[0][i]:ref_span[1][i]].sum() for i in rows])
         site_a = np.array([sa.observed[i, alt_span[0][i]:alt_span[1][i]].sum() for i in rows])
-        # align the two maps on the left flank: position p of ref ↔ p - ref_at + alt_at
+        # the maps aligned on the variant: position p of ref ↔ p - ref_at + alt_at
         shift = alt_span[0] - ref_span[0]
-        change = np.empty(n)
-        for i in rows:
-            s = int(shift[i])
-            a = sr.observed[i, max(0, -s):L - max(0, s)]
-            b = sa.observed[i, max(0, s):L - max(0, -s)]
-            change[i] = np.abs(b - a).sum()
+        change = np.array([np.abs(aligned_difference(sr.observed[i], sa.observed[i],
+                                                     int(shift[i]))).sum() for i in rows])
         cols[f"{method}_ref_site"], cols[f"{method}_alt_site"] = site_r, site_a
         cols[f"{method}_change"] = change
     if top is not None:
@@ -476,6 +492,36 @@ def _attributions(bundle, X_ref, X_alt, ref_span, alt_span, alleles, settings, e
                              for m, (sr, sa) in maps.items()}}
             top.offer(key, item)
     return cols
+
+
+def aligned_difference(ref_map: np.ndarray, alt_map: np.ndarray, shift: int) -> np.ndarray:
+    """``alt − ref`` of two (length, C) maps whose windows are offset by ``shift`` = alt
+    allele start − ref allele start (0 for SNVs), on the reference window's positions;
+    positions the alternative window does not cover count its map as 0."""
+    length = len(ref_map)
+    aligned = np.zeros_like(alt_map)
+    lo, hi = max(0, -shift), length - max(0, shift)
+    aligned[lo:hi] = alt_map[lo + shift:hi + shift]
+    return aligned - ref_map
+
+
+def write_top_attributions(items, path: Path, methods) -> None:
+    """The attribution maps of the top variants (the logos'): ``variant``, ``ref_span``,
+    ``alt_span`` (K, 2) and per method ``M_ref``, ``M_alt`` (K, length, C: observed-base
+    maps) and ``M_diff`` (alt − ref on the reference window, :func:`aligned_difference`)."""
+    arrays: dict[str, np.ndarray] = {
+        "variant": np.array([it["variant"] for it in items]),
+        "effect": np.array([it["effect"] for it in items]),
+        "ref_span": np.array([it["ref_at"] for it in items], np.int64),
+        "alt_span": np.array([it["alt_at"] for it in items], np.int64)}
+    for method in methods:
+        ref = np.stack([it["maps"][method][0] for it in items]).astype(np.float32)
+        alt = np.stack([it["maps"][method][1] for it in items]).astype(np.float32)
+        shift = arrays["alt_span"][:, 0] - arrays["ref_span"][:, 0]
+        arrays[f"{method}_ref"], arrays[f"{method}_alt"] = ref, alt
+        arrays[f"{method}_diff"] = np.stack([aligned_difference(r, a, int(k))
+                                             for r, a, k in zip(ref, alt, shift)])
+    np.savez_compressed(path, **arrays)
 
 
 def _write_pair_logos(items, folder: Path, letters: str, methods) -> None:

@@ -29,9 +29,10 @@ from .options import check_inputs, region_options, report_inputs
               help="PWM logos of the K most influential filters [all].")
 @click.option("-o", "--out", required=True, type=click.Path(file_okay=False))
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
-def filters_command(model, fasta, regions, genome, off_edge, alphabet, target, max_sequences, database, jaspar_release,
-                    taxon, n_logos, out, force):
-    """PWM of every first-layer filter of MODEL from the FASTA (or --regions) subsequences that activate it
+def filters_command(model, fasta, regions, genome, off_edge, alphabet, target, max_sequences,
+                    database, jaspar_release, taxon, n_logos, out, force):
+    """PWM of every first-layer filter of MODEL from the FASTA (or --regions) subsequences
+    that activate it
     above half its maximum (DeepBind/Basset), with JASPAR matches and each filter's influence
     (logit change when it is switched off), most influential first."""
     from itertools import islice

@@ -39,7 +39,7 @@ from ..attributions import Attributions
 from ..bundle import load_model
 from ..errors import SeqexplainError
 from ..explain import ExplainSettings, attribute_chunk, read_references
-from ..fasta import to_genome
+from ..fasta import genomic_strand, to_genome
 from ..motif_io import Motif, write_meme
 from ..outputs import recorded_path
 from ..plots import motif_colors, plot_cooccurrence, plot_motif_map, plot_motif_positions, plt
@@ -265,9 +265,13 @@ def write_motifs(result: MotifResult, attributions: Attributions, out_dir, maps:
                         "strand": inst["strand"]})
     bed.to_csv(out / "instances.bed", sep="\t", index=False, header=False)
     if "chrom" in inst:
+        # a minus-strand record (reverse complemented region) flips the instance's strand
+        flip = np.array([genomic_strand(sid) == "-" for sid in inst["id"]], bool)
+        strand = np.where(flip, inst["strand"].map({"+": "-", "-": "+"}).fillna(
+            inst["strand"]), inst["strand"])
         gbed = pd.DataFrame({"chrom": inst["chrom"], "start": inst["genome_start"],
                              "end": inst["genome_end"], "name": inst["label"],
-                             "score": inst["score"], "strand": inst["strand"]})
+                             "score": inst["score"], "strand": strand})
         gbed.to_csv(out / "instances.genome.bed", sep="\t", index=False, header=False)
     ids = attributions.ids
     seqlets = result.seqlets.assign(id=ids[result.seqlets["seq"].to_numpy().astype(np.int64)])

@@ -77,8 +77,9 @@ def allele_motif_effects(X_ref: np.ndarray, X_alt: np.ndarray, ref_span, alt_spa
     An instance is broken when its best relative score over the windows overlapping the
     variant is at least ``threshold`` on the reference allele and its log-odds score falls by
     at least ``min_change`` (natural log) on the alternative one; of several, the motif with
-    the largest fall of log-odds is reported. Created is the mirror image. ``ref_span``/``alt_span``: ``(lo, hi)`` int arrays of the allele's positions in
-    each sequence.
+    the largest fall of log-odds is reported. Created is the mirror image.
+    ``ref_span``/``alt_span``: ``(lo, hi)`` int arrays of the allele's positions in each
+    sequence.
 
     Returns ``{"broken", "broken_ref", "broken_alt", "created", "created_ref",
     "created_alt"}``: names ("" when none) and relative scores (NaN when none), shape (n,).
