@@ -86,7 +86,7 @@ def main() -> None:
              f"{'peak MB/worker':>16}  identical"
     print(header)
     print("-" * len(header))
-    with tempfile.TemporaryDirectory(dir=ROOT) as tmp:
+    with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         jobs = [("explain --method deepshap", args.explain_n), ("predict", args.predict_n)]
         for command, n in jobs:
@@ -104,9 +104,13 @@ def main() -> None:
                   f"{n / seconds:>10.1f}{max(_maxrss_mb(), rss0):>16.0f}  (reference)",
                   flush=True)
             for workers in (int(w) for w in args.workers.split(",")):
+                share = str(max(1, (os.cpu_count() or 1) // workers))  # as --cluster local:N
+                env = {"TF_NUM_INTRAOP_THREADS": share, "TF_NUM_INTEROP_THREADS": "1",
+                       "OMP_NUM_THREADS": share}
                 with distributed.LocalCluster(n_workers=workers, threads_per_worker=1,
                                               processes=True, dashboard_address=":0",
-                                              silence_logs=logging.ERROR) as cluster, \
+                                              silence_logs=logging.ERROR,
+                                              env=env) as cluster, \
                         distributed.Client(cluster) as client:
                     out = tmp / f"dask{workers}{single.suffix}"
                     t = time.perf_counter()

@@ -80,8 +80,13 @@ def connect(spec: str) -> Iterator:
     from distributed import Client, LocalCluster
 
     if kind == "local":
+        # the workers share this machine's cores: TensorFlow in each uses its share of them
+        share = str(max(1, (os.cpu_count() or 1) // value))
+        env = {"TF_NUM_INTRAOP_THREADS": share, "TF_NUM_INTEROP_THREADS": "1",
+               "OMP_NUM_THREADS": share, "TF_CPP_MIN_LOG_LEVEL": "2"}
         with LocalCluster(n_workers=value, threads_per_worker=1, processes=True,
-                          dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
+                          dashboard_address=":0", silence_logs=logging.ERROR,
+                          env=env) as cluster, \
                 Client(cluster) as client:
             yield client
         return
