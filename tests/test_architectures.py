@@ -219,6 +219,11 @@ def test_cli_explains_saved_models(models, tmp_path):
                                   str(tmp_path / "logos")])
     assert result.exit_code == 0, result.output
     assert len(list((tmp_path / "logos").glob("*.png"))) == 1
+    result = runner.invoke(main, ["report", str(tmp_path / "bpnet.keras"), "-a",
+                                  str(out / "attributions.npz"), "--target", "counts:1",
+                                  "--top", "1", "-o", str(tmp_path / "report.html")])
+    assert result.exit_code == 0, result.output
+    assert "<h2>Top sequences</h2>" in (tmp_path / "report.html").read_text()
     result = runner.invoke(main, ["logo", str(out / "attributions.npz"), "-o",
                                   str(tmp_path / "logos2")])
     assert result.exit_code == 1 and "choose one (--target)" in result.output

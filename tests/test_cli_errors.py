@@ -275,6 +275,8 @@ ROWS = [
     ("report-truncated-model", "report {trunc} -o {out} --force", 1,
      "not a valid Keras archive", "file"),
     ("report-exists", "report {ctcf} -o {out}", 1, "file exists", "file"),
+    ("report-several-targets", "report {bpnet} -a {multi} -o {out}", 1,
+     "holds several targets (profile, counts:0, counts:1); choose one (--target)", "new"),
     # motifs
     ("motifs-missing", "motifs {missing} -o {out}", 1, "no such file", "new"),
     ("motifs-fdr-0", "motifs {attr} -m saliency --fdr 0 -o {out}", 2, "'--fdr'", "new"),

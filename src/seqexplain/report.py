@@ -270,32 +270,34 @@ def build_report(model_dir, attributions=None, top: int = 5, window: str = "auto
     ``motifs``: a folder from ``seqexplain motifs`` (default: ``motifs/`` beside the
     attributions, when there is one); ``target``: the target shown, in an attributions file
     of several targets."""
-    from .bundle import ModelBundle
+    from .bundle import ModelBundle, load_model
     from .logos import check_window
 
     check_window(window)
     folder = Path(model_dir)
     attr = (Attributions.read(attributions, target=target) if attributions is not None
             else None)
-    bundle = ModelBundle.load(folder)
+    # a model folder (training metrics, curves), or any Keras model file (the model alone)
+    bundle = load_model(folder) if folder.is_file() else ModelBundle.load(folder)
     if attr is not None:
         attr.check_model(bundle.model, str(folder), letters=bundle.alphabet.letters)
     metrics = {}
-    if (folder / "metrics.json").is_file():
+    if folder.is_dir() and (folder / "metrics.json").is_file():
         metrics = json.loads((folder / "metrics.json").read_text())
     title = f"seqexplain report: {folder.resolve().name}"
     parts = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
              f"<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
              f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
              f"<h1>{_e(title)}</h1>",
-             f'<p class="muted">seqexplain {__version__} · model folder '
+             f'<p class="muted">seqexplain {__version__} · model '
              f"<code>{_e(folder)}</code>"
              + (f" · attributions <code>{_e(attributions)}</code>" if attributions else "")
              + "</p>",
              _model_section(bundle), _data_section(bundle.metadata)]
     if metrics:
         parts.append(_metrics_section(metrics))
-    parts.append(_curves_section(folder, bundle.task))
+    if folder.is_dir():
+        parts.append(_curves_section(folder, bundle.task))
     if attr is not None:
         parts.append(_attribution_section(attr, top, window))
     if motifs is None and attributions is not None:

@@ -343,9 +343,12 @@ def saliency(model: keras.Model, X: np.ndarray, target: int = 0, batch_size: int
 
     Parameters
     ----------
-    model : Keras model, input (None, length, C), output (None, n_outputs) or (None,).
+    model : Keras model, input (None, length, C); output (None, n_outputs) or (None,), or
+        several outputs (a list or dict, e.g. profile (None, L, S) and counts (None, S)).
     X : one-hot sequences, shape=(n, length, C).
-    target : output index explained.
+    target : output index explained, or a target spec of a model with several or
+        per-position outputs (``"counts:0"``, ``"profile"``, ``"profile[90:110]"``; see
+        :mod:`seqexplain.heads` and :func:`~.multi_output.explained_target`).
     batch_size : sequences per forward/backward pass.
     random_state : unused (shared signature).
     output : ``"logit"`` (pre-sigmoid/softmax, default) or ``"prob"``.
@@ -487,7 +490,9 @@ def deep_shap(model: keras.Model, X: np.ndarray, target: int = 0, batch_size: in
     model : Sequential or Functional Keras model; input (None, length, C), output (None,
         n_outputs) or (None,).
     X : one-hot sequences, shape=(n, length, C).
-    target : output index explained.
+    target : output index explained, or a target spec of a model with several or
+        per-position outputs (``"counts:0"``, ``"profile"``, ``"profile[90:110]"``; see
+        :mod:`seqexplain.heads` and :func:`~.multi_output.explained_target`).
     batch_size : (sequence, reference) pairs per pass; rounded down to whole sequences (at
         least one).
     random_state : seed for the default shuffled references (int or Generator); the same seed

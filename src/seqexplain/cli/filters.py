@@ -17,7 +17,8 @@ from .options import check_inputs, region_options, report_inputs
 @region_options()
 @click.option("--alphabet", type=click.Choice(["dna", "rna", "protein"]),
               help="Channels of a bare Keras model file [dna for 4, protein for 20].")
-@click.option("--target", help="Output whose logit the influence is measured on.")
+@click.option("--target", help="Output whose logit the influence is measured on (index or "
+                               "name; for several outputs NAME, NAME:CHANNEL, PROFILE[A:B]).")
 @click.option("--max-sequences", type=click.IntRange(min=1), default=2000, show_default=True,
               help="Sequences used (the first ones of FASTA).")
 @click.option("--database", type=click.Path(dir_okay=False),

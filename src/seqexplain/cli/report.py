@@ -26,7 +26,8 @@ from .options import check_window_option
               help="HTML file to write.")
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 def report_command(model_dir, attributions, motifs_dir, target, top, window, out, force):
-    """HTML report of MODEL_DIR (a folder from `seqexplain train`): model, data, test metrics
+    """HTML report of MODEL_DIR (a folder from `seqexplain train`, or a Keras .keras file:
+    then the model and attributions only): model, data, test metrics
     beside the baselines, training curves and, with --attributions, the top sequences' logos
     and the motifs found (see --motifs).
     Images are embedded; the file needs no network."""
