@@ -180,3 +180,50 @@ def test_errors_name_the_file(tmp_path):
     np.savez(tmp_path / "other.npz", arr_0=np.zeros(3))
     with pytest.raises(SeqexplainError, match="other.npz: not an attributions file .no 'ids'"):
         Attributions.read(tmp_path / "other.npz")
+
+
+@pytest.mark.parametrize("fmt", ["npz", "h5"])
+def test_several_targets_round_trip(tmp_path, fmt):
+    """A file of several targets (``M@t`` keys, ``targets``): written and read back, each
+    target read alone as the one-target view every consumer takes, errors naming the file."""
+    import json
+
+    rng = np.random.default_rng(0)
+    n, length = 4, 6
+    onehot = np.eye(4, dtype=np.float32)[rng.integers(4, size=(n, length))]
+    names = ["profile", "counts:0", "profile[1:3]"]
+    arrays = {"ids": np.array([f"s{i}" for i in range(n)]), "onehot": onehot,
+              "alphabet": np.array("ACGT"), "logits": rng.normal(size=(n, 3)),
+              "predictions": rng.normal(size=(n, 3)), "output_names": np.array(names),
+              "target": np.array(0), "targets": np.array(names),
+              "settings": np.array(json.dumps({"target": "profile", "targets": names}))}
+    for t in names:
+        arrays[f"deepshap@{t}"] = rng.normal(size=onehot.shape).astype(np.float32)
+        arrays[f"deepshap@{t}_hypothetical"] = rng.normal(size=onehot.shape).astype(np.float32)
+        arrays[f"deepshap@{t}_delta"] = rng.normal(size=n).astype(np.float32)
+        arrays[f"ism@{t}"] = rng.normal(size=onehot.shape).astype(np.float32)
+        arrays[f"ism@{t}_hypothetical"] = rng.normal(size=onehot.shape).astype(np.float32)
+    path = Attributions(arrays).write(tmp_path / f"multi.{fmt}")
+    assert sorted(Attributions.methods_of(path)) == ["deepshap", "ism"]
+    whole = Attributions.read(path, target="counts:0")
+    only = Attributions.read(path, ["deepshap"], target="counts:0")
+    view = Attributions(arrays).select_target("counts:0")
+    for d in (whole, only, view):
+        assert d.targets == [] and d.target == 1 and d.target_name == "counts:0"
+        assert d.settings["target"] == "counts:0"
+        np.testing.assert_array_equal(d.scores("deepshap"), arrays["deepshap@counts:0"])
+        np.testing.assert_array_equal(d.delta("deepshap"), arrays["deepshap@counts:0_delta"])
+        np.testing.assert_array_equal(d.logits, arrays["logits"])
+    assert sorted(whole.methods) == ["deepshap", "ism"] and only.methods == ["deepshap"]
+    assert not any("@" in k for k in whole.arrays)
+    window = Attributions.read(path, ["ism"], target="2", delta=False)  # by index
+    assert window.target_name == "profile[1:3]"
+    np.testing.assert_array_equal(window.hypothetical("ism"),
+                                  arrays["ism@profile[1:3]_hypothetical"])
+    with pytest.raises(SeqexplainError, match=r"multi\.\w+: holds several targets \(profile, "
+                                              r"counts:0, profile\[1:3\]\); choose one"):
+        Attributions.read(path)
+    with pytest.raises(SeqexplainError, match=r"no target 'counts:1' \(targets: profile, "):
+        Attributions.read(path, target="counts:1")
+    with pytest.raises(SeqexplainError, match="choose one"):
+        Attributions(arrays).scores("deepshap")
