@@ -104,7 +104,7 @@ def test_explain_on_dask_equals_one_process_and_resumes(scheduler, fasta, tmp_pa
 def test_killed_worker_is_retried(scheduler, fasta, tmp_path):
     bundle = load_model(CTCF)
     single = tmp_path / "single.tsv"
-    predict_fasta(bundle, fasta, single, batch_size=16, progress=False)
+    predict_fasta(bundle, fasta, single, batch_size=4, progress=False)
     marker = tmp_path / "killed"
 
     def kill_once(index):
@@ -118,10 +118,11 @@ def test_killed_worker_is_retried(scheduler, fasta, tmp_path):
             os._exit(1)
 
     out = tmp_path / "dask.tsv"
-    result = predict_fasta_dask(bundle, str(CTCF), None, fasta, out, scheduler, batch_size=16,
+    # 12 chunks: more than the tasks kept in flight (2 per worker + 1)
+    result = predict_fasta_dask(bundle, str(CTCF), None, fasta, out, scheduler, batch_size=4,
                                 progress=False, before_chunk=kill_once)
     assert marker.exists()
-    assert result["n"] == 48 and result["dask"]["computed"] == 3
+    assert result["n"] == 48 and result["dask"]["computed"] == 12
     assert out.read_text() == single.read_text()
     assert isinstance(result["shards"], ShardStore)
 
@@ -140,3 +141,17 @@ def test_cli_cluster(scheduler, fasta, tmp_path):
     assert CliRunner().invoke(main, ["predict", str(CTCF), str(fasta), "-o", str(plain),
                                      "-q"]).exit_code == 0
     assert out.read_text() == plain.read_text()
+
+
+def test_bad_record_fails_cleanly(scheduler, fasta, tmp_path):
+    """A record the model cannot take: the worker's error reaches the caller as the same
+    one-line SeqexplainError, and no shard folder is left (no run could finish it)."""
+    bad = tmp_path / "bad.fa"
+    text = fasta.read_text().splitlines()
+    text[-1] = text[-1][:16] + "J" + text[-1][17:]
+    bad.write_text("\n".join(text) + "\n")
+    out = tmp_path / "bad.tsv"
+    with pytest.raises(SeqexplainError, match=r"position 17: invalid character 'J'"):
+        predict_fasta_dask(load_model(CTCF), str(CTCF), None, bad, out, scheduler,
+                           batch_size=16, progress=False)
+    assert not Path(f"{out}.shards").exists() and not out.exists()

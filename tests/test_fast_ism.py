@@ -22,18 +22,19 @@ def _naive(model, X, target=0):
     mutants = np.repeat(X[:, None, None], length, 1).repeat(channels, 2)  # (n, L, C, L, C)
     for p in range(length):
         mutants[:, p, :, p, :] = np.eye(channels, dtype=X.dtype)
-    y = np.asarray(logits.predict(mutants.reshape(-1, length, channels), batch_size=4096,
-                                  verbose=0)).reshape(n, length, channels, -1)[..., target]
-    wild = np.asarray(logits.predict(X, verbose=0)).reshape(n, -1)[:, target]
+    y = np.asarray(logits(mutants.reshape(-1, length, channels), training=False)
+                   ).reshape(n, length, channels, -1)[..., target]
+    wild = np.asarray(logits(X, training=False)).reshape(n, -1)[:, target]
     return y - wild[:, None, None], batch_scale(y, wild)
 
 
-def _check(model, X, target=0, windowed=True):
+def _check(model, X, target=0, windowed=True, batched=False):
     expected, scale = _naive(model, X, target)
     fast = ism(model, X, target=target)
     assert_close(fast, expected, scale, what=f"fast ISM of {model.name}")
-    assert_close(ism(model, X, target=target, fast=False), fast, scale,
-                 what=f"batched vs fast ISM of {model.name}")
+    if batched:  # the batched path has its own tests (test_attribution.py); here, spot checks
+        assert_close(ism(model, X, target=target, fast=False), fast, scale,
+                     what=f"batched vs fast ISM of {model.name}")
     assert (plan(logit_model(model)) is not None) == windowed
 
 
@@ -48,7 +49,7 @@ def test_fast_ism_basset_like():
     model = basset_like(length=90, filters=6, kernels=(7, 5, 3), pools=(3, 2, 2), dense=8,
                         n_outputs=2)
     X = random_onehot(2, 90, seed=12)
-    _check(model, X, target=1)
+    _check(model, X, target=1, batched=True)
     assert plan(model)[:4] == ["conv1", "bn1", "relu1", "pool1"]
 
 
@@ -81,7 +82,7 @@ def _residual_dilated(length=64):
 
 def test_fast_ism_dilated_residual():
     model = _residual_dilated()
-    _check(model, random_onehot(2, 64, seed=13), target=1)
+    _check(model, random_onehot(2, 64, seed=13), target=1, batched=True)
     kinds = plan(model)
     assert len(kinds) == len(model.layers) - 2  # every layer but the input and the last Dense
 
@@ -103,7 +104,7 @@ def test_fast_ism_falls_back():
     keras.utils.set_random_seed(4)
     flat = keras.Sequential([keras.Input((30, 4)), layers.Flatten(), layers.Dense(3, "relu"),
                              layers.Dense(1)], name="flat_first")
-    _check(flat, X, windowed=False)
+    _check(flat, X, windowed=False, batched=True)
     # a subclassed model has no graph to window
     sub = _Subclassed()
     sub(X)

@@ -85,7 +85,7 @@ def connect(spec: str) -> Iterator:
         env = {"TF_NUM_INTRAOP_THREADS": share, "TF_NUM_INTEROP_THREADS": "1",
                "OMP_NUM_THREADS": share, "TF_CPP_MIN_LOG_LEVEL": "2"}
         with LocalCluster(n_workers=value, threads_per_worker=1, processes=True,
-                          dashboard_address=":0", silence_logs=logging.ERROR,
+                          dashboard_address=":0", silence_logs=logging.CRITICAL,
                           env=env) as cluster, \
                 Client(cluster) as client:
             yield client
@@ -202,7 +202,18 @@ def _fasta_identity(fasta) -> dict:
 
 def _run(client, store: ShardStore, batches, done: set[int], submit: Callable,
          progress: bool, total: int) -> list[dict]:
-    """Submit every chunk not in ``done`` (a bounded number in flight), wait for all."""
+    """Submit every chunk not in ``done`` (a bounded number in flight), wait for all. A bad
+    record removes the shard folder; any other failure (a lost worker, Ctrl-C) leaves it for
+    ``--resume``."""
+    try:
+        return _run_all(client, store, batches, done, submit, progress, total)
+    except SeqexplainError:
+        # bad input (a record the model cannot take): no run can finish with these shards
+        store.remove()
+        raise
+
+
+def _run_all(client, store, batches, done, submit, progress, total) -> list[dict]:
     from distributed import as_completed
     from tqdm.auto import tqdm
 

@@ -117,7 +117,7 @@ def _gather_window(src: _Window, mut: _Mutants, start: np.ndarray, width: int,
             + tf.range(width, dtype=tf.int32)[None, :])
     gathered = tf.gather(flat, rows)
     table = tf.constant(_splice_table(start, width, pad[0], src))
-    both = tf.concat([src.win, gathered], axis=1)
+    both = tf.concat([tf.cast(src.win, gathered.dtype), gathered], axis=1)
     return tf.gather(both, tf.gather(table, mut.pos), batch_dims=1)
 
 
@@ -168,6 +168,7 @@ def _sliding(layer, src: _Window, ref_out: tf.Tensor, mut: _Mutants) -> _Window 
     width, start = _geometry(lo, hi, length_out)
     window = _gather_window(src, mut, start * stride, (width - 1) * stride + span, pad)
     if layer_kind(layer) == "Conv1D":
+        window = tf.cast(window, layer.compute_dtype)  # mixed precision: float16 windows
         y = tf.nn.convolution(window, tf.cast(layer.kernel, window.dtype), strides=stride,
                               padding="VALID", dilations=layer.dilation_rate[0])
         if layer.use_bias:
@@ -215,14 +216,15 @@ def _global_pool(layer, src: _Window, mut: _Mutants) -> tf.Tensor | None:
     rows = (mut.seq[:, None] * length + tf.gather(tf.constant(src.start), mut.pos)[:, None]
             + tf.range(width, dtype=tf.int32)[None, :])
     start = tf.gather(tf.constant(src.start), mut.pos)
+    win = tf.cast(src.win, src.ref.dtype)
     if kind == "GlobalAveragePooling1D":
         ref_win = tf.gather(tf.reshape(src.ref, (-1, int(src.ref.shape[2]))), rows)
         total = tf.gather(tf.reduce_sum(src.ref, axis=1), mut.seq)
-        out = (total + tf.reduce_sum(src.win - ref_win, axis=1)) / length
+        out = (total + tf.reduce_sum(win - ref_win, axis=1)) / length
     else:
         before = _prefix_max(src.ref)                                      # (n, L + 1, F)
         after = tf.reverse(_prefix_max(tf.reverse(src.ref, [1])), [1])     # max(ref[:, i:])
-        out = tf.maximum(tf.reduce_max(src.win, axis=1), tf.maximum(
+        out = tf.maximum(tf.reduce_max(win, axis=1), tf.maximum(
             tf.gather_nd(before, tf.stack([mut.seq, start], 1)),
             tf.gather_nd(after, tf.stack([mut.seq, start + width], 1))))
     if getattr(layer, "keepdims", False):
