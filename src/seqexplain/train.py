@@ -412,7 +412,13 @@ def train(X: np.ndarray, targets: Targets, model_config=None, config: TrainConfi
                      "model": model, "history": history, "outputs": outputs})
     best_run = min(runs, key=lambda run: run["val_loss"])
     baselines = baseline_test_metrics(fitted, X, targets, split)
-    choices["head"] = describe_head(best_run["model"], X[split.val], targets.subset(split.val))
+    choices["head"] = choose_position_path(best_run["model"], X[split.val],
+                                           targets.subset(split.val))
+    if choices["head"].get("position_path") == "off":  # the kept model changed: re-test it
+        best_run["outputs"] = predict_outputs(best_run["model"], X[split.test])
+        best_run["metrics"] = evaluate(
+            targets.task, true_for_metrics(targets.subset(split.test)),
+            scores_for_metrics(targets.task, best_run["outputs"]), _names_of(targets))
     result = TrainResult(
         model=best_run["model"], targets=targets, split=split, history=best_run["history"],
         best_epoch=best_run["best_epoch"], metrics=best_run["metrics"], baselines=baselines,
@@ -495,14 +501,24 @@ def choose_reverse_complement(X: np.ndarray, targets: Targets, split: Split,
                             f"{key} {forward:.3f}, and {reverse:.3f} on the reverse complements"}
 
 
-def describe_head(model, X_val: np.ndarray, val_targets: Targets) -> dict:
-    """The architecture's head and how much the position path carries: validation main
-    metric of the trained model with the path, and with its weights set to zero."""
+#: the positional path is kept when it adds at least this much to the validation main metric
+POSITION_PATH_MIN_GAIN = 0.002
+
+
+def choose_position_path(model, X_val: np.ndarray, val_targets: Targets) -> dict:
+    """Keep or switch off the trained model's positional path, by the validation split.
+
+    The main metric is measured with the path and with its weights set to zero. When the
+    path adds less than :data:`POSITION_PATH_MIN_GAIN`, its weights stay zero in ``model``
+    (changed in place): position carries nothing the convolutions do not, and the path
+    would only add small position-by-position terms to every attribution map. Returns a
+    JSON-ready record of the head and the figures."""
     key = main_metric(val_targets.task)
     names = [layer.name for layer in model.layers]
     pool = "global max pooling" if "global_pool" in names else "flatten"
     if "position_linear" not in names:
-        return {"architecture": f"convolutions + {pool}", "position_path": False}
+        return {"architecture": f"convolutions + {pool}", "position_path": "absent",
+                "reason": "position_path is off in the model config"}
     layer = model.get_layer("position_linear")
     saved = layer.get_weights()
 
@@ -513,17 +529,21 @@ def describe_head(model, X_val: np.ndarray, val_targets: Targets) -> dict:
                                   _names_of(val_targets)), key)
 
     with_path = score()
-    try:
-        layer.set_weights([np.zeros_like(w) for w in saved])
-        without = score()
-    finally:
+    layer.set_weights([np.zeros_like(w) for w in saved])
+    without = score()
+    record = {"metric": key, "validation": round(with_path, 4),
+              "validation_without_position_path": round(without, 4)}
+    if with_path - without >= POSITION_PATH_MIN_GAIN:
         layer.set_weights(saved)
-    gain = with_path - without
-    verdict = ("position matters: the CNN leans on the positional path" if gain > 0.01 else
-               "position carries little: the convolutional path decides")
-    return {"architecture": f"convolutions + {pool}, plus a positional linear path",
-            "position_path": True, "metric": key, "validation": round(with_path, 4),
-            "validation_without_position_path": round(without, 4), "reason": verdict}
+        return {"architecture": f"convolutions + {pool}, plus a positional linear path",
+                "position_path": "on", **record,
+                "reason": "position matters: the positional path adds "
+                          f"{with_path - without:+.3f} validation {key}"}
+    return {"architecture": f"convolutions + {pool} (positional path switched off: "
+                            "weights zeroed)", "position_path": "off", **record,
+            "reason": f"position carries nothing here: the positional path adds "
+                      f"{with_path - without:+.3f} validation {key} (< "
+                      f"{POSITION_PATH_MIN_GAIN})"}
 
 
 def what_would_help(baseline: str, choices: dict, model_config, config: TrainConfig,
@@ -534,8 +554,8 @@ def what_would_help(baseline: str, choices: dict, model_config, config: TrainCon
         if nucleic and choices.get("reverse_complement", {}).get("value"):
             hints.append("--no-reverse-complement (windows aligned on a strand-specific "
                          "landmark)")
-        if getattr(model_config, "position_path", True) is False:
-            hints.append("the positional path (model: position_path: true)")
+        if choices.get("head", {}).get("position_path") != "on":
+            hints.append("the positional path (--position-path; it was off or zeroed)")
         hints.append("--global-pool flatten (position-resolved features)")
     elif baseline.startswith("kmer"):
         hints.append("--conv-blocks 1 or --filters 32 (less capacity: few records)")
@@ -751,10 +771,10 @@ def describe_choices(choices: dict) -> list[str]:
     head = choices.get("head")
     if head:
         text = f"head: {head['architecture']}"
-        if head.get("position_path"):
-            text += (f"; validation {head['metric']} {head['validation']:.3f}, "
-                     f"{head['validation_without_position_path']:.3f} with the positional "
-                     f"path off ({head['reason']})")
+        if head.get("position_path") in ("on", "off"):
+            text += (f"; validation {head['metric']} {head['validation']:.3f} with the "
+                     f"positional path, {head['validation_without_position_path']:.3f} "
+                     f"without ({head['reason']})")
         lines.append(text)
     rc = choices.get("reverse_complement")
     if rc:
