@@ -411,3 +411,8 @@ def test_deep_shap_is_exact_on_the_position_path():
     assert_close(full - cnn_only, expected, batch_scale(expected), rel=1e-5,
                  what="position-path attributions")
     assert np.abs(delta).max() <= 1e-4 * batch_scale(full.sum(axis=(1, 2)))
+    # switched off as train does it (one weight per position, the same for every letter):
+    # a constant on one-hot input, so exactly no attribution
+    path.set_weights([np.repeat(W.reshape(24, 4).mean(1), 4)[:, None].astype(np.float32)])
+    off = deep_shap(model, X, references=refs)
+    assert_close(off, cnn_only, batch_scale(cnn_only), rel=1e-5, what="constant path")

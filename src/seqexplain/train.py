@@ -508,11 +508,12 @@ POSITION_PATH_MIN_GAIN = 0.002
 def choose_position_path(model, X_val: np.ndarray, val_targets: Targets) -> dict:
     """Keep or switch off the trained model's positional path, by the validation split.
 
-    The main metric is measured with the path and with its weights set to zero. When the
-    path adds less than :data:`POSITION_PATH_MIN_GAIN`, its weights stay zero in ``model``
-    (changed in place): position carries nothing the convolutions do not, and the path
-    would only add small position-by-position terms to every attribution map. Returns a
-    JSON-ready record of the head and the figures."""
+    The main metric is measured with the path and without it (each position's weights set
+    to their mean over the letters: a constant on one-hot input). When the path adds less
+    than :data:`POSITION_PATH_MIN_GAIN`, it stays switched off that way in ``model`` (changed
+    in place): position carries nothing the convolutions do not, and the path would only add
+    small position-by-position terms to every attribution map. Returns a JSON-ready record
+    of the head and the figures."""
     key = main_metric(val_targets.task)
     names = [layer.name for layer in model.layers]
     pool = "global max pooling" if "global_pool" in names else "flatten"
@@ -529,7 +530,14 @@ def choose_position_path(model, X_val: np.ndarray, val_targets: Targets) -> dict
                                   _names_of(val_targets)), key)
 
     with_path = score()
-    layer.set_weights([np.zeros_like(w) for w in saved])
+    # "without": each position's weights replaced by their mean over the letters. On one-hot
+    # input that is a constant (the offset the path had learnt, so calibration is kept) and
+    # carries no information; its DeepLIFT/DeepSHAP attributions are exactly zero.
+    kernel = saved[0]
+    length, channels = model.input_shape[1], model.input_shape[2]
+    per_position = kernel.reshape(length, channels, -1).mean(axis=1, keepdims=True)
+    layer.set_weights([np.broadcast_to(per_position, (length, channels, kernel.shape[-1]))
+                       .reshape(kernel.shape).astype(kernel.dtype)])
     without = score()
     record = {"metric": key, "validation": round(with_path, 4),
               "validation_without_position_path": round(without, 4)}
@@ -539,8 +547,8 @@ def choose_position_path(model, X_val: np.ndarray, val_targets: Targets) -> dict
                 "position_path": "on", **record,
                 "reason": "position matters: the positional path adds "
                           f"{with_path - without:+.3f} validation {key}"}
-    return {"architecture": f"convolutions + {pool} (positional path switched off: "
-                            "weights zeroed)", "position_path": "off", **record,
+    return {"architecture": f"convolutions + {pool} (positional path switched off: a "
+                            "constant)", "position_path": "off", **record,
             "reason": f"position carries nothing here: the positional path adds "
                       f"{with_path - without:+.3f} validation {key} (< "
                       f"{POSITION_PATH_MIN_GAIN})"}
@@ -555,7 +563,7 @@ def what_would_help(baseline: str, choices: dict, model_config, config: TrainCon
             hints.append("--no-reverse-complement (windows aligned on a strand-specific "
                          "landmark)")
         if choices.get("head", {}).get("position_path") != "on":
-            hints.append("the positional path (--position-path; it was off or zeroed)")
+            hints.append("the positional path (--position-path; it was off)")
         hints.append("--global-pool flatten (position-resolved features)")
     elif baseline.startswith("kmer"):
         hints.append("--conv-blocks 1 or --filters 32 (less capacity: few records)")
