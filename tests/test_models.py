@@ -370,12 +370,12 @@ def test_optimizer_momentum_and_clipping():
 
 @pytest.mark.parametrize("task, n_outputs", [("binary", 1), ("multiclass", 3)])
 def test_position_path_adds_a_linear_model_of_the_positions(task, n_outputs):
-    """logits = CNN logits + flattened one-hot · W, W zero at the start, L2 1e-3 on W alone."""
+    """logits = CNN logits + flattened one-hot · W, W zero at the start, L2 1e-2 on W alone."""
     model = build_model(tiny(regularizer="none"), 24, 4, task, n_outputs)
     path = model.get_layer("position_linear")
     assert path.kernel.shape == (24 * 4, n_outputs) and not path.use_bias
     assert not np.any(path.kernel.numpy())  # the CNN trains as before at first
-    assert float(path.kernel_regularizer.l2) == pytest.approx(1e-3)
+    assert float(path.kernel_regularizer.l2) == pytest.approx(1e-2)
     assert type(model.get_layer("logits")) is layers.Add
     X = random_onehot(8, 24, seed=3)
     cnn = keras.Model(model.inputs, model.get_layer("cnn_logits").output)
@@ -386,7 +386,7 @@ def test_position_path_adds_a_linear_model_of_the_positions(task, n_outputs):
     got = logit_model(model).predict(X, verbose=0)
     assert_close(got, expected, batch_scale(expected), rel=1e-5, what="logits")
     # its penalty is the model's only loss term here (regularizer none elsewhere)
-    assert sum(float(v) for v in model.losses) == pytest.approx(1e-3 * np.square(W).sum(),
+    assert sum(float(v) for v in model.losses) == pytest.approx(1e-2 * np.square(W).sum(),
                                                                 rel=1e-4)
     assert build_model(tiny(position_l2=0), 24, 4, task, n_outputs).get_layer(
         "position_linear").kernel_regularizer is None

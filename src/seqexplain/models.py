@@ -141,9 +141,12 @@ class ModelConfig:
     position_path : add the position-keeping linear path (see the module docstring) to the
         logits; default on. It costs ``length × channels × n_outputs`` weights (800 for
         200 bp DNA, binary).
-    position_l2 : L2 strength on the position path's weights (default 1e-3, whatever
+    position_l2 : L2 strength on the position path's weights (default 1e-2, whatever
         ``regularizer`` says: the path needs strong shrinkage to stay out of the way on
-        position-invariant tasks).
+        position-invariant tasks). Measured on a positional AND grammar (benchmarks/
+        bench_train_panel.py, ``promoter``, seed 2): test AUROC 0.88 with 1e-3 — the path
+        takes the linear part of the signal first and the convolutions learn the second
+        motif slowly — 0.99 with 1e-2; E. coli translation starts 0.931 with either.
     """
 
     n_conv_blocks: int = 2
@@ -170,7 +173,7 @@ class ModelConfig:
     nesterov: bool = False
     clipnorm: float | None = None
     position_path: bool = True
-    position_l2: float = 1e-3
+    position_l2: float = 1e-2
 
     def __post_init__(self) -> None:
         self.n_conv_blocks = _int("n_conv_blocks", self.n_conv_blocks, minimum=1)

@@ -503,6 +503,8 @@ def choose_reverse_complement(X: np.ndarray, targets: Targets, split: Split,
 
 #: the positional path is kept when it adds at least this much to the validation main metric
 POSITION_PATH_MIN_GAIN = 0.002
+#: ... or when switching it off raises the validation loss by more than this factor
+POSITION_PATH_MAX_LOSS_RISE = 1.1
 
 
 def choose_position_path(model, X_val: np.ndarray, val_targets: Targets) -> dict:
@@ -510,7 +512,8 @@ def choose_position_path(model, X_val: np.ndarray, val_targets: Targets) -> dict
 
     The main metric is measured with the path and without it (each position's weights set
     to their mean over the letters: a constant on one-hot input). When the path adds less
-    than :data:`POSITION_PATH_MIN_GAIN`, it stays switched off that way in ``model`` (changed
+    than :data:`POSITION_PATH_MIN_GAIN` and switching it off raises the validation loss by
+    less than 10 % (:data:`POSITION_PATH_MAX_LOSS_RISE`), it stays switched off that way in ``model`` (changed
     in place): position carries nothing the convolutions do not, and the path would only add
     small position-by-position terms to every attribution map. Returns a JSON-ready record
     of the head and the figures."""
@@ -523,13 +526,15 @@ def choose_position_path(model, X_val: np.ndarray, val_targets: Targets) -> dict
     layer = model.get_layer("position_linear")
     saved = layer.get_weights()
 
-    def score() -> float:
+    def score() -> tuple[float, float]:
         outputs = predict_outputs(model, X_val)
+        loss = model.evaluate(X_val, keras_targets(val_targets), batch_size=256, verbose=0,
+                              return_dict=True)["loss"]
         return _headline(evaluate(val_targets.task, true_for_metrics(val_targets),
                                   scores_for_metrics(val_targets.task, outputs),
-                                  _names_of(val_targets)), key)
+                                  _names_of(val_targets)), key), float(loss)
 
-    with_path = score()
+    (with_path, loss_with) = score()
     # "without": each position's weights replaced by their mean over the letters. On one-hot
     # input that is a constant (the offset the path had learnt, so calibration is kept) and
     # carries no information; its DeepLIFT/DeepSHAP attributions are exactly zero.
@@ -538,15 +543,24 @@ def choose_position_path(model, X_val: np.ndarray, val_targets: Targets) -> dict
     per_position = kernel.reshape(length, channels, -1).mean(axis=1, keepdims=True)
     layer.set_weights([np.broadcast_to(per_position, (length, channels, kernel.shape[-1]))
                        .reshape(kernel.shape).astype(kernel.dtype)])
-    without = score()
+    without, loss_without = score()
     record = {"metric": key, "validation": round(with_path, 4),
-              "validation_without_position_path": round(without, 4)}
+              "validation_without_position_path": round(without, 4),
+              "validation_loss": round(loss_with, 4),
+              "validation_loss_without_position_path": round(loss_without, 4)}
     if with_path - without >= POSITION_PATH_MIN_GAIN:
         layer.set_weights(saved)
         return {"architecture": f"convolutions + {pool}, plus a positional linear path",
                 "position_path": "on", **record,
                 "reason": "position matters: the positional path adds "
                           f"{with_path - without:+.3f} validation {key}"}
+    if loss_without > POSITION_PATH_MAX_LOSS_RISE * loss_with:
+        # the metric is saturated or blind to it, but the model's fit leans on the path
+        layer.set_weights(saved)
+        return {"architecture": f"convolutions + {pool}, plus a positional linear path",
+                "position_path": "on", **record,
+                "reason": f"the model's fit leans on it: validation loss {loss_with:.3f} "
+                          f"with the positional path, {loss_without:.3f} without"}
     return {"architecture": f"convolutions + {pool} (positional path switched off: a "
                             "constant)", "position_path": "off", **record,
             "reason": f"position carries nothing here: the positional path adds "

@@ -60,7 +60,7 @@ _MODEL_OPTIONS = [
     ("--regression-loss", "regression_loss", click.Choice(["mse", "mae"]),
      "Regression loss [mse]."),
     ("--position-l2", "position_l2", click.FloatRange(min=0),
-     "L2 strength on the positional linear path [1e-3]."),
+     "L2 strength on the positional linear path [1e-2]."),
 ]
 
 
