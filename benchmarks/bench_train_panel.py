@@ -119,6 +119,7 @@ def main() -> None:
                    "cnn": result.metrics["auroc"], "seconds": seconds,
                    "best_epoch": result.best_epoch, "epochs": len(result.history),
                    "rc": result.choices["reverse_complement"]["value"],
+                   "retrained": result.choices["collapse_check"]["retrained"],
                    "position_gain": (result.choices["head"].get("validation", 0)
                                      - result.choices["head"].get(
                                          "validation_without_position_path", 0)),
@@ -127,7 +128,7 @@ def main() -> None:
             baselines = {k: v for k, v in row.items() if k.startswith(("kmer", "positional"))}
             print(f"{task:<9} seed {seed}: CNN {row['cnn']:.4f}  "
                   + "  ".join(f"{k} {v:.4f}" for k, v in baselines.items())
-                  + f"  rc {'on' if row['rc'] else 'off'}  position path "
+                  + f"  rc {'on' if row['rc'] else 'off'}{' retrained' if row['retrained'] else ''}  position path "
                     f"{row['position_gain']:+.3f}  epoch {row['best_epoch']}/{row['epochs']}"
                     f"  {seconds:.0f} s", flush=True)
     if args.json:

@@ -70,6 +70,8 @@ def test_model_folder_contents(binary_model):
     assert rc["value"] is False
     assert rc["validation"] > 0.9 and rc["validation_reverse_complement"] < rc["validation"]
     assert head["metric"] == "auroc" and head["validation"] > 0.9
+    check = meta["choices"]["collapse_check"]
+    assert check["retrained"] is False and check["validation_cnn"] > 0.9
     gain = head["validation"] - head["validation_without_position_path"]
     loss_rise = head["validation_loss_without_position_path"] / head["validation_loss"]
     assert head["position_path"] == ("on" if gain >= 0.002 or loss_rise > 1.1 else "off")
@@ -462,6 +464,21 @@ def test_reverse_complement_is_chosen_by_validation():
                                           TrainConfig(reverse_complement=True), True, fitted)
     assert kept is True and why["by"] == "user"
     assert choose_reverse_complement(X, targets, split, config, False, fitted)[0] is False
+
+    # a stalled CNN (constant output) is caught on validation; a perfect one is not
+    from seqexplain.train import collapse_check
+
+    class Stub:
+        def __init__(self, f):
+            self.predict = lambda x, batch_size=None, verbose=0: f(x)
+
+    stalled = collapse_check(Stub(lambda x: np.full((len(x), 1), 0.5)), X, targets, split,
+                             fitted)
+    assert stalled["retrained"] and stalled["validation_cnn"] == 0.5
+    assert stalled["validation_baseline"] > 0.95 and "below the" in stalled["reason"]
+    motif = np.array([[0, 0, 0, 1], [0, 0, 0, 1], [0, 0, 1, 0]], np.float32)  # TTG
+    perfect = Stub(lambda x: (x[:, 10:13] * motif).sum(axis=(1, 2))[:, None] / 3)
+    assert not collapse_check(perfect, X, targets, split, fitted)["retrained"]
     with pytest.raises(SeqexplainError, match="needs DNA or RNA"):
         choose_reverse_complement(X, targets, split, TrainConfig(reverse_complement=True),
                                   False, fitted)

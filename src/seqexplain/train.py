@@ -411,6 +411,27 @@ def train(X: np.ndarray, targets: Targets, model_config=None, config: TrainConfi
                      "best_epoch": best, "epochs": len(history), "metrics": metrics,
                      "model": model, "history": history, "outputs": outputs})
     best_run = min(runs, key=lambda run: run["val_loss"])
+    # a run that stalled (its convolutions never picked the signal up before early stopping)
+    # shows as a CNN clearly below the best baseline on validation: train one more seed
+    check = collapse_check(best_run["model"], X, targets, split, fitted)
+    if check["retrained"]:
+        seed = config.seed + 1000 * config.restarts
+        say(f"retraining with seed {seed}: {check['reason']}")
+        model, history, best = fit_cnn(X[split.train], targets.subset(split.train),
+                                       X[split.val], targets.subset(split.val), model_config,
+                                       run_config, seed, nucleic, "[retry] ")
+        outputs = predict_outputs(model, X[split.test])
+        metrics = evaluate(targets.task, true_for_metrics(targets.subset(split.test)),
+                           scores_for_metrics(targets.task, outputs), _names_of(targets))
+        retry = {"seed": seed, "val_loss": float(history["val_loss"].min()),
+                 "best_epoch": best, "epochs": len(history), "metrics": metrics,
+                 "model": model, "history": history, "outputs": outputs, "retry": True}
+        runs.append(retry)
+        again = collapse_check(model, X, targets, split, fitted)
+        check["validation_retry"] = again["validation_cnn"]
+        if again["validation_cnn"] > check["validation_cnn"]:
+            best_run = retry
+    choices["collapse_check"] = check
     baselines = baseline_test_metrics(fitted, X, targets, split)
     choices["head"] = choose_position_path(best_run["model"], X[split.val],
                                            targets.subset(split.val))
@@ -499,6 +520,34 @@ def choose_reverse_complement(X: np.ndarray, targets: Targets, split: Split,
     return True, {"value": True, **record,
                   "reason": f"strand-symmetric task: the {name} baseline scores validation "
                             f"{key} {forward:.3f}, and {reverse:.3f} on the reverse complements"}
+
+
+#: a trained CNN this far below the best baseline on the validation main metric has stalled;
+#: one more seed is trained
+COLLAPSE_MARGIN = 0.01
+
+
+def collapse_check(model, X: np.ndarray, targets: Targets, split: Split,
+                   fitted: dict[str, Any]) -> dict:
+    """Validation main metric of the CNN and of the best non-trivial baseline, and whether
+    the CNN fell more than :data:`COLLAPSE_MARGIN` below it (``retrained``)."""
+    key = main_metric(targets.task)
+    val_t = targets.subset(split.val)
+    X_val = X[split.val]
+
+    def score(outputs) -> float:
+        return _headline(evaluate(targets.task, true_for_metrics(val_t), outputs,
+                                  _names_of(targets)), key)
+
+    cnn = score(scores_for_metrics(targets.task, predict_outputs(model, X_val)))
+    base = {name: score(m.predict_scores(X_val)) for name, m in fitted.items()
+            if name != "trivial"}
+    name = max(base, key=base.get)
+    stalled = cnn < base[name] - COLLAPSE_MARGIN
+    return {"metric": key, "validation_cnn": round(cnn, 4), "baseline": name,
+            "validation_baseline": round(base[name], 4), "retrained": bool(stalled),
+            "reason": (f"the CNN scores validation {key} {cnn:.3f}, below the {name} "
+                       f"baseline's {base[name]:.3f}" if stalled else "no stall")}
 
 
 #: the positional path is kept when it adds at least this much to the validation main metric
@@ -798,6 +847,11 @@ def describe_choices(choices: dict) -> list[str]:
                      f"positional path, {head['validation_without_position_path']:.3f} "
                      f"without ({head['reason']})")
         lines.append(text)
+    check = choices.get("collapse_check")
+    if check and check.get("retrained"):
+        lines.append(f"retrained once with another seed ({check['reason']}); kept the run with "
+                     f"the better validation {check['metric']} "
+                     f"({check['validation_cnn']:.3f} vs {check['validation_retry']:.3f})")
     rc = choices.get("reverse_complement")
     if rc:
         lines.append(f"reverse-complement augmentation: {'on' if rc['value'] else 'off'} "
