@@ -520,3 +520,18 @@ def test_default_cnn_beats_the_positional_baseline_on_a_positional_grammar():
     kept = (head["validation"] - head["validation_without_position_path"] >= 0.002
             or head["validation_loss_without_position_path"] > 1.1 * head["validation_loss"])
     assert kept == (head["position_path"] == "on")
+
+
+def test_hint_when_a_baseline_wins():
+    """The warning names the options most likely to close the gap to the winning baseline."""
+    from seqexplain.train import TrainConfig, what_would_help
+
+    rc_on = {"reverse_complement": {"value": True}, "head": {"position_path": "off"}}
+    hint = what_would_help("positional", rc_on, None, TrainConfig(), nucleic=True)
+    assert hint.startswith("try --no-reverse-complement")
+    assert "--position-path" in hint and "--global-pool flatten" in hint
+    assert hint.endswith("--restarts 3")
+    rc_off = {"reverse_complement": {"value": False}, "head": {"position_path": "on"}}
+    hint = what_would_help("positional", rc_off, None, TrainConfig(restarts=3), nucleic=True)
+    assert hint == "try --global-pool flatten (position-resolved features)"
+    assert "--conv-blocks 1" in what_would_help("kmer4", rc_off, None, TrainConfig(), True)
