@@ -122,6 +122,14 @@ ROWS = [
      "folder exists; pass --force", "dir"),
     ("simulate-missing-parent", "simulate --motif CCGCGNGGNGGCAG -n 10 -o {out}/deeper/x", 1,
      "does not exist", "new"),
+    ("simulate-decoys-no-position", "simulate --motif CCGCGNGGNGGCAG --decoys 1 -o {out}", 1,
+     "decoys need motif positions (--position)", "new"),
+    ("simulate-position-outside", "simulate --motif CCGCGNGGNGGCAG --position 95 -o {out}", 1,
+     "outside the 200 bp sequence", "new"),
+    ("simulate-positions-overlap", "simulate --motif CCGCGNGGNGGCAG --motif TATAAT --task and "
+     "--position -35 --position -30 -o {out}", 1, "would overlap at their positions", "new"),
+    ("simulate-position-count", "simulate --motif TATAAT --position 1 --position 2 -o {out}",
+     1, "2 positions for 1 motifs", "new"),
     # train
     ("train-epochs-0", "train {dna} --labels {labels} --epochs 0 -o {out}", 2,
      "invalid value for '--epochs'", "new"),
@@ -129,6 +137,8 @@ ROWS = [
      "invalid value for '--filters'", "new"),
     ("train-val-fraction", "train {dna} --labels {labels} --val-fraction 2 -o {out}", 2,
      "invalid value for '--val-fraction'", "new"),
+    ("train-position-l2", "train {dna} --labels {labels} --position-l2 -1 -o {out}", 2,
+     "invalid value for '--position-l2'", "new"),
     ("train-no-out", "train {dna} --labels {labels}", 2, "missing option '-o' / '--out'", None),
     ("train-missing-labels", "train {dna} --labels {missing} -o {out}", 1, "missing.fa", "new"),
     ("train-out-is-file", "train {dna} --labels {labels} -o {out} --force", 2,

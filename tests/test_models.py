@@ -53,7 +53,8 @@ def test_default_model_for_200bp_dna():
                      "conv1", "act1", "pool1", "drop1",
                      "conv2", "act2", "drop2",
                      "global_pool", "flatten",
-                     "dense1", "dense_act1", "dense_drop1",
+                     "dense1", "dense_act1", "dense_drop1", "position_flatten",
+                     "cnn_logits", "position_linear",
                      "logits", "output"]  # no batch norm by default (see ModelConfig)
     assert model.get_layer("conv1").kernel.shape == (19, 4, 128)
     assert model.get_layer("conv2").output.shape == (None, 50, 64)   # 200 → 50
@@ -81,7 +82,7 @@ def _cce(y, p):
 ])
 def test_task_output_activation_and_loss(task, n_outputs, activation, loss, formula):
     # no regulariser, so the evaluated loss is the task loss alone
-    model = build_model(tiny(regularizer="none"), 24, 4, task, n_outputs)
+    model = build_model(tiny(regularizer="none", position_path=False), 24, 4, task, n_outputs)
     assert model.output_shape == (None, n_outputs)
     assert model.get_layer("output").activation is activation
     assert model.get_layer("logits").activation is keras.activations.linear
@@ -151,7 +152,8 @@ def test_logit_model_finds_the_logits_layer_by_structure():
     ("l1_l2", keras.regularizers.L1L2, 1e-3, 1e-2),
 ])
 def test_kernel_regularizer_on_every_conv_and_dense(kind, cls, l1, l2):
-    model = build_model(tiny(regularizer=kind, l1=l1 or 5.0, l2=l2 or 5.0), 24, 4, "binary")
+    model = build_model(tiny(regularizer=kind, l1=l1 or 5.0, l2=l2 or 5.0,
+                             position_path=False), 24, 4, "binary")
     weighted = [layer for layer in model.layers if isinstance(layer, (layers.Conv1D,
                                                                        layers.Dense))]
     assert [layer.name for layer in weighted] == ["conv1", "conv2", "dense1", "logits"]
@@ -170,7 +172,7 @@ def test_kernel_regularizer_on_every_conv_and_dense(kind, cls, l1, l2):
 
 
 def test_no_regularizer():
-    model = build_model(tiny(regularizer="none"), 24, 4, "binary")
+    model = build_model(tiny(regularizer="none", position_path=False), 24, 4, "binary")
     assert all(getattr(layer, "kernel_regularizer", None) is None for layer in model.layers)
     assert model.losses == []
 
@@ -364,3 +366,53 @@ def test_optimizer_momentum_and_clipping():
     assert sgd.clipnorm == pytest.approx(2.0)
     assert optimizer_from_config(ModelConfig(optimizer="rmsprop")).momentum == 0.0
     assert optimizer_from_config(ModelConfig(optimizer="rmsprop", momentum=0.5)).momentum == 0.5
+
+
+@pytest.mark.parametrize("task, n_outputs", [("binary", 1), ("multiclass", 3)])
+def test_position_path_adds_a_linear_model_of_the_positions(task, n_outputs):
+    """logits = CNN logits + flattened one-hot · W, W zero at the start, L2 1e-2 on W alone."""
+    model = build_model(tiny(regularizer="none"), 24, 4, task, n_outputs)
+    path = model.get_layer("position_linear")
+    assert path.kernel.shape == (24 * 4, n_outputs) and not path.use_bias
+    assert not np.any(path.kernel.numpy())  # the CNN trains as before at first
+    assert float(path.kernel_regularizer.l2) == pytest.approx(1e-2)
+    assert type(model.get_layer("logits")) is layers.Add
+    X = random_onehot(8, 24, seed=3)
+    cnn = keras.Model(model.inputs, model.get_layer("cnn_logits").output)
+    W = np.random.default_rng(1).normal(size=(96, n_outputs)).astype(np.float32)
+    path.set_weights([W])
+    expected = cnn.predict(X, verbose=0).astype(np.float64) + X.reshape(8, -1) @ W.astype(
+        np.float64)
+    got = logit_model(model).predict(X, verbose=0)
+    assert_close(got, expected, batch_scale(expected), rel=1e-5, what="logits")
+    # its penalty is the model's only loss term here (regularizer none elsewhere)
+    assert sum(float(v) for v in model.losses) == pytest.approx(1e-2 * np.square(W).sum(),
+                                                                rel=1e-4)
+    assert build_model(tiny(position_l2=0), 24, 4, task, n_outputs).get_layer(
+        "position_linear").kernel_regularizer is None
+
+
+def test_deep_shap_is_exact_on_the_position_path():
+    """The path is linear, so DeepSHAP gives each position Σ_b W · (x − mean reference) on its
+    observed base, exactly: the attributions of the model minus those of the same model with
+    W = 0."""
+    from seqexplain.attribution import deep_shap
+
+    model = build_model(tiny(), 24, 4, "binary", compile=False)
+    X, refs = random_onehot(4, 24, seed=5), random_onehot(6, 24, seed=6)
+    path = model.get_layer("position_linear")
+    W = np.random.default_rng(2).normal(size=(96, 1)).astype(np.float32)
+    path.set_weights([W])
+    full, delta = deep_shap(model, X, references=refs, return_delta=True)
+    path.set_weights([np.zeros_like(W)])
+    cnn_only = deep_shap(model, X, references=refs)
+    per_position = (W[:, 0].reshape(24, 4) * (X - refs.mean(axis=0))).sum(-1, keepdims=True)
+    expected = per_position * X
+    assert_close(full - cnn_only, expected, batch_scale(expected), rel=1e-5,
+                 what="position-path attributions")
+    assert np.abs(delta).max() <= 1e-4 * batch_scale(full.sum(axis=(1, 2)))
+    # switched off as train does it (one weight per position, the same for every letter):
+    # a constant on one-hot input, so exactly no attribution
+    path.set_weights([np.repeat(W.reshape(24, 4).mean(1), 4)[:, None].astype(np.float32)])
+    off = deep_shap(model, X, references=refs)
+    assert_close(off, cnn_only, batch_scale(cnn_only), rel=1e-5, what="constant path")

@@ -192,6 +192,35 @@ def test_argument_errors(motifs, kwargs, message):
         simulate(chosen, **{"n": 10, "length": 50, **kwargs})
 
 
+def test_positional_grammar_plants_sites_at_their_offsets(motifs):
+    """GATA1 at −35 and SOX2 at −10 (± 2 bp) from the landmark at length // 2, as a promoter's
+    boxes; decoys of both motifs everywhere else, so only positions tell the label."""
+    data = simulate(motifs[1:], n=60, length=100, task="and", positions=[-35, -10],
+                    position_window=2, decoys=1, random_state=4)
+    check_sites(data.ids, data.sequences, data.sites, 100)
+    sites = data.sites[data.sites.role == "site"]
+    decoys = data.sites[data.sites.role == "decoy"]
+    assert set(data.sites.role) == {"site", "decoy"}
+    assert (data.sites.offset == data.sites.start - 50).all()
+    for name, offset in (("GATA1", -35), ("SOX2", -10)):
+        placed = sites[sites.motif == name].offset
+        assert placed.between(offset - 2, offset + 2).all()
+        assert placed.nunique() > 1  # the window is used
+    # decoys never fall in a positional window: GATA1 −37..−26, SOX2 −12..−1
+    blocked = set(range(13, 24)) | set(range(38, 49))
+    for site in decoys.itertuples():
+        assert not blocked & set(range(site.start, site.end))
+    assert (decoys.groupby("id").size() == 2).all() and decoys.id.nunique() == 60
+    # labels: both positional sites present
+    both = sites.groupby("id").motif.nunique() == 2
+    positives = set(both[both].index)
+    assert set(data.labels.loc[data.labels.label == 1, "id"]) == positives
+    # without positions the offsets are still reported, all sites "site"
+    free = simulate(motifs[:1], n=10, length=50, random_state=0)
+    assert (free.sites.role == "site").all()
+    assert (free.sites.offset == free.sites.start - 25).all()
+
+
 def test_duplicate_motif_names_are_refused(meme_file):
     ctcf = read_motifs(meme_file)[1]
     with pytest.raises(SeqexplainError, match="motif names must be distinct.*CTCF given more"):
@@ -272,6 +301,15 @@ def test_command_is_reproducible_and_respects_force(tmp_path):
     (["--motif", "ACGT", "-n", 0], 2, "error: invalid value for '-n'"),
     (["--motif", "ACGT", "--gc", 1.5], 2, "error: invalid value for '--gc'"),
     (["-n", 5], 2, "error: missing option '--motif'"),
+    (["--motif", "ACGT", "--decoys", 1], 1, "decoys need motif positions (--position)"),
+    (["--motif", "ACGT", "--position-window", 2], 1, "a position window needs motif positions"),
+    (["--motif", "ACGT", "--position", 120], 1,
+     "motif ACGT at offset +120 (window ±0) from the landmark at 100 spans 220..224, outside"),
+    (["--motif", "ACGT", "--motif", "TTGA", "--task", "and", "--position", -35,
+      "--position", -33], 1, "motifs ACGT and TTGA would overlap at their positions"),
+    (["--motif", "ACGT", "--position", 1, "--position", 2], 1, "2 positions for 1 motifs"),
+    (["--motif", "ACGT", "--position", "x"], 2, "invalid value for '--position'"),
+    (["--motif", "ACGT", "--position", 0, "--decoys", -1], 2, "invalid value for '--decoys'"),
 ])
 def test_command_errors_leave_nothing_behind(tmp_path, meme_file, args, code, message):
     args = [str(a).format(meme=meme_file, missing=tmp_path / "missing.fa") for a in args]

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from conftest import TINY_MODEL, planted_dataset
 
 from seqexplain.cli import main
+from seqexplain.errors import SeqexplainError
 
 FAST = ["--epochs", "12", "--patience", "4", "--batch-size", "32", "--quiet"]
 
@@ -62,6 +63,21 @@ def test_model_folder_contents(binary_model):
     assert meta["model_config"]["filters"] == [8] and meta["train_config"]["restarts"] == 2
     assert meta["split"]["train"] + meta["split"]["validation"] + meta["split"]["test"] == 240
     assert {"tensorflow", "keras", "seqexplain"} <= set(meta["versions"])
+    # what training chose, and the validation figures it chose by
+    rc, head = meta["choices"]["reverse_complement"], meta["choices"]["head"]
+    assert rc["by"] == "validation" and rc["baseline"] in ("kmer4", "positional")
+    # planted_dataset puts its motif on the + strand at a fixed place: strand-specific
+    assert rc["value"] is False
+    assert rc["validation"] > 0.9 and rc["validation_reverse_complement"] < rc["validation"]
+    assert head["metric"] == "auroc" and head["validation"] > 0.9
+    check = meta["choices"]["collapse_check"]
+    assert check["retrained"] is False and check["validation_cnn"] > 0.9
+    gain = head["validation"] - head["validation_without_position_path"]
+    loss_rise = head["validation_loss_without_position_path"] / head["validation_loss"]
+    assert head["position_path"] == ("on" if gain >= 0.002 or loss_rise > 1.1 else "off")
+    assert (f"reverse-complement augmentation: off (strand-specific task: the {rc['baseline']}"
+            in result.stdout)
+    assert f"validation auroc {head['validation']:.3f}" in result.stdout
     splits = pd.read_csv(out / "splits.tsv", sep="\t")
     assert splits["split"].value_counts().to_dict() == {
         "train": meta["split"]["train"], "validation": meta["split"]["validation"],
@@ -129,8 +145,15 @@ def test_early_stopping_restores_best_epoch(binary_model, data):
         [records.ids[i] for i in idx], "binary"].to_numpy()
     p = np.clip(bundle.predict(x)[:, 0], 1e-7, 1 - 1e-7)
     bce = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
-    # the restored weights give the best validation loss (L2 of ~1e-6 is negligible)
-    assert bce == pytest.approx(history["val_loss"].min(), abs=2e-3)
+    # the restored weights give the best validation loss, which includes the penalties
+    # (the position path's L2 1e-2 is not negligible; the kernels' 1e-6 is)
+    # — unless training then switched the positional path off, which metadata records
+    head = meta["choices"]["head"]
+    assert head["validation_loss"] == pytest.approx(history["val_loss"].min(), abs=2e-3)
+    expected = head["validation_loss" if head["position_path"] == "on"
+                    else "validation_loss_without_position_path"]
+    penalty = sum(float(v) for v in bundle.model.losses)
+    assert bce + penalty == pytest.approx(expected, abs=2e-3)
 
 
 @pytest.mark.parametrize("task,key", [("multiclass", "macro_f1"), ("multilabel", "auroc"),
@@ -316,6 +339,7 @@ import tensorflow as tf
 cpu = tf.config.list_physical_devices('CPU')[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from seqexplain.cli import main
+from seqexplain.errors import SeqexplainError
 main(['train', {str(data['fa'])!r}, '--labels', {str(data['tables']['binary'])!r},
       '--config', {str(data['config'])!r}, '--epochs', '2', '--batch-size', '32', '-q',
       '--distribute', 'mirrored', '-o', {str(tmp_path / 'mirrored')!r}], standalone_mode=False)
@@ -403,3 +427,111 @@ def test_class_weights_balance_classes():
     # each class then carries the same total weight
     assert 3 * w[0] == pytest.approx(1 * w[1])
     assert _class_weights(Targets("regression", np.zeros((3, 1)), ["y"])) is None
+
+
+def _strand_specific(n: int = 400, length: int = 40, seed: int = 0):
+    """A motif on the + strand at a fixed place in the positives; none in the negatives."""
+    from seqexplain import one_hot
+    from seqexplain.targets import make_targets
+
+    rng = np.random.default_rng(seed)
+    seqs = ["".join(rng.choice(list("ACGT"), length)) for _ in range(n)]
+    y = np.arange(n) % 2
+    seqs = [s[:10] + "TTGACAAT" + s[18:] if label else s for s, label in zip(seqs, y)]
+    table = pd.DataFrame({"label": y}, index=[f"s{i}" for i in range(n)])
+    return one_hot(seqs, "dna"), make_targets(table, "binary")
+
+
+def test_reverse_complement_is_chosen_by_validation():
+    """Off for a strand-specific task (the baselines fail on reversed windows), on for a
+    motif planted on either strand, the user's setting kept, off for protein."""
+    from seqexplain.simulate import simulate
+    from seqexplain.motif_io import load_motifs
+    from seqexplain import one_hot
+    from seqexplain.targets import make_targets
+    from seqexplain.train import (TrainConfig, choose_reverse_complement, fit_baseline_models,
+                                  split_indices)
+
+    config = TrainConfig(verbose=False)
+    X, targets = _strand_specific()
+    split = split_indices(targets, config)
+    fitted = fit_baseline_models(X, targets, split, config, True)
+    value, why = choose_reverse_complement(X, targets, split, config, True, fitted)
+    assert value is False and why["baseline"] in ("kmer4", "positional")
+    assert why["validation"] > 0.95 and why["validation_reverse_complement"] < 0.7
+    assert "strand-specific" in why["reason"]
+    kept, why = choose_reverse_complement(X, targets, split,
+                                          TrainConfig(reverse_complement=True), True, fitted)
+    assert kept is True and why["by"] == "user"
+    assert choose_reverse_complement(X, targets, split, config, False, fitted)[0] is False
+
+    # a stalled CNN (constant output) is caught on validation; a perfect one is not
+    from seqexplain.train import collapse_check
+
+    class Stub:
+        def __init__(self, f):
+            self.predict = lambda x, batch_size=None, verbose=0: f(x)
+
+    stalled = collapse_check(Stub(lambda x: np.full((len(x), 1), 0.5)), X, targets, split,
+                             fitted)
+    assert stalled["retrained"] and stalled["validation_cnn"] == 0.5
+    assert stalled["validation_baseline"] > 0.95 and "below the" in stalled["reason"]
+    motif = np.array([[0, 0, 0, 1], [0, 0, 0, 1], [0, 0, 1, 0]], np.float32)  # TTG
+    perfect = Stub(lambda x: (x[:, 10:13] * motif).sum(axis=(1, 2))[:, None] / 3)
+    assert not collapse_check(perfect, X, targets, split, fitted)["retrained"]
+    with pytest.raises(SeqexplainError, match="needs DNA or RNA"):
+        choose_reverse_complement(X, targets, split, TrainConfig(reverse_complement=True),
+                                  False, fitted)
+
+    data = simulate(load_motifs(["GGATAAGGCA"]), n=400, length=40, random_state=1)
+    X, targets = one_hot(data.sequences, "dna"), make_targets(data.labels.set_index("id"),
+                                                              "binary")
+    split = split_indices(targets, config)
+    fitted = fit_baseline_models(X, targets, split, config, True)
+    value, why = choose_reverse_complement(X, targets, split, config, True, fitted)
+    assert value is True and "strand-symmetric" in why["reason"]
+    assert abs(why["validation"] - why["validation_reverse_complement"]) < 0.05
+
+
+def test_default_cnn_beats_the_positional_baseline_on_a_positional_grammar():
+    """Motif A at −15 and B at +5 (± 3 bp) from the landmark, positive only with both: the
+    default model (convolutions + positional path) wins over the positional logistic
+    regression, which a jittered, two-strand AND defeats."""
+    from seqexplain import one_hot
+    from seqexplain.motif_io import load_motifs
+    from seqexplain.simulate import simulate
+    from seqexplain.targets import make_targets
+    from seqexplain.train import TrainConfig, train
+
+    data = simulate(load_motifs(["GGATAAGG", "CACGTGAC"]), n=600, length=60, task="and",
+                    positions=[-15, 5], position_window=3, random_state=3)
+    X = one_hot(data.sequences, "dna")
+    targets = make_targets(data.labels.set_index("id"), "binary")
+    result = train(X, targets, None, TrainConfig(
+        epochs=25, patience=5, verbose=False), log=lambda m: None)
+    positional = result.baselines["positional"]["auroc"]
+    assert result.metrics["auroc"] >= positional + 0.05, (result.metrics["auroc"], positional)
+    head = result.choices["head"]
+    kernel = result.model.get_layer("position_linear").get_weights()[0].reshape(60, 4)
+    # kept when it adds to validation AUROC, else switched off in the returned model: the
+    # same weight for every letter of a position, a constant on one-hot input
+    constant = np.allclose(kernel, kernel.mean(axis=1, keepdims=True))
+    assert head["position_path"] == ("off" if constant else "on")
+    kept = (head["validation"] - head["validation_without_position_path"] >= 0.002
+            or head["validation_loss_without_position_path"] > 1.1 * head["validation_loss"])
+    assert kept == (head["position_path"] == "on")
+
+
+def test_hint_when_a_baseline_wins():
+    """The warning names the options most likely to close the gap to the winning baseline."""
+    from seqexplain.train import TrainConfig, what_would_help
+
+    rc_on = {"reverse_complement": {"value": True}, "head": {"position_path": "off"}}
+    hint = what_would_help("positional", rc_on, None, TrainConfig(), nucleic=True)
+    assert hint.startswith("try --no-reverse-complement")
+    assert "--position-path" in hint and "--global-pool flatten" in hint
+    assert hint.endswith("--restarts 3")
+    rc_off = {"reverse_complement": {"value": False}, "head": {"position_path": "on"}}
+    hint = what_would_help("positional", rc_off, None, TrainConfig(restarts=3), nucleic=True)
+    assert hint == "try --global-pool flatten (position-resolved features)"
+    assert "--conv-blocks 1" in what_would_help("kmer4", rc_off, None, TrainConfig(), True)

@@ -9,7 +9,20 @@ Architecture (layer names in brackets; ``i`` counts conv blocks, ``j`` dense blo
                    → Flatten [flatten]        (or only Flatten for global_pool="flatten")
     dense block j: Dense [dense{j}] → BatchNormalization [dense_bn{j}] → Activation
                    [dense_act{j}] → Dropout [dense_drop{j}]
-    Dense [logits] (linear) → Activation [output] (sigmoid | softmax | linear)
+    Dense [cnn_logits] (linear)
+    position path: sequence → Flatten [position_flatten] → Dense [position_linear]
+                   (zero-initialised, no bias, L2 ``position_l2``)
+    Add [logits] (cnn_logits + position_linear) → Activation [output]
+                   (sigmoid | softmax | linear)
+
+Without the position path (``position_path=False``) the ``logits`` layer is the Dense layer
+itself. The position path is a logistic regression on the one-hot positions inside the model:
+global max pooling keeps *whether* a pattern occurs and throws away *where*, so on windows
+aligned on a landmark (splice sites, translation starts, promoters aligned on the TSS) the
+CNN alone loses to a positional linear model. The path starts at zero, so the CNN trains as
+before; its strong L2 keeps it from memorising positions when they carry nothing. Both paths
+are linear before the sum, so DeepLIFT/DeepSHAP stay exact (Flatten, Dense and Add are
+linear layers for :mod:`seqexplain.attribution.engine`).
 
 Layers that a config switches off (batch norm, zero dropout, pool size 1) are left out, not
 made identity layers. Choices made for attribution methods (DeepLIFT/DeepSHAP, gradients):
@@ -125,6 +138,15 @@ class ModelConfig:
     nesterov : Nesterov momentum; "sgd" only.
     clipnorm : clip each gradient to this norm; ``None`` (default) for no clipping. Useful
         with an exponential first activation, whose gradients can be large early on.
+    position_path : add the position-keeping linear path (see the module docstring) to the
+        logits; default on. It costs ``length × channels × n_outputs`` weights (800 for
+        200 bp DNA, binary).
+    position_l2 : L2 strength on the position path's weights (default 1e-2, whatever
+        ``regularizer`` says: the path needs strong shrinkage to stay out of the way on
+        position-invariant tasks). Measured on a positional AND grammar (benchmarks/
+        bench_train_panel.py, ``promoter``, seed 2): test AUROC 0.88 with 1e-3 — the path
+        takes the linear part of the signal first and the convolutions learn the second
+        motif slowly — 0.99 with 1e-2; E. coli translation starts 0.931 with either.
     """
 
     n_conv_blocks: int = 2
@@ -150,6 +172,8 @@ class ModelConfig:
     momentum: float | None = None
     nesterov: bool = False
     clipnorm: float | None = None
+    position_path: bool = True
+    position_l2: float = 1e-2
 
     def __post_init__(self) -> None:
         self.n_conv_blocks = _int("n_conv_blocks", self.n_conv_blocks, minimum=1)
@@ -211,6 +235,8 @@ class ModelConfig:
                                   f"not {self.optimizer!r}")
         if self.clipnorm is not None:
             self.clipnorm = _float("clipnorm", self.clipnorm, minimum=0.0, strict=True)
+        self.position_path = _bool("position_path", self.position_path)
+        self.position_l2 = _float("position_l2", self.position_l2, minimum=0.0)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> ModelConfig:
@@ -322,7 +348,17 @@ def build_model(config: ModelConfig | None, input_length: int, channels: int, ta
         if config.dense_dropout > 0:
             x = layers.Dropout(config.dense_dropout, name=f"dense_drop{j}")(x)
 
-    logits = layers.Dense(n_outputs, kernel_regularizer=regularizer, name="logits")(x)
+    if config.position_path:
+        logits = layers.Dense(n_outputs, kernel_regularizer=regularizer, name="cnn_logits")(x)
+        flat = layers.Flatten(name="position_flatten")(inputs)
+        positional = layers.Dense(
+            n_outputs, use_bias=False, kernel_initializer="zeros",
+            kernel_regularizer=(keras.regularizers.L2(config.position_l2)
+                                if config.position_l2 > 0 else None),
+            name="position_linear")(flat)
+        logits = layers.Add(name="logits")([logits, positional])
+    else:
+        logits = layers.Dense(n_outputs, kernel_regularizer=regularizer, name="logits")(x)
     outputs = layers.Activation(_OUTPUT_ACTIVATION[task], name="output")(logits)
     model = keras.Model(inputs, outputs, name="seqexplain_cnn")
     if compile:

@@ -19,8 +19,17 @@ Tasks and their label columns:
   between "first motif only", "second motif only" and "neither", so one motif alone does not
   predict the label.
 
-The ground truth lists every planted instance; a real-genome background may of course hold
-further, unplanted matches by chance.
+Position control (``positions``): by default sites go anywhere. With ``positions`` each motif
+is planted with its start at a fixed offset from a **landmark** at position ``length // 2``
+(0-based), give or take ``position_window`` bases (uniform) — a positional grammar such as a
+bacterial promoter, motif A at −35 and B at −10 from the transcription start
+(``positions=[-35, -10]``, task ``and``). ``decoys`` then plants that many extra instances of
+every motif in every sequence at random places away from the positional windows, so that only
+the position, not the presence, of a motif tells the label.
+
+The ground truth lists every planted instance (``role`` ``site``, or ``decoy``, with its
+``offset`` = start − landmark); a real-genome background may of course hold further,
+unplanted matches by chance.
 """
 
 from __future__ import annotations
@@ -45,7 +54,7 @@ BACKGROUND_MODES = ("windows", "shuffle")
 #: GC content of the i.i.d. background by default: the human genome's average.
 DEFAULT_GC = 0.41
 DEFAULT_POSITIVE_FRACTION = 0.5
-SITE_COLUMNS = ["id", "motif", "start", "end", "strand", "instance"]
+SITE_COLUMNS = ["id", "motif", "start", "end", "strand", "instance", "offset", "role"]
 _BASES = np.frombuffer(b"ACGT", dtype=np.uint8)
 
 
@@ -61,7 +70,8 @@ class SimulatedData:
     sites : every planted instance: ``id``, ``motif`` (name), ``start``, ``end`` (0-based,
         half-open), ``strand`` (``+``/``-``) and ``instance`` — the sampled bases as read on
         the motif's strand, so ``sequence[start:end]`` is ``instance`` on ``+`` and its
-        reverse complement on ``-``.
+        reverse complement on ``-``; ``offset`` = start − landmark (:func:`landmark` of the
+        length); ``role``: ``site`` (what the label says) or ``decoy`` (see ``decoys``).
     motifs : the motifs planted.
     task : the task (one of :data:`TASKS`).
     background : a short description of the background, for summaries.
@@ -107,7 +117,9 @@ class SimulatedData:
 def simulate(motifs: Sequence[Motif], n: int = 1000, length: int = 200, task: str = "binary",
              background: str | os.PathLike = "iid", background_mode: str = "windows",
              gc: float | None = None, positive_fraction: float | None = None,
-             instances: int = 1, random_state: RandomState = None) -> SimulatedData:
+             instances: int = 1, positions: int | Sequence[int] | None = None,
+             position_window: int = 0, decoys: int = 0,
+             random_state: RandomState = None) -> SimulatedData:
     """Simulate ``n`` sequences with planted motifs, their labels and the ground truth.
 
     Parameters
@@ -125,6 +137,13 @@ def simulate(motifs: Sequence[Motif], n: int = 1000, length: int = 200, task: st
         motif (multilabel); default 0.5. Counts are rounded to whole sequences. Not used by
         multiclass, whose classes are balanced.
     instances : instances of each present motif planted per sequence.
+    positions : ``None`` (sites anywhere), one offset for every motif, or one per motif: the
+        site's start relative to the landmark at ``length // 2`` (negative = upstream).
+        Needs ``instances=1``.
+    position_window : sites start up to this many bases either side of their offset
+        (uniform); needs ``positions``.
+    decoys : instances of every motif added to every sequence at random places outside the
+        positional windows (role ``decoy``); needs ``positions``.
     random_state : seed or ``np.random.Generator``; the same seed gives the same data set.
 
     Raises
@@ -138,6 +157,8 @@ def simulate(motifs: Sequence[Motif], n: int = 1000, length: int = 200, task: st
     iid = os.fspath(background) == "iid"
     _check_arguments(motifs, n, length, task, iid, background_mode, gc, positive_fraction,
                      instances)
+    positions = _check_positions(motifs, length, task, instances, positions, position_window,
+                                 decoys)
     rng = np.random.default_rng(random_state)
     present = _plan(task, n, len(motifs), positive_fraction, rng)
 
@@ -157,7 +178,11 @@ def simulate(motifs: Sequence[Motif], n: int = 1000, length: int = 200, task: st
 
     width = max(5, len(str(n)))
     ids = [f"seq{i:0{width}d}" for i in range(1, n + 1)]
-    sites = _plant(letters, present, motifs, instances, ids, rng)
+    if positions is None:
+        sites = _plant(letters, present, motifs, instances, ids, rng)
+    else:
+        sites = _plant_at(letters, present, motifs, positions, position_window, decoys, ids,
+                          rng)
     sequences = [row.tobytes().decode("ascii") for row in letters]
     return SimulatedData(ids=ids, sequences=sequences, labels=_labels(task, ids, present, motifs),
                          sites=sites, motifs=motifs, task=task, background=description)
@@ -321,5 +346,99 @@ def _plant(letters: np.ndarray, present: np.ndarray, motifs: list[Motif], instan
             bases = reverse_complement(instance) if on_minus else instance
             letters[i, start:end] = np.frombuffer(bases.encode("ascii"), np.uint8)
             rows.append((ids[i], motifs[j].name, int(start), int(end), "-" if on_minus else "+",
-                         instance))
+                         instance, int(start) - landmark(length), "site"))
+    return pd.DataFrame(rows, columns=SITE_COLUMNS)
+
+
+def landmark(length: int) -> int:
+    """The landmark of a simulated sequence of ``length`` bp: position ``length // 2``."""
+    return length // 2
+
+
+def _check_positions(motifs: list[Motif], length: int, task: str, instances: int, positions,
+                     window, decoys) -> list[int] | None:
+    """Positions as one offset per motif (or ``None``), after checking that every site fits
+    and that sites of motifs planted together cannot overlap."""
+    for value, what in ((window, "position window"), (decoys, "decoys")):
+        if not isinstance(value, (int, np.integer)) or value < 0:
+            raise SeqexplainError(f"{what} must be an integer ≥ 0, got {value!r}")
+    if positions is None:
+        if window or decoys:
+            raise SeqexplainError(f"{'a position window needs' if window else 'decoys need'} "
+                                  "motif positions (--position)")
+        return None
+    if isinstance(positions, (int, np.integer)):
+        positions = [positions] * len(motifs)
+    positions = list(positions)
+    if len(positions) == 1:
+        positions = positions * len(motifs)
+    if len(positions) != len(motifs):
+        raise SeqexplainError(f"{len(positions)} positions for {len(motifs)} motifs; give one "
+                              f"position for all or one per motif")
+    if not all(isinstance(p, (int, np.integer)) for p in positions):
+        raise SeqexplainError(f"positions must be integers, got {positions!r}")
+    if instances != 1:
+        raise SeqexplainError("motif positions plant one instance per motif; use instances=1 "
+                              "(decoys add more)")
+    centre = landmark(length)
+    spans = []
+    for motif, offset in zip(motifs, positions):
+        first, last = centre + offset - window, centre + offset + window + motif.width
+        if first < 0 or last > length:
+            raise SeqexplainError(
+                f"motif {motif.name} at offset {offset:+d} (window ±{window}) from the landmark "
+                f"at {centre} spans {first}..{last}, outside the {length} bp sequence")
+        spans.append((first, last, motif.name))
+    if task != "multiclass":  # motifs planted together must not overlap
+        spans.sort()
+        for (a0, a1, a), (b0, b1, b) in zip(spans, spans[1:]):
+            if b0 < a1:
+                raise SeqexplainError(f"motifs {a} and {b} would overlap at their positions "
+                                      f"(bases {b0}..{min(a1, b1)}); move them apart")
+    if decoys:
+        free = length - sum(last - first for first, last, _ in spans) \
+            - decoys * sum(m.width for m in motifs)
+        if free < 0:
+            raise SeqexplainError(f"{decoys} decoy(s) of every motif do not fit beside the "
+                                  f"positional windows of a {length} bp sequence")
+    return [int(p) for p in positions]
+
+
+def _plant_at(letters: np.ndarray, present: np.ndarray, motifs: list[Motif],
+              positions: list[int], window: int, decoys: int, ids: list[str],
+              rng: np.random.Generator) -> pd.DataFrame:
+    """Plant each present motif at its offset from the landmark (± ``window``), and
+    ``decoys`` instances of every motif elsewhere. Returns the sites table."""
+    n, length = letters.shape
+    centre = landmark(length)
+    blocked = np.zeros(length, dtype=bool)  # the positional windows: no decoy goes there
+    for motif, offset in zip(motifs, positions):
+        blocked[centre + offset - window:centre + offset + window + motif.width] = True
+    rows = []
+
+    def put(i: int, j: int, start: int, role: str) -> None:
+        instance = _sample_instances(motifs[j], 1, rng)[0].tobytes().decode("ascii")
+        on_minus = bool(rng.integers(2))
+        bases = reverse_complement(instance) if on_minus else instance
+        end = start + motifs[j].width
+        letters[i, start:end] = np.frombuffer(bases.encode("ascii"), np.uint8)
+        rows.append((ids[i], motifs[j].name, int(start), int(end), "-" if on_minus else "+",
+                     instance, int(start) - centre, role))
+
+    for i in range(n):
+        for j in np.flatnonzero(present[i]):
+            put(i, int(j), centre + positions[j] + int(rng.integers(-window, window + 1)),
+                "site")
+        taken = blocked.copy()
+        for j in rng.permutation(np.repeat(np.arange(len(motifs)), decoys)):
+            width = motifs[j].width
+            # starts whose whole span is free
+            free = np.concatenate([[0], np.cumsum(taken)])
+            ok = np.flatnonzero(free[width:] == free[:length - width + 1])
+            if not len(ok):
+                raise SeqexplainError(f"no room left for a decoy of {motifs[j].name} in "
+                                      f"{ids[i]}; use fewer decoys or longer sequences")
+            start = int(rng.choice(ok))
+            taken[start:start + width] = True
+            put(i, int(j), start, "decoy")
     return pd.DataFrame(rows, columns=SITE_COLUMNS)

@@ -15,7 +15,7 @@ import os
 import platform
 import sys
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -62,7 +62,8 @@ class TrainConfig:
         chromosome.
     seed : seeds splits, initial weights, shuffling and augmentation.
     reverse_complement : augment training data with reverse complements (DNA/RNA); ``None``
-        means on for nucleic acids, off for protein.
+        (default) lets :func:`choose_reverse_complement` decide on the validation split: on,
+        unless the task is strand-specific (off for protein).
     shift : augment with random shifts of up to this many positions (zero-filled).
     restarts : models trained from different seeds; the best validation loss is kept and the
         spread of test metrics reported.
@@ -344,6 +345,7 @@ class TrainResult:
     cv: dict | None = None
     test_outputs: np.ndarray | None = None
     warnings: list = field(default_factory=list)
+    choices: dict = field(default_factory=dict)
 
     def best_baseline(self) -> tuple[str, float]:
         """Name and main-metric value of the best baseline."""
@@ -388,6 +390,13 @@ def train(X: np.ndarray, targets: Targets, model_config=None, config: TrainConfi
     split = split_indices(targets, config, groups)
     say(f"split: {len(split.train)} training, {len(split.val)} validation, "
         f"{len(split.test)} test records")
+    # baselines first: they are reported beside the CNN and tell whether the task is
+    # strand-specific (reverse-complement augmentation would then teach the CNN a wrong rule)
+    fitted = fit_baseline_models(X, targets, split, config, nucleic)
+    rc, rc_choice = choose_reverse_complement(X, targets, split, config, nucleic, fitted)
+    choices = {"reverse_complement": rc_choice}
+    say(f"reverse-complement augmentation {'on' if rc else 'off'}: {rc_choice['reason']}")
+    run_config = replace(config, reverse_complement=rc)
 
     runs = []
     for r in range(config.restarts):
@@ -395,7 +404,7 @@ def train(X: np.ndarray, targets: Targets, model_config=None, config: TrainConfi
         prefix = f"[restart {r + 1}/{config.restarts}] " if config.restarts > 1 else ""
         model, history, best = fit_cnn(X[split.train], targets.subset(split.train),
                                        X[split.val], targets.subset(split.val), model_config,
-                                       config, seed, nucleic, prefix)
+                                       run_config, seed, nucleic, prefix)
         outputs = predict_outputs(model, X[split.test])
         test_t = targets.subset(split.test)
         metrics = evaluate(targets.task, true_for_metrics(test_t),
@@ -404,40 +413,258 @@ def train(X: np.ndarray, targets: Targets, model_config=None, config: TrainConfi
                      "best_epoch": best, "epochs": len(history), "metrics": metrics,
                      "model": model, "history": history, "outputs": outputs})
     best_run = min(runs, key=lambda run: run["val_loss"])
-    baselines = fit_baselines(X, targets, split, config, nucleic)
+    # a run that stalled (its convolutions never picked the signal up before early stopping)
+    # shows as a CNN clearly below the best baseline on validation: train one more seed
+    check = collapse_check(best_run["model"], X, targets, split, fitted)
+    if check["retrained"]:
+        seed = config.seed + 1000 * config.restarts
+        say(f"retraining with seed {seed}: {check['reason']}")
+        model, history, best = fit_cnn(X[split.train], targets.subset(split.train),
+                                       X[split.val], targets.subset(split.val), model_config,
+                                       run_config, seed, nucleic, "[retry] ")
+        outputs = predict_outputs(model, X[split.test])
+        metrics = evaluate(targets.task, true_for_metrics(targets.subset(split.test)),
+                           scores_for_metrics(targets.task, outputs), _names_of(targets))
+        retry = {"seed": seed, "val_loss": float(history["val_loss"].min()),
+                 "best_epoch": best, "epochs": len(history), "metrics": metrics,
+                 "model": model, "history": history, "outputs": outputs, "retry": True}
+        runs.append(retry)
+        again = collapse_check(model, X, targets, split, fitted)
+        check["validation_retry"] = again["validation_cnn"]
+        if again["validation_cnn"] > check["validation_cnn"]:
+            best_run = retry
+    choices["collapse_check"] = check
+    baselines = baseline_test_metrics(fitted, X, targets, split)
+    choices["head"] = choose_position_path(best_run["model"], X[split.val],
+                                           targets.subset(split.val))
+    if choices["head"].get("position_path") == "off":  # the kept model changed: re-test it
+        best_run["outputs"] = predict_outputs(best_run["model"], X[split.test])
+        best_run["metrics"] = evaluate(
+            targets.task, true_for_metrics(targets.subset(split.test)),
+            scores_for_metrics(targets.task, best_run["outputs"]), _names_of(targets))
     result = TrainResult(
         model=best_run["model"], targets=targets, split=split, history=best_run["history"],
         best_epoch=best_run["best_epoch"], metrics=best_run["metrics"], baselines=baselines,
         restarts=[{k: v for k, v in run.items() if k not in ("model", "history", "outputs")}
                   for run in runs],
-        test_outputs=best_run["outputs"])
+        test_outputs=best_run["outputs"], choices=choices)
     if config.cv:
-        result.cv = cross_validate(X, targets, model_config, config, groups, nucleic, say)
+        result.cv = cross_validate(X, targets, model_config, run_config, groups, nucleic, say)
     if not result.cnn_beats_baselines:
-
         key = main_metric(targets.task)
         name, value = result.best_baseline()
         result.warnings.append(
             f"the CNN does not beat the best baseline on the test set ({key}: CNN "
-            f"{_headline(result.metrics, key):.4f}, {name} {value:.4f}); more data, another "
-            "architecture or the baseline itself may serve better")
+            f"{_headline(result.metrics, key):.4f}, {name} {value:.4f}); "
+            + what_would_help(name, result.choices, model_config, config, nucleic))
     return result
+
+
+#: reverse-complement augmentation goes off when the best baseline loses more than this
+#: fraction of its validation skill (main metric above chance) on reverse-complemented
+#: validation sequences: the task is then strand-specific. Measured: CTCF peaks (motif on
+#: either strand) lose 9 % (k-mer 0.921 → 0.882 on 150 validation records), E. coli start
+#: windows 55 % (positional 0.930 → 0.692)
+RC_SKILL_LOSS = 0.25
+#: ... and the baseline must have at least this much skill for its verdict to count
+RC_MIN_SKILL = 0.05
+
+
+def choose_reverse_complement(X: np.ndarray, targets: Targets, split: Split,
+                              config: TrainConfig, nucleic: bool,
+                              fitted: dict[str, Any]) -> tuple[bool, dict]:
+    """Whether to augment with reverse complements, and why (a JSON-ready record).
+
+    A user's setting (``config.reverse_complement`` not ``None``) is kept. Otherwise, for
+    DNA/RNA, the baselines fitted on the training split (``fitted``, from
+    :func:`fit_baseline_models`) score the validation sequences and their reverse
+    complements: a strand-symmetric task (a motif bound on either strand) scores the same on
+    both, while a strand-specific one (translation starts, splice sites, promoters aligned on
+    the transcription start) loses its signal. Augmentation is on unless the best baseline
+    loses more than :data:`RC_SKILL_LOSS` of its skill above chance — reversed windows of a
+    strand-specific task are examples of a rule that does not hold. Protein: always off.
+    """
+    if not nucleic:
+        if config.reverse_complement:
+            raise SeqexplainError("reverse-complement augmentation needs DNA or RNA sequences")
+        return False, {"value": False, "by": "alphabet",
+                       "reason": "protein sequences have no reverse complement"}
+    if config.reverse_complement is not None:
+        return bool(config.reverse_complement), {
+            "value": bool(config.reverse_complement), "by": "user",
+            "reason": "set by --reverse-complement/--no-reverse-complement"}
+    key = main_metric(targets.task)
+    chance = 0.0 if targets.task == "regression" else 0.5
+    val_t = targets.subset(split.val)
+    X_val = X[split.val]
+    X_rc = X_val[:, ::-1, ::-1]  # complement = reversed channel order (ACGT, ACGU)
+    scores = {}
+    for name, model in fitted.items():
+        if name == "trivial":
+            continue
+        scores[name] = tuple(
+            _headline(evaluate(targets.task, true_for_metrics(val_t), model.predict_scores(x),
+                               _names_of(targets)), key) for x in (X_val, X_rc))
+    name = max(scores, key=lambda n: scores[n][0])
+    forward, reverse = scores[name]
+    skill = forward - chance
+    record = {"by": "validation", "baseline": name, "metric": key,
+              "validation": round(forward, 4), "validation_reverse_complement": round(reverse, 4)}
+    if skill < RC_MIN_SKILL:
+        return True, {"value": True, **record,
+                      "reason": f"no baseline has skill on validation ({name} {key} "
+                                f"{forward:.3f}); default on"}
+    if forward - reverse > RC_SKILL_LOSS * skill:
+        return False, {"value": False, **record,
+                       "reason": f"strand-specific task: the {name} baseline scores validation "
+                                 f"{key} {forward:.3f}, but {reverse:.3f} on the reverse "
+                                 f"complements"}
+    return True, {"value": True, **record,
+                  "reason": f"strand-symmetric task: the {name} baseline scores validation "
+                            f"{key} {forward:.3f}, and {reverse:.3f} on the reverse complements"}
+
+
+#: a trained CNN this far below the best baseline on the validation main metric has stalled;
+#: one more seed is trained
+COLLAPSE_MARGIN = 0.01
+
+
+def collapse_check(model, X: np.ndarray, targets: Targets, split: Split,
+                   fitted: dict[str, Any]) -> dict:
+    """Validation main metric of the CNN and of the best non-trivial baseline, and whether
+    the CNN fell more than :data:`COLLAPSE_MARGIN` below it (``retrained``)."""
+    key = main_metric(targets.task)
+    val_t = targets.subset(split.val)
+    X_val = X[split.val]
+
+    def score(outputs) -> float:
+        return _headline(evaluate(targets.task, true_for_metrics(val_t), outputs,
+                                  _names_of(targets)), key)
+
+    cnn = score(scores_for_metrics(targets.task, predict_outputs(model, X_val)))
+    base = {name: score(m.predict_scores(X_val)) for name, m in fitted.items()
+            if name != "trivial"}
+    name = max(base, key=base.get)
+    stalled = cnn < base[name] - COLLAPSE_MARGIN
+    return {"metric": key, "validation_cnn": round(cnn, 4), "baseline": name,
+            "validation_baseline": round(base[name], 4), "retrained": bool(stalled),
+            "reason": (f"the CNN scores validation {key} {cnn:.3f}, below the {name} "
+                       f"baseline's {base[name]:.3f}" if stalled else "no stall")}
+
+
+#: the positional path is kept when it adds at least this much to the validation main metric
+POSITION_PATH_MIN_GAIN = 0.002
+#: ... or when switching it off raises the validation loss by more than this factor
+POSITION_PATH_MAX_LOSS_RISE = 1.1
+
+
+def choose_position_path(model, X_val: np.ndarray, val_targets: Targets) -> dict:
+    """Keep or switch off the trained model's positional path, by the validation split.
+
+    The main metric is measured with the path and without it (each position's weights set
+    to their mean over the letters: a constant on one-hot input). When the path adds less
+    than :data:`POSITION_PATH_MIN_GAIN` and switching it off raises the validation loss by
+    less than 10 % (:data:`POSITION_PATH_MAX_LOSS_RISE`), it stays switched off that way in ``model`` (changed
+    in place): position carries nothing the convolutions do not, and the path would only add
+    small position-by-position terms to every attribution map. Returns a JSON-ready record
+    of the head and the figures."""
+    key = main_metric(val_targets.task)
+    names = [layer.name for layer in model.layers]
+    pool = "global max pooling" if "global_pool" in names else "flatten"
+    if "position_linear" not in names:
+        return {"architecture": f"convolutions + {pool}", "position_path": "absent",
+                "reason": "position_path is off in the model config"}
+    layer = model.get_layer("position_linear")
+    saved = layer.get_weights()
+
+    def score() -> tuple[float, float]:
+        outputs = predict_outputs(model, X_val)
+        loss = model.evaluate(X_val, keras_targets(val_targets), batch_size=256, verbose=0,
+                              return_dict=True)["loss"]
+        return _headline(evaluate(val_targets.task, true_for_metrics(val_targets),
+                                  scores_for_metrics(val_targets.task, outputs),
+                                  _names_of(val_targets)), key), float(loss)
+
+    (with_path, loss_with) = score()
+    # "without": each position's weights replaced by their mean over the letters. On one-hot
+    # input that is a constant (the offset the path had learnt, so calibration is kept) and
+    # carries no information; its DeepLIFT/DeepSHAP attributions are exactly zero.
+    kernel = saved[0]
+    length, channels = model.input_shape[1], model.input_shape[2]
+    per_position = kernel.reshape(length, channels, -1).mean(axis=1, keepdims=True)
+    layer.set_weights([np.broadcast_to(per_position, (length, channels, kernel.shape[-1]))
+                       .reshape(kernel.shape).astype(kernel.dtype)])
+    without, loss_without = score()
+    record = {"metric": key, "validation": round(with_path, 4),
+              "validation_without_position_path": round(without, 4),
+              "validation_loss": round(loss_with, 4),
+              "validation_loss_without_position_path": round(loss_without, 4)}
+    if with_path - without >= POSITION_PATH_MIN_GAIN:
+        layer.set_weights(saved)
+        return {"architecture": f"convolutions + {pool}, plus a positional linear path",
+                "position_path": "on", **record,
+                "reason": "position matters: the positional path adds "
+                          f"{with_path - without:+.3f} validation {key}"}
+    if loss_without > POSITION_PATH_MAX_LOSS_RISE * loss_with:
+        # the metric is saturated or blind to it, but the model's fit leans on the path
+        layer.set_weights(saved)
+        return {"architecture": f"convolutions + {pool}, plus a positional linear path",
+                "position_path": "on", **record,
+                "reason": f"the model's fit leans on it: validation loss {loss_with:.3f} "
+                          f"with the positional path, {loss_without:.3f} without"}
+    return {"architecture": f"convolutions + {pool} (positional path switched off: a "
+                            "constant)", "position_path": "off", **record,
+            "reason": f"position carries nothing here: the positional path adds "
+                      f"{with_path - without:+.3f} validation {key} (< "
+                      f"{POSITION_PATH_MIN_GAIN})"}
+
+
+def what_would_help(baseline: str, choices: dict, model_config, config: TrainConfig,
+                    nucleic: bool) -> str:
+    """A hint naming the options most likely to close the gap to ``baseline``."""
+    hints = []
+    if baseline == "positional":
+        if nucleic and choices.get("reverse_complement", {}).get("value"):
+            hints.append("--no-reverse-complement (windows aligned on a strand-specific "
+                         "landmark)")
+        if choices.get("head", {}).get("position_path") != "on":
+            hints.append("the positional path (--position-path; it was off)")
+        hints.append("--global-pool flatten (position-resolved features)")
+    elif baseline.startswith("kmer"):
+        hints.append("--conv-blocks 1 or --filters 32 (less capacity: few records)")
+    else:
+        hints.append("more data")
+    if config.restarts == 1:
+        hints.append("--restarts 3")
+    return "try " + ", or ".join(hints)
+
+
+def fit_baseline_models(X: np.ndarray, targets: Targets, split: Split, config: TrainConfig,
+                        nucleic: bool) -> dict[str, Any]:
+    """The baselines (trivial, k-mer, positional), each fitted on the training split."""
+    k = config.kmer or (4 if nucleic else 2)
+    out = {}
+    for name, model in (("trivial", TrivialBaseline()), (f"kmer{k}", KmerBaseline(k=k)),
+                        ("positional", PositionalBaseline())):
+        model.fit(X[split.train], _baseline_targets(targets.subset(split.train)), targets.task)
+        out[name] = model
+    return out
+
+
+def baseline_test_metrics(fitted: dict[str, Any], X: np.ndarray, targets: Targets,
+                          split: Split) -> dict[str, dict]:
+    """Test metrics of each fitted baseline."""
+    test_t = targets.subset(split.test)
+    return {name: evaluate(targets.task, true_for_metrics(test_t),
+                           model.predict_scores(X[split.test]), _names_of(targets))
+            for name, model in fitted.items()}
 
 
 def fit_baselines(X: np.ndarray, targets: Targets, split: Split, config: TrainConfig,
                   nucleic: bool) -> dict[str, dict]:
     """Test metrics of each baseline, fitted on the training split."""
-
-    k = config.kmer or (4 if nucleic else 2)
-    out = {}
-    test_t = targets.subset(split.test)
-    for name, model in (("trivial", TrivialBaseline()), (f"kmer{k}", KmerBaseline(k=k)),
-                        ("positional", PositionalBaseline())):
-        model.fit(X[split.train], _baseline_targets(targets.subset(split.train)), targets.task)
-        scores = model.predict_scores(X[split.test])
-        out[name] = evaluate(targets.task, true_for_metrics(test_t), scores,
-                             _names_of(targets))
-    return out
+    return baseline_test_metrics(fit_baseline_models(X, targets, split, config, nucleic), X,
+                                 targets, split)
 
 
 def _baseline_targets(targets: Targets) -> np.ndarray:
@@ -612,7 +839,31 @@ def format_report(result: TrainResult) -> str:
         s = result.cv["summary"]
         lines.append(f"cross-validation ({len(result.cv['folds'])} folds): {key} "
                      f"{s[key]['mean']:.3f} ± {s[key]['sd']:.3f}")
+    lines += describe_choices(result.choices)
     return "\n".join(lines)
+
+
+def describe_choices(choices: dict) -> list[str]:
+    """Lines saying which head and augmentation training chose, and why."""
+    lines = []
+    head = choices.get("head")
+    if head:
+        text = f"head: {head['architecture']}"
+        if head.get("position_path") in ("on", "off"):
+            text += (f"; validation {head['metric']} {head['validation']:.3f} with the "
+                     f"positional path, {head['validation_without_position_path']:.3f} "
+                     f"without ({head['reason']})")
+        lines.append(text)
+    check = choices.get("collapse_check")
+    if check and check.get("retrained"):
+        lines.append(f"retrained once with another seed ({check['reason']}); kept the run with "
+                     f"the better validation {check['metric']} "
+                     f"({check['validation_cnn']:.3f} vs {check['validation_retry']:.3f})")
+    rc = choices.get("reverse_complement")
+    if rc:
+        lines.append(f"reverse-complement augmentation: {'on' if rc['value'] else 'off'} "
+                     f"({rc['reason']})")
+    return lines
 
 
 def _fmt(value) -> str:
@@ -661,6 +912,7 @@ def build_metadata(result, alphabet: Alphabet, length: int, pad: str, crop: str,
         "data": {"sources": sources, "n_records": n_records, "class_counts": counts,
                  **encoding_summary},
         "best_epoch": result.best_epoch,
+        "choices": getattr(result, "choices", {}),
         "versions": package_versions(),
     }
 

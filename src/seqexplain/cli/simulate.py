@@ -38,6 +38,15 @@ from . import main
                    "(multilabel) [default: 0.5].")
 @click.option("--instances", type=click.IntRange(min=1), default=1, show_default=True,
               help="Instances of each present motif per sequence.")
+@click.option("--position", "positions", type=int, multiple=True,
+              help="Plant each motif with its start at this offset (bp, negative = upstream) "
+                   "from the landmark at the sequence centre (length // 2); once for every "
+                   "motif or once per motif, e.g. --position -35 --position -10.")
+@click.option("--position-window", type=click.IntRange(min=0), default=0, show_default=True,
+              help="With --position: sites start up to this many bp either side of it.")
+@click.option("--decoys", type=click.IntRange(min=0), default=0, show_default=True,
+              help="With --position: instances of every motif added to every sequence away "
+                   "from the positional windows, so only the position tells the label.")
 @click.option("--seed", type=click.IntRange(min=0), default=None,
               help="Random seed; the same seed gives the same files. Default: a fresh seed, "
                    "printed in the summary.")
@@ -45,13 +54,15 @@ from . import main
               help="Output folder: sequences.fa, labels.tsv, motif_sites.tsv, motifs.meme.")
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 def simulate_command(motif_tokens, motif_files, task, n_seqs, length, gc, background,
-                     background_mode, positive_fraction, instances, seed, out, force):
+                     background_mode, positive_fraction, instances, positions, position_window,
+                     decoys, seed, out, force):
     """Simulate sequences with planted motifs and known ground truth.
 
     Motif instances are sampled from the motifs' frequency matrices and planted on random
     strands at random non-overlapping positions. OUT/labels.tsv holds the labels (`id`, then
     `label`, or one 0/1 column per motif for multilabel); OUT/motif_sites.tsv lists every
-    planted instance (`id motif start end strand instance`, 0-based half-open).
+    planted instance (`id motif start end strand instance offset role`, 0-based
+    half-open; `offset` from the landmark at length // 2; `role` site or decoy).
     """
     check_writable(out, force, kind="folder")  # fail before the work, not after it
     if seed is None:
@@ -61,6 +72,7 @@ def simulate_command(motif_tokens, motif_files, task, n_seqs, length, gc, backgr
                     background=background if background is not None else "iid",
                     background_mode=background_mode, gc=gc,
                     positive_fraction=positive_fraction, instances=instances,
-                    random_state=seed)
+                    positions=list(positions) or None, position_window=position_window,
+                    decoys=decoys, random_state=seed)
     data.write(out, force=force)
     click.echo(f"{out}: {data.summary()}; seed {seed}", err=True)

@@ -59,6 +59,8 @@ _MODEL_OPTIONS = [
      "Momentum (sgd, rmsprop)."),
     ("--regression-loss", "regression_loss", click.Choice(["mse", "mae"]),
      "Regression loss [mse]."),
+    ("--position-l2", "position_l2", click.FloatRange(min=0),
+     "L2 strength on the positional linear path [1e-2]."),
 ]
 
 
@@ -73,6 +75,10 @@ def model_options(func):
         func = click.option(flag, "model_" + key, **kwargs)(func)
     func = click.option("--batch-norm/--no-batch-norm", "model_batch_norm", default=None,
                         help="Batch normalisation [off].")(func)
+    func = click.option("--position-path/--no-position-path", "model_position_path",
+                        default=None, help="Positional linear path (a logistic regression on "
+                                           "the one-hot positions) added to the logits "
+                                           "[on].")(func)
     func = click.option("--nesterov", "model_nesterov", is_flag=True, default=None,
                         help="Nesterov momentum (sgd).")(func)
     return func
