@@ -317,6 +317,9 @@ ROWS = [
      "--database {meme} -o {out}", 2, "give --motifs or --database, not both", "new"),
     ("variants-bad-method", "variants {ctcf} --vcf {v} --genome {g} -m nope -o {out}", 1,
      "unknown method 'nope'", "new"),
+    ("variants-profile-target", "variants {bpnet} --vcf {v} --genome {g} --target profile "
+     "-o {out}", 1, "target 'profile': variants score the columns of the model's vector "
+     "outputs (counts:0, counts:1)", "new"),
     ("variants-exists", "variants {ctcf} --vcf {v} --genome {g} -o {out}", 1,
      "folder exists; pass --force", "dir"),
     # the group itself

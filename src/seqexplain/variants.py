@@ -40,7 +40,7 @@ import heapq
 import math
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -293,10 +293,21 @@ def _run(bundle, vcf_path, genome, settings: VariantSettings, motifs, vcf_out: P
         raise SeqexplainError(f"{vcf_path}: not a readable VCF file ({exc})") from None
     names = bundle.class_names if bundle.task == "multiclass" and bundle.class_names \
         else bundle.output_names
+    if not bundle.single_output:  # several outputs: the vector outputs' columns are scored
+        if not names:
+            raise SeqexplainError("variants score a model's vector outputs; this model has "
+                                  "only per-position outputs ("
+                                  f"{', '.join(o.name for o in bundle.outputs)})")
+        if isinstance(settings.target, str) and settings.target in names:
+            settings = replace(settings, target=names.index(settings.target))
+    if isinstance(settings.target, str):
+        raise SeqexplainError(f"target {settings.target!r}: variants score the columns of "
+                              f"the model's vector outputs ({', '.join(names)})")
     if not (isinstance(settings.target, int) and 0 <= settings.target < len(names)):
         raise SeqexplainError(f"target {settings.target!r} is out of range: the model has "
                               f"{len(names)} output(s) ({', '.join(names)})")
-    logit = explained_model(bundle.model, "logit")
+    logit = explained_model(bundle.model, "logit") if bundle.single_output \
+        else _VectorOutputs(bundle)
     pwms, motif_names = _motif_pwms(motifs or [])
     report = VariantReport()
     top = _Top(settings.logos) if settings.logos and settings.methods else None
@@ -341,6 +352,17 @@ def _run(bundle, vcf_path, genome, settings: VariantSettings, motifs, vcf_out: P
         write_top_attributions(top.items(), logos_dir.parent / "top_attributions.npz",
                                settings.methods)
     return table, report, top
+
+
+class _VectorOutputs:
+    """A model with several outputs as the ``predict`` of its vector outputs side by side
+    (the columns of ``bundle.output_names``)."""
+
+    def __init__(self, bundle):
+        self.bundle = bundle
+
+    def predict(self, X, batch_size=256, verbose=0):
+        return self.bundle.predict_all(X, batch_size)[0]
 
 
 def _score_chunk(records, g: Genome, bundle, logit, names, settings: VariantSettings, pwms,
@@ -460,7 +482,8 @@ def _attributions(bundle, X_ref, X_alt, ref_span, alt_span, alleles, settings, e
 
     n, L = len(X_ref), X_ref.shape[1]
     refs = shuffled_references(X_ref, 0, settings.n_references, settings.seed + offset)
-    options = Options(target=settings.target, batch_size=settings.batch_size,
+    target = settings.target if bundle.single_output else bundle.output_names[settings.target]
+    options = Options(target=target, batch_size=settings.batch_size,
                       seed=settings.seed, references=refs,
                       n_references=settings.n_references)
     cols: dict[str, np.ndarray] = {}
