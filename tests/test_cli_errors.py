@@ -254,6 +254,10 @@ ROWS = [
      "deepshap", "dir"),
     ("export-modisco-exists", "export-modisco {attr} -m saliency -o {out}", 1,
      "folder exists", "dir"),
+    ("export-modisco-several-targets", "export-modisco {multi} -m saliency -o {out}", 1,
+     "holds several targets (profile, counts:0, counts:1); choose one (--target)", "new"),
+    ("export-modisco-target-unknown", "export-modisco {multi} -m saliency --target nope "
+     "-o {out}", 1, "no target 'nope' (targets: profile, counts:0, counts:1)", "new"),
     # logo
     ("logo-missing", "logo {missing} -o {out}", 1, "no such file", "new"),
     ("logo-window", "logo {attr} --window 9:3 -o {out}", 2, "'--window'", "new"),
