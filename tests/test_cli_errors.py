@@ -55,6 +55,7 @@ def files(tmp_path_factory):
     (d / "gzgenome.fa.gz").write_bytes(gzip.compress(genome.encode()))
     (d / "peaks.bed").write_text("chr1\t100\t300\n")
     (d / "nochr.bed").write_text("1\t100\t300\n")
+    (d / "farsummit.narrowPeak").write_text("chr1\t100\t300\tp\t0\t.\t1\t1\t1\t400\n")
     (d / "badbed.bed").write_text("chr1\tten\t20\n")
     (d / "widths.bed").write_text("chr1\t100\t300\nchr1\t400\t450\n")
     vcf_head = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
@@ -170,6 +171,10 @@ ROWS = [
      None),
     ("predict-fasta-and-regions", "predict {ctcf} {dna} --regions {peaks} --genome {g} -o {out}",
      2, "give FASTA file(s) or --regions, not both", "new"),
+    ("predict-summit-outside-peak",
+     "predict {ctcf} --regions {farsummit} --genome {g} -o {out}", 1,
+     "farsummit.narrowPeak, line 1: narrowPeak column 10 (summit offset from the start) is "
+     "400, outside the 200-bp peak; it must be in 0..199 (or -1: no summit)", "new"),
     ("predict-regions-no-genome", "predict {ctcf} --regions {peaks} -o {out}", 2,
      "--regions needs --genome", "new"),
     ("predict-regions-chr-prefix", "predict {ctcf} --regions {nochr} --genome {g} -o {out}", 1,
