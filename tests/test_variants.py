@@ -389,3 +389,14 @@ def test_model_with_several_outputs(genome, tmp_path):
     table0 = table0.set_index("id")
     assert np.allclose(table0.loc[ids, "effect"], counts_alt[:, 0] - counts_ref[:, 0],
                        atol=1e-5 * scale)
+
+
+def test_record_without_alt_is_counted(bundle, genome, tmp_path):
+    path, seqs = genome
+    c1 = seqs["chr1"]
+    vcf = write_vcf(tmp_path / "v.vcf", [("chr1", 301, "mono", c1[300], ".", ".", ".", "."),
+                                         ("chr1", 501, "snv", c1[500], other(c1[500]), ".",
+                                          ".", ".")])
+    table, report = score_variants(bundle, vcf, path, progress=False)
+    assert list(table["id"]) == ["snv"] and (report.records, report.no_alt) == (2, 1)
+    assert "1 records without an alternative allele (ALT '.') skipped" in report.line()

@@ -94,6 +94,7 @@ class VariantReport:
     symbolic: int = 0
     ref_mismatch: int = 0
     first_mismatch: str | None = None
+    no_alt: int = 0
     seconds: float = 0.0
 
     def line(self) -> str:
@@ -102,6 +103,9 @@ class VariantReport:
             parts.append(f"{self.multiallelic} multi-allelic records split")
         if self.symbolic:
             parts.append(f"{self.symbolic} symbolic/structural alleles skipped")
+        if self.no_alt:
+            parts.append(f"{self.no_alt} records without an alternative allele (ALT '.') "
+                         "skipped")
         if self.ref_mismatch:
             parts.append(f"{self.ref_mismatch} REF alleles not matching the genome skipped "
                          f"(first: {self.first_mismatch})")
@@ -375,6 +379,8 @@ def _score_chunk(records, g: Genome, bundle, logit, names, settings: VariantSett
         alts = rec.ALT
         if len(alts) > 1:
             report.multiallelic += 1
+        elif not alts:
+            report.no_alt += 1
         ref = rec.REF.upper()
         pos0 = rec.POS - 1
         vid = rec.ID or "."
