@@ -269,3 +269,16 @@ def test_ops_in_functional_graphs(X, refs):
     with pytest.raises(SeqexplainError, match=r"operation 'square' \(Square\) .* no "
                                               r"DeepLIFT/DeepSHAP rule.*ism for this model"):
         M.deep_shap(square, X, references=refs)
+
+
+def test_shap_failure_is_one_error_without_a_warning(models):
+    """When neither of shap's explainers handles a model, the error comes alone: the
+    GradientExplainer fallback's warning is given only when the fallback works."""
+    X = random_onehot(2, LENGTH, seed=4)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(SeqexplainError, match=r"shap cannot explain model .*use method "
+                                                  r"'deepshap'$"):
+            M.shap_explainer(models["bpnet"], X, target="counts:0", n_references=2,
+                             random_state=0)
+    assert not [w for w in caught if "falling back" in str(w.message)]

@@ -230,6 +230,8 @@ ROWS = [
     ("explain-no-input", "explain {ctcf} -o {out}", 2, "no sequences: give a FASTA file or "
      "--regions", "new"),
     ("explain-readonly", "explain {ctcf} {dna} -o {ro}/ex", 1, "cannot write to folder", None),
+    ("explain-shap-fails", "explain {bpnet} {dna} -m shap --target counts:0 --n-references 2 "
+     "-o {out}", 1, "shap cannot explain model", "new"),  # no warning before the error line
     ("explain-cluster-local-0", "explain {ctcf} {dna} -o {out} --cluster local:0", 2,
      "invalid value for '--cluster': the number of local workers must be a positive integer",
      "new"),
