@@ -227,3 +227,9 @@ def test_several_targets_round_trip(tmp_path, fmt):
         Attributions.read(path, target="counts:1")
     with pytest.raises(SeqexplainError, match="choose one"):
         Attributions(arrays).scores("deepshap")
+    # export-modisco picks one target of such a file
+    r = CliRunner().invoke(main, ["export-modisco", str(path), "-m", "deepshap", "--target",
+                                  "counts:0", "-o", str(tmp_path / "modisco")])
+    assert r.exit_code == 0, r.output
+    np.testing.assert_array_equal(np.load(tmp_path / "modisco" / "shap.npz")["arr_0"],
+                                  arrays["deepshap@counts:0_hypothetical"].transpose(0, 2, 1))

@@ -55,6 +55,7 @@ def files(tmp_path_factory):
     (d / "gzgenome.fa.gz").write_bytes(gzip.compress(genome.encode()))
     (d / "peaks.bed").write_text("chr1\t100\t300\n")
     (d / "nochr.bed").write_text("1\t100\t300\n")
+    (d / "farsummit.narrowPeak").write_text("chr1\t100\t300\tp\t0\t.\t1\t1\t1\t400\n")
     (d / "badbed.bed").write_text("chr1\tten\t20\n")
     (d / "widths.bed").write_text("chr1\t100\t300\nchr1\t400\t450\n")
     vcf_head = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
@@ -180,6 +181,10 @@ ROWS = [
      None),
     ("predict-fasta-and-regions", "predict {ctcf} {dna} --regions {peaks} --genome {g} -o {out}",
      2, "give FASTA file(s) or --regions, not both", "new"),
+    ("predict-summit-outside-peak",
+     "predict {ctcf} --regions {farsummit} --genome {g} -o {out}", 1,
+     "farsummit.narrowPeak, line 1: narrowPeak column 10 (summit offset from the start) is "
+     "400, outside the 200-bp peak; it must be in 0..199 (or -1: no summit)", "new"),
     ("predict-regions-no-genome", "predict {ctcf} --regions {peaks} -o {out}", 2,
      "--regions needs --genome", "new"),
     ("predict-regions-chr-prefix", "predict {ctcf} --regions {nochr} --genome {g} -o {out}", 1,
@@ -235,6 +240,8 @@ ROWS = [
     ("explain-no-input", "explain {ctcf} -o {out}", 2, "no sequences: give a FASTA file or "
      "--regions", "new"),
     ("explain-readonly", "explain {ctcf} {dna} -o {ro}/ex", 1, "cannot write to folder", None),
+    ("explain-shap-fails", "explain {bpnet} {dna} -m shap --target counts:0 --n-references 2 "
+     "-o {out}", 1, "shap cannot explain model", "new"),  # no warning before the error line
     ("explain-cluster-local-0", "explain {ctcf} {dna} -o {out} --cluster local:0", 2,
      "invalid value for '--cluster': the number of local workers must be a positive integer",
      "new"),
@@ -264,6 +271,10 @@ ROWS = [
      "deepshap", "dir"),
     ("export-modisco-exists", "export-modisco {attr} -m saliency -o {out}", 1,
      "folder exists", "dir"),
+    ("export-modisco-several-targets", "export-modisco {multi} -m saliency -o {out}", 1,
+     "holds several targets (profile, counts:0, counts:1); choose one (--target)", "new"),
+    ("export-modisco-target-unknown", "export-modisco {multi} -m saliency --target nope "
+     "-o {out}", 1, "no target 'nope' (targets: profile, counts:0, counts:1)", "new"),
     # logo
     ("logo-missing", "logo {missing} -o {out}", 1, "no such file", "new"),
     ("logo-window", "logo {attr} --window 9:3 -o {out}", 2, "'--window'", "new"),
@@ -327,6 +338,9 @@ ROWS = [
      "--database {meme} -o {out}", 2, "give --motifs or --database, not both", "new"),
     ("variants-bad-method", "variants {ctcf} --vcf {v} --genome {g} -m nope -o {out}", 1,
      "unknown method 'nope'", "new"),
+    ("variants-profile-target", "variants {bpnet} --vcf {v} --genome {g} --target profile "
+     "-o {out}", 1, "target 'profile': variants score the columns of the model's vector "
+     "outputs (counts:0, counts:1)", "new"),
     ("variants-exists", "variants {ctcf} --vcf {v} --genome {g} -o {out}", 1,
      "folder exists; pass --force", "dir"),
     # the group itself

@@ -88,3 +88,16 @@ def test_heads_does_not_import_tensorflow():
             "[(None, 5, 2), (None, 2)], ['p', 'c'])); print('tensorflow' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_unbuilt_model_is_one_line():
+    """Both model readers (one output, several outputs) share the same check and message."""
+    import keras
+
+    from seqexplain.attribution.logits import explained_model
+    from seqexplain.attribution.multi_output import model_outputs
+
+    model = keras.Sequential([keras.layers.Dense(2)], name="unbuilt")
+    for read in (model_outputs, lambda m: explained_model(m, "logit")):
+        with pytest.raises(SeqexplainError, match="model 'unbuilt' is not built: build it"):
+            read(model)

@@ -704,3 +704,20 @@ def test_output_folder_moves_with_its_model(untrained, tmp_path):
     r = CliRunner().invoke(main, [*args, "--model", str(tmp_path / "model_moved.keras"),
                                   "-o", str(tmp_path / "m2")])
     assert r.exit_code == 0, r.output
+
+
+def test_cooccurrence_of_one_motif_has_room(tmp_path):
+    """One motif found: the co-occurrence figure is drawn without matplotlib's "axes sizes
+    collapsed" warning on stderr."""
+    import matplotlib.pyplot as plt
+
+    from seqexplain.plots import plot_cooccurrence
+
+    label = "pos_1 (PRDM9)"
+    instances = pd.DataFrame({"label": [label] * 40, "seq": np.arange(40)})
+    fig = plot_cooccurrence(instances, [label], 300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig.savefig(tmp_path / "c.png", dpi=60)
+    plt.close(fig)
+    assert (tmp_path / "c.png").stat().st_size > 0

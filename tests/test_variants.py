@@ -350,3 +350,53 @@ def test_motifs_folder_of_seqexplain_motifs(tmp_path):
     table = pd.read_csv(out / "variants.tsv", sep="\t", keep_default_na=False)
     assert (table["motif_broken"] != "").sum() >= 4 and (table["effect"] < 0).all()
     assert not (out / "logos").exists()  # no --method: no attribution logos
+
+
+def test_model_with_several_outputs(genome, tmp_path):
+    """A BPNet-style model (profile + counts heads): its vector outputs' columns are scored,
+    the default target is the first; --target picks a column and attributions follow it."""
+    from architectures import architecture
+
+    path, seqs = genome
+    model = architecture("bpnet", length=L, seed=2)
+    model.save(tmp_path / "bpnet.keras")
+    c1 = seqs["chr1"]
+    vcf = write_vcf(tmp_path / "v.vcf", [("chr1", p + 1, f"v{p}", c1[p], other(c1[p]), ".",
+                                          ".", ".") for p in (200, 400, 600)])
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["variants", str(tmp_path / "bpnet.keras"), "--vcf", str(vcf),
+                                  "--genome", str(path), "--target", "counts:1", "-m",
+                                  "saliency", "--logos", "1", "-q", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    table = pd.read_csv(out / "variants.tsv", sep="\t").set_index("id")
+    k = (L - 1) // 2
+    ref = one_hot([c1[p - k:p - k + L] for p in (200, 400, 600)], "dna")
+    alt = ref.copy()
+    for i, p in enumerate((200, 400, 600)):
+        alt[i, k] = one_hot([other(c1[p])], "dna")[0, 0]
+    counts_ref, counts_alt = (np.asarray(model(X)[1], np.float64) for X in (ref, alt))
+    ids = [f"v{p}" for p in (200, 400, 600)]
+    scale = max(1.0, float(np.abs(counts_ref).max()))
+    for j in (0, 1):
+        assert np.allclose(table.loc[ids, f"ref_logit_counts:{j}"], counts_ref[:, j],
+                           atol=1e-5 * scale)
+    assert np.allclose(table.loc[ids, "effect"], counts_alt[:, 1] - counts_ref[:, 1],
+                       atol=1e-5 * scale)
+    assert table["log2fc"].isna().all() and "saliency_change" in table.columns
+    from seqexplain.bundle import load_model
+
+    table0, _ = score_variants(load_model(tmp_path / "bpnet.keras"), vcf, path, progress=False)
+    table0 = table0.set_index("id")
+    assert np.allclose(table0.loc[ids, "effect"], counts_alt[:, 0] - counts_ref[:, 0],
+                       atol=1e-5 * scale)
+
+
+def test_record_without_alt_is_counted(bundle, genome, tmp_path):
+    path, seqs = genome
+    c1 = seqs["chr1"]
+    vcf = write_vcf(tmp_path / "v.vcf", [("chr1", 301, "mono", c1[300], ".", ".", ".", "."),
+                                         ("chr1", 501, "snv", c1[500], other(c1[500]), ".",
+                                          ".", ".")])
+    table, report = score_variants(bundle, vcf, path, progress=False)
+    assert list(table["id"]) == ["snv"] and (report.records, report.no_alt) == (2, 1)
+    assert "1 records without an alternative allele (ALT '.') skipped" in report.line()

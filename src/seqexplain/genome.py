@@ -188,6 +188,11 @@ def read_bed(path: str | os.PathLike) -> list[Interval]:
                                                   f"offset) must be an integer, found "
                                                   f"{cols[9]!r}") from None
                         offset = -1
+                    if offset >= end - start:
+                        raise SeqexplainError(
+                            f"{where}: narrowPeak column 10 (summit offset from the start) is "
+                            f"{offset}, outside the {end - start}-bp peak; it must be in 0.."
+                            f"{end - start - 1} (or -1: no summit)")
                     if offset >= 0:
                         summit = start + offset
                 out.append(Interval(cols[0], start, end, strand, summit, tuple(cols), number))

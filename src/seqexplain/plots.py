@@ -103,7 +103,9 @@ def plot_cooccurrence(instances: pd.DataFrame, labels: list[str], n_sequences: i
     for label, seq in zip(instances["label"], instances["seq"]):
         has[index[label], seq] = True
     counts = has.astype(int) @ has.T.astype(int)
-    fig, ax = plt.subplots(figsize=(1.0 + 0.55 * k, 0.6 + 0.5 * k), layout="constrained")
+    # a floor on the size: with one or two motifs the layout had no room for the axes
+    fig, ax = plt.subplots(figsize=(max(3.0, 1.0 + 0.55 * k), max(2.4, 0.6 + 0.5 * k)),
+                           layout="constrained")
     image = ax.imshow(counts, cmap="Blues")
     ax.set_xticks(range(k), labels, rotation=45, ha="right", fontsize=8)
     ax.set_yticks(range(k), labels, fontsize=8)

@@ -40,7 +40,7 @@ import heapq
 import math
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -94,6 +94,7 @@ class VariantReport:
     symbolic: int = 0
     ref_mismatch: int = 0
     first_mismatch: str | None = None
+    no_alt: int = 0
     seconds: float = 0.0
 
     def line(self) -> str:
@@ -102,6 +103,9 @@ class VariantReport:
             parts.append(f"{self.multiallelic} multi-allelic records split")
         if self.symbolic:
             parts.append(f"{self.symbolic} symbolic/structural alleles skipped")
+        if self.no_alt:
+            parts.append(f"{self.no_alt} records without an alternative allele (ALT '.') "
+                         "skipped")
         if self.ref_mismatch:
             parts.append(f"{self.ref_mismatch} REF alleles not matching the genome skipped "
                          f"(first: {self.first_mismatch})")
@@ -293,10 +297,21 @@ def _run(bundle, vcf_path, genome, settings: VariantSettings, motifs, vcf_out: P
         raise SeqexplainError(f"{vcf_path}: not a readable VCF file ({exc})") from None
     names = bundle.class_names if bundle.task == "multiclass" and bundle.class_names \
         else bundle.output_names
+    if not bundle.single_output:  # several outputs: the vector outputs' columns are scored
+        if not names:
+            raise SeqexplainError("variants score a model's vector outputs; this model has "
+                                  "only per-position outputs ("
+                                  f"{', '.join(o.name for o in bundle.outputs)})")
+        if isinstance(settings.target, str) and settings.target in names:
+            settings = replace(settings, target=names.index(settings.target))
+    if isinstance(settings.target, str):
+        raise SeqexplainError(f"target {settings.target!r}: variants score the columns of "
+                              f"the model's vector outputs ({', '.join(names)})")
     if not (isinstance(settings.target, int) and 0 <= settings.target < len(names)):
         raise SeqexplainError(f"target {settings.target!r} is out of range: the model has "
                               f"{len(names)} output(s) ({', '.join(names)})")
-    logit = explained_model(bundle.model, "logit")
+    logit = explained_model(bundle.model, "logit") if bundle.single_output \
+        else _VectorOutputs(bundle)
     pwms, motif_names = _motif_pwms(motifs or [])
     report = VariantReport()
     top = _Top(settings.logos) if settings.logos and settings.methods else None
@@ -343,6 +358,17 @@ def _run(bundle, vcf_path, genome, settings: VariantSettings, motifs, vcf_out: P
     return table, report, top
 
 
+class _VectorOutputs:
+    """A model with several outputs as the ``predict`` of its vector outputs side by side
+    (the columns of ``bundle.output_names``)."""
+
+    def __init__(self, bundle):
+        self.bundle = bundle
+
+    def predict(self, X, batch_size=256, verbose=0):
+        return self.bundle.predict_all(X, batch_size)[0]
+
+
 def _score_chunk(records, g: Genome, bundle, logit, names, settings: VariantSettings, pwms,
                  motif_names, report: VariantReport, top, out, vcf_path) -> pd.DataFrame:
     L = bundle.length
@@ -353,6 +379,8 @@ def _score_chunk(records, g: Genome, bundle, logit, names, settings: VariantSett
         alts = rec.ALT
         if len(alts) > 1:
             report.multiallelic += 1
+        elif not alts:
+            report.no_alt += 1
         ref = rec.REF.upper()
         pos0 = rec.POS - 1
         vid = rec.ID or "."
@@ -460,7 +488,8 @@ def _attributions(bundle, X_ref, X_alt, ref_span, alt_span, alleles, settings, e
 
     n, L = len(X_ref), X_ref.shape[1]
     refs = shuffled_references(X_ref, 0, settings.n_references, settings.seed + offset)
-    options = Options(target=settings.target, batch_size=settings.batch_size,
+    target = settings.target if bundle.single_output else bundle.output_names[settings.target]
+    options = Options(target=target, batch_size=settings.batch_size,
                       seed=settings.seed, references=refs,
                       n_references=settings.n_references)
     cols: dict[str, np.ndarray] = {}

@@ -149,7 +149,9 @@ def check_target(model: keras.Model, target: int, X=None) -> int:
     return target
 
 
-def _check_single_output(model: keras.Model) -> tuple:
+def built_outputs(model: keras.Model) -> list:
+    """The output tensors of a built Sequential/Functional model; one error line if it is
+    not built."""
     try:
         outputs = model.outputs
     except (AttributeError, ValueError):
@@ -157,6 +159,11 @@ def _check_single_output(model: keras.Model) -> tuple:
     if not outputs:
         raise SeqexplainError(f"model {model.name!r} is not built: build it (e.g. give "
                               f"keras.Input a shape) before explaining it")
+    return outputs
+
+
+def _check_single_output(model: keras.Model) -> tuple:
+    outputs = built_outputs(model)
     if len(outputs) != 1:
         raise SeqexplainError(f"model {model.name!r} has {len(outputs)} outputs; attribution "
                               f"methods explain a model with one output tensor")

@@ -772,6 +772,12 @@ def _fast_ism_step(readout: _Readout, key: tuple, shape: tuple, model) -> Callab
 
 # -- shap's DeepExplainer ---------------------------------------------------------------------
 
+def _first_line(err: Exception, width: int = 160) -> str:
+    """An exception's message on one line (TensorFlow's run over many, with a traceback)."""
+    lines = str(err).strip().splitlines()
+    return lines[0][:width] if lines else ""
+
+
 def shap_explainer(model: keras.Model, X: np.ndarray, target: int = 0, batch_size: int = 512,
               random_state: RandomState = None, *, output: str = "logit",
               references: str | np.ndarray | Callable = "shuffle",
@@ -821,18 +827,19 @@ def shap_explainer(model: keras.Model, X: np.ndarray, target: int = 0, batch_siz
         try:
             values = _shap_deep_values(shap, single, X, refs_all, shared, verbose)
         except Exception as err:  # shap raises assorted errors on ops it cannot handle
-            warnings.warn(f"shap_explainer: shap's DeepExplainer cannot handle model "
-                          f"{model.name!r} ({type(err).__name__}: {str(err).strip()[:200]}); "
-                          f"falling back to shap.GradientExplainer (expected gradients, not "
-                          f"DeepSHAP values)", RuntimeWarning, stacklevel=2)
             try:
                 values = _shap_gradient_values(shap, single, X, refs_all, shared, random_state)
             except Exception as second:  # neither explainer handles the model
                 raise SeqexplainError(
                     f"shap cannot explain model {model.name!r}: DeepExplainer failed "
                     f"({type(err).__name__}) and so did GradientExplainer "
-                    f"({type(second).__name__}: {str(second).strip().splitlines()[0][:160]}); "
+                    f"({type(second).__name__}: {_first_line(second)}); "
                     f"use method 'deepshap'") from None
+            # warned once the fallback worked (a failure is one error line, nothing before it)
+            warnings.warn(f"shap_explainer: shap's DeepExplainer cannot handle model "
+                          f"{model.name!r} ({type(err).__name__}: {_first_line(err)}); "
+                          f"falling back to shap.GradientExplainer (expected gradients, not "
+                          f"DeepSHAP values)", RuntimeWarning, stacklevel=2)
     y_x = _predict(model, X, target, 1024)
     y_r = _predict(model, refs_all.reshape(-1, *X.shape[1:]), target, 1024)
     y_r = y_r.reshape(len(X), n_refs).mean(axis=1)

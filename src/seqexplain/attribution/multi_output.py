@@ -38,7 +38,7 @@ import tensorflow as tf
 from ..errors import SeqexplainError
 from ..heads import Output, Target, is_single, outputs_of, parse_target
 from .engine import is_graph_model, model_cache
-from .logits import OUTPUTS, _inputs, check_target, explained_model
+from .logits import OUTPUTS, _inputs, built_outputs, check_target, explained_model
 
 
 class ChannelSum(keras.layers.Layer):
@@ -98,13 +98,7 @@ class ProfileScalar(keras.layers.Layer):
 
 def model_outputs(model: keras.Model) -> list[Output]:
     """The :class:`~seqexplain.heads.Output` list of a built Sequential/Functional model."""
-    try:
-        tensors = model.outputs
-    except (AttributeError, ValueError):
-        tensors = None
-    if not tensors:
-        raise SeqexplainError(f"model {model.name!r} is not built: build it (e.g. give "
-                              f"keras.Input a shape) before explaining it")
+    tensors = built_outputs(model)
     names = list(getattr(model, "output_names", None) or [])
     return outputs_of([tuple(t.shape) for t in tensors], names)
 

@@ -175,9 +175,11 @@ def explain_command(model, fasta, regions, genome, off_edge, methods, target, ou
 @main.command("export-modisco")
 @click.argument("attributions", type=click.Path(dir_okay=False))
 @click.option("-m", "--method", default="deepshap", show_default=True)
+@click.option("--target", help="In an attributions file of several targets (explain --target "
+                               "all or a list): the target to export.")
 @click.option("-o", "--out", required=True, type=click.Path(file_okay=False))
 @click.option("--force", is_flag=True)
-def export_modisco_command(attributions, method, out, force):
+def export_modisco_command(attributions, method, target, out, force):
     """Write OUT/ohe.npz and OUT/shap.npz (channels first) for
     `modisco motifs -s OUT/ohe.npz -a OUT/shap.npz -n 2000 -w LENGTH`."""
     from ..attribution.registry import resolve_method
@@ -186,7 +188,7 @@ def export_modisco_command(attributions, method, out, force):
 
     check_writable(out, force, kind="folder")
     method = resolve_method(method).name
-    data = Attributions.read(attributions, [method], delta=False)
+    data = Attributions.read(attributions, [method], delta=False, target=target)
     with atomic_dir(out, force=force) as tmp:
         data.export_modisco(method, tmp)
     click.echo(f"modisco motifs -s {out}/ohe.npz -a {out}/shap.npz -n 2000 "

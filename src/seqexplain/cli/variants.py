@@ -86,7 +86,10 @@ def variants_command(model, vcf, genome, methods, target, n_logos, motifs_dir, d
     from ..variants import VariantSettings, write_variants
 
     bundle = load_model(model, alphabet)
-    settings = VariantSettings(target=resolve_target(bundle, target), methods=chosen,
+    # several outputs: the default is the first column of the vector outputs
+    chosen_target = 0 if target is None and not bundle.single_output \
+        else resolve_target(bundle, target)
+    settings = VariantSettings(target=chosen_target, methods=chosen,
                                logos=n_logos, n_references=n_references,
                                batch_size=batch_size, chunk_size=chunk_size, seed=seed)
     with atomic_dir(out, force=force) as tmp:
