@@ -83,6 +83,12 @@ def _figures_module():
     return module
 
 
+def pytest_xdist_auto_num_workers(config) -> int:
+    """``-n auto``: one worker per core, at most 4 — every worker loads TensorFlow (about
+    1 GB), and each worker's TensorFlow already uses several cores for the larger tests."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
 @pytest.fixture
 def docs_figures():
     """``examples/make_docs_figures.py`` as a module (for tests/test_docs.py)."""
