@@ -261,6 +261,47 @@ def test_fast_maxpool_rule_equals_routed_rule(kind, monkeypatch):
     assert_close(fast, routed, batch_scale(contribution_scale(fast)))
 
 
+@pytest.mark.parametrize("length, window", [(23, 4), (24, 4), (23, 23)])
+def test_maxpool_multiplier_forms_agree_bit_for_bit(length, window):
+    """The fused form (XLA), the form for running without XLA and routing through the pooling
+    op's gradient give the same multipliers, bit for bit: with ties inside windows (the first
+    maximum takes the gradient, as the pooling op's own gradient does), inputs equal to their
+    reference's (the |x - r| < 1e-7 branch), a tail past the last whole window, and global
+    pooling (window = length)."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(3)
+    b, n_refs, n_f = 3, 5, 6
+    # ReLU-like activations on a coarse grid: many exact ties and zeros
+    x_in = np.maximum(rng.integers(-2, 4, (b, 1, length, n_f)), 0).astype(np.float32)
+    r_in = np.maximum(rng.integers(-2, 4, (b, n_refs, length, n_f)), 0).astype(np.float32)
+    r_in[:, 0] = x_in[:, 0]  # one reference equal to its sequence everywhere
+    r_in += (rng.random(r_in.shape) < 0.3) * 0.25  # and the rest partly off the grid
+    n_win = length // window
+
+    def pool(a):
+        rows = tf.reshape(a, (-1, length, n_f))
+        return tf.reshape(tf.nn.max_pool1d(rows, window, window, "VALID"),
+                          (a.shape[0], a.shape[1], n_win, n_f))
+
+    x_out, r_out = pool(x_in), pool(r_in)
+    g = tf.constant(rng.normal(size=(b, n_refs, n_win, n_f)), tf.float32)
+    args = (tf.constant(x_in), tf.constant(r_in), x_out, r_out, g)
+    fused = engine._tiled_maxpool_multiplier(*args, window).numpy()
+    pooled = engine._pooled_maxpool_multiplier(*args, window).numpy()
+    routed = engine._routed_maxpool_multiplier(
+        *args, lambda t: tf.nn.max_pool1d(t, window, window, "VALID")).numpy()
+    assert fused.shape == (b, n_refs, length, n_f)
+    assert np.array_equal(fused, pooled) and np.array_equal(fused, routed)
+    assert np.count_nonzero(fused[:, :, n_win * window:]) == 0  # the tail gets no gradient
+    # a window's multipliers sum to its share of the secant: g · (x_out - r_out) where x ≠ r
+    windows = (fused * (x_in - r_in))[:, :, :n_win * window].reshape(b, n_refs, n_win, window, n_f)
+    differ = np.abs(x_out.numpy() - r_out.numpy()) > 0
+    np.testing.assert_allclose(windows.sum(3)[differ],
+                               (g.numpy() * (x_out.numpy() - r_out.numpy()))[differ],
+                               rtol=1e-6, atol=1e-6 * np.abs(g.numpy()).max())
+
+
 def test_nested_sequential_in_functional():
     inner = keras.Sequential([keras.Input((36, 6)), layers.Conv1D(4, 3, activation="elu"),
                               layers.MaxPooling1D(2)], name="block")

@@ -265,6 +265,8 @@ def _rescale_multiplier(x_in, x_out, fprime, r_in, r_out, g):
     Shapes: x_* and fprime (b, 1, ...), r_* and g (b, R, ...)."""
     d_in = x_in - r_in
     near = tf.abs(d_in) < RESCALE_EPS
+    if not USE_XLA:  # where(near, ·, ·) picks per element: the kept values need no safe divisor
+        return g * tf.where(near, fprime, (x_out - r_out) / d_in)
     safe = tf.where(near, tf.ones_like(d_in), d_in)
     return g * tf.where(near, fprime, (x_out - r_out) / safe)
 
@@ -365,7 +367,8 @@ def _maxpool(t: tf.Tensor, pool: Callable[[tf.Tensor], tf.Tensor], pairs: _Pairs
     """
     def multiplier(t, x_in, r_in, x_out, r_out, g):
         if window is not None:
-            return _tiled_maxpool_multiplier(x_in, r_in, x_out, r_out, g, window)
+            tiled = _tiled_maxpool_multiplier if USE_XLA else _pooled_maxpool_multiplier
+            return tiled(x_in, r_in, x_out, r_out, g, window)
         return _routed_maxpool_multiplier(x_in, r_in, x_out, r_out, g, pool)
 
     return _with_multiplier(t, pool, pairs, multiplier)
@@ -400,6 +403,49 @@ def _tiled_maxpool_multiplier(x_in, r_in, x_out, r_out, g, window: int):
     safe = tf.where(near, tf.ones_like(d_in), d_in)
     m = tf.where(near, x_sel * tf.expand_dims(g, 3), (x_sel * gx + r_sel * gr) / safe)
     m = tf.reshape(m, tf.concat([tf.shape(m)[:2], [used], tf.shape(m)[4:]], 0))
+    if used < length:
+        m = tf.pad(m, [[0, 0], [0, 0], [0, length - used], [0, 0]])
+    return m
+
+
+def _first_argmax_routed(a: tf.Tensor, grad: tf.Tensor, window: int) -> tf.Tensor:
+    """``grad`` (rows, n_win, F) placed at the first argmax of each window of ``a``
+    (rows, length, F), zeros elsewhere: the gradient of 1-D max pooling (one kernel)."""
+    with tf.GradientTape(watch_accessed_variables=False) as tape:
+        tape.watch(a)
+        pooled = tf.nn.max_pool1d(a, window, window, "VALID")
+    return tape.gradient(pooled, a, output_gradients=grad)
+
+
+def _pooled_maxpool_multiplier(x_in, r_in, x_out, r_out, g, window: int):
+    """:func:`_tiled_maxpool_multiplier` for running without XLA, with the same values: each
+    window's argmax one-hot comes from the max-pool gradient kernel (``tf.argmax`` over the
+    window axis and ``tf.one_hot`` are several passes each when nothing fuses them), and the
+    sequence's one-hot is computed once per sequence, not once per reference."""
+    if x_out.shape.rank == 3:  # global pooling: one window over the whole length
+        x_out, r_out, g = (tf.expand_dims(a, 2) for a in (x_out, r_out, g))
+    length, n_win = x_in.shape[2], x_out.shape[2]
+    used = n_win * window
+    shape_r = tf.shape(r_in)
+    b, n_refs, n_f = shape_r[0], shape_r[1], shape_r[3]
+    cross_max = tf.maximum(x_out, r_out)
+    gx = g * (cross_max - r_out)
+    gr = g * (x_out - cross_max)
+    x_sel = _first_argmax_routed(x_in[:, 0], tf.ones_like(x_out[:, 0]), window)
+    r_routed = _first_argmax_routed(tf.reshape(r_in, [-1, length, n_f]),
+                                    tf.reshape(gr, [-1, n_win, n_f]), window)  # r_sel × gr
+
+    def windows(a, rows):
+        a = a[:, :, :used] if used < length else a
+        return tf.reshape(a, [rows, -1, n_win, window, n_f])
+
+    x_sel = windows(x_sel[:, None], b)
+    d_in = windows(x_in, b) - windows(r_in, b)
+    near = tf.abs(d_in) < MAXPOOL_EPS
+    # where(near, ·, ·) picks per element, so no "safe" divisor is needed for the values kept
+    m = tf.where(near, x_sel * g[:, :, :, None],
+                 (x_sel * gx[:, :, :, None] + windows(tf.reshape(r_routed, shape_r), b)) / d_in)
+    m = tf.reshape(m, [b, n_refs, used, n_f])
     if used < length:
         m = tf.pad(m, [[0, 0], [0, 0], [0, length - used], [0, 0]])
     return m
