@@ -231,6 +231,46 @@ def test_train_on_peaks_with_gc_matched_background(tmp_path):
     assert meta["class_names"] == ["background", "ctcf_sites"]
 
 
+def test_evaluate_takes_regions(tmp_path):
+    """evaluate on held-out peaks: against a GC-matched background (labelled with the model's
+    own classes), or labelled by a BED column; the same numbers as the same windows as a
+    labelled FASTA file; wrong combinations are one-line usage errors."""
+    import json
+
+    data = ROOT / "examples" / "data" / "genome"
+    runner = CliRunner()
+    r = runner.invoke(main, ["evaluate", str(CTCF), "--regions",
+                             str(data / "ctcf_sites.narrowPeak"), "--genome",
+                             str(data / "genome.fa"), "--background", "gc-matched", "-o",
+                             str(tmp_path / "m.json")])
+    assert r.exit_code == 0, r.output
+    assert "windows as 'ctcf_peaks', background as 'human_background'" in r.output
+    metrics = json.loads((tmp_path / "m.json").read_text())
+    assert metrics["n"] == 600 and metrics["auroc"] > 0.95  # planted CTCF sites
+    # a label column of the model's class names, on both strands: as a labelled FASTA
+    peaks = read_bed(data / "ctcf_sites.narrowPeak")[:40]
+    rows = [(iv.chrom, iv.start, iv.end, f"p{i}", 0, "+-"[i % 2],
+             ["ctcf_peaks", "human_background"][i % 3 == 0]) for i, iv in enumerate(peaks)]
+    regions = bed(tmp_path / "held_out.bed", rows)
+    args = ["--regions", str(regions), "--genome", str(data / "genome.fa"),
+            "--label-column", "7"]
+    r = runner.invoke(main, ["evaluate", str(CTCF), *args, "-o", str(tmp_path / "a.json")])
+    assert r.exit_code == 0, r.output
+    src = RegionSource(regions, data / "genome.fa", length=200, label_column=7)
+    (tmp_path / "same.fa").write_text("".join(f">{i} {d}\n{s}\n" for i, d, s in src.records()))
+    r = runner.invoke(main, ["evaluate", str(CTCF), str(tmp_path / "same.fa"), "-o",
+                             str(tmp_path / "b.json")])
+    assert r.exit_code == 0, r.output
+    a, b = (json.loads((tmp_path / f"{x}.json").read_text()) for x in "ab")
+    assert a == b and a["n"] == 40
+    for bad, message in [
+            (["--background", "gc-matched", "--labels", str(tmp_path / "l.tsv")],
+             "not with --labels"),
+            ([str(tmp_path / "same.fa")], "not both")]:
+        r = runner.invoke(main, ["evaluate", str(CTCF), *args[:4], *bad])
+        assert r.exit_code == 2 and message in r.output, r.output
+
+
 def test_motif_instances_of_minus_strand_regions_in_genome_coordinates():
     from types import SimpleNamespace
 

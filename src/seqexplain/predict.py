@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import contextlib
 import os
 from pathlib import Path
@@ -88,8 +90,14 @@ def predict_fasta(bundle: ModelBundle, fasta, out_path, batch_size: int = 4096,
     return n
 
 
-def evaluate_fasta(bundle: ModelBundle, fastas, labels=None) -> dict:
-    """Metrics of the model on labelled FASTA file(s), with the model's classes."""
+def evaluate_fasta(bundle: ModelBundle, fastas, labels=None,
+                   source_classes: Sequence[str] | None = None) -> dict:
+    """Metrics of the model on labelled FASTA file(s) or region sources, with the model's
+    classes.
+
+    ``source_classes``: the class of every record of each source, in order (e.g. held-out
+    peaks as the model's positive class and a drawn background as its negative class), in
+    place of labels from ``labels`` or the file names."""
     from .fasta import read_fasta
     from .labels import labels_for
     from .metrics import evaluate
@@ -97,7 +105,12 @@ def evaluate_fasta(bundle: ModelBundle, fastas, labels=None) -> dict:
     from .train import scores_for_metrics, true_for_metrics
 
     records = read_fasta(fastas)
-    table = labels_for(records, labels)
+    if source_classes is not None:
+        by_source = dict(zip(dict.fromkeys(records.sources), source_classes))
+        table = pd.DataFrame({"label": [by_source[s] for s in records.sources]},
+                             index=pd.Index(records.ids, name="id"))
+    else:
+        table = labels_for(records, labels)
     task, classes = bundle.task, bundle.class_names
     if table is None:
         raise SeqexplainError("no labels: pass --labels TABLE (or label= header tokens)")

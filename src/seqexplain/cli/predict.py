@@ -76,23 +76,45 @@ def predict_command(model_dir, fasta, regions, genome, off_edge, out, alphabet, 
 
 @main.command("evaluate")
 @click.argument("model_dir", type=click.Path())
-@click.argument("fasta", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("fasta", nargs=-1, type=click.Path(dir_okay=False))
+@region_options(many=True, training=True)
 @click.option("--labels", type=click.Path(dir_okay=False),
               help="TSV/CSV: first column id, then the target column(s).")
 @click.option("-o", "--out", type=click.Path(dir_okay=False), help="Also write metrics as JSON.")
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
-def evaluate_command(model_dir, fasta, labels, out, force):
-    """Metrics of a trained model on new labelled data."""
+def evaluate_command(model_dir, fasta, regions, genome, off_edge, label_column, background,
+                     labels, out, force):
+    """Metrics of a trained model on new labelled data: FASTA file(s) labelled as for train
+    (one file per class, --labels, or label= header tokens), or --regions windows of
+    --genome (one --regions file per class, --label-column, --labels, or one file of
+    positives with --background gc-matched)."""
     from ..outputs import atomic_file, check_writable, write_json
 
     if out:
         check_writable(out, force, kind="file")
+    check_inputs(list(fasta), list(regions), genome, label_column=label_column,
+                 background=background)
     import_tensorflow()
     from ..bundle import ModelBundle
+    from ..genome import sequence_inputs
     from ..predict import evaluate_fasta
 
     bundle = ModelBundle.load(model_dir)
-    metrics = evaluate_fasta(bundle, list(fasta), labels)
+    source_classes = None
+    if background is not None:  # held-out positives against drawn background
+        if bundle.task != "binary" or labels:
+            raise click.UsageError("--background labels the regions as the positive class of "
+                                   "a binary model and the drawn windows as its negative "
+                                   "class" + (" (not with --labels)" if labels else
+                                              f"; {model_dir} is a {bundle.task} model"))
+        source_classes = [bundle.class_names[-1], bundle.class_names[0]]
+        click.echo(f"labels: {regions[0]} windows as {source_classes[0]!r}, background as "
+                   f"{source_classes[1]!r}", err=True)
+    inputs = sequence_inputs(list(fasta), list(regions), genome, length=bundle.length,
+                             off_edge=off_edge, label_column=label_column,
+                             background=background)
+    report_inputs(inputs)
+    metrics = evaluate_fasta(bundle, inputs.sources, labels, source_classes)
     for key, value in metrics.items():
         if isinstance(value, float):
             click.echo(f"{key:<14}{value:.4f}")
