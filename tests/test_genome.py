@@ -231,6 +231,32 @@ def test_train_on_peaks_with_gc_matched_background(tmp_path):
     assert meta["class_names"] == ["background", "ctcf_sites"]
 
 
+def test_tune_on_peaks_with_gc_matched_background(tmp_path):
+    import json
+
+    import yaml
+
+    data = ROOT / "examples" / "data" / "genome"
+    cfg, space = tmp_path / "tiny.yaml", tmp_path / "space.yaml"
+    cfg.write_text(yaml.safe_dump({"model": TINY_MODEL}))
+    space.write_text(yaml.safe_dump({"filters": [4, 6]}))
+    args = ["tune", "--regions", str(data / "ctcf_sites.narrowPeak"), "--genome",
+            str(data / "genome.fa"), "--background", "gc-matched", "--length", "60",
+            "--config", str(cfg), "--search-space", str(space), "--max-trials", "1",
+            "--epochs", "1", "-q", "-o", str(tmp_path / "t")]
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 0, r.output
+    assert "background: 300 GC-matched windows (seed 0)" in r.output
+    meta = json.loads((tmp_path / "t" / "metadata.json").read_text())
+    assert meta["class_names"] == ["background", "ctcf_sites"]
+    assert meta["input"]["length"] == 60 and meta["model_config"]["filters"][0] in (4, 6)
+    splits = pd.read_csv(tmp_path / "t" / "splits.tsv", sep="\t")
+    assert len(splits) == 600 and splits["id"].str.match(r"chr[A-C]:\d+-\d+\([+-]\)").all()
+    r = CliRunner().invoke(main, ["tune", "--genome", str(data / "genome.fa"), "-o",
+                                  str(tmp_path / "u")])
+    assert r.exit_code == 2 and "no sequences" in r.output
+
+
 def test_evaluate_takes_regions(tmp_path):
     """evaluate on held-out peaks: against a GC-matched background (labelled with the model's
     own classes), or labelled by a BED column; the same numbers as the same windows as a

@@ -6,11 +6,12 @@ import click
 
 from .._tf import import_tensorflow
 from . import main
-from .options import sequence_options
+from .options import check_inputs, region_options, report_inputs, sequence_options
 
 
 @main.command("tune")
-@click.argument("fasta", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("fasta", nargs=-1, type=click.Path(dir_okay=False))
+@region_options(many=True, training=True)
 @click.option("--labels", type=click.Path(dir_okay=False),
               help="TSV/CSV: first column id, then one column per target.")
 @click.option("--task", type=click.Choice(["binary", "multiclass", "multilabel", "regression"]))
@@ -30,14 +31,19 @@ from .options import sequence_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
 @click.option("-o", "--out", required=True, type=click.Path(file_okay=False))
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
-def tune_command(fasta, labels, task, alphabet, length, pad, crop, unknown, max_trials, tuner,
+def tune_command(fasta, regions, genome, off_edge, label_column, background, labels, task, alphabet, length, pad, crop, unknown, max_trials, tuner,
                  search_space, config_file, epochs, batch_size, patience, seed, quiet, out,
                  force):
     """Search filters, kernel widths, blocks, dropout, L2 and learning rate with KerasTuner;
-    retrain the best configuration and write it as a model folder (with trials.tsv)."""
+    retrain the best configuration and write it as a model folder (with trials.tsv).
+
+    FASTA file(s) labelled as for train, or --regions windows of --genome (--length: the
+    window length), labelled as for train."""
     from ..outputs import check_writable
 
     check_writable(out, force, kind="folder")
+    check_inputs(list(fasta), list(regions), genome, label_column=label_column,
+                 background=background)
     import_tensorflow()
     from ..train import TrainConfig, format_report, read_config_file
     from ..tune import read_search_space, tune_model_folder
@@ -48,7 +54,15 @@ def tune_command(fasta, labels, task, alphabet, length, pad, crop, unknown, max_
                   seed=seed, verbose=not quiet)
     train_config = TrainConfig.from_dict(values)
     space = read_search_space(search_space) if search_space else None
-    result, trials = tune_model_folder(list(fasta), out, labels, train_config, space, base,
+    sources = list(fasta)
+    if regions:
+        from ..genome import sequence_inputs
+
+        inputs = sequence_inputs([], list(regions), genome, length=length, off_edge=off_edge,
+                                 label_column=label_column, background=background, seed=seed)
+        report_inputs(inputs)
+        sources = inputs.sources
+    result, trials = tune_model_folder(sources, out, labels, train_config, space, base,
                                        max_trials, tuner, alphabet=alphabet, length=length,
                                        pad=pad, crop=crop, unknown=unknown, force=force)
     click.echo(trials.to_string(index=False, max_rows=20))
