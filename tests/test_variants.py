@@ -391,6 +391,40 @@ def test_model_with_several_outputs(genome, tmp_path):
                        atol=1e-5 * scale)
 
 
+@pytest.mark.parametrize("activation, units", [("sigmoid", 2), ("softmax", 3)])
+def test_bare_keras_file_gets_probabilities(genome, tmp_path, activation, units):
+    """A bare .keras file (no task recorded): log2fc comes from the probabilities its own
+    final sigmoid/softmax gives, checked against the model's outputs."""
+    import keras
+
+    from seqexplain.bundle import load_model
+
+    path, seqs = genome
+    keras.utils.set_random_seed(4)
+    model = keras.Sequential([keras.Input((L, 4)), keras.layers.Conv1D(8, 5, activation="relu"),
+                              keras.layers.GlobalMaxPooling1D(),
+                              keras.layers.Dense(units, activation=activation)])
+    model.save(tmp_path / "m.keras")
+    c1 = seqs["chr1"]
+    sites = (300, 500, 700)
+    vcf = write_vcf(tmp_path / "v.vcf", [("chr1", q + 1, f"v{q}", c1[q], other(c1[q]), ".",
+                                          ".", ".") for q in sites])
+    table, _ = score_variants(load_model(tmp_path / "m.keras"), vcf, path, progress=False)
+    table = table.set_index("id")
+    k = (L - 1) // 2
+    ref = one_hot([c1[q - k:q - k + L] for q in sites], "dna")
+    alt = ref.copy()
+    for i, q in enumerate(sites):
+        alt[i, k] = one_hot([other(c1[q])], "dna")[0, 0]
+    p_ref, p_alt = (np.asarray(model(X), np.float64) for X in (ref, alt))
+    ids = [f"v{q}" for q in sites]
+    for j in range(units):
+        # float32 probabilities: compare the ratio to 1e-5 of the probabilities' scale
+        expected = np.log2(p_alt[:, j] / p_ref[:, j])
+        assert np.allclose(table.loc[ids, f"log2fc_{j}"], expected, atol=1e-4)
+    assert np.allclose(table.loc[ids, "log2fc"], np.log2(p_alt[:, 0] / p_ref[:, 0]), atol=1e-4)
+
+
 def test_record_without_alt_is_counted(bundle, genome, tmp_path):
     path, seqs = genome
     c1 = seqs["chr1"]

@@ -15,7 +15,7 @@ row per variant. For each alternative allele (multi-allelic records are split):
   bases. Beyond a chromosome end the windows hold N.
 - **scores**, for every output ``t``: ``ref_logit_t``, ``alt_logit_t``, ``alt_minus_ref_t``
   (logits) and ``log2fc_t`` = log2(p_alt / p_ref) of the probability (sigmoid/softmax of the
-  logits; regression outputs have no probability). ``effect`` is ``alt_minus_ref`` of the
+  logits; for a bare Keras file the one its final layer applies; regression outputs have none). ``effect`` is ``alt_minus_ref`` of the
   chosen target; the table is sorted by ``|effect|``.
 - **skipped, counted and reported**: symbolic or structural alleles (``<DEL>``, breakends,
   ``*``), and a REF allele that does not match the genome (never scored).
@@ -173,6 +173,18 @@ def _probabilities(logits: np.ndarray, task: str) -> np.ndarray | None:
         e = np.exp(z)
         return e / e.sum(axis=1, keepdims=True)
     return None
+
+
+def _probability_task(bundle) -> str:
+    """The task whose probabilities the logits give: the model folder's, or for a bare Keras
+    file the final activation that the logit model strips (sigmoid: one probability per
+    output; softmax: one distribution)."""
+    if bundle.task != "unknown":
+        return bundle.task
+    from .attribution.logits import final_squashing
+
+    squash = final_squashing(bundle.model) if bundle.single_output else None
+    return {"sigmoid": "multilabel", "softmax": "multiclass"}.get(squash, "unknown")
 
 
 def _log2_ratio(p_alt: np.ndarray, p_ref: np.ndarray) -> np.ndarray:
@@ -416,7 +428,8 @@ def _score_chunk(records, g: Genome, bundle, logit, names, settings: VariantSett
                                         batch_size=max(settings.batch_size, 1024), verbose=0),
                           np.float64).reshape(2 * n, -1)
         lr, la = both[:n], both[n:]
-        pr, pa = _probabilities(lr, bundle.task), _probabilities(la, bundle.task)
+        task = _probability_task(bundle)
+        pr, pa = _probabilities(lr, task), _probabilities(la, task)
         t = settings.target
         cols["effect"] = la[:, t] - lr[:, t]
         cols["log2fc"] = _log2_ratio(pa[:, t], pr[:, t]) if pr is not None else np.nan
@@ -486,7 +499,7 @@ def _attributions(bundle, X_ref, X_alt, ref_span, alt_span, alleles, settings, e
     from .attribution.registry import Options, compute
     from .explain import shuffled_references
 
-    n, L = len(X_ref), X_ref.shape[1]
+    n = len(X_ref)
     refs = shuffled_references(X_ref, 0, settings.n_references, settings.seed + offset)
     target = settings.target if bundle.single_output else bundle.output_names[settings.target]
     options = Options(target=target, batch_size=settings.batch_size,

@@ -94,6 +94,21 @@ def logit_model(model: keras.Model) -> keras.Model:
     return result
 
 
+def final_squashing(model: keras.Model) -> str | None:
+    """The activation :func:`logit_model` strips from ``model``'s output: ``"sigmoid"``,
+    ``"softmax"``, or ``None`` (a linear output, or a model it cannot look into)."""
+    if not is_graph_model(model) or len(getattr(model, "outputs", None) or []) != 1:
+        return None
+    try:
+        layer, _ = _final_layer(model)
+    except SeqexplainError:
+        return None
+    if layer_kind(layer) == "Softmax":
+        return "softmax"
+    name = activation_name(getattr(layer, "activation", None))
+    return name if name in SQUASHING_ACTIVATIONS else None
+
+
 def explained_model(model: keras.Model, output: str = "logit") -> keras.Model:
     """The model whose output the attribution methods explain.
 
