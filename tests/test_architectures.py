@@ -214,6 +214,23 @@ def test_cli_explains_saved_models(models, tmp_path):
     counts = Attributions.read(out / "attributions.npz", ["ism"], target="counts:1")
     assert counts.target_name == "counts:1" and counts.scores("ism").shape == (3, LENGTH, 4)
     assert counts.settings["target"] == "counts:1"
+    # --motifs and --modisco: one folder per target, each from that target's scores
+    db = tmp_path / "db.meme"
+    from seqexplain.motif_io import Motif, write_meme
+
+    write_meme([Motif("X1", "x", np.full((6, 4), 0.25), "test")], db)
+    out2 = tmp_path / "out2"
+    result = runner.invoke(main, ["explain", str(tmp_path / "bpnet.keras"), str(fasta), "-m",
+                                  "deepshap", "--target", "profile,counts:1", "--n-references",
+                                  "3", "--logos", "0", "--modisco", "deepshap", "--motifs",
+                                  "--database", str(db), "-q", "-o", str(out2)])
+    assert result.exit_code == 0, result.output
+    data2 = np.load(out2 / "attributions.npz")
+    for t, folder in (("profile", "profile"), ("counts:1", "counts_1")):
+        hyp = np.load(out2 / "modisco" / folder / "shap.npz")["arr_0"]
+        assert np.array_equal(hyp, data2[f"deepshap@{t}_hypothetical"].transpose(0, 2, 1))
+        assert (out2 / "motifs" / folder / "motifs.tsv").is_file()
+        assert f"{out2}/motifs/{folder}:" in result.output
     result = runner.invoke(main, ["logo", str(out / "attributions.npz"), "--target", "profile",
                                   "-m", "deepshap", "--top", "1", "-j", "1", "-o",
                                   str(tmp_path / "logos")])

@@ -260,9 +260,6 @@ ROWS = [
      "(Bidirectional) has no DeepLIFT/DeepSHAP rule", "new"),
     ("explain-shap-profile", "explain {bpnet} {dna} -m shap --target profile -o {out}", 1,
      "cannot hold a profile target's softmax weights", "new"),
-    ("explain-modisco-several-targets",
-     "explain {bpnet} {dna} -m saliency --target all --modisco saliency -o {out}", 2,
-     "--modisco and --motifs take one target", "new"),
     # export-modisco
     ("export-modisco-missing", "export-modisco {missing} -o {out}", 1, "no such file", "new"),
     ("export-modisco-not-npz", "export-modisco {notnpz} -o {out}", 1,

@@ -45,7 +45,8 @@ from .options import (check_inputs, check_window_option, cluster_options, region
               show_default=True, help="attributions.npz, or attributions.h5 (HDF5, chunked).")
 @click.option("--modisco", "modisco_method", default=None,
               help="Also write OUT/modisco/ohe.npz and shap.npz for TF-MoDISco from this "
-                   "method's hypothetical scores (e.g. deepshap).")
+                   "method's hypothetical scores (e.g. deepshap); with several targets, "
+                   "OUT/modisco/TARGET/ for each.")
 @click.option("--logos", "n_logos", type=click.IntRange(min=0), default=10, show_default=True,
               help="Draw OUT/logos/ for the K sequences with the highest explained output "
                    "(0: none).")
@@ -55,7 +56,8 @@ from .options import (check_inputs, check_window_option, cluster_options, region
                    "`seqexplain logo`).")
 @click.option("--motifs", "with_motifs", is_flag=True,
               help="Also discover, annotate and map motifs into OUT/motifs/ (as `seqexplain "
-                   "motifs`, with its defaults) from --motif-method's scores.")
+                   "motifs`, with its defaults) from --motif-method's scores; with several "
+                   "targets, OUT/motifs/TARGET/ for each.")
 @click.option("--motif-method", default=None,
               help="Scores used by --motifs [deepshap if computed, else the first method].")
 @click.option("--database", type=click.Path(dir_okay=False),
@@ -103,14 +105,13 @@ def explain_command(model, fasta, regions, genome, off_edge, methods, target, ou
     import_tensorflow()
     from ..attributions import Attributions
     from ..bundle import load_model
+    from ..logos import safe_name
     from ..explain import ExplainSettings, explain_fasta, read_references
 
     from ..genome import sequence_inputs
 
     bundle = load_model(model, alphabet)
-    targets = bundle.targets(target)  # checked before any work
-    if (modisco_method or with_motifs) and len(targets) > 1:
-        raise click.UsageError("--modisco and --motifs take one target; give --target NAME")
+    bundle.targets(target)  # checked before any work
     inputs = sequence_inputs([fasta] if fasta else [], [regions] if regions else [], genome,
                              length=bundle.length, off_edge=off_edge)
     report_inputs(inputs)
@@ -142,21 +143,31 @@ def explain_command(model, fasta, regions, genome, off_edge, methods, target, ou
             (tmp / "logos").mkdir()
             write_logos(summary["top"], tmp / "logos", top=n_logos, window=logo_window,
                         source=str(fasta))
+        # one target: OUT/motifs, OUT/modisco; several: a folder per target inside them
+        several = len(summary["targets"]) > 1
+        taken: set[str] = set()
+        folders = {t: safe_name(t, taken) if several else "" for t in summary["targets"]}
+        motif_lines = []
         if with_motifs:
             from ..motifs import MotifSettings
             from ..motifs.pipeline import run_and_write, summary_line
 
-            (tmp / "motifs").mkdir()
-            result, table = run_and_write(
-                Attributions.read(tmp / name, [motif_method]), tmp / "motifs",
-                MotifSettings(method=motif_method, seed=seed), str(fasta), model=bundle.model,
-                database=database, taxon=taxon)
-            motif_line = summary_line(f"{out}/motifs", result, table)
+            for t, folder in folders.items():
+                (tmp / "motifs" / folder).mkdir(parents=True)
+                result, table = run_and_write(
+                    Attributions.read(tmp / name, [motif_method], target=t if several
+                                      else None), tmp / "motifs" / folder,
+                    MotifSettings(method=motif_method, seed=seed), str(fasta),
+                    model=bundle.model, database=database, taxon=taxon)
+                shown = f"{out}/motifs/{folder}" if several else f"{out}/motifs"
+                motif_lines.append(summary_line(shown, result, table))
         if modisco_method:
-            (tmp / "modisco").mkdir()
             modisco = resolve_method(modisco_method).name
-            Attributions.read(tmp / name, [modisco], delta=False).export_modisco(
-                modisco, tmp / "modisco")
+            for t, folder in folders.items():
+                (tmp / "modisco" / folder).mkdir(parents=True)
+                Attributions.read(tmp / name, [modisco], delta=False,
+                                  target=t if several else None).export_modisco(
+                    modisco, tmp / "modisco" / folder)
     rate = summary["n"] / max(summary["seconds"], 1e-9)
     where = ""
     if cluster:
@@ -164,12 +175,11 @@ def explain_command(model, fasta, regions, genome, off_edge, methods, target, ou
         dask = summary["dask"]
         where = (f", {dask['workers']} Dask workers, {dask['computed']} chunks computed, "
                  f"{dask['resumed']} resumed")
-    several = (f", targets {', '.join(summary['targets'])}" if len(summary["targets"]) > 1
-               else "")
+    listed = f", targets {', '.join(summary['targets'])}" if several else ""
     click.echo(f"{out}/{name}: {summary['n']} sequences × {summary['length']} positions, "
-               f"methods {', '.join(chosen)}{several} ({rate:.0f} sequences/s{where})", err=True)
-    if with_motifs:
-        click.echo(motif_line, err=True)
+               f"methods {', '.join(chosen)}{listed} ({rate:.0f} sequences/s{where})", err=True)
+    for line in motif_lines:
+        click.echo(line, err=True)
 
 
 @main.command("export-modisco")
