@@ -299,3 +299,51 @@ def test_shap_failure_is_one_error_without_a_warning(models):
             M.shap_explainer(models["bpnet"], X, target="counts:0", n_references=2,
                              random_state=0)
     assert not [w for w in caught if "falling back" in str(w.message)]
+
+
+@pytest.mark.parametrize("kind", ["LayerNormalization", "RMSNormalization"])
+def test_normalization_rule_against_numpy(kind):
+    """DeepLIFT through a normalisation layer equals the rule computed by hand in float64
+    numpy: centring (LayerNormalization only) and means are linear, the square and the
+    scaling are products (each factor's multiplier is the mean of the other factor at input
+    and reference), 1/sqrt(var + eps) takes the secant slope, the learned scale is affine."""
+    import keras
+
+    length, channels, width = 3, 4, 5
+    keras.utils.set_random_seed(1)
+    norm = (keras.layers.LayerNormalization(epsilon=1e-3) if kind == "LayerNormalization"
+            else keras.layers.RMSNormalization(epsilon=1e-3))
+    model = keras.Sequential([keras.Input((length, channels)), keras.layers.Flatten(),
+                              keras.layers.Dense(width), norm, keras.layers.Dense(1)])
+    rng = np.random.default_rng(2)
+    for w in norm.weights:  # a learned scale and offset that are not 1 and 0
+        w.assign(rng.uniform(0.5, 1.5, w.shape).astype(np.float32))
+    X, R = random_onehot(6, length, seed=3), random_onehot(6, length, seed=4)
+    got = M.deeplift(model, X, reference=R)
+
+    W1, b1 = (np.asarray(v, np.float64) for v in model.layers[1].get_weights())
+    W2 = np.asarray(model.layers[3].get_weights()[0], np.float64)[:, 0]
+    params = [np.asarray(w, np.float64) for w in norm.get_weights()]
+    gamma, beta = params[0], params[1] if len(params) > 1 else 0.0
+
+    def forward(x):
+        h = x.reshape(len(x), -1).astype(np.float64) @ W1 + b1
+        a = h - h.mean(1, keepdims=True) if kind == "LayerNormalization" else h
+        v = (a * a).mean(1, keepdims=True)
+        return h, a, v, 1 / np.sqrt(v + 1e-3)
+
+    h, a, v, s = forward(X)
+    h_r, a_r, v_r, s_r = forward(R)
+    g_y = gamma * W2                                  # d out / d (a · s), per feature
+    m_a = g_y * (s + s_r) / 2                         # product rule: a's factor
+    m_s = (g_y * (a + a_r) / 2).sum(1, keepdims=True)  # … and s's (broadcast over features)
+    m_v = m_s * (s - s_r) / (v - v_r)                 # secant of 1/sqrt(v + eps)
+    m_a = m_a + m_v / width * (a + a_r)               # v = mean(a · a): both factors
+    m_h = m_a - m_a.mean(1, keepdims=True) if kind == "LayerNormalization" else m_a
+    m_x = (m_h @ W1.T).reshape(X.shape)
+    # seqexplain reports a position's contribution at its observed base
+    expected = ((X - R) * m_x).sum(-1, keepdims=True) * X
+    scale = np.abs(expected).sum((1, 2)).max()
+    assert np.abs(got - expected).max() <= 1e-5 * scale
+    y = np.asarray(model(X), np.float64)[:, 0] - np.asarray(model(R), np.float64)[:, 0]
+    assert np.allclose(expected.sum((1, 2)), y, atol=1e-5 * np.abs(y).max())  # complete

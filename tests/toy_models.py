@@ -20,7 +20,7 @@ from keras import layers
 TOY_MODELS = ("relu", "elu", "sigmoid", "tanh", "softplus", "exponential", "gelu", "silu",
               "leaky_relu", "batchnorm_dilated", "avgpool", "maxpool", "global_max",
               "global_avg", "add_concat", "dense_activations", "prelu_layers", "multi_output",
-              "smooth_mix")
+              "smooth_mix", "norm_softmax")
 
 
 def random_onehot(n: int, length: int, channels: int = 4, seed: int = 0) -> np.ndarray:
@@ -165,6 +165,17 @@ def toy_model(kind: str, length: int = 40, channels: int = 4, seed: int = 0) -> 
         x = layers.Conv1D(6, 3, activation="softplus", name="conv3")(x)
         x = layers.Flatten(name="flatten")(x)
         x = layers.Dense(8, activation="sigmoid", name="dense1")(x)
+        out = _head(x)
+    elif kind == "norm_softmax":
+        # layer and RMS normalisation and an in-network softmax: attention
+        # pooling over positions
+        x = layers.Conv1D(8, 5, padding="same", name="conv1")(inp)
+        x = layers.LayerNormalization(name="ln1")(x)
+        x = layers.Activation("relu", name="act1")(x)
+        x = layers.Conv1D(6, 3, padding="same", name="conv2")(x)
+        x = layers.RMSNormalization(name="rms2")(x)
+        w = layers.Softmax(axis=1, name="attend")(layers.Conv1D(1, 1, name="score")(x))
+        x = layers.GlobalAveragePooling1D(name="gap")(layers.Multiply(name="weigh")([x, w]))
         out = _head(x)
     elif kind == "multi_output":
         x = layers.Conv1D(8, 7, activation="relu", name="conv1")(inp)

@@ -110,6 +110,10 @@ BILINEAR_OPS = frozenset({"Einsum", "Matmul"})
 PROFILE_LAYERS = frozenset({"ProfileScalar"})
 #: attention layers with a rule (dot-product attention decomposed into exact rules)
 ATTENTION_LAYERS = frozenset({"MultiHeadAttention"})
+#: normalisations whose statistics depend on the input, decomposed into exact rules
+NORMALIZATION_LAYERS = frozenset({"LayerNormalization", "RMSNormalization"})
+#: softmax inside the network (a final one is stripped: the logits are explained)
+SOFTMAX_LAYERS = frozenset({"Softmax"})
 #: layers handled by the DeepSHAP max-pool rule
 MAXPOOL_LAYERS = frozenset({
     "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
@@ -198,11 +202,13 @@ def check_supported(model: keras.Model, path: str = "") -> None:
         elif kind in ELEMENTWISE_LAYERS:
             if kind == "Activation":
                 act = activation_name(layer.activation)
-                if act not in _LINEAR_ACTIVATIONS and act not in ELEMENTWISE_ACTIVATIONS:
+                if (act not in _LINEAR_ACTIVATIONS and act not in ELEMENTWISE_ACTIVATIONS
+                        and act != "softmax"):
                     raise SeqexplainError(
                         f"layer {where!r} (Activation {act!r}) has no DeepLIFT/DeepSHAP rule; "
                         f"only element-wise activations are supported" + _softmax_hint(act))
-        elif kind in MAXPOOL_LAYERS or kind in MULTIPLY_LAYERS or kind in PROFILE_LAYERS:
+        elif (kind in MAXPOOL_LAYERS or kind in MULTIPLY_LAYERS or kind in PROFILE_LAYERS
+              or kind in NORMALIZATION_LAYERS or kind in SOFTMAX_LAYERS):
             pass
         elif kind in ATTENTION_LAYERS:
             _check_attention(layer, where)
@@ -210,8 +216,9 @@ def check_supported(model: keras.Model, path: str = "") -> None:
             raise SeqexplainError(
                 f"layer {where!r} ({kind}) has no DeepLIFT/DeepSHAP rule; supported: linear "
                 f"layers (Conv, Dense, pooling, BatchNormalization, Dropout, Flatten, Reshape, "
-                f"Add, Concatenate, ...), element-wise activations, Multiply, "
-                f"MultiHeadAttention and max pooling (no rule for recurrent layers). Use "
+                f"Add, Concatenate, ...), element-wise activations, softmax, Multiply, "
+                f"Layer/RMSNormalization, MultiHeadAttention and max pooling (no rule for "
+                f"recurrent layers). Use "
                 f"saliency, grad_input, integrated_gradients or ism for this model")
     for op in getattr(model, "operations", ()):
         kind = layer_kind(op)
@@ -573,6 +580,40 @@ def _softmax(z: tf.Tensor, axes: tuple[int, ...], pairs: _Pairs) -> tf.Tensor:
     return _product(e, inverse, pairs)
 
 
+def _normalization(layer, t: tf.Tensor, pairs: _Pairs) -> tf.Tensor:
+    """Keras ``LayerNormalization`` and ``RMSNormalization`` decomposed into exact rules, so
+    completeness holds: the centring ``a = x - mean(x)`` and the mean of squares are linear,
+    ``a · a`` and ``a · s`` are products (Shapley rule), ``s = 1/sqrt(var + epsilon)`` is
+    element-wise (rescale rule), and the learned scale and offset are affine.
+
+    ``RMSNormalization`` (and ``LayerNormalization(rms_scaling=True)``, which Keras computes as
+    ``x · s`` with the centred variance): the input is scaled without centring."""
+    axes = getattr(layer, "axis", -1)
+    axes = sorted(a % t.shape.rank for a in (axes if isinstance(axes, (list, tuple))
+                                              else [axes]))
+    eps = float(layer.epsilon)
+    rms_layer = layer_kind(layer) == "RMSNormalization"
+    centred = t if rms_layer else t - tf.reduce_mean(t, axis=axes, keepdims=True)
+    variance = tf.reduce_mean(_product(centred, centred, pairs), axis=axes, keepdims=True)
+
+    def inv_sqrt(v):
+        return tf.math.rsqrt(v + tf.cast(eps, v.dtype))
+
+    inv_std = _rescale(variance, inv_sqrt, pairs, inv_sqrt)
+    unshifted = rms_layer or getattr(layer, "rms_scaling", False)
+    out = _product(t if unshifted else centred, inv_std, pairs)
+    shape = [1] * t.shape.rank
+    for a in axes:
+        shape[a] = t.shape[a]
+    scale = getattr(layer, "scale" if rms_layer else "gamma", None)
+    if scale is not None and not isinstance(scale, bool):
+        out = out * tf.reshape(tf.cast(scale, t.dtype), shape)
+    beta = None if unshifted else getattr(layer, "beta", None)
+    if beta is not None:
+        out = out + tf.reshape(tf.cast(beta, t.dtype), shape)
+    return out
+
+
 def _check_attention(layer, where: str) -> None:
     """Raise unless the MultiHeadAttention ``layer`` is plain dot-product attention that
     :func:`_attention` decomposes (no gate, sliding window or dropout-only variants)."""
@@ -690,6 +731,13 @@ def _apply(layer, args: tuple, kwargs: dict, pairs: _Pairs):
         return _profile_scalar(layer, args[0], pairs)
     if kind in ATTENTION_LAYERS:
         return _attention(layer, args, kwargs, pairs)
+    if kind in NORMALIZATION_LAYERS:
+        return _normalization(layer, args[0], pairs)
+    if kind in SOFTMAX_LAYERS or (kind == "Activation"
+                                  and activation_name(layer.activation) == "softmax"):
+        axis = getattr(layer, "axis", -1)
+        return _softmax(args[0], tuple(axis) if isinstance(axis, (list, tuple)) else (axis,),
+                        pairs)
     if kind in LINEAR_OPS and not isinstance(layer, keras.layers.Layer):
         return layer(*args, **kwargs)
     if kind in MAXPOOL_LAYERS:
