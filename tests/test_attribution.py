@@ -460,9 +460,9 @@ def _model_with(layer_fn, name):
 
 
 @pytest.mark.parametrize("make, layer_name", [
-    (lambda x: layers.LayerNormalization(name="norm")(x), "norm"),
+    (lambda x: layers.GroupNormalization(groups=2, name="norm")(x), "norm"),
     (lambda x: layers.Lambda(lambda t: t * t, name="square")(x), "square"),
-    (lambda x: layers.Activation("softmax", name="attention")(x), "attention"),
+    (lambda x: layers.Activation("log_softmax", name="attention")(x), "attention"),
     (lambda x: layers.Conv1D(4, 3, activation="softmax", name="softconv")(x), "softconv"),
     (lambda x: layers.Activation(lambda t: t * t, name="custom")(x), "custom"),
 ])
