@@ -48,6 +48,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
+from _common import TORCH_REFERENCE_CNN, best_time  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -65,24 +66,7 @@ torch.set_num_threads(int(sys.argv[4]))
 ref = np.load(sys.argv[1]); data = np.load(sys.argv[2])
 arch = json.loads(str(ref["architecture"]))
 W = lambda name, part: torch.tensor(ref[f"weights/{name}/{part}"])
-class Net(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.c0 = torch.nn.Conv1d(4, 32, 12); self.r0 = torch.nn.ReLU()
-        self.p1 = torch.nn.MaxPool1d(4)
-        self.c2 = torch.nn.Conv1d(32, 32, 6); self.r2 = torch.nn.ReLU()
-        self.p3 = torch.nn.MaxPool1d(42)
-        self.d4 = torch.nn.Linear(32, 1)
-        with torch.no_grad():
-            for layer, name in ((self.c0, "l0_conv"), (self.c2, "l2_conv")):
-                layer.weight.copy_(W(name, "kernel").permute(2, 1, 0))
-                layer.bias.copy_(W(name, "bias"))
-            self.d4.weight.copy_(W("l4_dense", "kernel").T)
-            self.d4.bias.copy_(W("l4_dense", "bias"))
-    def forward(self, x):
-        x = self.p1(self.r0(self.c0(x)))
-        x = self.p3(self.r2(self.c2(x)))
-        return self.d4(x.flatten(1))
+""" + TORCH_REFERENCE_CNN + r"""
 model = Net().eval()
 X = torch.tensor(data["X"]).permute(0, 2, 1).contiguous()
 R = torch.tensor(data["refs"]).permute(0, 1, 3, 2).contiguous()
@@ -98,15 +82,6 @@ with warnings.catch_warnings():
 np.save(sys.argv[3], attr.permute(0, 2, 1).numpy())
 print(json.dumps({"seconds": best, "torch": torch.__version__}))
 """
-
-
-def best_time(fn, repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
 
 
 def main() -> None:
@@ -148,7 +123,7 @@ def main() -> None:
                                      return_delta=True)
 
     attribution.deep_shap(model, X[:8], references=refs[:8], batch_size=args.batch)  # trace
-    t_native = best_time(native, args.repeats)
+    t_native = best_time(native, args.repeats)[0]
     ours, delta = native()
     rows.append(("seqexplain deep_shap", args.n, t_native,
                  f"max |delta| {np.abs(delta).max():.1e}"))
@@ -162,7 +137,7 @@ def main() -> None:
         for lo in range(0, len(flat), args.batch):
             grad(flat[lo: lo + args.batch])[0].numpy()
 
-    t_floor = best_time(floor, args.repeats)
+    t_floor = best_time(floor, args.repeats)[0]
     rows.append(("floor: gradient of n×refs inputs", args.n, t_floor, "forward+backward only"))
 
     # -- shap's DeepExplainer -------------------------------------------------------------------
@@ -183,7 +158,7 @@ def main() -> None:
 
     # -- ISM ------------------------------------------------------------------------------------
     attribution.ism(model, X[:2])  # trace
-    t_ism = best_time(lambda: attribution.ism(model, X), args.repeats)
+    t_ism = best_time(lambda: attribution.ism(model, X), args.repeats)[0]
     rows.append(("seqexplain ism", args.n, t_ism,
                  f"{args.n * args.length * 3:,} mutants, batched"))
     # its floor: a plain forward pass over ready-made mutants (a subset: they take memory)
@@ -199,7 +174,7 @@ def main() -> None:
         for lo in range(0, len(mutants), 1024):
             predict(mutants[lo: lo + 1024]).numpy()
 
-    rows.append(("floor: forward pass of the mutants", k, best_time(forward, args.repeats),
+    rows.append(("floor: forward pass of the mutants", k, best_time(forward, args.repeats)[0],
                  "mutants built beforehand"))
     del mutants, forward
     k = min(args.naive_n, args.n)

@@ -35,19 +35,11 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
+from _common import best_time  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 REFERENCE = ROOT / ".." / "shared" / "reference" / "tangermeme_maxpool.npz"
-
-
-def best_time(fn, repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
 
 
 def child(args) -> dict:
@@ -68,7 +60,7 @@ def child(args) -> dict:
         return deep_shap(model, X, references=refs, batch_size=args.batch, return_delta=True)
 
     deep_shap(model, X[:4], references=refs, batch_size=args.batch)  # trace
-    out["deep_shap"] = best_time(ours, args.repeats)
+    out["deep_shap"] = best_time(ours, args.repeats)[0]
     attr, delta = ours()
     y = np.abs(np.concatenate([_predict(model, X, 0, 1024), _predict(model, refs, 0, 1024)]))
     out["completeness"] = float(np.abs(delta).max() / y.max())
@@ -82,7 +74,7 @@ def child(args) -> dict:
         for lo in range(0, len(pairs), args.batch):
             grad(pairs[lo:lo + args.batch])[0].numpy()
 
-    out["floor"] = best_time(floor, args.repeats)
+    out["floor"] = best_time(floor, args.repeats)[0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         shap_explainer(model, X[:2], references=refs)

@@ -29,7 +29,6 @@ import logging
 import os
 import platform
 import resource
-import sys
 import tempfile
 import time
 from pathlib import Path

@@ -35,12 +35,12 @@ import platform
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
+from _common import TORCH_REFERENCE_CNN, best_time  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -58,23 +58,7 @@ from tangermeme.saturation_mutagenesis import saturation_mutagenesis
 torch.set_num_threads(int(sys.argv[4]))
 ref = np.load(sys.argv[1]); X = np.load(sys.argv[2])
 W = lambda name, part: torch.tensor(ref[f"weights/{name}/{part}"])
-class Net(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.c0 = torch.nn.Conv1d(4, 32, 12); self.r0 = torch.nn.ReLU()
-        self.p1 = torch.nn.MaxPool1d(4)
-        self.c2 = torch.nn.Conv1d(32, 32, 6); self.r2 = torch.nn.ReLU()
-        self.p3 = torch.nn.MaxPool1d(42); self.f = torch.nn.Flatten()
-        self.d4 = torch.nn.Linear(32, 1)
-        with torch.no_grad():
-            for layer, name in ((self.c0, "l0_conv"), (self.c2, "l2_conv")):
-                layer.weight.copy_(W(name, "kernel").permute(2, 1, 0))
-                layer.bias.copy_(W(name, "bias"))
-            self.d4.weight.copy_(W("l4_dense", "kernel").T)
-            self.d4.bias.copy_(W("l4_dense", "bias"))
-    def forward(self, x):
-        x = self.p1(self.r0(self.c0(x)))
-        return self.d4(self.f(self.p3(self.r2(self.c2(x)))))
+""" + TORCH_REFERENCE_CNN + r"""
 model = Net().eval()
 X = torch.tensor(X).permute(0, 2, 1).contiguous()
 batch = int(sys.argv[5])
@@ -96,15 +80,6 @@ for fast in (True, False):
 print(json.dumps({"seconds": result, "torch": torch.__version__,
                   "tangermeme": getattr(tangermeme, "__version__", "?")}))
 """
-
-
-def best_time(fn, repeats: int) -> tuple[float, object]:
-    best, out = float("inf"), None
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
 
 
 def tangermeme_row(X: np.ndarray, threads: int, batch: int, repeats: int):

@@ -39,7 +39,9 @@ from .options import (check_inputs, check_window_option, cluster_options, region
 @click.option("--ig-steps", type=click.IntRange(min=1), default=50, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=256, show_default=True)
 @click.option("--chunk-size", type=click.IntRange(min=1), default=1000, show_default=True,
-              help="Sequences read, explained and written at a time (bounds memory).")
+              help="Sequences read, explained and written at a time (bounds memory; "
+                   "rounded up to a multiple of 32, the blocks that seed the shuffled "
+                   "references, so results do not depend on it).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["npz", "h5"]), default="npz",
               show_default=True, help="attributions.npz, or attributions.h5 (HDF5, chunked).")
