@@ -162,6 +162,10 @@ ROWS = [
     ("tune-bad-space", "tune {dna} --labels {labels} --search-space {space} -o {out}", 1,
      "space.yaml", "new"),
     ("tune-exists", "tune {dna} --labels {labels} -o {out}", 1, "folder exists", "dir"),
+    ("tune-no-fasta", "tune -o {out}", 2, "no sequences: give a FASTA file or --regions",
+     "new"),
+    ("tune-background-no-regions", "tune {dna} --background gc-matched -o {out}", 2,
+     "--background is used with --regions", "new"),
     # predict
     ("predict-invalid-char", "predict {ctcf} {bad} -o {out}", 1,
      "bad.fa: record 'r2', position 17: invalid character 'J' for dna (protein? the model "
@@ -216,7 +220,12 @@ ROWS = [
      "missing.fa: no such file", "new"),
     ("evaluate-exists", "evaluate {ctcf} {dna} --labels {labels} -o {out}", 1,
      "file exists", "file"),
-    ("evaluate-no-fasta", "evaluate {ctcf}", 2, "missing argument 'FASTA...'", None),
+    ("evaluate-no-fasta", "evaluate {ctcf}", 2, "no sequences: give a FASTA file or --regions",
+     None),
+    ("evaluate-regions-no-genome", "evaluate {ctcf} --regions {missing}", 2,
+     "--regions needs --genome", None),
+    ("evaluate-fasta-and-regions", "evaluate {ctcf} {dna} --regions {missing} --genome {dna}",
+     2, "give FASTA file(s) or --regions, not both", None),
     # explain
     ("explain-n-references-0", "explain {ctcf} {dna} --n-references 0 -o {out}", 2,
      "invalid value for '--n-references'", "new"),
