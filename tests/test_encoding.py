@@ -103,6 +103,10 @@ def test_empty_sequence_is_an_error():
     ({"A": 10, "C": 10, "G": 10}, DNA),
     ({"A": 10, "C": 10, "G": 10, "U": 10}, RNA),
     ({"M": 3, "K": 5, "L": 4, "E": 2, "A": 1}, PROTEIN),
+    ({"A": 300, "C": 200, "G": 250, "T": 249, "J": 1}, DNA),  # a stray letter: still DNA
+    ({"A": 300, "C": 200, "G": 250, "U": 240, "E": 10}, RNA),
+    # a protein rich in A, G, T, N, C is still far below 90 % of them
+    ({"A": 20, "G": 20, "T": 15, "N": 10, "C": 5, "L": 10, "S": 10, "E": 10}, PROTEIN),
 ])
 def test_detect_alphabet(counts, expected):
     assert detect_alphabet(counts) is expected
@@ -125,6 +129,10 @@ def test_auto_detects_from_sequences_and_ignores_stray_symbols():
     # A stray symbol does not turn DNA into protein; it is reported as invalid DNA.
     with pytest.raises(SeqexplainError, match="invalid character '@' for dna"):
         encode(["ACGT@"], alphabet="auto")
+    # nor does a stray letter: it is named with its record and position
+    with pytest.raises(SeqexplainError, match=r"record 'b', position 7: invalid character 'J'"):
+        encode(["ACGTACGTACGTACGTACGT", "ACGTACJTACGTACGTACGT"], ids=["a", "b"],
+               alphabet="auto")
     assert letter_counts(["ac-", "G*"]) == {"A": 1, "C": 1, "G": 1, "-": 1, "*": 1}
 
 

@@ -178,8 +178,9 @@ NUCLEIC_MIN_CORE_FRACTION = 0.9
 def detect_alphabet(counts: dict[str, int], source: str | None = None) -> Alphabet:
     """Choose DNA, RNA or protein from upper-case letter counts (gaps and ``*`` excluded).
 
-    DNA if every letter is a DNA/IUPAC letter (and A/C/G/T/N dominate), RNA if U appears
-    instead of T, protein otherwise. Raises :class:`SeqexplainError` when the letters fit more
+    DNA if A/C/G/T/N make up at least 90 % of the letters (RNA if U appears instead of T),
+    whatever the other letters are: a stray non-nucleotide letter is then an invalid
+    character, reported by the encoder with its record and position. Protein otherwise. Raises :class:`SeqexplainError` when the letters fit more
     than one alphabet equally well.
     """
     prefix = f"{source}: " if source else ""
@@ -189,13 +190,16 @@ def detect_alphabet(counts: dict[str, int], source: str | None = None) -> Alphab
         raise SeqexplainError(f"{prefix}no sequence letters to detect the alphabet from; "
                               "pass --alphabet dna|rna|protein")
     total = sum(counts[k] for k in letters)
+    core = sum(counts[k] for k in letters & _NUCLEIC_CORE) / total
+    # Mostly A/C/G/T/U/N is nucleic acid even with a few other letters (no real protein comes
+    # near 90 %): a stray J or E is then reported as an invalid letter, with its record and
+    # position, instead of turning a DNA file into protein.
+    if core >= NUCLEIC_MIN_CORE_FRACTION:
+        if "T" in letters and "U" in letters:
+            raise SeqexplainError(f"{prefix}the sequences contain both T and U, so they are "
+                                  "neither plain DNA nor RNA; pass --alphabet dna|rna|protein")
+        return RNA if "U" in letters else DNA
     if letters <= _NUCLEIC_ALL:
-        core = sum(counts[k] for k in letters & _NUCLEIC_CORE) / total
-        if core >= NUCLEIC_MIN_CORE_FRACTION:
-            if "T" in letters and "U" in letters:
-                raise SeqexplainError(f"{prefix}the sequences contain both T and U, so they are "
-                                      "neither plain DNA nor RNA; pass --alphabet dna|rna|protein")
-            return RNA if "U" in letters else DNA
         raise SeqexplainError(
             f"{prefix}cannot tell whether the sequences are nucleic acid or protein (only "
             f"{core:.0%} of letters are A/C/G/T/U/N); pass --alphabet dna|rna|protein")
