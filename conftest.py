@@ -83,35 +83,6 @@ def _figures_module():
     return module
 
 
-#: one TOMTOM call through seqexplain's own path, both strand settings: numba compiles (and
-#: caches beside memelite) every function the tests and the documented commands will use
-_WARM_TOMTOM = """
-import numpy as np
-from seqexplain.annotate import KnownMotif, tomtom
-rng = np.random.default_rng(0)
-db = [KnownMotif(id=f"m{i}", name=f"m{i}", pfm=rng.dirichlet(np.ones(4), 8)) for i in range(3)]
-for rc in (True, False):
-    tomtom([rng.dirichlet(np.ones(4), 6)], db, reverse_complement=rc)
-"""
-
-
-def pytest_configure(config) -> None:
-    """Before the workers start (in the controlling process only): compile memelite's TOMTOM
-    once when numba has no cached copy yet (a fresh install). Compiling takes about 50 s on
-    2 cores; without this, every test worker and every documented command run in the
-    meantime would compile it at the same time."""
-    if hasattr(config, "workerinput"):  # an xdist worker
-        return
-    spec = importlib.util.find_spec("memelite")
-    if spec is None or not spec.origin:
-        return
-    cache = Path(spec.origin).parent / "__pycache__"
-    if any(cache.glob("tomtom.*.nbi")):
-        return
-    subprocess.run([sys.executable, "-c", _WARM_TOMTOM], cwd=ROOT, check=False,
-                   capture_output=True, timeout=900)
-
-
 def pytest_xdist_auto_num_workers(config) -> int:
     """``-n auto``: one worker per core, at most 4 — every worker loads TensorFlow (about
     1 GB), and each worker's TensorFlow already uses several cores for the larger tests."""

@@ -186,8 +186,9 @@ def test_memelite_tomtom_p_values_by_hand():
     from memelite import tomtom
 
     rng = np.random.default_rng(1)
-    targets = [rng.dirichlet(np.ones(4), size=1).T for _ in range(40)]
-    query = rng.dirichlet(np.ones(4), size=1).T
+    # C-contiguous, as seqexplain passes them (numba compiles once per array layout)
+    targets = [np.ascontiguousarray(rng.dirichlet(np.ones(4), size=1).T) for _ in range(40)]
+    query = np.ascontiguousarray(rng.dirichlet(np.ones(4), size=1).T)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         p = tomtom([query], targets, reverse_complement=False, n_jobs=1)[0][0]
