@@ -180,8 +180,8 @@ def detect_alphabet(counts: dict[str, int], source: str | None = None) -> Alphab
 
     DNA if A/C/G/T/N make up at least 90 % of the letters (RNA if U appears instead of T),
     whatever the other letters are: a stray non-nucleotide letter is then an invalid
-    character, reported by the encoder with its record and position. Protein otherwise. Raises :class:`SeqexplainError` when the letters fit more
-    than one alphabet equally well.
+    character, reported by the encoder with its record and position. Protein otherwise.
+    Raises :class:`SeqexplainError` when the letters fit more than one alphabet equally well.
     """
     prefix = f"{source}: " if source else ""
     # Only letters vote: a stray '@' or digit is an encoding error, reported with its position.

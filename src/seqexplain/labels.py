@@ -118,10 +118,12 @@ def file_class(path: str | os.PathLike) -> str:
     return p.stem if p.suffix.lower() in _FASTA_SUFFIXES else p.name
 
 
-def labels_from_sources(records: FastaRecords) -> pd.DataFrame:
-    """One class per FASTA file, named after the file stem (``pos.fa`` → ``pos``)."""
+def labels_from_sources(records: FastaRecords, names: list[str] | None = None
+                        ) -> pd.DataFrame:
+    """One class per FASTA file, named after the file stem (``pos.fa`` → ``pos``), or
+    ``names[i]`` for the i-th file when given."""
     sources = list(dict.fromkeys(records.sources))
-    names = [file_class(s) for s in sources]
+    names = [file_class(s) for s in sources] if names is None else list(names)
     if len(set(names)) < len(names):
         raise SeqexplainError(f"FASTA files {', '.join(sources)} give the same class name "
                               "twice; rename them or pass --labels")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import contextlib
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -99,18 +98,14 @@ def evaluate_fasta(bundle: ModelBundle, fastas, labels=None,
     peaks as the model's positive class and a drawn background as its negative class), in
     place of labels from ``labels`` or the file names."""
     from .fasta import read_fasta
-    from .labels import labels_for
+    from .labels import labels_for, labels_from_sources
     from .metrics import evaluate
     from .targets import make_targets
     from .train import scores_for_metrics, true_for_metrics
 
     records = read_fasta(fastas)
-    if source_classes is not None:
-        by_source = dict(zip(dict.fromkeys(records.sources), source_classes))
-        table = pd.DataFrame({"label": [by_source[s] for s in records.sources]},
-                             index=pd.Index(records.ids, name="id"))
-    else:
-        table = labels_for(records, labels)
+    table = (labels_for(records, labels) if source_classes is None
+             else labels_from_sources(records, source_classes))
     task, classes = bundle.task, bundle.class_names
     if table is None:
         raise SeqexplainError("no labels: pass --labels TABLE (or label= header tokens)")

@@ -15,8 +15,9 @@ row per variant. For each alternative allele (multi-allelic records are split):
   bases. Beyond a chromosome end the windows hold N.
 - **scores**, for every output ``t``: ``ref_logit_t``, ``alt_logit_t``, ``alt_minus_ref_t``
   (logits) and ``log2fc_t`` = log2(p_alt / p_ref) of the probability (sigmoid/softmax of the
-  logits; for a bare Keras file the one its final layer applies; regression outputs have none). ``effect`` is ``alt_minus_ref`` of the
-  chosen target; the table is sorted by ``|effect|``.
+  logits; for a bare Keras file the one its final layer applies; regression outputs have
+  none). ``effect`` is ``alt_minus_ref`` of the chosen target; the table is sorted by
+  ``|effect|``.
 - **skipped, counted and reported**: symbolic or structural alleles (``<DEL>``, breakends,
   ``*``), and a REF allele that does not match the genome (never scored).
 - **attributions** (``methods``): for each method ``M``, ``M_ref_site``/``M_alt_site`` (the

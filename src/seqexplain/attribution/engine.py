@@ -272,10 +272,9 @@ def _rescale_multiplier(x_in, x_out, fprime, r_in, r_out, g):
     Shapes: x_* and fprime (b, 1, ...), r_* and g (b, R, ...)."""
     d_in = x_in - r_in
     near = tf.abs(d_in) < RESCALE_EPS
-    if not USE_XLA:  # where(near, ·, ·) picks per element: the kept values need no safe divisor
-        return g * tf.where(near, fprime, (x_out - r_out) / d_in)
-    safe = tf.where(near, tf.ones_like(d_in), d_in)
-    return g * tf.where(near, fprime, (x_out - r_out) / safe)
+    # where(near, ·, ·) picks per element: the values kept need no "safe" divisor (without XLA
+    # that would be one more pass over every activation)
+    return g * tf.where(near, fprime, (x_out - r_out) / d_in)
 
 
 @_fused

@@ -44,8 +44,8 @@ from .engine import _call, _select, is_graph_model, layer_kind
 #: position-wise layers: output at a position depends only on the input at that position
 POSITIONWISE_LAYERS = frozenset({
     "Activation", "ReLU", "LeakyReLU", "ELU", "PReLU", "Softmax", "BatchNormalization",
-    "LayerNormalization", "RMSNormalization", "Dropout", "SpatialDropout1D", "GaussianDropout", "GaussianNoise",
-    "AlphaDropout", "ActivityRegularization", "Rescaling", "Identity",
+    "LayerNormalization", "RMSNormalization", "Dropout", "SpatialDropout1D", "GaussianDropout",
+    "GaussianNoise", "AlphaDropout", "ActivityRegularization", "Rescaling", "Identity",
 })
 #: merges whose output at a position depends only on their inputs at that position
 MERGE_LAYERS = frozenset({"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
@@ -251,8 +251,7 @@ def _windowed(layer, args: tuple, ref_out, mut: _Mutants) -> _Window | None:
         if kind == "PReLU" and int(layer.alpha.shape[0]) != 1:
             return None  # a slope per position (shared_axes without the length axis)
         if kind in ("LayerNormalization", "RMSNormalization", "Softmax") \
-                and tuple(np.atleast_1d(layer.axis)) \
-                not in ((-1,), (2,)):
+                and tuple(np.atleast_1d(layer.axis)) not in ((-1,), (2,)):
             return None
         return _Window(ref_out, _call(layer, src.win), src.start, src.lo, src.hi)
     return None

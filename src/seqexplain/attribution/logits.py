@@ -68,10 +68,10 @@ def logit_model(model: keras.Model) -> keras.Model:
         return cache["logit_model"]
     layer, inbound = _final_layer(model)
     kind = layer_kind(layer)
-    name = activation_name(getattr(layer, "activation", None))
+    name = _squashing(layer)
     result = model
-    if name in SQUASHING_ACTIVATIONS:
-        if kind == "Activation":
+    if name is not None:
+        if kind in ("Activation", "Softmax"):
             result = keras.Model(_inputs(model), inbound, name=f"{model.name}_logits")
         elif hasattr(layer, "activation"):
             result = keras.Model(_inputs(model), PreActivation(layer)(inbound),
@@ -80,12 +80,10 @@ def logit_model(model: keras.Model) -> keras.Model:
             raise SeqexplainError(f"cannot find the logit of model {model.name!r}: its final "
                                   f"layer {layer.name!r} ({kind}) applies {name}; pass "
                                   f"output='prob' to explain the probability")
-    elif kind == "Softmax":
-        result = keras.Model(_inputs(model), inbound, name=f"{model.name}_logits")
     elif isinstance(layer, keras.Model):
         inner, _ = _final_layer(layer)
-        inner_name = activation_name(getattr(inner, "activation", None))
-        if inner_name in SQUASHING_ACTIVATIONS or layer_kind(inner) == "Softmax":
+        inner_name = _squashing(inner)
+        if inner_name is not None:
             raise SeqexplainError(
                 f"cannot find the logit of model {model.name!r}: it ends in the nested model "
                 f"{layer.name!r}, whose last layer applies {inner_name}; flatten the model or "
@@ -103,6 +101,12 @@ def final_squashing(model: keras.Model) -> str | None:
         layer, _ = _final_layer(model)
     except SeqexplainError:
         return None
+    return _squashing(layer)
+
+
+def _squashing(layer) -> str | None:
+    """``"sigmoid"``/``"softmax"`` when ``layer`` applies one (a ``Softmax`` layer, an
+    ``Activation`` or a built-in ``activation=``), else ``None``."""
     if layer_kind(layer) == "Softmax":
         return "softmax"
     name = activation_name(getattr(layer, "activation", None))

@@ -31,9 +31,9 @@ from .options import check_inputs, region_options, report_inputs, sequence_optio
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
 @click.option("-o", "--out", required=True, type=click.Path(file_okay=False))
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
-def tune_command(fasta, regions, genome, off_edge, label_column, background, labels, task, alphabet, length, pad, crop, unknown, max_trials, tuner,
-                 search_space, config_file, epochs, batch_size, patience, seed, quiet, out,
-                 force):
+def tune_command(fasta, regions, genome, off_edge, label_column, background, labels, task,
+                 alphabet, length, pad, crop, unknown, max_trials, tuner, search_space,
+                 config_file, epochs, batch_size, patience, seed, quiet, out, force):
     """Search filters, kernel widths, blocks, dropout, L2 and learning rate with KerasTuner;
     retrain the best configuration and write it as a model folder (with trials.tsv).
 
