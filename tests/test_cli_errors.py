@@ -455,7 +455,9 @@ def test_interrupt_leaves_nothing_half_written(tmp_path):
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "the temporary output never appeared"
             time.sleep(0.05)
-        time.sleep(0.5)  # well into the work
+        # past TensorFlow's import (seconds; the folder appears before it), well into the
+        # work (ISM of 2,000 sequences takes about a minute here)
+        time.sleep(5.0)
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=60)
     finally:
