@@ -50,6 +50,7 @@ import pandas as pd
 from .bundle import ModelBundle
 from .errors import SeqexplainError, check_int
 from .genome import Genome, open_genome
+from .progress import Progress
 
 #: what a symbolic or structural ALT looks like
 _SYMBOLIC = ("<", "[", "]", "*", ".")
@@ -289,7 +290,6 @@ def check_vcf_records(path: str) -> int:
 def _run(bundle, vcf_path, genome, settings: VariantSettings, motifs, vcf_out: Path, progress,
          logos_dir):
     from cyvcf2 import VCF
-    from tqdm.auto import tqdm
 
     from Bio import bgzf
 
@@ -334,8 +334,7 @@ def _run(bundle, vcf_path, genome, settings: VariantSettings, motifs, vcf_out: P
     header = header[:-1] + INFO_LINES + header[-1:]
     checked: set[str] = set()
     with bgzf.BgzfWriter(os.fspath(vcf_out), "wb") as out, \
-            tqdm(desc="variants", unit=" rec", delay=1, leave=False,
-                 disable=None if progress else True) as bar:
+            Progress(None, "variants", unit="rec", enabled=progress) as bar:
         out.write(("\n".join(header) + "\n").encode())
         chunk: list = []
         try:
