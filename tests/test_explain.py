@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import TINY_MODEL, planted_dataset
-from tolerance import assert_close, batch_scale, contribution_scale
+from helpers import TINY_MODEL, assert_close, batch_scale, contribution_scale, planted_dataset
 
 from seqexplain.cli import main
 

@@ -502,8 +502,8 @@ def test_support_takes_a_predict_callable(planted):
 # -- the model in the loop: support, explain --motifs, the report --------------------------------
 @pytest.fixture(scope="module")
 def untrained(tmp_path_factory):
-    """An untrained tiny CNN (saved .keras) and the planted FASTA of conftest."""
-    from conftest import TINY_MODEL, planted_dataset
+    """An untrained tiny CNN (saved .keras) and the planted FASTA of ``helpers.planted_dataset``."""
+    from helpers import TINY_MODEL, planted_dataset
 
     from seqexplain._tf import import_tensorflow
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import TINY_MODEL, planted_dataset
+from helpers import TINY_MODEL, planted_dataset
 
 from seqexplain.cli import main
 from seqexplain.errors import SeqexplainError
@@ -158,7 +158,7 @@ def test_early_stopping_restores_best_epoch(binary_model, data):
 
 @pytest.mark.parametrize("task,key", [("multiclass", "macro_f1"), ("multilabel", "auroc"),
                                       ("regression", "pearson_r")])
-def test_other_tasks(data, tmp_path, task, key):
+def test_each_other_task_trains_and_writes_predictions(data, tmp_path, task, key):
     out = tmp_path / task
     result = train(data, out, task=task)
     assert result.exit_code == 0, result.output
@@ -313,7 +313,7 @@ def test_evaluate_command(binary_model, data, tmp_path):
 
 
 def test_one_fasta_per_class(tmp_path):
-    from conftest import TINY_MODEL as tiny
+    from helpers import TINY_MODEL as tiny
     import yaml
     fa, tsv = planted_dataset(tmp_path, n=120)
     table = pd.read_csv(tsv, sep="\t")
