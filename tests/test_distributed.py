@@ -53,6 +53,7 @@ def test_parse_cluster():
             parse_cluster(bad)
 
 
+@pytest.mark.slow
 def test_explain_on_dask_equals_one_process_and_resumes(scheduler, fasta, tmp_path):
     bundle = load_model(CTCF)
     settings = ExplainSettings(methods=("deepshap",), n_references=3, chunk_size=32, seed=7)
@@ -101,6 +102,7 @@ def test_explain_on_dask_equals_one_process_and_resumes(scheduler, fasta, tmp_pa
     assert not shards.exists()
 
 
+@pytest.mark.slow
 def test_killed_worker_is_retried(scheduler, fasta, tmp_path):
     bundle = load_model(CTCF)
     single = tmp_path / "single.tsv"

@@ -178,6 +178,7 @@ def test_gc_matched_background(tmp_path):
     assert abs(np.median(p) - np.median(b)) <= 0.05
 
 
+@pytest.mark.slow
 def test_predict_explain_and_filters_take_regions(genome, tmp_path):
     d, seqs = genome
     regions = bed(tmp_path / "r.bed", [("chr1", 300, 500, "a", 0, "-"), ("chr2", 1000, 1200),
@@ -211,6 +212,7 @@ def test_predict_explain_and_filters_take_regions(genome, tmp_path):
     assert (tmp_path / "filters" / "filters.tsv").is_file()
 
 
+@pytest.mark.slow
 def test_train_on_peaks_with_gc_matched_background(tmp_path):
     import yaml
 
@@ -231,6 +233,7 @@ def test_train_on_peaks_with_gc_matched_background(tmp_path):
     assert meta["class_names"] == ["background", "ctcf_sites"]
 
 
+@pytest.mark.slow
 def test_tune_on_peaks_with_gc_matched_background(tmp_path):
     import json
 
