@@ -71,6 +71,7 @@ def test_attributions_file(model_dir, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["attributions.npz"]  # --logos 0
 
 
+@pytest.mark.slow
 def test_logos_of_top_sequences(model_dir, tmp_path):
     model, fa = model_dir
     out = tmp_path / "ex"

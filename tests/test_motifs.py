@@ -520,6 +520,7 @@ def untrained(tmp_path_factory):
     return folder / "untrained.keras", fa
 
 
+@pytest.mark.slow
 def test_untrained_model_has_no_supported_motif(untrained, tmp_path):
     model, fa = untrained
     r = CliRunner().invoke(main, ["explain", str(model), str(fa), "-m", "deepshap",
