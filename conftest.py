@@ -12,6 +12,7 @@
 - ``<!-- check-figures -->`` (end of README.md) checks every ``<!--fig:NAME-->VALUE<!--/fig-->``
   against what ``examples/make_docs_figures.py`` computes from the outputs of the blocks above
   it; with ``SEQEXPLAIN_UPDATE_FIGURES=1`` it writes them in instead.
+- Every block is marked ``slow``: ``python -m pytest -m "not slow"`` is the fast tier.
 """
 
 from __future__ import annotations
@@ -81,6 +82,16 @@ def _figures_module():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Every documentation block is in the slow tier (``-m "not slow"`` leaves them out): most
+    start a command that imports TensorFlow, and later blocks need the earlier ones."""
+    from sybil.integration.pytest import SybilItem
+
+    for item in items:
+        if isinstance(item, SybilItem):
+            item.add_marker(pytest.mark.slow)
 
 
 def pytest_xdist_auto_num_workers(config) -> int:

@@ -2,7 +2,7 @@
 
 What it measures, side by side in one run (fixed seeds, same model, same inputs):
 
-* model: the ``tangermeme_maxpool`` CNN of ``../shared/reference`` rebuilt in Keras (Conv 12×32
+* model: the ``tangermeme_maxpool`` CNN of ``tests/data/reference`` rebuilt in Keras (Conv 12×32
   relu → MaxPool 4 → Conv 6×32 relu → global max → Dense 1), with the global max pooling written
   as ``MaxPooling1D(42) + Flatten`` (the same numbers) so that shap's DeepExplainer can run it;
 * data: ``--n`` random one-hot sequences (default 1,000 × 200 bp), ``--refs`` dinucleotide
@@ -52,7 +52,7 @@ from _common import TORCH_REFERENCE_CNN, best_time  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-REFERENCE = ROOT / ".." / "shared" / "reference" / "tangermeme_maxpool.npz"
+REFERENCE = ROOT / "tests" / "data" / "reference" / "tangermeme_maxpool.npz"
 BENCH_PYTHON = ROOT / ".venv-bench" / "bin" / "python"
 
 # The tangermeme side, run by .venv-bench's python: the same CNN in PyTorch (weights from the
@@ -104,7 +104,7 @@ def main() -> None:
     from seqexplain.shuffle import dinucleotide_shuffle
 
     if not REFERENCE.exists():
-        sys.exit(f"{REFERENCE} not found: the benchmark needs ../shared beside the clone")
+        sys.exit(f"{REFERENCE} not found (it ships in tests/data/)")
     model = reference_model(REFERENCE, global_pool_as_pool=True)
     X = random_onehot(args.n, args.length, seed=0)
     refs = dinucleotide_shuffle(X, n=args.refs, random_state=0).astype(np.float32)

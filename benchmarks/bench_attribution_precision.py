@@ -41,7 +41,7 @@ import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-REFERENCE = ROOT / ".." / "shared" / "reference" / "tangermeme_maxpool.npz"
+REFERENCE = ROOT / "tests" / "data" / "reference" / "tangermeme_maxpool.npz"
 
 
 def float32_secant(engine):

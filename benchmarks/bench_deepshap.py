@@ -39,7 +39,7 @@ from _common import best_time  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-REFERENCE = ROOT / ".." / "shared" / "reference" / "tangermeme_maxpool.npz"
+REFERENCE = ROOT / "tests" / "data" / "reference" / "tangermeme_maxpool.npz"
 
 
 def child(args) -> dict:

@@ -2,7 +2,7 @@
 
 Side by side in one run, on the same sequences (random one-hot, fixed seed):
 
-* models: the ``tangermeme_maxpool`` reference CNN of ``../shared/reference`` (200 bp: Conv
+* models: the ``tangermeme_maxpool`` reference CNN of ``tests/data/reference`` (200 bp: Conv
   12×32 → MaxPool 4 → Conv 6×32 → global max → Dense) and a Basset-like CNN (600 bp, three
   blocks Conv1D "same" 128 filters (19/11/7) → batch norm → ReLU → MaxPool 3/4/4, Flatten,
   Dense 256, random weights);
@@ -44,7 +44,7 @@ from _common import TORCH_REFERENCE_CNN, best_time  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-REFERENCE = ROOT / ".." / "shared" / "reference" / "tangermeme_maxpool.npz"
+REFERENCE = ROOT / "tests" / "data" / "reference" / "tangermeme_maxpool.npz"
 BENCH_PYTHONS = [ROOT / ".venv-bench" / "bin" / "python",
                  ROOT.parent / "main" / ".venv-bench" / "bin" / "python"]
 

@@ -1,6 +1,6 @@
 """Does `seqexplain motifs` find the planted motifs, only them, and fast enough?
 
-1. Simulates the AND task with two JASPAR motifs from ../shared/data/motifs (default CTCF and
+1. Simulates the AND task with two JASPAR motifs from tests/data/motifs (default CTCF and
    GATA1: positive only when both co-occur), trains a model with default settings, explains it
    (DeepSHAP) and runs `seqexplain motifs` (our engine: shuffled-sequence null, TOMTOM against
    JASPAR CORE vertebrates). Prints, per discovered motif, its support and its top three
@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-MOTIF_FILE = ROOT.parent / "shared" / "data" / "motifs" / "jaspar2024_selected.meme"
+MOTIF_FILE = ROOT / "tests" / "data" / "motifs" / "jaspar2024_selected.meme"
 EXE = [sys.executable, "-m", "seqexplain"]
 
 
@@ -109,7 +109,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="Work in this folder and keep it.")
     args = parser.parse_args()
     if not MOTIF_FILE.exists():
-        sys.exit(f"{MOTIF_FILE} is missing (../shared beside the clone)")
+        sys.exit(f"{MOTIF_FILE} is missing (it ships in tests/data/)")
     with tempfile.TemporaryDirectory() as scratch:
         tmp = args.keep or Path(scratch)
         tmp.mkdir(parents=True, exist_ok=True)

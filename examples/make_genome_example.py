@@ -2,7 +2,7 @@
 whose effect is known — the ground truth of `seqexplain variants`.
 
 - ``genome.fa`` (+ ``genome.fa.fai``): the 330 kb human chromosome 1 fragment of
-  ``../shared/data/genomes/`` cut into three 110 kb sequences ``chrA``, ``chrB``, ``chrC``, with
+  ``tests/data/genomes/`` cut into three 110 kb sequences ``chrA``, ``chrB``, ``chrC``, with
   JASPAR CTCF (MA0139.2) sites planted at random positions and strands (sampled from the
   motif's sharpened matrix; every site scores ≥ 0.85 of the motif's range);
 - ``ctcf_sites.narrowPeak``: one peak per planted site, of random width, its summit (column
@@ -41,14 +41,14 @@ def relative_score(site: str, pfm: np.ndarray) -> float:
     return float((score - lo) / (hi - lo))
 
 
-def build(shared: Path, out: Path, n_sites: int = 300, n_destroy: int = 150,
+def build(data: Path, out: Path, n_sites: int = 300, n_destroy: int = 150,
           n_control: int = 300, seed: int = 0) -> None:
     rng = np.random.default_rng(seed)
-    fragment = read_fasta(shared / "genomes" / "human_chr1_fragment_330kb.fa").sequences[0]
+    fragment = read_fasta(data / "genomes" / "human_chr1_fragment_330kb.fa").sequences[0]
     fragment = fragment.upper()
     size = len(fragment) // len(CHROMS)
     genome = {c: list(fragment[i * size:(i + 1) * size]) for i, c in enumerate(CHROMS)}
-    motif = next(m for m in read_motifs(shared / "motifs" / "jaspar2024_selected.meme")
+    motif = next(m for m in read_motifs(data / "motifs" / "jaspar2024_selected.meme")
                  if m.name == "CTCF")
     pfm, width = motif.pfm, motif.width
     sharp = pfm ** 3 / (pfm ** 3).sum(axis=1, keepdims=True)
@@ -145,10 +145,12 @@ def build(shared: Path, out: Path, n_sites: int = 300, n_destroy: int = 150,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--data", type=Path, default=ROOT / "tests" / "data",
+                        help="folder holding genomes/human_chr1_fragment_330kb.fa and "
+                        "motifs/jaspar2024_selected.meme")
     parser.add_argument("--out", type=Path, default=ROOT / "examples" / "data" / "genome")
     args = parser.parse_args()
-    build(args.shared, args.out)
+    build(args.data, args.out)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 Correctness is checked against values computed independently:
 
-- tangermeme 1.6.0 (PyTorch) on the two reference CNNs of ``../shared/reference`` — logits,
+- tangermeme 1.6.0 (PyTorch) on the two reference CNNs of ``tests/data/reference`` — logits,
   gradient, DeepSHAP with shared and per-sequence references (observed and hypothetical), ISM;
 - shap's own DeepExplainer on the same model and references;
 - brute-force re-prediction for ISM;
@@ -17,9 +17,8 @@ import warnings
 import keras
 import numpy as np
 import pytest
-from conftest import shared_path
+from helpers import REL, assert_close, batch_scale, contribution_scale, data_file
 from keras import layers
-from tolerance import REL, assert_close, batch_scale, contribution_scale
 from toy_models import (TOY_MODELS, float64_copy, load_reference, random_onehot, reference_model,
                         toy_model)
 
@@ -56,7 +55,7 @@ def assert_complete(delta, attributions, outputs, what=""):
 
 @pytest.fixture(scope="module", params=["maxpool", "avgpool"])
 def reference(request):
-    path = shared_path("reference", f"tangermeme_{request.param}.npz")
+    path = data_file("reference", f"tangermeme_{request.param}.npz")
     arch, data = load_reference(path)
     return reference_model(path), data, arch["target"]
 
@@ -113,7 +112,7 @@ def test_reference_ism(reference):
 
 @pytest.mark.parametrize("name", ["maxpool", "avgpool"])
 def test_native_deepshap_equals_shap_deep_explainer(name):
-    path = shared_path("reference", f"tangermeme_{name}.npz")
+    path = data_file("reference", f"tangermeme_{name}.npz")
     _, data = load_reference(path)
     # shap has no max-pool rule for GlobalMaxPooling1D's reduce_max: same model, pooling form
     model = reference_model(path, global_pool_as_pool=True)
@@ -319,7 +318,7 @@ def test_nested_sequential_in_functional():
 
 
 def test_seqexplain_built_model():
-    models = pytest.importorskip("seqexplain.models")
+    from seqexplain import models
     config = models.ModelConfig.from_dict({
         "n_conv_blocks": 2, "filters": 6, "kernel_sizes": [7, 3], "pool_sizes": [2, 1],
         "dense_units": [8], "first_activation": "exponential"})
@@ -430,7 +429,7 @@ def test_softmax_output_needs_logit_for_deeplift():
     assert saliency(model, X, output="prob").shape == X.shape  # gradients are fine
 
 
-def test_targets():
+def test_each_target_explains_its_own_output_and_bad_targets_are_refused():
     model = toy_model("multi_output")
     X = random_onehot(3, 40, seed=16)
     a0 = deep_shap(model, X, target=0, n_references=3, random_state=0)
@@ -514,7 +513,7 @@ def test_explained_models_can_be_freed():
 
 # -- references, seeds, dispatcher, input checks --------------------------------------------------
 
-def test_reference_options():
+def test_deepshap_references_follow_the_seed_not_the_batches():
     model = toy_model("relu")
     X = random_onehot(5, 40, seed=17)
     a = deep_shap(model, X, random_state=1, n_references=4)

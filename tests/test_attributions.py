@@ -141,7 +141,7 @@ def test_old_file_without_fingerprint_or_offsets_reads(files, tmp_path):
     np.testing.assert_array_equal(a.scores("deepshap"), new.scores("deepshap"))
 
 
-def test_check_model(files):
+def test_check_model_refuses_attributions_of_another_model(files):
     from seqexplain.bundle import ModelBundle
 
     a = Attributions.read(files["npz"])

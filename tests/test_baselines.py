@@ -231,7 +231,7 @@ def test_positional_baseline_needs_the_training_length():
         baseline.predict_scores(np.zeros((2, 12, 4), np.float32))
 
 
-def test_get_baseline():
+def test_get_baseline_by_name_refuses_unknown_names_and_arguments():
     assert isinstance(get_baseline("kmer", k=3), KmerBaseline)
     with pytest.raises(SeqexplainError, match="baseline 'svm': choose one of trivial, kmer"):
         get_baseline("svm")

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from conftest import random_dna
+from helpers import random_dna
 
 from seqexplain import (DNA, PROTEIN, RNA, SeqexplainError, decode, detect_alphabet, encode,
                         one_hot, reverse_complement)

@@ -17,7 +17,7 @@ from seqexplain.errors import SeqexplainError, check, check_choice, check_int, c
     (lambda: check_choice("pool", "mean", ("max", "average")),
      r"^pool='mean': choose one of max, average$"),
 ])
-def test_checks(call, message):
+def test_check_helpers_name_the_value_and_what_was_expected(call, message):
     with pytest.raises(SeqexplainError, match=message):
         call()
 

@@ -36,6 +36,7 @@ def test_ctcf_model_predicts_held_out_peaks():
     assert (probs > 0.5).mean() >= 0.9
 
 
+@pytest.mark.slow
 def test_ctcf_deepshap_peaks_are_ctcf_sites(tmp_path):
     out = tmp_path / "ex"
     r = CliRunner().invoke(main, ["explain", str(ROOT / "models" / "ctcf"),
@@ -82,6 +83,7 @@ def test_protein_model(name, fasta, channels):
     assert (probs > 0.5).mean() >= 0.9
 
 
+@pytest.mark.slow
 def test_protein_example_motifs_end_to_end(tmp_path):
     """WW domains: explain --motifs finds the conserved GRxYYxNHxTxTTxW stretch, supported,
     with PWM/CWM logos (no reverse complement for protein, no JASPAR annotation)."""

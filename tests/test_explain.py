@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import TINY_MODEL, planted_dataset
-from tolerance import assert_close, batch_scale, contribution_scale
+from helpers import TINY_MODEL, assert_close, batch_scale, contribution_scale, planted_dataset
 
 from seqexplain.cli import main
 
@@ -72,6 +71,7 @@ def test_attributions_file(model_dir, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["attributions.npz"]  # --logos 0
 
 
+@pytest.mark.slow
 def test_logos_of_top_sequences(model_dir, tmp_path):
     model, fa = model_dir
     out = tmp_path / "ex"

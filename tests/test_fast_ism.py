@@ -5,13 +5,13 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
+from helpers import assert_close, batch_scale
 from keras import layers
+from toy_models import TOY_MODELS, basset_like, random_onehot, toy_model
 
 from seqexplain.attribution import ism
 from seqexplain.attribution.fast_ism import plan
 from seqexplain.attribution.logits import logit_model
-from tolerance import assert_close, batch_scale
-from toy_models import TOY_MODELS, basset_like, random_onehot, toy_model
 
 
 def _naive(model, X, target=0):

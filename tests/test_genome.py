@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import TINY_MODEL, write_genome
+from helpers import DATA, TINY_MODEL, write_genome
 
 from seqexplain import read_encoded, read_fasta, reverse_complement
 from seqexplain.cli import main
@@ -178,6 +178,7 @@ def test_gc_matched_background(tmp_path):
     assert abs(np.median(p) - np.median(b)) <= 0.05
 
 
+@pytest.mark.slow
 def test_predict_explain_and_filters_take_regions(genome, tmp_path):
     d, seqs = genome
     regions = bed(tmp_path / "r.bed", [("chr1", 300, 500, "a", 0, "-"), ("chr2", 1000, 1200),
@@ -211,6 +212,7 @@ def test_predict_explain_and_filters_take_regions(genome, tmp_path):
     assert (tmp_path / "filters" / "filters.tsv").is_file()
 
 
+@pytest.mark.slow
 def test_train_on_peaks_with_gc_matched_background(tmp_path):
     import yaml
 
@@ -231,6 +233,7 @@ def test_train_on_peaks_with_gc_matched_background(tmp_path):
     assert meta["class_names"] == ["background", "ctcf_sites"]
 
 
+@pytest.mark.slow
 def test_tune_on_peaks_with_gc_matched_background(tmp_path):
     import json
 
@@ -325,15 +328,14 @@ class _Scores:
         return len(self.ids)
 
 
-def test_shipped_genome_example_is_rebuilt_exactly(tmp_path, shared):
+def test_shipped_genome_example_is_rebuilt_exactly(tmp_path):
     import importlib.util
 
-    shared("data", "genomes", "human_chr1_fragment_330kb.fa")  # skips without ../shared
     spec = importlib.util.spec_from_file_location("make_genome_example",
                                                   ROOT / "examples" / "make_genome_example.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    module.build(ROOT.parent / "shared" / "data", tmp_path)
+    module.build(DATA, tmp_path)
     shipped = ROOT / "examples" / "data" / "genome"
     for name in ("genome.fa", "genome.fa.fai", "ctcf_sites.narrowPeak", "variants.vcf"):
         assert (tmp_path / name).read_bytes() == (shipped / name).read_bytes(), name

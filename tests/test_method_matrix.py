@@ -16,7 +16,7 @@ import warnings
 
 import numpy as np
 import pytest
-from tolerance import REL, assert_close, batch_scale, contribution_scale
+from helpers import REL, assert_close, batch_scale, contribution_scale
 from toy_models import TOY_MODELS, float64_copy, random_onehot, toy_model
 
 from seqexplain.attribution import logit_model

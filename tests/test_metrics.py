@@ -158,7 +158,7 @@ def test_regression_several_targets():
     assert result["pearson_r"] == pytest.approx((5.5 / math.sqrt(5 * 8.75) + 1) / 2)
 
 
-def test_main_metric():
+def test_main_metric_of_each_task_is_a_key_of_evaluate():
     assert {task: main_metric(task) for task in TASKS} == {
         "binary": "auroc", "multiclass": "auroc", "multilabel": "auroc",
         "regression": "pearson_r"}

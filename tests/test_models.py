@@ -7,8 +7,8 @@ import json
 import keras
 import numpy as np
 import pytest
+from helpers import assert_close, batch_scale
 from keras import layers
-from tolerance import assert_close, batch_scale
 from toy_models import random_onehot
 
 from seqexplain.errors import SeqexplainError
@@ -171,7 +171,7 @@ def test_kernel_regularizer_on_every_conv_and_dense(kind, cls, l1, l2):
     assert total == pytest.approx(expected, rel=1e-4)
 
 
-def test_no_regularizer():
+def test_regularizer_none_adds_no_penalty():
     model = build_model(tiny(regularizer="none", position_path=False), 24, 4, "binary")
     assert all(getattr(layer, "kernel_regularizer", None) is None for layer in model.layers)
     assert model.losses == []

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from Bio import motifs as bio_motifs
+from helpers import data_file
 
 from seqexplain import SeqexplainError
 from seqexplain.motif_io import (DEFAULT_NSITES, Motif, consensus_motif, load_motifs,
@@ -42,13 +43,13 @@ def letter_refs(site):
 
 
 @pytest.fixture
-def meme_file(shared):
-    return shared("data", "motifs", "jaspar2024_selected.meme")
+def meme_file():
+    return data_file("motifs", "jaspar2024_selected.meme")
 
 
 @pytest.fixture
-def jaspar_file(shared):
-    return shared("data", "motifs", "jaspar2024_selected.jaspar")
+def jaspar_file():
+    return data_file("motifs", "jaspar2024_selected.jaspar")
 
 
 def test_meme_and_jaspar_files_give_the_same_motifs(meme_file, jaspar_file):

@@ -502,8 +502,8 @@ def test_support_takes_a_predict_callable(planted):
 # -- the model in the loop: support, explain --motifs, the report --------------------------------
 @pytest.fixture(scope="module")
 def untrained(tmp_path_factory):
-    """An untrained tiny CNN (saved .keras) and the planted FASTA of conftest."""
-    from conftest import TINY_MODEL, planted_dataset
+    """An untrained tiny CNN (saved .keras) and the planted FASTA of ``helpers.planted_dataset``."""
+    from helpers import TINY_MODEL, planted_dataset
 
     from seqexplain._tf import import_tensorflow
 
@@ -520,6 +520,7 @@ def untrained(tmp_path_factory):
     return folder / "untrained.keras", fa
 
 
+@pytest.mark.slow
 def test_untrained_model_has_no_supported_motif(untrained, tmp_path):
     model, fa = untrained
     r = CliRunner().invoke(main, ["explain", str(model), str(fa), "-m", "deepshap",
@@ -551,6 +552,7 @@ def test_untrained_model_has_no_supported_motif(untrained, tmp_path):
     assert "0 of" in r.output
 
 
+@pytest.mark.slow
 def test_explain_motifs_and_report(tmp_path):
     """The shipped CTCF model: explain --motifs finds CTCF (MA0139), supported, and the report
     shows it."""
@@ -581,6 +583,7 @@ def test_explain_motifs_and_report(tmp_path):
     assert html.count('src="data:image/png') >= 1 + 5 + 2 * len(table) + 2
 
 
+@pytest.mark.slow
 def test_modisco_engine_on_the_same_scores(tmp_path):
     """TF-MoDISco (modisco-lite) through the same outputs: it finds the planted motifs too."""
     data, sites = planted_attributions(n=400, length=150, seed=4, random_slots=True)

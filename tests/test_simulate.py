@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from helpers import data_file
 
 from seqexplain import SeqexplainError, read_fasta, reverse_complement
 from seqexplain.cli import main
@@ -20,8 +21,8 @@ OUTPUT_FILES = ["labels.tsv", "motif_sites.tsv", "motifs.meme", "sequences.fa"]
 
 
 @pytest.fixture
-def meme_file(shared):
-    return shared("data", "motifs", "jaspar2024_selected.meme")
+def meme_file():
+    return data_file("motifs", "jaspar2024_selected.meme")
 
 
 @pytest.fixture
@@ -121,8 +122,8 @@ def test_iid_background_has_the_requested_gc(motifs):
     assert abs(np.isin(background, ["G", "C"]).mean() - 0.6) < 0.01
 
 
-def test_windows_come_from_the_background_genome(motifs, shared):
-    genome_path = shared("data", "genomes", "human_chr1_fragment_330kb.fa")
+def test_windows_come_from_the_background_genome(motifs):
+    genome_path = data_file("genomes", "human_chr1_fragment_330kb.fa")
     genome = "".join(read_fasta(genome_path).sequences).upper()
     data = simulate(motifs[:1], n=60, length=150, background=genome_path, random_state=6)
     check_sites(data.ids, data.sequences, data.sites, 150)
@@ -132,13 +133,13 @@ def test_windows_come_from_the_background_genome(motifs, shared):
     assert "human_chr1_fragment_330kb.fa" in data.summary()
 
 
-def test_shuffled_windows_keep_dinucleotides_not_sequence(motifs, shared):
-    genome_path = shared("data", "genomes", "ecoli536_NC_008253.fna.gz")
+def test_shuffled_windows_keep_dinucleotides_not_sequence(motifs):
+    genome_path = data_file("genomes", "ecoli536_NC_008253_first280kb.fna.gz")
     windows = simulate(motifs[:1], n=40, length=100, background=genome_path,
                        positive_fraction=0.1, random_state=7)
     shuffled = simulate(motifs[:1], n=40, length=100, background=genome_path,
                         background_mode="shuffle", positive_fraction=0.1, random_state=7)
-    assert "dinucleotide-shuffled windows of ecoli536_NC_008253.fna.gz" in shuffled.summary()
+    assert f"dinucleotide-shuffled windows of {genome_path.name}" in shuffled.summary()
     check_sites(shuffled.ids, shuffled.sequences, shuffled.sites, 100)
     negatives = [i for i, label in enumerate(shuffled.labels.label) if label == 0]
     # Same seed, same labels and windows drawn: the shuffles keep each window's dinucleotides.

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import TINY_MODEL, planted_dataset
+from helpers import TINY_MODEL, planted_dataset
 
 from seqexplain.cli import main
 from seqexplain.errors import SeqexplainError
@@ -49,6 +49,7 @@ def binary_model(data, tmp_path_factory):
     return out, result
 
 
+@pytest.mark.slow
 def test_model_folder_contents(binary_model):
     out, result = binary_model
     names = {p.name for p in out.iterdir()}
@@ -84,6 +85,7 @@ def test_model_folder_contents(binary_model):
         "test": meta["split"]["test"]}
 
 
+@pytest.mark.slow
 def test_metrics_cnn_baselines_and_restarts(binary_model):
     out, result = binary_model
     metrics = json.loads((out / "metrics.json").read_text())
@@ -105,6 +107,7 @@ def test_metrics_cnn_baselines_and_restarts(binary_model):
     assert "CNN" in result.stdout and "kmer4" in result.stdout and "restarts (2)" in result.stdout
 
 
+@pytest.mark.slow
 def test_round_trip_gives_identical_predictions(binary_model, data, tmp_path):
     out, _ = binary_model
     from seqexplain.bundle import ModelBundle
@@ -127,6 +130,7 @@ def test_round_trip_gives_identical_predictions(binary_model, data, tmp_path):
     assert list(table.index) == records.ids
 
 
+@pytest.mark.slow
 def test_early_stopping_restores_best_epoch(binary_model, data):
     out, _ = binary_model
     from seqexplain.bundle import ModelBundle
@@ -158,7 +162,8 @@ def test_early_stopping_restores_best_epoch(binary_model, data):
 
 @pytest.mark.parametrize("task,key", [("multiclass", "macro_f1"), ("multilabel", "auroc"),
                                       ("regression", "pearson_r")])
-def test_other_tasks(data, tmp_path, task, key):
+@pytest.mark.slow
+def test_each_other_task_trains_and_writes_predictions(data, tmp_path, task, key):
     out = tmp_path / task
     result = train(data, out, task=task)
     assert result.exit_code == 0, result.output
@@ -179,6 +184,7 @@ def test_other_tasks(data, tmp_path, task, key):
         assert metrics["cnn"]["pearson_r"] > 0.5
 
 
+@pytest.mark.slow
 def test_cross_validation_reports_folds(data, tmp_path):
     out = tmp_path / "cv"
     result = train(data, out, "--cv", "2", "--epochs", "4")
@@ -191,6 +197,7 @@ def test_cross_validation_reports_folds(data, tmp_path):
     assert "cross-validation (2 folds)" in result.stdout
 
 
+@pytest.mark.slow
 def test_same_seed_same_metrics(data, tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     for out in (a, b):
@@ -259,6 +266,7 @@ def test_bad_training_input(data, tmp_path, extra, match):
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_existing_model_folder_needs_force(binary_model, data):
     out, _ = binary_model
     before = (out / "model.keras").stat().st_mtime_ns
@@ -267,6 +275,7 @@ def test_existing_model_folder_needs_force(binary_model, data):
     assert (out / "model.keras").stat().st_mtime_ns == before
 
 
+@pytest.mark.slow
 def test_predict_errors(binary_model, tmp_path):
     out, _ = binary_model
     prot = tmp_path / "p.fa"
@@ -299,6 +308,7 @@ def test_longer_sequences_with_crop_error(data, tmp_path):
     assert "record 'long': sequence is 60 long, longer than the target length 40" in r.stderr
 
 
+@pytest.mark.slow
 def test_evaluate_command(binary_model, data, tmp_path):
     out, _ = binary_model
     js = tmp_path / "m.json"
@@ -313,7 +323,7 @@ def test_evaluate_command(binary_model, data, tmp_path):
 
 
 def test_one_fasta_per_class(tmp_path):
-    from conftest import TINY_MODEL as tiny
+    from helpers import TINY_MODEL as tiny
     import yaml
     fa, tsv = planted_dataset(tmp_path, n=120)
     table = pd.read_csv(tsv, sep="\t")
@@ -333,6 +343,7 @@ def test_one_fasta_per_class(tmp_path):
     assert meta["class_names"] == ["unbound", "bound"] and meta["output_names"] == ["bound"]
 
 
+@pytest.mark.slow
 def test_mirrored_strategy_on_two_logical_cpus(data, tmp_path):
     code = f"""
 import tensorflow as tf
@@ -353,6 +364,7 @@ print('replicas', t._strategy('mirrored').num_replicas_in_sync)
     assert (tmp_path / "mirrored" / "model.keras").exists()
 
 
+@pytest.mark.slow
 def test_tune_two_tiny_trials(data, tmp_path):
     import yaml
     space = tmp_path / "space.yaml"
@@ -493,6 +505,7 @@ def test_reverse_complement_is_chosen_by_validation():
     assert abs(why["validation"] - why["validation_reverse_complement"]) < 0.05
 
 
+@pytest.mark.slow
 def test_default_cnn_beats_the_positional_baseline_on_a_positional_grammar():
     """Motif A at −15 and B at +5 (± 3 bp) from the landmark, positive only with both: the
     default model (convolutions + positional path) wins over the positional logistic

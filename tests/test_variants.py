@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import write_genome
+from helpers import write_genome
 from toy_models import toy_model
 
 from seqexplain import one_hot

@@ -1,6 +1,6 @@
 """Tiny Keras models shared by the attribution tests and benchmarks.
 
-- :func:`reference_model` rebuilds the CNNs of ``../shared/reference/tangermeme_*.npz`` (weights
+- :func:`reference_model` rebuilds the CNNs of ``tests/data/reference/tangermeme_*.npz`` (weights
   in Keras layout, attributions computed by tangermeme) from their ``architecture`` JSON.
 - :func:`toy_model` builds one small random model per DeepLIFT rule (every activation, batch
   norm, dilation, pooling kinds, global pooling, Add/Concatenate branches), each with a separate
