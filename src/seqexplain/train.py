@@ -657,20 +657,47 @@ def bootstrap_se(targets: Targets, scores_a: np.ndarray, scores_b: np.ndarray | 
     or, given ``scores_b``, of the paired difference metric(a) − metric(b), both scored on
     the same resampled records. Resamples where the metric is undefined (one class only)
     are skipped. Seeded: the same inputs give the same value."""
-    key = main_metric(targets.task)
-    y = true_for_metrics(targets)
-    names = _names_of(targets)
+    y = np.asarray(true_for_metrics(targets))
     rng = np.random.default_rng(seed)
     n = len(y)
     values = []
     for _ in range(samples):
         idx = rng.integers(0, n, n)
-        a = _headline(evaluate(targets.task, y[idx], scores_a[idx], names), key)
-        b = 0.0 if scores_b is None else _headline(
-            evaluate(targets.task, y[idx], scores_b[idx], names), key)
+        a = _fast_main_metric(targets.task, y[idx], np.asarray(scores_a)[idx])
+        b = 0.0 if scores_b is None else _fast_main_metric(targets.task, y[idx],
+                                                            np.asarray(scores_b)[idx])
         if math.isfinite(a) and math.isfinite(b):
             values.append(a - b)
     return float(np.std(values, ddof=1)) if len(values) > 1 else math.inf
+
+
+def _fast_main_metric(task: str, y: np.ndarray, scores: np.ndarray) -> float:
+    """The main metric (:func:`~seqexplain.metrics.main_metric`) without
+    :func:`~seqexplain.metrics.evaluate`'s other metrics and checks, for the bootstrap:
+    AUROC from ranks (Mann–Whitney; macro mean over labels or one-vs-rest classes), or the
+    macro-mean Pearson r. NaN where undefined (one class only, a constant)."""
+    from scipy.stats import rankdata
+
+    def auroc(truth, score):
+        truth = truth.astype(bool)
+        pos, neg = int(truth.sum()), int((~truth).sum())
+        if pos == 0 or neg == 0:
+            return math.nan
+        ranks = rankdata(score)
+        return (ranks[truth].sum() - pos * (pos + 1) / 2) / (pos * neg)
+
+    if task == "binary":
+        return auroc(y.reshape(-1), scores.reshape(-1))
+    if task == "multiclass":
+        columns = [auroc(y == k, scores[:, k]) for k in range(scores.shape[1])]
+    elif task == "multilabel":
+        columns = [auroc(y[:, j], scores[:, j]) for j in range(y.shape[1])]
+    else:
+        y2, s2 = y.reshape(len(y), -1), scores.reshape(len(scores), -1)
+        columns = [np.corrcoef(y2[:, j], s2[:, j])[0, 1] if y2[:, j].std() > 0
+                   and s2[:, j].std() > 0 else math.nan for j in range(y2.shape[1])]
+    columns = [c for c in columns if math.isfinite(c)]
+    return float(np.mean(columns)) if columns else math.nan
 
 
 def _validation_scores(model, X: np.ndarray, targets: Targets, split: Split,
