@@ -149,3 +149,38 @@ def test_commands_on_a_failed_model_repeat_the_warning(failed_model, tmp_path):
     assert lines == [f"warning: {out}: " + json.loads(
         (out / "metadata.json").read_text())["quality"]["message"]]
     assert (tmp_path / "ex" / "attributions.npz").is_file()
+
+
+def test_bootstrap_metric_matches_sklearn_and_its_se_the_hanley_mcneil_formula():
+    """The rank AUROC used by the bootstrap against sklearn's (an independent
+    implementation), and the bootstrap SE of a chance-level AUROC against Hanley & McNeil's
+    closed form (within the bootstrap's own spread)."""
+    from sklearn.metrics import roc_auc_score
+
+    from seqexplain.targets import make_targets
+    from seqexplain.train import _fast_main_metric, bootstrap_se
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 300)
+    scores = rng.random(300) + 0.5 * y
+    scores[:40] = 0.5  # ties
+    assert _fast_main_metric("binary", y, scores) == pytest.approx(roc_auc_score(y, scores))
+    classes = rng.integers(0, 3, 300)
+    probs = rng.dirichlet(np.ones(3), 300)
+    assert _fast_main_metric("multiclass", classes, probs) == pytest.approx(
+        roc_auc_score(classes, probs, multi_class="ovr", average="macro"))
+    assert np.isnan(_fast_main_metric("binary", np.ones(5), np.arange(5.0)))
+
+    targets = make_targets(pd.DataFrame({"y": y}, index=[f"r{i}" for i in range(300)]),
+                           "binary")
+    noise = rng.random(300)
+    n1, n0 = int(y.sum()), int(300 - y.sum())
+    auc = roc_auc_score(y, noise)
+    q1, q2 = auc / (2 - auc), 2 * auc ** 2 / (1 + auc)
+    hanley = np.sqrt((auc * (1 - auc) + (n1 - 1) * (q1 - auc ** 2)
+                      + (n0 - 1) * (q2 - auc ** 2)) / (n1 * n0))
+    se = bootstrap_se(targets, noise)
+    assert abs(se - hanley) < 0.2 * hanley, (se, hanley)
+    # a paired difference of a score with itself has no spread; perfect scores neither
+    assert bootstrap_se(targets, noise, noise) == 0
+    assert bootstrap_se(targets, y.astype(float)) == 0
