@@ -6,7 +6,10 @@
 ``model.keras``            the trained Keras model (native format; loaded in safe mode)
 ``metadata.json``          alphabet, input length and pad/crop rule, task, output and class
                            names, the full training and model configs, split seed and sizes,
-                           data summary, package versions
+                           data summary, package versions, what training chose (``choices``)
+                           and whether it failed (``quality``: ``failed`` true when the CNN was
+                           clearly below the best baseline or at chance on validation; loading
+                           such a folder issues a :class:`~seqexplain.errors.ModelQualityWarning`)
 ``metrics.json``           test metrics of the CNN and of the baselines, restarts, CV summary
 ``history.csv``            per-epoch loss and metrics (training and validation)
 ``training_curves.png``    loss and main metric per epoch, training vs validation
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +31,7 @@ import numpy as np
 
 from .alphabets import Alphabet, alphabet_from_letters, detect_alphabet, get_alphabet
 from .encoding import OneHot, encode, letter_counts
-from .errors import SeqexplainError
+from .errors import ModelQualityWarning, SeqexplainError
 
 #: notes for the user (the command line prints them on stderr)
 log = logging.getLogger("seqexplain")
@@ -203,6 +207,11 @@ class ModelBundle:
         except (ValueError, KeyError, TypeError) as exc:
             raise SeqexplainError(f"{path / METADATA_FILE}: corrupt metadata ({exc})") from None
         model = load_keras(path / MODEL_FILE)
+        quality = metadata.get("quality") or {}
+        if quality.get("failed"):
+            # the one place every command (explain, motifs, variants, …) passes through
+            warnings.warn(f"{path}: {quality.get('message', 'training failed')}",
+                          ModelQualityWarning, stacklevel=2)
         return cls(model=model, metadata=metadata, path=path)
 
 

@@ -37,13 +37,14 @@ import os
 import shutil
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from .errors import SeqexplainError
+from .errors import ModelQualityWarning, SeqexplainError
 from .progress import Progress
 
 #: bumped when the shard layout changes (a resumed run refuses shards of another version)
@@ -109,7 +110,9 @@ def worker_model(path: str, alphabet: str | None = None):
             from .bundle import load_model
 
             import_tensorflow()
-            _MODELS[key] = load_model(path, alphabet)
+            with warnings.catch_warnings():  # the client loaded it too and said so once
+                warnings.simplefilter("ignore", ModelQualityWarning)
+                _MODELS[key] = load_model(path, alphabet)
             MODEL_LOADS["count"] += 1
         return _MODELS[key]
 

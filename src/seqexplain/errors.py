@@ -1,4 +1,5 @@
-"""The one exception type for problems a user can cause (bad files, bad options)."""
+"""The one exception type for problems a user can cause (bad files, bad options), and the
+warning for a model that failed to learn."""
 
 from __future__ import annotations
 
@@ -12,6 +13,12 @@ class SeqexplainError(Exception):
     Messages name the file, the record and the problem, e.g.
     ``peaks.fa: record 'chr1:100-300', position 17: invalid character '@' for DNA``.
     """
+
+
+class ModelQualityWarning(UserWarning):
+    """A model folder whose training failed (metadata.json ``quality.failed``): its CNN was
+    clearly below the best baseline, or no better than chance, on validation. Issued when
+    the folder is loaded; the CLI prints it as one ``warning: …`` line."""
 
 
 def where(source: str | None, record: str | None = None, position: int | None = None) -> str:

@@ -265,6 +265,55 @@ class ModelConfig:
         """Plain JSON/YAML-ready values (tuples become lists)."""
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
+    @property
+    def given(self) -> dict[str, Any]:
+        """The settings passed when this config was made (keywords, ``from_dict`` keys; a
+        per-block list also fixes ``n_conv_blocks``), as passed. :func:`seqexplain.train.train`
+        keeps them and lets the rest of :data:`SIZED_FIELDS` follow the data."""
+        return dict(self._given)
+
+    def sized(self, values: dict[str, Any]) -> ModelConfig:
+        """This config with ``values`` (e.g. from :func:`seqexplain.train.capacity_rule`)
+        for the :data:`SIZED_FIELDS` that were not given; given settings are kept as given.
+        ``values["filters"]`` is the first block's count, later blocks get half of it (the
+        default schedule's shape). The result remembers the same given settings."""
+        given = self._given
+        out = {k: v for k, v in values.items() if k in SIZED_FIELDS and k not in given}
+        if "filters" in out:
+            blocks = given.get("n_conv_blocks", out.get("n_conv_blocks", self.n_conv_blocks))
+            first = int(out["filters"])
+            out["filters"] = [first] + [max(1, first // 2)] * (int(blocks) - 1)
+        per_block_defaults = {k: None for k in _PER_BLOCK if k not in given}
+        config = ModelConfig.from_dict({**self.to_dict(), **per_block_defaults, **out,
+                                        **given})
+        config._given = dict(given)
+        return config
+
+
+def _record_given(init):
+    """Wrap the dataclass ``__init__`` so that a config remembers which settings were passed
+    (what a user set wins over the data-sized defaults; see :meth:`ModelConfig.sized`)."""
+    names = [f.name for f in fields(ModelConfig)]
+
+    def __init__(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        given = {**dict(zip(names, args)), **kwargs}
+        if "n_conv_blocks" not in given and any(isinstance(given.get(k), (list, tuple))
+                                                for k in _PER_BLOCK):
+            given["n_conv_blocks"] = self.n_conv_blocks  # a per-block list names the blocks
+        self._given = given
+
+    __init__.__doc__ = init.__doc__
+    return __init__
+
+
+ModelConfig.__init__ = _record_given(ModelConfig.__init__)
+
+#: settings that follow the size of the training data unless given (see
+#: :func:`seqexplain.train.capacity_rule`); every other field keeps its default
+SIZED_FIELDS = ("n_conv_blocks", "filters", "dense_units", "conv_dropout", "dense_dropout",
+                "l2", "learning_rate")
+
 
 def build_model(config: ModelConfig | None, input_length: int, channels: int, task: str,
                 n_outputs: int = 1, compile: bool = True) -> keras.Model:
@@ -489,6 +538,6 @@ def _choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
     return check_choice(name, value, choices, where="model config")
 
 
-__all__ = ["ModelConfig", "build_model", "compile_model", "optimizer_from_config",
+__all__ = ["ModelConfig", "SIZED_FIELDS", "build_model", "compile_model", "optimizer_from_config",
            "ACTIVATIONS", "POOL_TYPES", "GLOBAL_POOLS", "REGULARIZERS",
            "OPTIMIZERS", "PADDINGS", "REGRESSION_LOSSES"]

@@ -44,15 +44,17 @@ class TrainConfig:
     """How to train; every field is also a ``seqexplain train`` option and a config-file key.
 
     The defaults were chosen to be robust across seeds rather than fast on a lucky one:
-    up to 50 epochs, early stopping on validation loss with patience 10 restoring the best
-    epoch, and the learning rate halved after 4 epochs without improvement (see
+    up to 50 epochs, early stopping on validation loss restoring the best epoch (patience
+    from :func:`capacity_rule`: 10 epochs, 15 under 1,000 training sequences), and the
+    learning rate halved after ``max(2, patience // 2 - 1)`` epochs without improvement (see
     ``benchmarks/bench_train_defaults.py``).
 
     Attributes
     ----------
     task : "binary", "multiclass", "multilabel", "regression", or ``None`` to infer it.
     epochs, batch_size : upper bound on epochs; minibatch size.
-    patience : epochs without a better validation loss before stopping.
+    patience : epochs without a better validation loss before stopping; ``None`` (default)
+        follows the number of training sequences (:func:`capacity_rule`).
     reduce_lr : halve the learning rate after ``max(2, patience // 2 - 1)`` epochs without
         improvement.
     class_weight : weight classes inversely to their frequency (binary/multiclass).
@@ -78,7 +80,7 @@ class TrainConfig:
     task: str | None = None
     epochs: int = 50
     batch_size: int = 64
-    patience: int = 10
+    patience: int | None = None
     reduce_lr: bool = True
     class_weight: bool = False
     val_fraction: float = 0.1
@@ -97,6 +99,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "patience", "restarts", "cv_repeats"):
+            if name == "patience" and self.patience is None:
+                continue  # follows the data (capacity_rule)
             _check_config(isinstance(getattr(self, name), int) and getattr(self, name) >= 1,
                    f"{name} must be an integer ≥ 1, got {getattr(self, name)!r}")
         _check_config(isinstance(self.shift, int) and self.shift >= 0,
@@ -287,11 +291,14 @@ def fit_cnn(X_train: np.ndarray, t_train: Targets, X_val: np.ndarray, t_val: Tar
     train_ds = augmented_dataset(X_train, y_train, config.batch_size, seed, rc, config.shift,
                                   weights)
     val_ds = tf.data.Dataset.from_tensor_slices((X_val, y_val)).batch(config.batch_size)
-    callbacks = [keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
+    patience = config.patience
+    if patience is None:  # called without train(): the rule for these data
+        patience = capacity_rule(len(X_train), X_train.shape[1])["settings"]["patience"]
+    callbacks = [keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
                                                restore_best_weights=True)]
     if config.reduce_lr:
         callbacks.append(keras.callbacks.ReduceLROnPlateau(
-            monitor="val_loss", factor=0.5, patience=max(2, config.patience // 2 - 1),
+            monitor="val_loss", factor=0.5, patience=max(2, patience // 2 - 1),
             min_lr=1e-6))
     if config.verbose:
         callbacks.append(_epoch_line(prefix, config.epochs))
@@ -346,6 +353,9 @@ class TrainResult:
     test_outputs: np.ndarray | None = None
     warnings: list = field(default_factory=list)
     choices: dict = field(default_factory=dict)
+    model_config: Any = None
+    train_config: Any = None
+    quality: dict = field(default_factory=dict)
 
     def best_baseline(self) -> tuple[str, float]:
         """Name and main-metric value of the best baseline."""
@@ -384,7 +394,10 @@ def train(X: np.ndarray, targets: Targets, model_config=None, config: TrainConfi
     ``config.cv`` ≥ 2 it also reports K-fold cross-validated metrics (mean ± sd).
     """
 
+    from .models import ModelConfig
+
     config = config or TrainConfig()
+    model_config = model_config if model_config is not None else ModelConfig()
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     say = log if config.verbose else (lambda msg: None)
     split = split_indices(targets, config, groups)
@@ -396,43 +409,56 @@ def train(X: np.ndarray, targets: Targets, model_config=None, config: TrainConfi
     rc, rc_choice = choose_reverse_complement(X, targets, split, config, nucleic, fitted)
     choices = {"reverse_complement": rc_choice}
     say(f"reverse-complement augmentation {'on' if rc else 'off'}: {rc_choice['reason']}")
-    run_config = replace(config, reverse_complement=rc)
+    # capacity and regularisation follow the number of training sequences and their length;
+    # what the user set is kept
+    rule = capacity_rule(len(split.train), X.shape[1])
+    sized_model, run_config, choices["capacity"] = apply_capacity_rule(
+        rule, model_config, replace(config, reverse_complement=rc))
+    say(f"capacity: {choices['capacity']['summary']}")
 
-    runs = []
-    for r in range(config.restarts):
-        seed = config.seed + 1000 * r
-        prefix = f"[restart {r + 1}/{config.restarts}] " if config.restarts > 1 else ""
+    def fit_and_test(seed, mc, tc, prefix):
         model, history, best = fit_cnn(X[split.train], targets.subset(split.train),
-                                       X[split.val], targets.subset(split.val), model_config,
-                                       run_config, seed, nucleic, prefix)
-        outputs = predict_outputs(model, X[split.test])
-        test_t = targets.subset(split.test)
-        metrics = evaluate(targets.task, true_for_metrics(test_t),
-                           scores_for_metrics(targets.task, outputs), _names_of(targets))
-        runs.append({"seed": seed, "val_loss": float(history["val_loss"].min()),
-                     "best_epoch": best, "epochs": len(history), "metrics": metrics,
-                     "model": model, "history": history, "outputs": outputs})
-    best_run = min(runs, key=lambda run: run["val_loss"])
-    # a run that stalled (its convolutions never picked the signal up before early stopping)
-    # shows as a CNN clearly below the best baseline on validation: train one more seed
-    check = collapse_check(best_run["model"], X, targets, split, fitted)
-    if check["retrained"]:
-        seed = config.seed + 1000 * config.restarts
-        say(f"retraining with seed {seed}: {check['reason']}")
-        model, history, best = fit_cnn(X[split.train], targets.subset(split.train),
-                                       X[split.val], targets.subset(split.val), model_config,
-                                       run_config, seed, nucleic, "[retry] ")
+                                       X[split.val], targets.subset(split.val), mc, tc, seed,
+                                       nucleic, prefix)
         outputs = predict_outputs(model, X[split.test])
         metrics = evaluate(targets.task, true_for_metrics(targets.subset(split.test)),
                            scores_for_metrics(targets.task, outputs), _names_of(targets))
-        retry = {"seed": seed, "val_loss": float(history["val_loss"].min()),
-                 "best_epoch": best, "epochs": len(history), "metrics": metrics,
-                 "model": model, "history": history, "outputs": outputs, "retry": True}
+        return {"seed": seed, "val_loss": float(history["val_loss"].min()),
+                "best_epoch": best, "epochs": len(history), "metrics": metrics,
+                "model": model, "history": history, "outputs": outputs,
+                "model_config": mc, "train_config": tc}
+
+    runs = []
+    for r in range(config.restarts):
+        prefix = f"[restart {r + 1}/{config.restarts}] " if config.restarts > 1 else ""
+        runs.append(fit_and_test(config.seed + 1000 * r, sized_model, run_config, prefix))
+    best_run = min(runs, key=lambda run: run["val_loss"])
+    # a run that stalled or memorised (clearly below the best baseline on validation, or no
+    # better than chance) is trained again with less capacity and more regularisation: a
+    # new seed alone repeats what failed
+    check = collapse_check(best_run["model"], X, targets, split, fitted)
+    if check["retrained"]:
+        seed = config.seed + 1000 * config.restarts
+        smaller = capacity_rule(len(split.train), X.shape[1], step_down=True)
+        retry_model, retry_config, retry_choice = apply_capacity_rule(smaller, model_config,
+                                                                      run_config)
+        changed = {k: v for k, v in retry_choice["from_rule"].items()
+                   if choices["capacity"]["from_rule"].get(k) != v}
+        check["retry"] = {"tier": smaller["tier"], "seed": seed, "changed": changed}
+        what = (f"the {smaller['tier']} configuration ("
+                + ", ".join(f"{k} {_show(v)}" for k, v in changed.items()) + ")"
+                if changed else "the same settings (all were set by the user)")
+        say(f"retraining with {what} and seed {seed}: {check['reason']}")
+        retry = fit_and_test(seed, retry_model, retry_config, "[retry] ")
+        retry["retry"] = True
         runs.append(retry)
-        again = collapse_check(model, X, targets, split, fitted)
+        again = collapse_check(retry["model"], X, targets, split, fitted)
         check["validation_retry"] = again["validation_cnn"]
         if again["validation_cnn"] > check["validation_cnn"]:
             best_run = retry
+            check["kept"] = "retry"
+        else:
+            check["kept"] = "first"
     choices["collapse_check"] = check
     baselines = baseline_test_metrics(fitted, X, targets, split)
     choices["head"] = choose_position_path(best_run["model"], X[split.val],
@@ -445,19 +471,106 @@ def train(X: np.ndarray, targets: Targets, model_config=None, config: TrainConfi
     result = TrainResult(
         model=best_run["model"], targets=targets, split=split, history=best_run["history"],
         best_epoch=best_run["best_epoch"], metrics=best_run["metrics"], baselines=baselines,
-        restarts=[{k: v for k, v in run.items() if k not in ("model", "history", "outputs")}
+        restarts=[{k: v for k, v in run.items()
+                   if k not in ("model", "history", "outputs", "model_config", "train_config")}
                   for run in runs],
-        test_outputs=best_run["outputs"], choices=choices)
+        test_outputs=best_run["outputs"], choices=choices,
+        model_config=best_run["model_config"], train_config=best_run["train_config"])
     if config.cv:
-        result.cv = cross_validate(X, targets, model_config, run_config, groups, nucleic, say)
-    if not result.cnn_beats_baselines:
+        result.cv = cross_validate(X, targets, result.model_config, result.train_config,
+                                   groups, nucleic, say)
+    result.quality = quality_check(best_run["model"], X, targets, split, fitted)
+    if result.quality["failed"]:
+        result.warnings.append(result.quality["message"])
+    elif not result.cnn_beats_baselines:
         key = main_metric(targets.task)
         name, value = result.best_baseline()
         result.warnings.append(
             f"the CNN does not beat the best baseline on the test set ({key}: CNN "
             f"{_headline(result.metrics, key):.4f}, {name} {value:.4f}); "
-            + what_would_help(name, result.choices, model_config, config, nucleic))
+            + what_would_help(name, result.choices, result.model_config, config, nucleic))
     return result
+
+
+def _show(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value))
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+# -- capacity and regularisation that follow the data ------------------------------------------
+
+#: the capacity rule's tiers, by the number of training sequences: (name, fewer than this
+#: many, settings). Measured (issue 28): 600 genome windows of 200 bp with a planted 10-mer
+#: (420 training sequences) — the large tier memorised the training set in two epochs
+#: (test AUROC 0.60, k-mer baseline 0.96), the small tier reached 1.000.
+CAPACITY_TIERS = (
+    ("small", 1_000, {"n_conv_blocks": 1, "filters": 32, "dense_units": [32],
+                      "conv_dropout": 0.2, "dense_dropout": 0.5, "l2": 1e-5,
+                      "learning_rate": 3e-3, "patience": 15}),
+    ("medium", 5_000, {"n_conv_blocks": 2, "filters": 64, "dense_units": [64],
+                       "conv_dropout": 0.2, "dense_dropout": 0.5, "l2": 1e-6,
+                       "learning_rate": 3e-3, "patience": 10}),
+    ("large", math.inf, {"n_conv_blocks": 2, "filters": 128, "dense_units": [128],
+                         "conv_dropout": 0.2, "dense_dropout": 0.5, "l2": 1e-6,
+                         "learning_rate": 3e-3, "patience": 10}),
+)
+#: the retry below the small tier (collapse check): less capacity, more regularisation
+REDUCED_TIER = ("reduced", 0, {"n_conv_blocks": 1, "filters": 16, "dense_units": [16],
+                               "conv_dropout": 0.3, "dense_dropout": 0.5, "l2": 1e-4,
+                               "learning_rate": 1e-3, "patience": 20})
+#: a second conv block needs the first block's pooled map (length // 4) to hold its kernel
+#: (7) a few times over: below this length the rule uses one block
+MIN_LENGTH_TWO_BLOCKS = 32
+
+
+def capacity_rule(n_train: int, length: int, step_down: bool = False) -> dict:
+    """The data-sized settings for ``n_train`` training sequences of ``length`` positions.
+
+    Tiers (:data:`CAPACITY_TIERS`): under 1,000 training sequences *small* (one conv block
+    of 32 filters, 32 dense units, L2 1e-5, patience 15); under 5,000 *medium* (64 and 32
+    filters, 64 dense units); from 5,000 *large* (128 and 64 filters, 128 dense units; the
+    :class:`~seqexplain.models.ModelConfig` class defaults). Sequences shorter than
+    :data:`MIN_LENGTH_TWO_BLOCKS` get one conv block. ``step_down`` gives the next tier down
+    (from *small*: :data:`REDUCED_TIER`), which the collapse check retrains with.
+
+    Returns ``{"tier", "n_train", "length", "settings"}``; ``settings`` holds
+    :data:`~seqexplain.models.SIZED_FIELDS` values and ``patience``.
+    """
+    tiers = list(CAPACITY_TIERS)
+    index = next(i for i, (_, below, _) in enumerate(tiers) if n_train < below)
+    name, _, settings = (tiers[index - 1] if index > 0 else REDUCED_TIER) if step_down \
+        else tiers[index]
+    settings = dict(settings)
+    if length < MIN_LENGTH_TWO_BLOCKS:
+        settings["n_conv_blocks"] = 1
+    return {"tier": name, "n_train": int(n_train), "length": int(length),
+            "settings": settings}
+
+
+def apply_capacity_rule(rule: dict, model_config, config: TrainConfig):
+    """``(model config, training config, record)``: the rule's settings for every field the
+    user did not set (:attr:`ModelConfig.given <seqexplain.models.ModelConfig.given>`;
+    ``config.patience`` not ``None``). The record (``choices["capacity"]`` in metadata.json)
+    names the tier, the values taken from the rule and the settings the user gave."""
+    from .models import SIZED_FIELDS
+
+    settings = rule["settings"]
+    sized = model_config.sized(settings)
+    given = {k: model_config.given[k] for k in SIZED_FIELDS if k in model_config.given}
+    from_rule = {k: settings[k] for k in SIZED_FIELDS if k not in given}
+    if config.patience is None:
+        from_rule["patience"] = settings["patience"]
+        config = replace(config, patience=settings["patience"])
+    else:
+        given["patience"] = config.patience
+    summary = (f"{rule['tier']} ({rule['n_train']} training sequences of {rule['length']}): "
+               + (", ".join(f"{k} {_show(v)}" for k, v in from_rule.items()) or "nothing")
+               + (f"; set by the user: " + ", ".join(f"{k} {_show(v)}" for k, v in
+                                                     given.items()) if given else ""))
+    record = {"tier": rule["tier"], "n_train": rule["n_train"], "length": rule["length"],
+              "from_rule": from_rule, "given": given, "summary": summary}
+    return sized, config, record
 
 
 #: reverse-complement augmentation goes off when the best baseline loses more than this
@@ -525,14 +638,72 @@ def choose_reverse_complement(X: np.ndarray, targets: Targets, split: Split,
 
 
 #: a trained CNN this far below the best baseline on the validation main metric has stalled;
-#: one more seed is trained
+#: it is trained again with less capacity (:func:`capacity_rule` ``step_down``)
 COLLAPSE_MARGIN = 0.01
+#: a difference counts as beyond validation noise when it exceeds this many bootstrap
+#: standard errors (:func:`bootstrap_se`)
+NOISE_Z = 2.0
+#: resamples of the validation set for :func:`bootstrap_se`
+BOOTSTRAP_SAMPLES = 200
 
 
-def collapse_check(model, X: np.ndarray, targets: Targets, split: Split,
-                   fitted: dict[str, Any]) -> dict:
-    """Validation main metric of the CNN and of the best non-trivial baseline, and whether
-    the CNN fell more than :data:`COLLAPSE_MARGIN` below it (``retrained``)."""
+def _chance(task: str) -> float:
+    return 0.0 if task == "regression" else 0.5
+
+
+def bootstrap_se(targets: Targets, scores_a: np.ndarray, scores_b: np.ndarray | None = None,
+                 samples: int = BOOTSTRAP_SAMPLES, seed: int = 0) -> float:
+    """Bootstrap standard error of the main metric of ``scores_a`` (n, …) on ``targets`` —
+    or, given ``scores_b``, of the paired difference metric(a) − metric(b), both scored on
+    the same resampled records. Resamples where the metric is undefined (one class only)
+    are skipped. Seeded: the same inputs give the same value."""
+    y = np.asarray(true_for_metrics(targets))
+    rng = np.random.default_rng(seed)
+    n = len(y)
+    values = []
+    for _ in range(samples):
+        idx = rng.integers(0, n, n)
+        a = _fast_main_metric(targets.task, y[idx], np.asarray(scores_a)[idx])
+        b = 0.0 if scores_b is None else _fast_main_metric(targets.task, y[idx],
+                                                            np.asarray(scores_b)[idx])
+        if math.isfinite(a) and math.isfinite(b):
+            values.append(a - b)
+    return float(np.std(values, ddof=1)) if len(values) > 1 else math.inf
+
+
+def _fast_main_metric(task: str, y: np.ndarray, scores: np.ndarray) -> float:
+    """The main metric (:func:`~seqexplain.metrics.main_metric`) without
+    :func:`~seqexplain.metrics.evaluate`'s other metrics and checks, for the bootstrap:
+    AUROC from ranks (Mann–Whitney; macro mean over labels or one-vs-rest classes), or the
+    macro-mean Pearson r. NaN where undefined (one class only, a constant)."""
+    from scipy.stats import rankdata
+
+    def auroc(truth, score):
+        truth = truth.astype(bool)
+        pos, neg = int(truth.sum()), int((~truth).sum())
+        if pos == 0 or neg == 0:
+            return math.nan
+        ranks = rankdata(score)
+        return (ranks[truth].sum() - pos * (pos + 1) / 2) / (pos * neg)
+
+    if task == "binary":
+        return auroc(y.reshape(-1), scores.reshape(-1))
+    if task == "multiclass":
+        columns = [auroc(y == k, scores[:, k]) for k in range(scores.shape[1])]
+    elif task == "multilabel":
+        columns = [auroc(y[:, j], scores[:, j]) for j in range(y.shape[1])]
+    else:
+        y2, s2 = y.reshape(len(y), -1), scores.reshape(len(scores), -1)
+        columns = [np.corrcoef(y2[:, j], s2[:, j])[0, 1] if y2[:, j].std() > 0
+                   and s2[:, j].std() > 0 else math.nan for j in range(y2.shape[1])]
+    columns = [c for c in columns if math.isfinite(c)]
+    return float(np.mean(columns)) if columns else math.nan
+
+
+def _validation_scores(model, X: np.ndarray, targets: Targets, split: Split,
+                       fitted: dict[str, Any]) -> dict:
+    """Main-metric inputs on the validation split: the CNN's scores, the best non-trivial
+    baseline's, and their metrics."""
     key = main_metric(targets.task)
     val_t = targets.subset(split.val)
     X_val = X[split.val]
@@ -541,18 +712,74 @@ def collapse_check(model, X: np.ndarray, targets: Targets, split: Split,
         return _headline(evaluate(targets.task, true_for_metrics(val_t), outputs,
                                   _names_of(targets)), key)
 
-    cnn = score(scores_for_metrics(targets.task, predict_outputs(model, X_val)))
-    base = {name: score(m.predict_scores(X_val)) for name, m in fitted.items()
-            if name != "trivial"}
+    cnn_scores = scores_for_metrics(targets.task, predict_outputs(model, X_val))
+    base_scores = {name: m.predict_scores(X_val) for name, m in fitted.items()
+                   if name != "trivial"}
+    base = {name: score(v) for name, v in base_scores.items()}
     name = max(base, key=base.get)
-    stalled = cnn < base[name] - COLLAPSE_MARGIN
+    return {"key": key, "targets": val_t, "cnn_scores": cnn_scores, "cnn": score(cnn_scores),
+            "baseline": name, "baseline_scores": base_scores[name], "base": base[name]}
+
+
+def collapse_check(model, X: np.ndarray, targets: Targets, split: Split,
+                   fitted: dict[str, Any]) -> dict:
+    """Validation main metric of the CNN and of the best non-trivial baseline, and whether
+    the CNN fell more than :data:`COLLAPSE_MARGIN` below it, or shows no skill above chance
+    beyond validation noise (``retrained``)."""
+    v = _validation_scores(model, X, targets, split, fitted)
+    key, cnn, name, base = v["key"], v["cnn"], v["baseline"], v["base"]
+    chance = _chance(targets.task)
+    below = cnn < base - COLLAPSE_MARGIN
+    no_skill = cnn - chance <= NOISE_Z * bootstrap_se(v["targets"], v["cnn_scores"])
+    if below:
+        reason = f"the CNN scores validation {key} {cnn:.3f}, below the {name} baseline's " \
+                 f"{base:.3f}"
+    elif no_skill:
+        reason = f"the CNN scores validation {key} {cnn:.3f}, no better than chance " \
+                 f"({chance:g}) beyond validation noise"
+    else:
+        reason = "no stall"
     return {"metric": key, "validation_cnn": round(cnn, 4), "baseline": name,
-            "validation_baseline": round(base[name], 4), "retrained": bool(stalled),
-            "reason": (f"the CNN scores validation {key} {cnn:.3f}, below the {name} "
-                       f"baseline's {base[name]:.3f}" if stalled else "no stall")}
+            "validation_baseline": round(base, 4), "retrained": bool(below or no_skill),
+            "reason": reason}
+
+
+def quality_check(model, X: np.ndarray, targets: Targets, split: Split,
+                  fitted: dict[str, Any]) -> dict:
+    """Did training fail? The kept CNN on the validation split against the best non-trivial
+    baseline and chance; a JSON-ready record (``quality`` in metadata.json).
+
+    ``below_baseline``: the CNN is more than :data:`COLLAPSE_MARGIN` below the baseline and
+    the gap is beyond validation noise (:data:`NOISE_Z` paired bootstrap standard errors);
+    ``no_skill``: the CNN is within :data:`NOISE_Z` bootstrap standard errors of chance.
+    ``failed`` is either; ``message`` is then the one-line warning that ``train`` prints and
+    that loading the model folder repeats (:meth:`seqexplain.bundle.ModelBundle.load`)."""
+    v = _validation_scores(model, X, targets, split, fitted)
+    key, cnn, name, base = v["key"], v["cnn"], v["baseline"], v["base"]
+    chance = _chance(targets.task)
+    se_gap = bootstrap_se(v["targets"], v["baseline_scores"], v["cnn_scores"])
+    se_cnn = bootstrap_se(v["targets"], v["cnn_scores"])
+    below = base - cnn > max(COLLAPSE_MARGIN, NOISE_Z * se_gap)
+    no_skill = cnn - chance <= NOISE_Z * se_cnn
+    record = {"metric": key, "split": "validation", "n": int(len(split.val)),
+              "cnn": round(cnn, 4), "baseline": name, "baseline_value": round(base, 4),
+              "chance": chance, "se_gap": round(se_gap, 4), "se_cnn": round(se_cnn, 4),
+              "below_baseline": bool(below), "no_skill": bool(no_skill),
+              "failed": bool(below or no_skill)}
+    if below:
+        record["message"] = (f"the CNN failed: validation {key} {cnn:.3f}, clearly below the "
+                             f"{name} baseline's {base:.3f}; its explanations, motifs and "
+                             f"variant scores are not to be trusted (metadata.json: quality)")
+    elif no_skill:
+        record["message"] = (f"the CNN failed: validation {key} {cnn:.3f} is no better than "
+                             f"chance ({chance:g}; best baseline {name} {base:.3f}); its "
+                             f"explanations, motifs and variant scores are not to be trusted "
+                             f"(metadata.json: quality)")
+    return record
 
 
 #: the positional path is kept when it adds at least this much to the validation main metric
+#: and more than :data:`NOISE_Z` paired bootstrap standard errors of that gain
 POSITION_PATH_MIN_GAIN = 0.002
 #: ... or when switching it off raises the validation loss by more than this factor
 POSITION_PATH_MAX_LOSS_RISE = 1.1
@@ -563,11 +790,12 @@ def choose_position_path(model, X_val: np.ndarray, val_targets: Targets) -> dict
 
     The main metric is measured with the path and without it (each position's weights set
     to their mean over the letters: a constant on one-hot input). When the path adds less
-    than :data:`POSITION_PATH_MIN_GAIN` and switching it off raises the validation loss by
-    less than 10 % (:data:`POSITION_PATH_MAX_LOSS_RISE`), it stays switched off that way in ``model`` (changed
-    in place): position carries nothing the convolutions do not, and the path would only add
-    small position-by-position terms to every attribution map. Returns a JSON-ready record
-    of the head and the figures."""
+    than :data:`POSITION_PATH_MIN_GAIN`, or a gain within validation noise (less than
+    :data:`NOISE_Z` paired bootstrap standard errors, :func:`bootstrap_se`), and switching
+    it off raises the validation loss by less than 10 % (:data:`POSITION_PATH_MAX_LOSS_RISE`),
+    it stays switched off that way in ``model`` (changed in place): position carries nothing
+    the convolutions do not, and the path would only add small position-by-position terms
+    to every attribution map. Returns a JSON-ready record of the head and the figures."""
     key = main_metric(val_targets.task)
     names = [layer.name for layer in model.layers]
     pool = "global max pooling" if "global_pool" in names else "flatten"
@@ -577,15 +805,14 @@ def choose_position_path(model, X_val: np.ndarray, val_targets: Targets) -> dict
     layer = model.get_layer("position_linear")
     saved = layer.get_weights()
 
-    def score() -> tuple[float, float]:
-        outputs = predict_outputs(model, X_val)
+    def score() -> tuple[float, float, np.ndarray]:
+        outputs = scores_for_metrics(val_targets.task, predict_outputs(model, X_val))
         loss = model.evaluate(X_val, keras_targets(val_targets), batch_size=256, verbose=0,
                               return_dict=True)["loss"]
-        return _headline(evaluate(val_targets.task, true_for_metrics(val_targets),
-                                  scores_for_metrics(val_targets.task, outputs),
-                                  _names_of(val_targets)), key), float(loss)
+        return _headline(evaluate(val_targets.task, true_for_metrics(val_targets), outputs,
+                                  _names_of(val_targets)), key), float(loss), outputs
 
-    (with_path, loss_with) = score()
+    (with_path, loss_with, scores_with) = score()
     # "without": each position's weights replaced by their mean over the letters. On one-hot
     # input that is a constant (the offset the path had learnt, so calibration is kept) and
     # carries no information; its DeepLIFT/DeepSHAP attributions are exactly zero.
@@ -594,17 +821,20 @@ def choose_position_path(model, X_val: np.ndarray, val_targets: Targets) -> dict
     per_position = kernel.reshape(length, channels, -1).mean(axis=1, keepdims=True)
     layer.set_weights([np.broadcast_to(per_position, (length, channels, kernel.shape[-1]))
                        .reshape(kernel.shape).astype(kernel.dtype)])
-    without, loss_without = score()
+    without, loss_without, scores_without = score()
+    gain = with_path - without
+    se = bootstrap_se(val_targets, scores_with, scores_without) if gain > 0 else math.inf
     record = {"metric": key, "validation": round(with_path, 4),
               "validation_without_position_path": round(without, 4),
+              "gain_se": round(se, 4) if math.isfinite(se) else None,
               "validation_loss": round(loss_with, 4),
               "validation_loss_without_position_path": round(loss_without, 4)}
-    if with_path - without >= POSITION_PATH_MIN_GAIN:
+    if gain >= POSITION_PATH_MIN_GAIN and gain > NOISE_Z * se:
         layer.set_weights(saved)
         return {"architecture": f"convolutions + {pool}, plus a positional linear path",
                 "position_path": "on", **record,
-                "reason": "position matters: the positional path adds "
-                          f"{with_path - without:+.3f} validation {key}"}
+                "reason": f"position matters: the positional path adds {gain:+.3f} "
+                          f"validation {key} (bootstrap SE {se:.3f})"}
     if loss_without > POSITION_PATH_MAX_LOSS_RISE * loss_with:
         # the metric is saturated or blind to it, but the model's fit leans on the path
         layer.set_weights(saved)
@@ -612,11 +842,12 @@ def choose_position_path(model, X_val: np.ndarray, val_targets: Targets) -> dict
                 "position_path": "on", **record,
                 "reason": f"the model's fit leans on it: validation loss {loss_with:.3f} "
                           f"with the positional path, {loss_without:.3f} without"}
+    noise = (f"within validation noise (bootstrap SE {se:.3f})"
+             if gain >= POSITION_PATH_MIN_GAIN else f"< {POSITION_PATH_MIN_GAIN}")
     return {"architecture": f"convolutions + {pool} (positional path switched off: a "
                             "constant)", "position_path": "off", **record,
             "reason": f"position carries nothing here: the positional path adds "
-                      f"{with_path - without:+.3f} validation {key} (< "
-                      f"{POSITION_PATH_MIN_GAIN})"}
+                      f"{gain:+.3f} validation {key} ({noise})"}
 
 
 def what_would_help(baseline: str, choices: dict, model_config, config: TrainConfig,
@@ -854,11 +1085,18 @@ def describe_choices(choices: dict) -> list[str]:
                      f"positional path, {head['validation_without_position_path']:.3f} "
                      f"without ({head['reason']})")
         lines.append(text)
+    capacity = choices.get("capacity")
+    if capacity:
+        lines.append(f"capacity: {capacity['summary']}")
     check = choices.get("collapse_check")
     if check and check.get("retrained"):
-        lines.append(f"retrained once with another seed ({check['reason']}); kept the run with "
-                     f"the better validation {check['metric']} "
-                     f"({check['validation_cnn']:.3f} vs {check['validation_retry']:.3f})")
+        retry = check.get("retry", {})
+        how = (f"the {retry['tier']} configuration" if retry.get("changed")
+               else "another seed")
+        lines.append(f"retrained once with {how} ({check['reason']}); kept the "
+                     f"{'retry' if check.get('kept') == 'retry' else 'first run'} "
+                     f"(validation {check['metric']} {check['validation_cnn']:.3f} first, "
+                     f"{check['validation_retry']:.3f} retry)")
     rc = choices.get("reverse_complement")
     if rc:
         lines.append(f"reverse-complement augmentation: {'on' if rc['value'] else 'off'} "
@@ -904,8 +1142,8 @@ def build_metadata(result, alphabet: Alphabet, length: int, pad: str, crop: str,
         "output_names": t.output_names,
         "class_names": t.class_names,
         "logit_layer": "logits",
-        "train_config": train_config.to_dict(),
-        "model_config": model_config.to_dict(),
+        "train_config": {**train_config.to_dict(), **_resolved_patience(result)},
+        "model_config": (getattr(result, "model_config", None) or model_config).to_dict(),
         "split": {"seed": train_config.seed, "train": len(result.split.train),
                   "validation": len(result.split.val), "test": len(result.split.test),
                   "split_by": train_config.split_by},
@@ -913,8 +1151,15 @@ def build_metadata(result, alphabet: Alphabet, length: int, pad: str, crop: str,
                  **encoding_summary},
         "best_epoch": result.best_epoch,
         "choices": getattr(result, "choices", {}),
+        "quality": getattr(result, "quality", None) or {},
         "versions": package_versions(),
     }
+
+
+def _resolved_patience(result) -> dict:
+    """The patience training used (``None`` in the user's config means the rule's)."""
+    used = getattr(result, "train_config", None)
+    return {} if used is None else {"patience": used.patience}
 
 
 def save_model_folder(result, folder: Path, metadata: dict, ids: list[str]) -> None:

@@ -119,7 +119,7 @@ def tune(X, targets, split, train_config, space: dict | None = None, base: dict 
                                       train_config.shift, None)
         val = (X[split.val], keras_targets(t_val))
         stop = keras.callbacks.EarlyStopping(monitor="val_loss",
-                                             patience=train_config.patience,
+                                             patience=train_config.patience or 10,
                                              restore_best_weights=True)
         search.search(train_ds, validation_data=val, epochs=train_config.epochs,
                       callbacks=[stop], verbose=0, shuffle=False)

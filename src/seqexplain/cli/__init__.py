@@ -16,11 +16,12 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import warnings
 
 import click
 
 from .. import __version__
-from ..errors import SeqexplainError
+from ..errors import ModelQualityWarning, SeqexplainError
 
 
 #: Exit statuses (documented in the README).
@@ -52,10 +53,24 @@ def _os_message(exc: OSError) -> str:
     return str(exc) or type(exc).__name__
 
 
+_python_showwarning = warnings.showwarning
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """seqexplain's own warnings (a model folder whose training failed) as one ``warning: …``
+    line on stderr, like the notes ``train`` prints; other warnings as Python shows them."""
+    if issubclass(category, ModelQualityWarning):
+        click.echo(f"warning: {message}", err=True)
+    else:
+        _python_showwarning(message, category, filename, lineno, file, line)
+
+
 class _Group(click.Group):
     """The one place errors become messages: usage errors (click's, from any command or from
     the group itself) → ``error: …`` + ``try '… --help'``, exit 2; SeqexplainError and OS
-    errors → ``error: …``, exit 1; Ctrl-C → ``error: interrupted``, exit 130."""
+    errors → ``error: …``, exit 1; Ctrl-C → ``error: interrupted``, exit 130. Library
+    warnings of :class:`ModelQualityWarning` become one ``warning: …`` line (exit status
+    unchanged)."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         try:
@@ -71,6 +86,12 @@ class _Group(click.Group):
         return name, cmd, rest
 
     def invoke(self, ctx: click.Context):
+        with warnings.catch_warnings():  # restores the caller's warning settings afterwards
+            warnings.showwarning = _show_warning
+            warnings.simplefilter("always", ModelQualityWarning)  # once per load, every time
+            return self._invoke(ctx)
+
+    def _invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except click.exceptions.NoArgsIsHelpError:

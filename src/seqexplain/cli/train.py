@@ -31,8 +31,8 @@ def _words(value):
 
 # (option, ModelConfig key, click type or converter, help)
 _MODEL_OPTIONS = [
-    ("--conv-blocks", "n_conv_blocks", click.IntRange(min=1), "Number of conv blocks [2]."),
-    ("--filters", "filters", _ints, "Filters per block [128,64]."),
+    ("--conv-blocks", "n_conv_blocks", click.IntRange(min=1), "Number of conv blocks [by data size: 1 under 1,000 training sequences, else 2]."),
+    ("--filters", "filters", _ints, "Filters per block [by data size: 32; 64,32; 128,64]."),
     ("--kernel-sizes", "kernel_sizes", _ints, "Kernel widths per block [19,7]."),
     ("--dilations", "dilations", _ints, "Dilation per block."),
     ("--pool-types", "pool_types", _words, "max or average, per block."),
@@ -47,10 +47,10 @@ _MODEL_OPTIONS = [
     ("--regularizer", "regularizer", click.Choice(["l1", "l2", "l1_l2", "none"]),
      "Kernel regulariser [l2]."),
     ("--l1", "l1", click.FloatRange(min=0), "L1 strength [1e-6]."),
-    ("--l2", "l2", click.FloatRange(min=0), "L2 strength [1e-6]."),
+    ("--l2", "l2", click.FloatRange(min=0), "L2 strength [1e-5 under 1,000 training sequences, else 1e-6]."),
     ("--global-pool", "global_pool", click.Choice(["max", "average", "flatten"]),
      "Global pooling before the dense head [max]."),
-    ("--dense-units", "dense_units", _ints, "Hidden dense layer sizes, e.g. 128 [128]."),
+    ("--dense-units", "dense_units", _ints, "Hidden dense layer sizes, e.g. 128 [by data size: 32, 64, 128]."),
     ("--optimizer", "optimizer", click.Choice(["adam", "sgd", "rmsprop", "adagrad", "adadelta",
                                                "adamax", "nadam"]), "Optimiser [adam]."),
     ("--learning-rate", "learning_rate", click.FloatRange(min=0, min_open=True),
@@ -97,8 +97,9 @@ def model_options(func):
 @sequence_options
 @click.option("--epochs", type=click.IntRange(min=1), default=50, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
-@click.option("--patience", type=click.IntRange(min=1), default=10, show_default=True,
-              help="Early stopping: epochs without a better validation loss.")
+@click.option("--patience", type=click.IntRange(min=1), default=None,
+              help="Early stopping: epochs without a better validation loss [10; 15 under "
+                   "1,000 training sequences].")
 @click.option("--reduce-lr/--no-reduce-lr", default=True, show_default=True,
               help="Halve the learning rate when validation loss stalls.")
 @click.option("--class-weight", is_flag=True, help="Weight classes by inverse frequency.")

@@ -1,0 +1,190 @@
+"""Training defaults that follow the data (issue 28): the capacity rule and what overrides it,
+a few hundred sequences trained with the defaults, and a failed model that says so."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from conftest import planted_dataset
+
+from seqexplain.cli import main
+from seqexplain.models import SIZED_FIELDS, ModelConfig
+from seqexplain.train import (CAPACITY_TIERS, REDUCED_TIER, TrainConfig, apply_capacity_rule,
+                              capacity_rule)
+
+DATA = Path(__file__).resolve().parents[1] / "examples" / "data"
+
+
+@pytest.mark.parametrize("n_train, length, tier, blocks, filters, dense, l2, patience", [
+    (420, 200, "small", 1, (32,), (32,), 1e-5, 15),
+    (999, 200, "small", 1, (32,), (32,), 1e-5, 15),
+    (1000, 200, "medium", 2, (64, 32), (64,), 1e-6, 10),
+    (4999, 100, "medium", 2, (64, 32), (64,), 1e-6, 10),
+    (5000, 200, "large", 2, (128, 64), (128,), 1e-6, 10),
+    (20000, 31, "large", 1, (128,), (128,), 1e-6, 10),  # too short for a second block
+])
+def test_the_rule_by_size_and_length(n_train, length, tier, blocks, filters, dense, l2,
+                                     patience):
+    rule = capacity_rule(n_train, length)
+    assert rule["tier"] == tier and rule["n_train"] == n_train and rule["length"] == length
+    config, train_config, record = apply_capacity_rule(rule, ModelConfig(), TrainConfig())
+    assert config.n_conv_blocks == blocks and config.filters == filters
+    assert config.dense_units == dense and config.l2 == l2
+    assert train_config.patience == patience
+    assert config.learning_rate == 3e-3 and config.conv_dropout == 0.2
+    assert record["given"] == {} and set(record["from_rule"]) == {*SIZED_FIELDS, "patience"}
+    assert record["summary"].startswith(f"{tier} ({n_train} training sequences of {length})")
+
+
+def test_large_tier_is_the_class_default():
+    """Above 5,000 sequences the rule gives exactly ModelConfig's defaults, so a model built
+    without data (build_model(None, …)) is the large one."""
+    large = ModelConfig().sized(capacity_rule(10_000, 200)["settings"])
+    assert large == ModelConfig()
+    assert [name for name, _, _ in CAPACITY_TIERS] == ["small", "medium", "large"]
+
+
+def test_step_down_for_the_retry():
+    assert capacity_rule(20_000, 200, step_down=True)["tier"] == "medium"
+    assert capacity_rule(2_000, 200, step_down=True)["tier"] == "small"
+    reduced = capacity_rule(300, 200, step_down=True)
+    assert reduced["tier"] == "reduced" and reduced["settings"] == REDUCED_TIER[2]
+
+
+def test_explicit_settings_win():
+    """Keywords, from_dict keys (YAML, CLI flags) and an explicit patience are kept; only the
+    rest follow the data."""
+    rule = capacity_rule(300, 200)
+    user = ModelConfig.from_dict({"filters": 64, "l2": 1e-3, "first_activation": "exponential"})
+    config, train_config, record = apply_capacity_rule(rule, user, TrainConfig(patience=3))
+    assert config.filters == (64,) and config.l2 == 1e-3  # user's
+    assert config.n_conv_blocks == 1 and config.dense_units == (32,)  # rule's
+    assert config.first_activation == "exponential" and train_config.patience == 3
+    assert record["given"] == {"filters": 64, "l2": 1e-3, "patience": 3}
+    assert "filters" not in record["from_rule"] and record["from_rule"]["n_conv_blocks"] == 1
+    # a per-block list fixes the number of blocks; the rule's filters follow that number
+    two = ModelConfig(kernel_sizes=[9, 5]).sized(rule["settings"])
+    assert two.n_conv_blocks == 2 and two.kernel_sizes == (9, 5) and two.filters == (32, 16)
+    # the same value as a class default still counts as set
+    kept = ModelConfig(n_conv_blocks=2, dense_units=[128]).sized(rule["settings"])
+    assert kept.n_conv_blocks == 2 and kept.dense_units == (128,) and kept.filters == (32, 16)
+    # the sized config remembers what was given, so a retry can size it again
+    assert kept.given == {"n_conv_blocks": 2, "dense_units": [128]}
+
+
+def test_defaults_beat_the_kmer_baseline_on_a_few_hundred_windows():
+    """400 human genome windows (examples/data/human_background.fa), half with a CTCF site
+    sampled from its PWM: the default CNN (small tier) beats the k-mer baseline on test.
+    The large configuration used to memorise such a training set within two epochs."""
+    from seqexplain import one_hot
+    from seqexplain.motif_io import load_motifs
+    from seqexplain.simulate import simulate
+    from seqexplain.targets import make_targets
+    from seqexplain.train import train
+
+    data = simulate(load_motifs(["CTCF"], [DATA / "jaspar2024_selected.meme"]), n=400,
+                    length=200, background=DATA / "human_background.fa", random_state=5)
+    X = one_hot(data.sequences, "dna")
+    targets = make_targets(data.labels.set_index("id"), "binary")
+    result = train(X, targets, None, TrainConfig(verbose=False), log=lambda m: None)
+    capacity = result.choices["capacity"]
+    assert capacity["tier"] == "small" and capacity["n_train"] == len(result.split.train)
+    check = result.choices["collapse_check"]
+    kept = capacity_rule(len(result.split.train), 200,
+                         step_down=check.get("kept") == "retry")["settings"]
+    assert result.model_config.n_conv_blocks == 1
+    assert result.model_config.filters == (kept["filters"],)
+    kmer = result.baselines["kmer4"]["auroc"]
+    assert result.metrics["auroc"] > kmer, (result.metrics["auroc"], kmer, check)
+    assert result.metrics["auroc"] >= 0.9
+    assert result.quality["failed"] is False
+
+
+@pytest.fixture(scope="module")
+def failed_model(tmp_path_factory):
+    """A model trained on shuffled labels: nothing to learn."""
+    folder = tmp_path_factory.mktemp("failed")
+    fa, tsv = planted_dataset(folder, n=200)
+    table = pd.read_csv(tsv, sep="\t")[["id", "binary"]]
+    table["binary"] = np.random.default_rng(0).permutation(table["binary"].to_numpy())
+    labels = folder / "shuffled.tsv"
+    table.to_csv(labels, sep="\t", index=False)
+    out = folder / "model"
+    result = CliRunner().invoke(main, ["train", str(fa), "--labels", str(labels), "--epochs",
+                                       "8", "--filters", "8", "--quiet", "-o", str(out)])
+    return fa, out, result
+
+
+def test_failed_training_warns_once_and_flags_the_folder(failed_model):
+    fa, out, result = failed_model
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(lines) == 1, result.stderr
+    meta = json.loads((out / "metadata.json").read_text())
+    quality = meta["quality"]
+    assert quality["failed"] is True and quality["metric"] == "auroc"
+    assert quality["split"] == "validation" and quality["n"] == meta["split"]["validation"]
+    # both numbers in the line, as recorded
+    assert f"validation auroc {quality['cnn']:.3f}" in lines[0]
+    assert f"{quality['baseline']} {quality['baseline_value']:.3f}" in lines[0] or \
+        f"{quality['baseline']} baseline's {quality['baseline_value']:.3f}" in lines[0]
+    assert "metadata.json: quality" in lines[0]
+    # the rule: --filters was given, the rest followed the 140 training sequences
+    capacity = meta["choices"]["capacity"]
+    assert capacity["given"] == {"filters": 8} and meta["model_config"]["filters"] == [8]
+    assert capacity["tier"] == "small" and meta["model_config"]["n_conv_blocks"] == 1
+    assert meta["train_config"]["patience"] == 15
+    # the collapse check retrained with less capacity where it could (filters stay the user's)
+    check = meta["choices"]["collapse_check"]
+    assert check["retrained"] is True and check["retry"]["tier"] == "reduced"
+    assert "filters" not in check["retry"]["changed"]
+    assert check["retry"]["changed"]["dense_units"] == [16]
+
+
+def test_commands_on_a_failed_model_repeat_the_warning(failed_model, tmp_path):
+    fa, out, _ = failed_model
+    result = CliRunner().invoke(main, ["explain", str(out), str(fa), "-m", "saliency",
+                                       "--logos", "0", "-q", "-o", str(tmp_path / "ex")])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if "warning" in line.lower()]
+    assert lines == [f"warning: {out}: " + json.loads(
+        (out / "metadata.json").read_text())["quality"]["message"]]
+    assert (tmp_path / "ex" / "attributions.npz").is_file()
+
+
+def test_bootstrap_metric_matches_sklearn_and_its_se_the_hanley_mcneil_formula():
+    """The rank AUROC used by the bootstrap against sklearn's (an independent
+    implementation), and the bootstrap SE of a chance-level AUROC against Hanley & McNeil's
+    closed form (within the bootstrap's own spread)."""
+    from sklearn.metrics import roc_auc_score
+
+    from seqexplain.targets import make_targets
+    from seqexplain.train import _fast_main_metric, bootstrap_se
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 300)
+    scores = rng.random(300) + 0.5 * y
+    scores[:40] = 0.5  # ties
+    assert _fast_main_metric("binary", y, scores) == pytest.approx(roc_auc_score(y, scores))
+    classes = rng.integers(0, 3, 300)
+    probs = rng.dirichlet(np.ones(3), 300)
+    assert _fast_main_metric("multiclass", classes, probs) == pytest.approx(
+        roc_auc_score(classes, probs, multi_class="ovr", average="macro"))
+    assert np.isnan(_fast_main_metric("binary", np.ones(5), np.arange(5.0)))
+
+    targets = make_targets(pd.DataFrame({"y": y}, index=[f"r{i}" for i in range(300)]),
+                           "binary")
+    noise = rng.random(300)
+    n1, n0 = int(y.sum()), int(300 - y.sum())
+    auc = roc_auc_score(y, noise)
+    q1, q2 = auc / (2 - auc), 2 * auc ** 2 / (1 + auc)
+    hanley = np.sqrt((auc * (1 - auc) + (n1 - 1) * (q1 - auc ** 2)
+                      + (n0 - 1) * (q2 - auc ** 2)) / (n1 * n0))
+    se = bootstrap_se(targets, noise)
+    assert abs(se - hanley) < 0.2 * hanley, (se, hanley)
+    # a paired difference of a score with itself has no spread; perfect scores neither
+    assert bootstrap_se(targets, noise, noise) == 0
+    assert bootstrap_se(targets, y.astype(float)) == 0
