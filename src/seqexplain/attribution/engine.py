@@ -68,6 +68,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from ..batching import map_batches
 from ..errors import SeqexplainError
 
 #: fuse the element-wise multiplier arithmetic with XLA (several times faster on CPU); set
@@ -871,18 +872,16 @@ def run_pairs(model: keras.Model, X: np.ndarray, references: Callable[[int, int]
         model), averaged over references.
     diff_sum, y_x, y_r : (n,) float64 — see :func:`deeplift_step`.
     """
-    n = X.shape[0]
     step = deeplift_step(model, target, n_refs, X.shape[1:])
     dtype = step_dtype(model).as_numpy_dtype
     X = np.asarray(X, dtype)
     per_batch = max(1, int(batch_size) // n_refs)
-    hyp = np.empty(X.shape, dtype)
-    sums, y_x, y_r = (np.empty(n, np.float64) for _ in range(3))
-    starts = range(0, n, per_batch)
-    for lo in (progress(starts) if progress else starts):
-        hi = min(n, lo + per_batch)
-        refs = np.ascontiguousarray(references(lo, hi), dtype=dtype)
-        h, s, yx, yr = step(X[lo:hi], refs.reshape((-1, *X.shape[1:])))
-        hyp[lo:hi] = h.numpy()
-        sums[lo:hi], y_x[lo:hi], y_r[lo:hi] = s.numpy(), yx.numpy(), yr.numpy()
-    return hyp, sums, y_x, y_r
+
+    def fetch(lo, hi):  # references (hi - lo, R, length, C): padded by whole sequences
+        return X[lo:hi], np.ascontiguousarray(references(lo, hi), dtype=dtype)
+
+    def run(x, refs):
+        return step(x, refs.reshape((-1, *X.shape[1:])))
+
+    hyp, sums, y_x, y_r = map_batches(run, X.shape[0], per_batch, fetch, progress)
+    return hyp, sums.astype(np.float64), y_x.astype(np.float64), y_r.astype(np.float64)

@@ -30,6 +30,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from ..batching import batches, map_batches, padded, pieces
 from ..errors import SeqexplainError, check_int
 from . import fast_ism
 from .engine import _select, check_supported, model_cache, run_pairs
@@ -284,19 +285,16 @@ def _progress(verbose: bool, desc: str):
     return lambda it: tqdm(it, desc=desc, unit="batch")
 
 
-def _batches(n: int, size: int, verbose: bool, desc: str):
-    """Start indices of batches of ``size`` over ``n`` items (with a progress bar)."""
-    starts = range(0, n, size)
+def _progress_over(items, verbose: bool, desc: str):
+    """``items`` (batches), in a progress bar when ``verbose``."""
     wrap = _progress(verbose, desc)
-    return wrap(starts) if wrap else starts
+    return wrap(items) if wrap else items
 
 
 def _gradients(model, X, target, batch_size, verbose, desc) -> np.ndarray:
     step = _gradient_step(model, target, X.shape[1:])
-    out = np.empty_like(X)
-    for lo in _batches(len(X), batch_size, verbose, desc):
-        out[lo:lo + batch_size] = step(X[lo:lo + batch_size])[0].numpy()
-    return out
+    return map_batches(lambda x: step(x)[0], len(X), batch_size, lambda lo, hi: (X[lo:hi],),
+                       _progress(verbose, desc))[0]
 
 
 def _predict(model, X, target, batch_size, anchor_X=None) -> np.ndarray:
@@ -304,13 +302,12 @@ def _predict(model, X, target, batch_size, anchor_X=None) -> np.ndarray:
     sequence) with ``anchor_X``, row i weighted by the softmax of ``anchor_X[i]``."""
     anchor = anchor_of(model) if anchor_X is not None else None
     if anchor is not None:
-        return np.concatenate([
-            _anchored(anchor, tf.constant(X[lo:lo + batch_size]),
-                      tf.constant(anchor_X[lo:lo + batch_size]), 1).numpy()[:, 0]
-            for lo in range(0, len(X), batch_size)]).astype(np.float64)
-    step = _predict_step(model, target, X.shape[1:])
-    return np.concatenate([step(X[lo:lo + batch_size]).numpy()
-                           for lo in range(0, len(X), batch_size)]).astype(np.float64)
+        out = map_batches(lambda x, a: _anchored(anchor, tf.constant(x), tf.constant(a), 1)[:, 0],
+                          len(X), batch_size, lambda lo, hi: (X[lo:hi], anchor_X[lo:hi]))[0]
+    else:
+        step = _predict_step(model, target, X.shape[1:])
+        out = map_batches(step, len(X), batch_size, lambda lo, hi: (X[lo:hi],))[0]
+    return out.astype(np.float64)
 
 
 def explained_output(model: keras.Model, X: np.ndarray, target: int = 0, batch_size: int = 256,
@@ -420,11 +417,13 @@ def integrated_gradients(model: keras.Model, X: np.ndarray, target: int = 0,
     base = _fixed_references(X, baseline, "baseline", per_sequence_ndim=3)[:, 0]
     step = _ig_step(model, target, X.shape[1:], steps)
     per_batch = max(1, batch_size // steps)
-    attr = np.empty_like(X)
-    for lo in _batches(len(X), per_batch, verbose, "integrated gradients"):
-        hi = lo + per_batch
+
+    def fetch(lo, hi):
         b = base[lo:hi] if len(base) > 1 else np.broadcast_to(base, X[lo:hi].shape)
-        attr[lo:hi] = step(X[lo:hi], np.ascontiguousarray(b)).numpy()
+        return X[lo:hi], np.ascontiguousarray(b)
+
+    attr = map_batches(step, len(X), per_batch, fetch,
+                       _progress(verbose, "integrated gradients"))[0]
     y = _predict(model, X, target, batch_size)
     y0 = _predict(model, np.ascontiguousarray(np.broadcast_to(base, X.shape)), target, batch_size,
                   anchor_X=X)
@@ -721,8 +720,8 @@ def ism_targets(model: keras.Model, X: np.ndarray, targets: list, batch_size: in
     windowed = fast_step is not None
     if windowed:
         step = fast_step
-    wild = np.concatenate([wild_step(X[lo:lo + batch_size]).numpy()
-                           for lo in range(0, n, batch_size)]).astype(np.float64)
+    wild = map_batches(wild_step, n, batch_size, lambda lo, hi: (X[lo:hi],))[0]
+    wild = wild.astype(np.float64)
     # substitution (i, p, c) is needed unless row p of sequence i already is e_c
     needed = ~((X == 1) & (X.sum(axis=-1, keepdims=True) == 1))
     per_seq = max(1, int(needed.reshape(n, -1).sum(axis=1).max()))
@@ -731,17 +730,12 @@ def ism_targets(model: keras.Model, X: np.ndarray, targets: list, batch_size: in
     # sequences whose mutants fill about four batches, cut into equal pieces ≤ batch_size
     chunk = max(1, round(4 * batch_size / per_seq))
     out = np.zeros((len(targets), n, length, channels), np.float64)
-    for lo in _batches(n, chunk, verbose, "ism"):
-        hi = min(n, lo + chunk)
+    for lo, hi, rows in _progress_over(batches(n, chunk), verbose, "ism"):
         seq, pos, chan = (a.astype(np.int32) for a in np.nonzero(needed[lo:hi]))
-        x = X[lo:hi]
-        m = len(seq)
+        x = padded(X[lo:hi], rows)  # sequences and mutants both padded to bucket sizes
         # equal-sized pieces of at most batch_size mutants
-        pieces = -(-m // batch_size)
-        size = -(-m // pieces) if pieces else 0
-        for a in range(0, m, max(size, 1)):
-            b = a + size
-            y = step(x, seq[a:b], pos[a:b], chan[a:b]).numpy()        # (m, K)
+        for a, b, size in pieces(len(seq), batch_size):
+            y = step(x, *(padded(v[a:b], size) for v in (seq, pos, chan))).numpy()[:b - a]
             out[:, lo + seq[a:b], pos[a:b], chan[a:b]] = (y - wild[lo + seq[a:b]]).T
     if center:
         out -= out.mean(axis=-1, keepdims=True)

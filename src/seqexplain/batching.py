@@ -1,0 +1,109 @@
+"""Batches of a few fixed sizes, so that a compiled function is reused whatever ``n`` is.
+
+XLA compiles a function once per input shape, and TensorFlow's kernels pick their tiling per
+shape too: run on ``n`` sequences in batches of ``batch_size``, a compiled step would meet a
+new last-batch shape for almost every ``n``. Every verb therefore cuts its rows with
+:func:`batches` and pads each batch with :func:`padded` to one of a few *bucket* sizes — the
+powers of two below ``batch_size``, and ``batch_size`` itself — so that after a few calls
+every shape has been compiled. Padding rows are copies of the batch's last row (real data:
+no reference or baseline ever equals an all-zero row by accident), and their outputs are cut
+off again: every row is computed on its own, so padding changes no result beyond the rounding
+of a kernel whose blocking depends on the batch size.
+
+``SEQEXPLAIN_PAD_BATCHES=0`` (or :data:`PAD_BATCHES` set to ``False``) turns padding off
+(exact batch sizes), for comparison. This module does not import TensorFlow.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from typing import NamedTuple
+
+import numpy as np
+
+#: pad each batch to a bucket size (set SEQEXPLAIN_PAD_BATCHES=0 to run exact sizes)
+PAD_BATCHES = os.environ.get("SEQEXPLAIN_PAD_BATCHES", "1") != "0"
+#: the smallest bucket: batches of fewer rows are padded to it (compiling sizes 1, 2, 4
+#: separately saves no time worth a compile)
+MIN_BUCKET = 8
+
+
+class Batch(NamedTuple):
+    """Rows ``lo:hi`` of the input, run padded to ``size`` rows."""
+
+    lo: int
+    hi: int
+    size: int
+
+
+def bucket(rows: int, batch_size: int) -> int:
+    """The number of rows a batch of ``rows`` (1 ≤ rows ≤ batch_size) is padded to: the
+    smallest power of two ≥ rows (at least :data:`MIN_BUCKET`), or ``batch_size`` when that
+    is smaller; ``rows`` itself when padding is off."""
+    if not PAD_BATCHES:
+        return rows
+    size = MIN_BUCKET
+    while size < rows:
+        size *= 2
+    return min(size, batch_size)
+
+
+def batches(n: int, batch_size: int) -> list[Batch]:
+    """``n`` rows in batches of ``batch_size`` (the last one shorter), each with the bucket
+    size it runs at."""
+    batch_size = max(1, int(batch_size))
+    return [Batch(lo, min(n, lo + batch_size), bucket(min(n, lo + batch_size) - lo, batch_size))
+            for lo in range(0, n, batch_size)]
+
+
+def padded(a: np.ndarray, size: int) -> np.ndarray:
+    """``a`` (rows, ...) with its last row repeated to ``size`` rows (``a`` itself when it
+    has them already)."""
+    missing = size - len(a)
+    if missing <= 0:
+        return a
+    return np.concatenate([a, np.repeat(a[-1:], missing, axis=0)])
+
+
+def map_batches(step: Callable, n: int, batch_size: int, fetch: Callable[[int, int], tuple],
+                progress: Callable[[Iterable], Iterable] | None = None
+                ) -> tuple[np.ndarray, ...]:
+    """Run ``step`` over ``n`` rows in padded batches and put the outputs together.
+
+    Parameters
+    ----------
+    step : ``step(*arrays)`` → a tensor/array or a tuple of them, each with one row per input
+        row (leading dimension the padded batch size).
+    n, batch_size : rows in all, rows per batch.
+    fetch : ``fetch(lo, hi)`` → the tuple of arrays (each with ``hi - lo`` rows) of rows
+        ``lo:hi``; each is padded to the batch's bucket size.
+    progress : optional wrapper of the batch iterator (a progress bar).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        One per output of ``step``, ``n`` rows each (the padding rows cut off).
+    """
+    parts: list[list[np.ndarray]] = []
+    todo: Iterable[Batch] = batches(n, batch_size)
+    for lo, hi, size in (progress(todo) if progress else todo):
+        out = step(*(padded(a, size) for a in fetch(lo, hi)))
+        out = out if isinstance(out, (tuple, list)) else (out,)
+        if not parts:
+            parts = [[] for _ in out]
+        for acc, value in zip(parts, out):
+            acc.append(np.asarray(value)[:hi - lo])
+    return tuple(np.concatenate(acc) for acc in parts)
+
+
+def pieces(m: int, batch_size: int) -> Iterator[Batch]:
+    """``m`` items cut into equal pieces of at most ``batch_size`` (sizes differ by at most
+    one), each with its bucket size: for work whose items cost alike (ISM's mutants)."""
+    if m <= 0:
+        return
+    count = -(-m // max(1, batch_size))
+    size = -(-m // count)
+    for lo in range(0, m, size):
+        hi = min(m, lo + size)
+        yield Batch(lo, hi, bucket(hi - lo, batch_size))
