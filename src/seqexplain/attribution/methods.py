@@ -36,7 +36,7 @@ from . import fast_ism
 from .engine import _select, check_supported, model_cache, run_pairs
 from .logits import _inputs
 from .multi_output import anchor_of, explained_target
-from .registry import N_REFERENCES, REFERENCE_KINDS
+from .options import N_REFERENCES, REFERENCE_KINDS
 
 RandomState = int | np.random.Generator | None
 #: what methods with a completeness check return: scores, or (scores, delta)
@@ -365,20 +365,23 @@ def saliency(model: keras.Model, X: np.ndarray, target: int = 0, batch_size: int
 
 def grad_input(model: keras.Model, X: np.ndarray, target: int = 0, batch_size: int = 256,
                random_state: RandomState = None, *, output: str = "logit", correct: bool = False,
-               verbose: bool = False) -> np.ndarray:
+               hypothetical: bool = False, verbose: bool = False) -> np.ndarray:
     """Gradient × input: the gradient at the observed base of each position.
 
     Parameters are those of :func:`saliency`; ``correct=True`` corrects the gradient before
-    multiplying by ``X``.
+    multiplying by ``X``; ``hypothetical=True`` returns the gradient itself (what each base
+    would contribute at each position: gradient × e_c).
 
     Returns
     -------
     numpy.ndarray
-        float32, shape=(n, length, C); zero at unobserved channels of one-hot rows.
+        float32, shape=(n, length, C); zero at unobserved channels of one-hot rows (unless
+        ``hypothetical``).
     """
     model, X, target, batch_size = _prepare(model, X, target, batch_size, output)
     grad = _gradients(model, X, target, batch_size, verbose, "grad_input")
-    return (correct_gradient(grad) if correct else grad) * X
+    grad = correct_gradient(grad) if correct else grad
+    return grad if hypothetical else grad * X
 
 
 def integrated_gradients(model: keras.Model, X: np.ndarray, target: int = 0,
