@@ -1,23 +1,29 @@
 """Batches of a few fixed sizes, so that a compiled function is reused whatever ``n`` is.
 
-XLA compiles a function once per input shape, and TensorFlow's kernels pick their tiling per
-shape too: run on ``n`` sequences in batches of ``batch_size``, a compiled step would meet a
-new last-batch shape for almost every ``n``. Every verb therefore cuts its rows with
-:func:`batches` and pads each batch with :func:`padded` to one of a few *bucket* sizes — the
-powers of two below ``batch_size``, and ``batch_size`` itself — so that after a few calls
-every shape has been compiled. Padding rows are copies of the batch's last row (real data:
-no reference or baseline ever equals an all-zero row by accident), and their outputs are cut
-off again: every row is computed on its own, so padding changes no result beyond the rounding
-of a kernel whose blocking depends on the batch size.
+XLA compiles a function once per input shape: run on ``n`` sequences in batches of
+``batch_size``, an XLA-compiled step would meet a new last-batch shape for almost every
+``n`` and compile again (0.7-1.3 s on a CPU for DeepSHAP's step, issue 23). Every verb
+therefore cuts its rows with :func:`map_batches`; a step compiled per shape (``pad=True``:
+the DeepLIFT/DeepSHAP engine when XLA fuses its multipliers) gets each batch padded with
+:func:`padded` to one of a few *bucket* sizes — the powers of two from :data:`MIN_BUCKET`
+below ``batch_size``, and ``batch_size`` itself — so that a few calls compile every shape
+it will meet. Padding rows are copies of the batch's last row, and their outputs are cut off
+again: every row is computed on its own, so padding changes no result beyond the rounding of
+kernels whose blocking depends on the batch size.
+
+Steps that TensorFlow runs for any batch size without compiling again (plain
+``tf.function`` graphs with a dynamic batch dimension: gradients, predictions, integrated
+gradients, ISM) run their exact sizes: padding would only add work to them (measured in
+``benchmarks/bench_batch_sizes.py``) and change their last bits.
 
 ``SEQEXPLAIN_PAD_BATCHES=0`` (or :data:`PAD_BATCHES` set to ``False``) turns padding off
-(exact batch sizes), for comparison. This module does not import TensorFlow.
+everywhere, for comparison. This module does not import TensorFlow.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 import numpy as np
@@ -37,11 +43,11 @@ class Batch(NamedTuple):
     size: int
 
 
-def bucket(rows: int, batch_size: int) -> int:
+def bucket(rows: int, batch_size: int, pad: bool = True) -> int:
     """The number of rows a batch of ``rows`` (1 ≤ rows ≤ batch_size) is padded to: the
     smallest power of two ≥ rows (at least :data:`MIN_BUCKET`), or ``batch_size`` when that
-    is smaller; ``rows`` itself when padding is off."""
-    if not PAD_BATCHES:
+    is smaller; ``rows`` itself when ``pad`` or :data:`PAD_BATCHES` is off."""
+    if not (pad and PAD_BATCHES):
         return rows
     size = MIN_BUCKET
     while size < rows:
@@ -49,11 +55,12 @@ def bucket(rows: int, batch_size: int) -> int:
     return min(size, batch_size)
 
 
-def batches(n: int, batch_size: int) -> list[Batch]:
-    """``n`` rows in batches of ``batch_size`` (the last one shorter), each with the bucket
-    size it runs at."""
+def batches(n: int, batch_size: int, pad: bool = True) -> list[Batch]:
+    """``n`` rows in batches of ``batch_size`` (the last one shorter), each with the size it
+    runs at (its bucket with ``pad``, else its own)."""
     batch_size = max(1, int(batch_size))
-    return [Batch(lo, min(n, lo + batch_size), bucket(min(n, lo + batch_size) - lo, batch_size))
+    return [Batch(lo, min(n, lo + batch_size),
+                  bucket(min(n, lo + batch_size) - lo, batch_size, pad))
             for lo in range(0, n, batch_size)]
 
 
@@ -67,9 +74,9 @@ def padded(a: np.ndarray, size: int) -> np.ndarray:
 
 
 def map_batches(step: Callable, n: int, batch_size: int, fetch: Callable[[int, int], tuple],
-                progress: Callable[[Iterable], Iterable] | None = None
+                progress: Callable[[Iterable], Iterable] | None = None, *, pad: bool = False
                 ) -> tuple[np.ndarray, ...]:
-    """Run ``step`` over ``n`` rows in padded batches and put the outputs together.
+    """Run ``step`` over ``n`` rows in batches and put the outputs together.
 
     Parameters
     ----------
@@ -79,6 +86,7 @@ def map_batches(step: Callable, n: int, batch_size: int, fetch: Callable[[int, i
     fetch : ``fetch(lo, hi)`` → the tuple of arrays (each with ``hi - lo`` rows) of rows
         ``lo:hi``; each is padded to the batch's bucket size.
     progress : optional wrapper of the batch iterator (a progress bar).
+    pad : pad each batch to its bucket size — for a step compiled once per input shape.
 
     Returns
     -------
@@ -86,7 +94,7 @@ def map_batches(step: Callable, n: int, batch_size: int, fetch: Callable[[int, i
         One per output of ``step``, ``n`` rows each (the padding rows cut off).
     """
     parts: list[list[np.ndarray]] = []
-    todo: Iterable[Batch] = batches(n, batch_size)
+    todo: Iterable[Batch] = batches(n, batch_size, pad)
     for lo, hi, size in (progress(todo) if progress else todo):
         out = step(*(padded(a, size) for a in fetch(lo, hi)))
         out = out if isinstance(out, (tuple, list)) else (out,)
@@ -95,15 +103,3 @@ def map_batches(step: Callable, n: int, batch_size: int, fetch: Callable[[int, i
         for acc, value in zip(parts, out):
             acc.append(np.asarray(value)[:hi - lo])
     return tuple(np.concatenate(acc) for acc in parts)
-
-
-def pieces(m: int, batch_size: int) -> Iterator[Batch]:
-    """``m`` items cut into equal pieces of at most ``batch_size`` (sizes differ by at most
-    one), each with its bucket size: for work whose items cost alike (ISM's mutants)."""
-    if m <= 0:
-        return
-    count = -(-m // max(1, batch_size))
-    size = -(-m // count)
-    for lo in range(0, m, size):
-        hi = min(m, lo + size)
-        yield Batch(lo, hi, bucket(hi - lo, batch_size))

@@ -30,7 +30,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ..batching import batches, map_batches, padded, pieces
+from ..batching import batches, map_batches
 from ..errors import SeqexplainError, check_int
 from . import fast_ism
 from .engine import _select, check_supported, model_cache, run_pairs
@@ -733,12 +733,16 @@ def ism_targets(model: keras.Model, X: np.ndarray, targets: list, batch_size: in
     # sequences whose mutants fill about four batches, cut into equal pieces ≤ batch_size
     chunk = max(1, round(4 * batch_size / per_seq))
     out = np.zeros((len(targets), n, length, channels), np.float64)
-    for lo, hi, rows in _progress_over(batches(n, chunk), verbose, "ism"):
+    for lo, hi, _ in _progress_over(batches(n, chunk, pad=False), verbose, "ism"):
         seq, pos, chan = (a.astype(np.int32) for a in np.nonzero(needed[lo:hi]))
-        x = padded(X[lo:hi], rows)  # sequences and mutants both padded to bucket sizes
+        x = X[lo:hi]
+        m = len(seq)
         # equal-sized pieces of at most batch_size mutants
-        for a, b, size in pieces(len(seq), batch_size):
-            y = step(x, *(padded(v[a:b], size) for v in (seq, pos, chan))).numpy()[:b - a]
+        pieces = -(-m // batch_size)
+        size = -(-m // pieces) if pieces else 0
+        for a in range(0, m, max(size, 1)):
+            b = a + size
+            y = step(x, seq[a:b], pos[a:b], chan[a:b]).numpy()        # (m, K)
             out[:, lo + seq[a:b], pos[a:b], chan[a:b]] = (y - wild[lo + seq[a:b]]).T
     if center:
         out -= out.mean(axis=-1, keepdims=True)
