@@ -659,7 +659,7 @@ def _profile_scalar(layer, t: tf.Tensor, pairs: Pairs) -> tf.Tensor:
     return layer.reduce(p, weights)
 
 
-class _LinearPart:
+class LinearPart:
     """Call a Conv/Dense layer without its built-in activation (restored afterwards)."""
 
     def __init__(self, layer: keras.layers.Layer):
@@ -675,7 +675,7 @@ class _LinearPart:
         return False
 
 
-def _call(layer: keras.layers.Layer, *args, **kwargs):
+def call_inference(layer: keras.layers.Layer, *args, **kwargs):
     """Call a layer at inference (dropout off, batch norm with moving statistics)."""
     if getattr(layer, "_call_has_training_arg", False):
         kwargs["training"] = False
@@ -738,9 +738,9 @@ def _linear(layer, args, kwargs, pairs):
     given the rescale rule."""
     act = _layer_activation(layer)
     if act in _LINEAR_ACTIVATIONS:
-        return _call(layer, *args, **kwargs)
-    with _LinearPart(layer):
-        pre = _call(layer, *args, **kwargs)
+        return call_inference(layer, *args, **kwargs)
+    with LinearPart(layer):
+        pre = call_inference(layer, *args, **kwargs)
     return _rescale(pre, layer.activation, pairs, None if act == "relu" else layer.activation)
 
 
@@ -762,15 +762,15 @@ def _elementwise(layer, args, kwargs, pairs):
         if act == "softmax":
             return _softmax_rule(layer, args, kwargs, pairs)
         if act in _LINEAR_ACTIVATIONS:
-            return _call(layer, *args, **kwargs)
-    return _rescale(args[0], lambda t: _call(layer, t, **kwargs), pairs,
+            return call_inference(layer, *args, **kwargs)
+    return _rescale(args[0], lambda t: call_inference(layer, t, **kwargs), pairs,
                     _wide_elementwise(layer))
 
 
 def _user_elementwise(layer, args, kwargs, pairs):
     """A user's element-wise layer: the rescale rule with the float32 secant (its ``call``
     may not compute in float64)."""
-    return _rescale(args[0], lambda t: _call(layer, t, **kwargs), pairs)
+    return _rescale(args[0], lambda t: call_inference(layer, t, **kwargs), pairs)
 
 
 def _softmax_rule(layer, args, kwargs, pairs):
@@ -781,7 +781,7 @@ def _softmax_rule(layer, args, kwargs, pairs):
 
 def _maxpool_rule(layer, args, kwargs, pairs):
     window = _tiling_window(layer, tuple(args[0].shape))
-    return _maxpool(args[0], lambda t: _call(layer, t, **kwargs), pairs, window)
+    return _maxpool(args[0], lambda t: call_inference(layer, t, **kwargs), pairs, window)
 
 
 def _multiply_rule(layer, args, kwargs, pairs):
@@ -955,7 +955,7 @@ def _make_step(model: keras.Model, target: int, n_refs: int, input_shape: tuple)
         with tf.GradientTape(watch_accessed_variables=False) as tape:
             tape.watch(t)
             out = _run(model, t, pairs)
-            y = _select(out, target)
+            y = select_output(out, target)
             seed = tf.reduce_sum(y[n_x:])
         m = tape.gradient(seed, t)[n_x:]
         shape = tf.concat([[n_x, n_refs], tf.shape(x)[1:]], 0)
@@ -971,7 +971,7 @@ def _make_step(model: keras.Model, target: int, n_refs: int, input_shape: tuple)
     return step
 
 
-def _select(out: tf.Tensor, target: int) -> tf.Tensor:
+def select_output(out: tf.Tensor, target: int) -> tf.Tensor:
     """Column ``target`` of an output of shape (batch, n_outputs), or the output itself when it
     has shape (batch,)."""
     if out.shape.rank == 1:

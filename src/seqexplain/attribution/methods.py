@@ -33,8 +33,8 @@ import tensorflow as tf
 from ..batching import batches, map_batches
 from ..errors import SeqexplainError, check_int
 from . import fast_ism
-from .engine import _select, check_supported, model_cache, run_pairs
-from .logits import _inputs
+from .engine import select_output, check_supported, model_cache, run_pairs
+from .logits import model_inputs
 from .multi_output import anchor_of, explained_target
 from .options import N_REFERENCES, REFERENCE_KINDS
 
@@ -141,7 +141,7 @@ def _gradient_step(model: keras.Model, target: int, shape: tuple) -> Callable:
         def step(x):
             with tf.GradientTape(watch_accessed_variables=False) as tape:
                 tape.watch(x)
-                y = _select(model(x, training=False), target)
+                y = select_output(model(x, training=False), target)
             return tape.gradient(y, x), y
 
         return step
@@ -155,7 +155,7 @@ def _predict_step(model: keras.Model, target: int, shape: tuple) -> Callable:
     def factory():
         @tf.function(input_signature=[tf.TensorSpec((None, *shape), tf.float32)])
         def step(x):
-            return _select(model(x, training=False), target)
+            return select_output(model(x, training=False), target)
 
         return step
 
@@ -180,7 +180,7 @@ def _ig_step(model: keras.Model, target: int, shape: tuple, steps: int) -> Calla
             with tf.GradientTape(watch_accessed_variables=False) as tape:
                 tape.watch(path)
                 if anchor is None:
-                    y = _select(model(path, training=False), target)
+                    y = select_output(model(path, training=False), target)
                 else:  # profile weights held at the explained sequence x along its path
                     y = _anchored(anchor, path, x, steps)
             grads = tf.reshape(tape.gradient(y, path), tf.concat([[n, steps], shape], 0))
@@ -215,7 +215,7 @@ class _Readout:
                 tensors.append(tensor)
             self.reads.append((index, None if anchor else column,
                                anchor[1] if anchor else None))
-        self.model = keras.Model(_inputs(model), tensors, name=f"{model.name}_readout")
+        self.model = keras.Model(model_inputs(model), tensors, name=f"{model.name}_readout")
 
     def _outputs(self, rows):
         outs = self.model(rows, training=False)
@@ -229,7 +229,7 @@ class _Readout:
         cols = []
         for index, column, layer in self.reads:
             if layer is None:
-                cols.append(_select(outs[index], column))
+                cols.append(select_output(outs[index], column))
                 continue
             p = layer.select(outs[index])
             w = layer.weights_for(p if outs_x is None else layer.select(outs_x[index]))
@@ -818,7 +818,7 @@ def shap_explainer(model: keras.Model, X: np.ndarray, target: int = 0, batch_siz
                               "target such as profile[90:110])")
     n_refs, get_refs, shared = _resolve_references(X, references, n_references, random_state)
     out = model.outputs[0]
-    single = keras.Model(_inputs(model), out[:, target:target + 1] if len(out.shape) == 2
+    single = keras.Model(model_inputs(model), out[:, target:target + 1] if len(out.shape) == 2
                          else keras.ops.expand_dims(out, -1), name=f"{model.name}_target")
     refs_all = np.ascontiguousarray(get_refs(0, len(X)), dtype=np.float32)
     with warnings.catch_warnings():

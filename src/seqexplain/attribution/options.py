@@ -19,10 +19,10 @@ REFERENCE_KINDS = ("shuffle", "zero", "uniform")
 
 def _option(value: Any, help: str, *, verb: str | None = None, flag: str | None = None,
             recorded: bool = True, **click: Any):
-    """A field of :class:`Options` whose default is ``value``. ``verb``: the verbs' name for it (when it differs);
-    ``flag``: the command-line flag (``None``: no flag); ``recorded``: kept in a file's
-    ``settings``; ``click``: the flag's other click arguments (``type``, ``flag_value``...,
-    given as a function of ``click`` so that this module needs no click import)."""
+    """A field of :class:`Options` whose default is ``value``. ``verb``: the verbs' name for
+    it (when it differs); ``flag``: the command-line flag (``None``: no flag); ``recorded``:
+    kept in a file's ``settings``; ``click``: the flag's other click arguments (``type`` given
+    as a function of the ``click`` module, so that this module needs no click import)."""
     return field(default=value, metadata=dict(help=help, verb=verb, flag=flag,
                                                 recorded=recorded, click=click))
 

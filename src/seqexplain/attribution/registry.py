@@ -9,8 +9,8 @@ result — :class:`Scores`:
 - ``delta`` (n,) or ``None``: the completeness error, for methods that have one.
 
 Adding a method means writing its verb and adding one line to :data:`METHODS`; its options
-are fields of :class:`~.options.Options` (the one declaration the CLI and the files read). This module does not import
-TensorFlow: names can be checked and files read without it; a method's verb is imported when
+are fields of :class:`~.options.Options` (the one declaration the CLI and the files read).
+This module does not import TensorFlow: names can be checked and files read without it; a method's verb is imported when
 it runs.
 
 ====================  ==========================================================  ======
