@@ -66,6 +66,8 @@ def step_sizes(monkeypatch):
 @pytest.mark.parametrize("method", sorted(OPTIONS))
 @pytest.mark.parametrize("n", [1, 7, 33])
 def test_padding_changes_no_score(monkeypatch, step_sizes, method, n):
+    attribute(MODEL, X[:1], method=method, **OPTIONS[method])  # the step and its buckets
+    step_sizes.clear()
     padded, padded_delta = attribute(MODEL, X[:n], method=method, return_delta=True,
                                      **OPTIONS[method])
     per_batch = 16 if method == "deeplift" else 64 // 4
@@ -80,3 +82,14 @@ def test_padding_changes_no_score(monkeypatch, step_sizes, method, n):
     scale = float(np.abs(exact).sum(axis=(1, 2)).max())
     assert_close(padded, exact, scale, what=method)
     assert_close(padded_delta, exact_delta, scale, what=f"{method} delta")
+
+
+def test_a_new_step_compiles_every_bucket_at_once(step_sizes):
+    """The first call on a model runs the step at every bucket size (so XLA compiles them
+    all then); later calls, whatever their size, only at the sizes their batches need."""
+    model = toy_model("maxpool", length=24)
+    attribute(model, X[:3], method="deepshap", **OPTIONS["deepshap"])
+    assert sorted(set(step_sizes)) == batching.bucket_sizes(16) == [8, 16]
+    step_sizes.clear()
+    attribute(model, X[:20], method="deepshap", **OPTIONS["deepshap"])
+    assert step_sizes == [16, 8]

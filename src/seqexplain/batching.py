@@ -55,6 +55,11 @@ def bucket(rows: int, batch_size: int, pad: bool = True) -> int:
     return min(size, batch_size)
 
 
+def bucket_sizes(batch_size: int) -> list[int]:
+    """Every size a padded batch of at most ``batch_size`` rows runs at, smallest first."""
+    return sorted({bucket(rows, batch_size) for rows in range(1, max(1, batch_size) + 1)})
+
+
 def batches(n: int, batch_size: int, pad: bool = True) -> list[Batch]:
     """``n`` rows in batches of ``batch_size`` (the last one shorter), each with the size it
     runs at (its bucket with ``pad``, else its own)."""

@@ -70,7 +70,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ..batching import map_batches
+from .. import batching
+from ..batching import bucket_sizes, map_batches, padded
 from ..errors import SeqexplainError
 
 #: fuse the element-wise multiplier arithmetic with XLA (several times faster on CPU); set
@@ -1001,6 +1002,7 @@ def run_pairs(model: keras.Model, X: np.ndarray, references: Callable[[int, int]
         model), averaged over references.
     diff_sum, y_x, y_r : (n,) float64 — see :func:`deeplift_step`.
     """
+    fresh = ("deeplift", int(target), int(n_refs), tuple(X.shape[1:])) not in model_cache(model)
     step = deeplift_step(model, target, n_refs, X.shape[1:])
     dtype = step_dtype(model).as_numpy_dtype
     X = np.asarray(X, dtype)
@@ -1012,6 +1014,12 @@ def run_pairs(model: keras.Model, X: np.ndarray, references: Callable[[int, int]
     def run(x, refs):
         return step(x, refs.reshape((-1, *X.shape[1:])))
 
-    # XLA compiles the fused multipliers once per shape: batches padded to a few sizes
-    hyp, sums, y_x, y_r = map_batches(run, X.shape[0], per_batch, fetch, progress, pad=USE_XLA)
+    # XLA compiles the fused multipliers once per shape: batches padded to a few sizes, all
+    # compiled with the step, so that no later call on any number of sequences compiles
+    pad = USE_XLA and batching.PAD_BATCHES
+    if fresh and pad:
+        first = fetch(0, min(X.shape[0], per_batch))
+        for size in bucket_sizes(per_batch):
+            run(*(padded(a, size) for a in first))
+    hyp, sums, y_x, y_r = map_batches(run, X.shape[0], per_batch, fetch, progress, pad=pad)
     return hyp, sums.astype(np.float64), y_x.astype(np.float64), y_r.astype(np.float64)
