@@ -45,9 +45,45 @@ def library_import_graph() -> dict[str, set[str]]:
                     deps.add(f"{base}.{node.module}")
                 else:
                     deps.update(f"{base}.{alias.name}" for alias in node.names)
+            elif loaded := imported_by_importlib(node, package):
+                deps.add(loaded)
         graph[module] = deps
     library = {m for m in graph if not m.startswith("seqexplain.cli")}
     return {m: {d for d in graph[m] if d in library and d != m} for m in library}
+
+
+def imported_by_importlib(node, package: list[str]) -> str | None:
+    """The module an ``importlib.import_module(name[, package])`` call ``node`` loads, when
+    ``name`` is a string constant: absolute, or relative (leading dots) to ``package``."""
+    import ast
+
+    if not (isinstance(node, ast.Call) and node.args
+            and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+        return None
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    if name != "import_module":
+        return None
+    target = node.args[0].value
+    level = len(target) - len(target.lstrip("."))
+    if not level:
+        return target
+    base = package[:len(package) - level + 1]
+    return ".".join(base + [target[level:]]) if target[level:] else ".".join(base)
+
+
+def test_import_graph_follows_importlib_loads():
+    """A module loaded with ``importlib.import_module(".x", __package__)`` is an edge too (a
+    cycle through such a load was once missed)."""
+    import ast
+
+    call = ast.parse('importlib.import_module(".methods", __package__)').body[0].value
+    assert imported_by_importlib(call, ["seqexplain", "attribution"]) == \
+        "seqexplain.attribution.methods"
+    call = ast.parse('import_module("..bundle", __package__)').body[0].value
+    assert imported_by_importlib(call, ["seqexplain", "attribution"]) == "seqexplain.bundle"
+    graph = library_import_graph()
+    assert "seqexplain.attribution.methods" in graph["seqexplain.attribution.registry"]
 
 
 def test_library_imports_only_go_down():

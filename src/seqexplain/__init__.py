@@ -9,7 +9,8 @@ sequences                      ``one_hot``, ``encode``, ``decode``, ``reverse_co
 models                         ``load_model`` (a model folder or a ``.keras`` file →
                                ``ModelBundle``), ``train_model`` (FASTA + labels → a model
                                folder), ``predict_fasta``, ``evaluate_fasta``
-attribution                    ``attribute(model, X, method=…)``, ``explain_fasta`` (FASTA →
+attribution                    ``attribute(model, X, method=…)``, ``register_rule`` (a custom
+                               layer's DeepLIFT rule), ``explain_fasta`` (FASTA →
                                attributions file), ``Attributions`` (read a scores file),
                                ``METHODS``, ``parse_targets`` / ``explained_target`` (which
                                output of a multi-output or profile model is explained)
@@ -56,6 +57,7 @@ _LAZY = {
     "evaluate_fasta": ("predict", "evaluate_fasta"),
     "METHODS": ("attribution.registry", "METHODS"),
     "attribute": ("attribution.registry", "attribute"),
+    "register_rule": ("attribution.engine", "register_rule"),
     "parse_targets": ("heads", "parse_targets"),
     "explained_target": ("attribution.multi_output", "explained_target"),
     "Attributions": ("attributions", "Attributions"),

@@ -13,13 +13,13 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from .alphabets import Alphabet
-from .attribution.registry import REFERENCE_KINDS, Options, compute
+from .attribution.registry import REFERENCE_KINDS, Options, resolve_method
 from .attributions import DELTA, Attributions, AttributionsWriter, target_key
 from .bundle import ModelBundle
 from .encoding import encode
@@ -53,20 +53,18 @@ def target_spec(target: Target) -> int | str:
     return target.channel if target.single else target.name
 
 
-@dataclass
-class ExplainSettings:
+@dataclass(frozen=True)
+class ExplainSettings(Options):
+    """The methods run and their :class:`~seqexplain.attribution.options.Options` (declared
+    there once; ``seqexplain explain`` generates its flags from them). ``target`` may name
+    several targets (``"all"``, ``"a,b"``; see :mod:`seqexplain.heads`); ``references`` is a
+    kind or a FASTA path."""
+
     methods: tuple[str, ...] = ("deepshap",)
-    #: an output index, a target spec (``"counts:0"``, ``"profile[90:110]"``), several
-    #: (``"all"``, ``"a,b"``) — see :mod:`seqexplain.heads`
-    target: int | str = 0
-    output: str = "logit"
-    references: str = "shuffle"  # shuffle | zero | uniform | a FASTA path
-    n_references: int = 20
-    correct: bool = True
-    ig_steps: int = 50
-    batch_size: int = 256
-    chunk_size: int = 1000
-    seed: int = 0
+
+    def recorded(self) -> dict:
+        """What a file's ``settings`` keeps: the methods, then the recorded options."""
+        return dict(methods=list(self.methods), **super().recorded())
 
 
 def read_references(path, alphabet: Alphabet, length: int, unknown: str = "zero"
@@ -105,27 +103,38 @@ def deeplift_reference(references):
     return np.asarray(references)[0]
 
 
+def chunk_options(X: np.ndarray, settings: ExplainSettings, references, offset: int = 0
+                  ) -> Options:
+    """The options the methods get on the chunk of sequences ``offset …`` (a multiple of
+    :data:`REFERENCE_BLOCK`): ``settings`` with the chunk's shuffled references drawn
+    (seeded per block, so chunking changes nothing) and DeepLIFT's one reference.
+    ``references``: a kind or a (r, length, C) array."""
+    shuffled = isinstance(references, str) and references == "shuffle"
+    return replace(settings, references=shuffled_references(
+        X, offset, settings.n_references, settings.seed) if shuffled else references,
+        deeplift_reference=deeplift_reference(references))
+
+
 def attribute_chunk(model, X: np.ndarray, settings: ExplainSettings, references,
-                    offset: int = 0) -> dict[str, np.ndarray]:
+                    offset: int = 0, targets: list | None = None) -> dict[str, np.ndarray]:
     """All requested methods on one chunk of sequences ``offset …`` (a multiple of
     :data:`REFERENCE_BLOCK`): ``{M: observed, M_hypothetical: …, M_delta: …}`` as the method
     table (:mod:`seqexplain.attribution.registry`) forms them. ``references``: a kind
-    (``"shuffle"``: seeded per block, so chunking changes nothing) or a (r, length, C) array."""
-    shuffled = isinstance(references, str) and references == "shuffle"
-    options = Options(target=settings.target, output=settings.output,
-                      batch_size=settings.batch_size, seed=settings.seed,
-                      correct=settings.correct, ig_steps=settings.ig_steps,
-                      references=shuffled_references(X, offset, settings.n_references,
-                                                     settings.seed) if shuffled else references,
-                      n_references=settings.n_references,
-                      deeplift_reference=deeplift_reference(references))
+    (``"shuffle"``: seeded per block, so chunking changes nothing) or a (r, length, C) array.
+    ``targets``: several targets as ``(spec, name)`` pairs, each method's arrays then under
+    ``M@name`` keys; default: ``settings.target`` alone, under plain keys."""
+    options = chunk_options(X, settings, references, offset)
     out: dict[str, np.ndarray] = {}
     for method in settings.methods:
-        scores = compute(model, X, method, options)
-        out[method] = scores.observed
-        out[f"{method}_hypothetical"] = scores.hypothetical
-        if scores.delta is not None:
-            out[f"{method}_delta"] = scores.delta
+        entry = resolve_method(method)
+        specs = [settings.target] if targets is None else [spec for spec, _ in targets]
+        for i, scores in enumerate(entry.scores_of_targets(model, X, specs, options)):
+            keys = {method: scores.observed, f"{method}_hypothetical": scores.hypothetical}
+            if scores.delta is not None:
+                keys[f"{method}_delta"] = scores.delta
+            if targets is not None:
+                keys = {target_key(k, targets[i][1]): v for k, v in keys.items()}
+            out.update(keys)
     return out
 
 
@@ -166,38 +175,16 @@ def explain_records(bundle: ModelBundle, ids: list[str], sequences: list[str],
         values = np.stack([explained_output(model, X, spec, settings.batch_size)
                            for spec in specs], axis=1).astype(np.float32)
         arrays["logits"] = arrays["predictions"] = values
-    # with several targets, ISM reads them all from the same forward passes
-    shared_ism = several and "ism" in settings.methods
-    others = tuple(m for m in settings.methods if not (shared_ism and m == "ism"))
-    for target, spec in zip(targets, specs):
-        scores = attribute_chunk(model, X, replace(settings, target=spec, methods=others),
-                                 references, offset=offset)
-        if several:
-            scores = {target_key(k, target.name): v for k, v in scores.items()}
-        arrays.update(scores)
-    if shared_ism:
-        arrays.update(ism_all_targets(model, X, targets, settings))
+    arrays.update(attribute_chunk(model, X, replace(settings, target=specs[0]), references,
+                                  offset=offset,
+                                  targets=[(spec, t.name) for spec, t in zip(specs, targets)]
+                                  if several else None))
     return arrays
 
 
 def chunk_records(settings: ExplainSettings) -> int:
     """Records per chunk: ``settings.chunk_size`` rounded up to whole reference blocks."""
     return -(-settings.chunk_size // REFERENCE_BLOCK) * REFERENCE_BLOCK
-
-
-def ism_all_targets(model, X: np.ndarray, targets: list[Target], settings: ExplainSettings
-                    ) -> dict[str, np.ndarray]:
-    """ISM of every target from the same forward passes, under the keys of a file of several
-    targets (``ism@t``, ``ism@t_hypothetical``), formed as the method table forms ISM's."""
-    from .attribution.methods import ism_targets
-
-    maps = ism_targets(model, X, [target_spec(t) for t in targets], settings.batch_size,
-                       output=settings.output, center=True)
-    out = {}
-    for target, hyp in zip(targets, maps):
-        out[target_key("ism", target.name)] = hyp * X
-        out[target_key("ism_hypothetical", target.name)] = hyp
-    return out
 
 
 def explain_fasta(bundle: ModelBundle, fasta, out_path, settings: ExplainSettings,
@@ -259,8 +246,7 @@ def write_explained(bundle: ModelBundle, chunks, n: int, out_path, settings: Exp
                 top = _keep_top(top, view, keep_top, columns[0])
             ids += chunk_ids
             bar.update(len(chunk_ids))
-        recorded = dict(asdict(settings), methods=list(settings.methods),
-                        target=specs[0], targets=specs)
+        recorded = dict(settings.recorded(), target=specs[0], targets=specs)
         if settings.references not in REFERENCE_KINDS:  # a FASTA, recorded portably
             recorded["references"] = portable_path(settings.references, out_path)
         small = dict(alphabet=np.array(bundle.alphabet.letters),

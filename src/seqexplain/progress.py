@@ -10,8 +10,8 @@
 - Nothing with ``enabled=False`` (the commands' ``-q``).
 
 A loop's inner batches can report too: while a :class:`Progress` is active, the batch loops
-of the attribution methods call :func:`advance` (through :func:`batches`), so a run whose
-whole input is one chunk still shows how far it is. ``SEQEXPLAIN_PROGRESS_INTERVAL`` sets
+of the attribution methods (:func:`seqexplain.batching.map_batches`) call :func:`advance`, so
+a run whose whole input is one chunk still shows how far it is. ``SEQEXPLAIN_PROGRESS_INTERVAL`` sets
 the interval of the plain lines (seconds; default 30).
 """
 
@@ -21,7 +21,6 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
 
 #: seconds between two plain progress lines in a log
 INTERVAL = 30.0
@@ -138,18 +137,3 @@ def advance(n: float) -> None:
         progress.step(n)
 
 
-def batches(starts: range) -> Iterator[int]:
-    """Yield the batch starts ``starts`` (a ``range`` over items), reporting each batch's
-    items to the active :class:`Progress` when the batch is done."""
-    for lo in starts:
-        yield lo
-        advance(min(starts.step, starts.stop - lo))
-
-
-def tracked(items: Iterable, desc: str, total: int | None = None, unit: str = "seq",
-            enabled: bool = True, size=len) -> Iterator:
-    """Iterate ``items`` (chunks), counting ``size(item)`` items each."""
-    with Progress(total, desc, unit, enabled) as progress:
-        for item in items:
-            yield item
-            progress.update(size(item))

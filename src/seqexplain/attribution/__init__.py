@@ -29,7 +29,7 @@ import importlib
 
 #: public name → the module defining it
 _EXPORTS = {
-    "check_supported": "engine",
+    "check_supported": "engine", "register_rule": "engine",
     "explained_model": "logits", "logit_model": "logits",
     "correct_gradient": "methods", "deep_shap": "methods", "deeplift": "methods",
     "explained_output": "methods",

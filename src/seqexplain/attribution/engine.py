@@ -51,8 +51,10 @@ hypothetical contributions — is one ``tf.function`` with a dynamic batch dimen
 per (model, target, R, input shape) and cached on the model. The element-wise multiplier
 arithmetic is fused by XLA (``SEQEXPLAIN_XLA=0`` turns that off).
 
-Rules are looked up by the class name of Keras's own layers; a layer of any other class (a
-subclass of ``Conv1D`` with its own ``call``, a ``Lambda``) has no rule.
+Rules are looked up in one table (:func:`rule_for`): by the class name of Keras's own layers
+(:data:`LAYER_RULES`, :data:`OP_RULES`), and by class for the layers a user registered with
+:func:`register_rule`; a layer of any other class (a subclass of ``Conv1D`` with its own
+``call``, a ``Lambda``) has no rule.
 
 A layer without a rule raises :class:`~seqexplain.errors.SeqexplainError` naming it, before any
 tracing: the engine never returns numbers it cannot vouch for.
@@ -68,6 +70,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from .. import batching
+from ..batching import bucket_sizes, map_batches, padded
 from ..errors import SeqexplainError
 
 #: fuse the element-wise multiplier arithmetic with XLA (several times faster on CPU); set
@@ -174,7 +178,7 @@ def is_graph_model(model) -> bool:
 
 def check_supported(model: keras.Model, path: str = "") -> None:
     """Raise :class:`SeqexplainError` naming the first layer of ``model`` (recursively) that
-    the DeepLIFT engine has no rule for.
+    the DeepLIFT engine has no rule for (looked up in the rule table, :func:`rule_for`).
 
     Parameters
     ----------
@@ -188,44 +192,25 @@ def check_supported(model: keras.Model, path: str = "") -> None:
             f"inspected")
     for layer in _graph_layers(model):
         where = f"{path}{layer.name}"
-        kind = layer_kind(layer)
         if isinstance(layer, keras.Model):
             check_supported(layer, path=f"{where}/")
-        elif kind in LINEAR_LAYERS:
-            act = _layer_activation(layer)
-            if act not in _LINEAR_ACTIVATIONS and act not in ELEMENTWISE_ACTIVATIONS:
-                raise SeqexplainError(
-                    f"layer {where!r} ({kind}) uses activation {act!r}, which DeepLIFT/DeepSHAP "
-                    f"has no rule for (element-wise activations only: "
-                    f"{', '.join(sorted(ELEMENTWISE_ACTIVATIONS))})"
-                    + _softmax_hint(act))
-        elif kind in ELEMENTWISE_LAYERS:
-            if kind == "Activation":
-                act = activation_name(layer.activation)
-                if (act not in _LINEAR_ACTIVATIONS and act not in ELEMENTWISE_ACTIVATIONS
-                        and act != "softmax"):
-                    raise SeqexplainError(
-                        f"layer {where!r} (Activation {act!r}) has no DeepLIFT/DeepSHAP rule; "
-                        f"only element-wise activations are supported" + _softmax_hint(act))
-        elif (kind in MAXPOOL_LAYERS or kind in MULTIPLY_LAYERS or kind in PROFILE_LAYERS
-              or kind in NORMALIZATION_LAYERS or kind in SOFTMAX_LAYERS):
-            pass
-        elif kind in ATTENTION_LAYERS:
-            _check_attention(layer, where)
-        else:
+            continue
+        rule = rule_for(layer)
+        if rule is None:
             raise SeqexplainError(
-                f"layer {where!r} ({kind}) has no DeepLIFT/DeepSHAP rule; supported: linear "
-                f"layers (Conv, Dense, pooling, BatchNormalization, Dropout, Flatten, Reshape, "
-                f"Add, Concatenate, ...), element-wise activations, softmax, Multiply, "
-                f"Layer/RMSNormalization, MultiHeadAttention and max pooling (no rule for "
-                f"recurrent layers). Use "
-                f"saliency, grad_input, integrated_gradients or ism for this model")
+                f"layer {where!r} ({layer_kind(layer)}) has no DeepLIFT/DeepSHAP rule; "
+                f"supported: linear layers (Conv, Dense, pooling, BatchNormalization, Dropout, "
+                f"Flatten, Reshape, Add, Concatenate, ...), element-wise activations, softmax, "
+                f"Multiply, Layer/RMSNormalization, MultiHeadAttention and max pooling (no rule "
+                f"for recurrent layers); give a custom layer one with "
+                f"seqexplain.register_rule, or use saliency, grad_input, integrated_gradients "
+                f"or ism for this model")
+        if rule.check is not None:
+            rule.check(layer, where)
     for op in getattr(model, "operations", ()):
-        kind = layer_kind(op)
-        if (not isinstance(op, keras.layers.Layer) and kind not in LINEAR_OPS
-                and kind not in MULTIPLY_LAYERS and kind not in BILINEAR_OPS):
+        if not isinstance(op, keras.layers.Layer) and rule_for(op) is None:
             raise SeqexplainError(
-                f"operation {path}{op.name!r} ({kind}) in model {model.name!r} has no "
+                f"operation {path}{op.name!r} ({layer_kind(op)}) in model {model.name!r} has no "
                 f"DeepLIFT/DeepSHAP rule (linear operations, multiply, einsum and matmul "
                 f"only); use saliency, grad_input, "
                 f"integrated_gradients or ism for this model")
@@ -243,9 +228,9 @@ def _graph_layers(model: keras.Model) -> list:
 
 
 @dataclass
-class _Pairs:
-    """Shapes of the stacked batch ``[x; r]``: ``n_x`` sequence rows, then ``n_x * R``
-    reference rows (sequence-major)."""
+class Pairs:
+    """The stacked batch ``[x; r]`` a DeepLIFT step runs on (what a custom rule receives):
+    ``n_x`` sequence rows, then ``n_x * R`` reference rows (sequence-major)."""
 
     n_x: tf.Tensor
     n_refs: int
@@ -263,6 +248,14 @@ class _Pairs:
         the reference rows."""
         flat = tf.reshape(grad_r, tf.concat([[-1], tf.shape(like)[1:]], 0))
         return tf.concat([tf.zeros_like(like[: self.n_x]), flat], 0)
+
+    def rescale(self, t: tf.Tensor, f: Callable[[tf.Tensor], tf.Tensor]) -> tf.Tensor:
+        """``f(t)`` for an element-wise ``f``, with the rescale rule (for custom rules)."""
+        return _rescale(t, f, self)
+
+    def product(self, a: tf.Tensor, b: tf.Tensor) -> tf.Tensor:
+        """``a * b`` of two input-dependent tensors, with the Shapley rule (custom rules)."""
+        return _product(a, b, self)
 
 
 @_fused
@@ -297,7 +290,7 @@ def _wide_rescale_multiplier(x_in, fprime, r_in, g, wide_f):
     return g * tf.where(near, fprime, secant)
 
 
-def _rescale(t: tf.Tensor, f: Callable[[tf.Tensor], tf.Tensor], pairs: _Pairs,
+def _rescale(t: tf.Tensor, f: Callable[[tf.Tensor], tf.Tensor], pairs: Pairs,
              wide_f: Callable[[tf.Tensor], tf.Tensor] | None = None) -> tf.Tensor:
     """``f(t)`` whose gradient is the DeepLIFT rescale multiplier for the reference rows.
 
@@ -342,11 +335,11 @@ def _wide_elementwise(layer) -> Callable[[tf.Tensor], tf.Tensor] | None:
     return layer.call  # ReLU, LeakyReLU, ELU: parameters are Python floats
 
 
-def _with_multiplier(t: tf.Tensor, f: Callable[[tf.Tensor], tf.Tensor], pairs: _Pairs,
+def _with_multiplier(t: tf.Tensor, f: Callable[[tf.Tensor], tf.Tensor], pairs: Pairs,
                      multiplier: Callable) -> tf.Tensor:
     """``f(t)`` whose gradient, for the reference rows, is ``multiplier(t, x_in, r_in, x_out,
     r_out, g)`` (the layer's DeepLIFT/DeepSHAP multiplier times the upstream gradient ``g``);
-    the sequence rows get what :meth:`_Pairs.stack` gives them."""
+    the sequence rows get what :meth:`Pairs.stack` gives them."""
     y = tf.stop_gradient(f(t))
 
     @tf.custom_gradient
@@ -363,7 +356,7 @@ def _with_multiplier(t: tf.Tensor, f: Callable[[tf.Tensor], tf.Tensor], pairs: _
     return op(t, y)
 
 
-def _maxpool(t: tf.Tensor, pool: Callable[[tf.Tensor], tf.Tensor], pairs: _Pairs,
+def _maxpool(t: tf.Tensor, pool: Callable[[tf.Tensor], tf.Tensor], pairs: Pairs,
              window: int | None = None) -> tf.Tensor:
     """``pool(t)`` whose gradient is the DeepSHAP max-pool multiplier for the reference rows.
 
@@ -509,7 +502,7 @@ def _unbroadcast(grad: tf.Tensor, like: tf.Tensor) -> tf.Tensor:
     return tf.reduce_sum(grad, axis=axes, keepdims=True) if axes else grad
 
 
-def _product(a: tf.Tensor, b: tf.Tensor, pairs: _Pairs) -> tf.Tensor:
+def _product(a: tf.Tensor, b: tf.Tensor, pairs: Pairs) -> tf.Tensor:
     """``a * b`` whose gradient is the Shapley rule for a product of two input-dependent
     tensors (shap's DeepExplainer ``nonlinearity_2d`` handler for Mul): the output change
     ``ab - a'b'`` is split exactly as ``(a - a')·(b + b')/2 + (b - b')·(a + a')/2``, so the
@@ -531,7 +524,7 @@ def _product(a: tf.Tensor, b: tf.Tensor, pairs: _Pairs) -> tf.Tensor:
     return op(a, b, y)
 
 
-def _bilinear(f: Callable, a: tf.Tensor, b: tf.Tensor, pairs: _Pairs) -> tf.Tensor:
+def _bilinear(f: Callable, a: tf.Tensor, b: tf.Tensor, pairs: Pairs) -> tf.Tensor:
     """``f(a, b)`` for ``f`` linear in each argument (an einsum of two input-dependent
     tensors), with the Shapley rule for products: ``f(a, b) - f(a', b') = f(a - a', (b + b')/2)
     + f((a + a')/2, b - b')`` exactly, so ``a`` gets the gradient of ``f(·, (b + b')/2)`` and
@@ -565,7 +558,7 @@ def _bilinear(f: Callable, a: tf.Tensor, b: tf.Tensor, pairs: _Pairs) -> tf.Tens
     return op(a, b, y)
 
 
-def _softmax(z: tf.Tensor, axes: tuple[int, ...], pairs: _Pairs) -> tf.Tensor:
+def _softmax(z: tf.Tensor, axes: tuple[int, ...], pairs: Pairs) -> tf.Tensor:
     """``softmax(z)`` over ``axes`` as ``e · (1/S)`` with ``e = exp(z - c)`` (rescale rule),
     ``S = sum(e)`` (linear), ``1/S`` (rescale rule) and the product (Shapley rule): every step
     exact, so completeness holds. The shift ``c`` (for range) is the explained sequence's
@@ -579,7 +572,7 @@ def _softmax(z: tf.Tensor, axes: tuple[int, ...], pairs: _Pairs) -> tf.Tensor:
     return _product(e, inverse, pairs)
 
 
-def _normalization(layer, t: tf.Tensor, pairs: _Pairs) -> tf.Tensor:
+def _normalization(layer, t: tf.Tensor, pairs: Pairs) -> tf.Tensor:
     """Keras ``LayerNormalization`` and ``RMSNormalization`` decomposed into exact rules, so
     completeness holds: the centring ``a = x - mean(x)`` and the mean of squares are linear,
     ``a · a`` and ``a · s`` are products (Shapley rule), ``s = 1/sqrt(var + epsilon)`` is
@@ -623,7 +616,7 @@ def _check_attention(layer, where: str) -> None:
             f"for this model")
 
 
-def _attention(layer, args: tuple, kwargs: dict, pairs: _Pairs) -> tf.Tensor:
+def _attention(layer, args: tuple, kwargs: dict, pairs: Pairs) -> tf.Tensor:
     """Keras ``MultiHeadAttention`` at inference, decomposed into exact rules: the Q/K/V and
     output projections are linear (EinsumDense), the scores ``einsum(k, q)`` and the output
     ``einsum(attention, v)`` bilinear (:func:`_bilinear`), the softmax :func:`_softmax`.
@@ -655,7 +648,7 @@ def _attention(layer, args: tuple, kwargs: dict, pairs: _Pairs) -> tf.Tensor:
     return project(layer._output_dense, out)
 
 
-def _profile_scalar(layer, t: tf.Tensor, pairs: _Pairs) -> tf.Tensor:
+def _profile_scalar(layer, t: tf.Tensor, pairs: Pairs) -> tf.Tensor:
     """seqexplain's :class:`~.multi_output.ProfileScalar` with its softmax weights held at the
     explained sequence's: every reference row of sequence i is weighted by ``w(x_i)``, so the
     scalar is linear in the profile logits and DeepLIFT's sum is exact."""
@@ -667,7 +660,7 @@ def _profile_scalar(layer, t: tf.Tensor, pairs: _Pairs) -> tf.Tensor:
     return layer.reduce(p, weights)
 
 
-class _LinearPart:
+class LinearPart:
     """Call a Conv/Dense layer without its built-in activation (restored afterwards)."""
 
     def __init__(self, layer: keras.layers.Layer):
@@ -683,14 +676,14 @@ class _LinearPart:
         return False
 
 
-def _call(layer: keras.layers.Layer, *args, **kwargs):
+def call_inference(layer: keras.layers.Layer, *args, **kwargs):
     """Call a layer at inference (dropout off, batch norm with moving statistics)."""
     if getattr(layer, "_call_has_training_arg", False):
         kwargs["training"] = False
     return layer(*args, **kwargs)
 
 
-def _run(model: keras.Model, inputs: tf.Tensor, pairs: _Pairs) -> tf.Tensor:
+def _run(model: keras.Model, inputs: tf.Tensor, pairs: Pairs) -> tf.Tensor:
     """Run ``model`` on the stacked batch with every nonlinear layer replaced by its rule."""
 
     def operation_fn(layer):
@@ -707,55 +700,193 @@ def _run(model: keras.Model, inputs: tf.Tensor, pairs: _Pairs) -> tf.Tensor:
     return outputs[0] if isinstance(outputs, (list, tuple)) and len(outputs) == 1 else outputs
 
 
-def _apply(layer, args: tuple, kwargs: dict, pairs: _Pairs):
-    kind = layer_kind(layer)
+def _apply(layer, args: tuple, kwargs: dict, pairs: Pairs):
     kwargs = {k: v for k, v in kwargs.items() if k not in ("training", "mask")}
     if isinstance(layer, keras.Model):
         return _run(layer, args[0], pairs)
-    if kind in MULTIPLY_LAYERS or kind in BILINEAR_OPS:
-        op = not isinstance(layer, keras.layers.Layer)
-        inputs = list(args) if op else list(args[0])
-        if not all(tf.is_tensor(t) for t in inputs):  # a constant factor: linear
-            return layer(*args, **kwargs)
-        if kind in BILINEAR_OPS:
-            if len(inputs) != 2:
-                raise SeqexplainError(f"operation {layer.name!r} ({kind}) of {len(inputs)} "
-                                      f"tensors has no DeepLIFT/DeepSHAP rule (two only)")
-            return _bilinear(lambda a, b: layer(a, b), inputs[0], inputs[1], pairs)
-        out = inputs[0]
-        for other in inputs[1:]:  # the rule is exact for each product, so for the chain
-            out = _product(out, other, pairs)
-        return out
-    if kind in PROFILE_LAYERS:
-        return _profile_scalar(layer, args[0], pairs)
-    if kind in ATTENTION_LAYERS:
-        return _attention(layer, args, kwargs, pairs)
-    if kind in NORMALIZATION_LAYERS:
-        return _normalization(layer, args[0], pairs)
-    if kind in SOFTMAX_LAYERS or (kind == "Activation"
-                                  and activation_name(layer.activation) == "softmax"):
-        axis = getattr(layer, "axis", -1)
-        return _softmax(args[0], tuple(axis) if isinstance(axis, (list, tuple)) else (axis,),
-                        pairs)
-    if kind in LINEAR_OPS and not isinstance(layer, keras.layers.Layer):
-        return layer(*args, **kwargs)
-    if kind in MAXPOOL_LAYERS:
-        window = _tiling_window(layer, tuple(args[0].shape))
-        return _maxpool(args[0], lambda t: _call(layer, t, **kwargs), pairs, window)
-    if kind in ELEMENTWISE_LAYERS:
-        if kind == "Activation" and activation_name(layer.activation) in _LINEAR_ACTIVATIONS:
-            return _call(layer, *args, **kwargs)
-        return _rescale(args[0], lambda t: _call(layer, t, **kwargs), pairs,
-                        _wide_elementwise(layer))
-    if kind in LINEAR_LAYERS:
-        act = _layer_activation(layer)
+    rule = rule_for(layer)
+    if rule is None:
+        raise SeqexplainError(f"layer {layer.name!r} ({layer_kind(layer)}) has no "
+                              f"DeepLIFT/DeepSHAP rule")
+    return rule.apply(layer, args, kwargs, pairs)
+
+
+# -- the rule table: layer type → DeepLIFT rule -----------------------------------------------
+
+@dataclass(frozen=True)
+class Rule:
+    """A DeepLIFT rule: ``apply(layer, args, kwargs, pairs)`` computes the layer on the
+    stacked batch with its multiplier as gradient; ``check(layer, where)``, if any, raises
+    :class:`SeqexplainError` for a configuration the rule cannot handle (run by
+    :func:`check_supported` before any tracing)."""
+
+    name: str
+    apply: Callable
+    check: Callable | None = None
+
+
+def _check_linear(layer, where: str) -> None:
+    act = _layer_activation(layer)
+    if act not in _LINEAR_ACTIVATIONS and act not in ELEMENTWISE_ACTIVATIONS:
+        raise SeqexplainError(
+            f"layer {where!r} ({layer_kind(layer)}) uses activation {act!r}, which "
+            f"DeepLIFT/DeepSHAP has no rule for (element-wise activations only: "
+            f"{', '.join(sorted(ELEMENTWISE_ACTIVATIONS))})" + _softmax_hint(act))
+
+
+def _linear(layer, args, kwargs, pairs):
+    """A linear layer, its own gradient the multiplier; a built-in activation split off and
+    given the rescale rule."""
+    act = _layer_activation(layer)
+    if act in _LINEAR_ACTIVATIONS:
+        return call_inference(layer, *args, **kwargs)
+    with LinearPart(layer):
+        pre = call_inference(layer, *args, **kwargs)
+    return _rescale(pre, layer.activation, pairs, None if act == "relu" else layer.activation)
+
+
+def _check_elementwise(layer, where: str) -> None:
+    if layer_kind(layer) == "Activation":
+        act = activation_name(layer.activation)
+        if (act not in _LINEAR_ACTIVATIONS and act not in ELEMENTWISE_ACTIVATIONS
+                and act != "softmax"):
+            raise SeqexplainError(
+                f"layer {where!r} (Activation {act!r}) has no DeepLIFT/DeepSHAP rule; "
+                f"only element-wise activations are supported" + _softmax_hint(act))
+
+
+def _elementwise(layer, args, kwargs, pairs):
+    """An element-wise nonlinearity: the rescale rule (an ``Activation("softmax")`` gets the
+    softmax rule, a linear one none)."""
+    if layer_kind(layer) == "Activation":
+        act = activation_name(layer.activation)
+        if act == "softmax":
+            return _softmax_rule(layer, args, kwargs, pairs)
         if act in _LINEAR_ACTIVATIONS:
-            return _call(layer, *args, **kwargs)
-        with _LinearPart(layer):
-            pre = _call(layer, *args, **kwargs)
-        return _rescale(pre, layer.activation, pairs,
-                        None if act == "relu" else layer.activation)
-    raise SeqexplainError(f"layer {layer.name!r} ({kind}) has no DeepLIFT/DeepSHAP rule")
+            return call_inference(layer, *args, **kwargs)
+    return _rescale(args[0], lambda t: call_inference(layer, t, **kwargs), pairs,
+                    _wide_elementwise(layer))
+
+
+def _user_elementwise(layer, args, kwargs, pairs):
+    """A user's element-wise layer: the rescale rule with the float32 secant (its ``call``
+    may not compute in float64)."""
+    return _rescale(args[0], lambda t: call_inference(layer, t, **kwargs), pairs)
+
+
+def _softmax_rule(layer, args, kwargs, pairs):
+    axis = getattr(layer, "axis", -1)
+    return _softmax(args[0], tuple(axis) if isinstance(axis, (list, tuple)) else (axis,),
+                    pairs)
+
+
+def _maxpool_rule(layer, args, kwargs, pairs):
+    window = _tiling_window(layer, tuple(args[0].shape))
+    return _maxpool(args[0], lambda t: call_inference(layer, t, **kwargs), pairs, window)
+
+
+def _multiply_rule(layer, args, kwargs, pairs):
+    """Products of input-dependent tensors (a ``Multiply`` layer's list, or the operation's
+    arguments): the Shapley rule, exact for each product, so for the chain."""
+    op = not isinstance(layer, keras.layers.Layer)
+    inputs = list(args) if op else list(args[0])
+    if not all(tf.is_tensor(t) for t in inputs):  # a constant factor: linear
+        return layer(*args, **kwargs)
+    out = inputs[0]
+    for other in inputs[1:]:
+        out = _product(out, other, pairs)
+    return out
+
+
+def _bilinear_rule(layer, args, kwargs, pairs):
+    inputs = list(args)
+    if not all(tf.is_tensor(t) for t in inputs):  # a constant factor: linear
+        return layer(*args, **kwargs)
+    if len(inputs) != 2:
+        raise SeqexplainError(f"operation {layer.name!r} ({layer_kind(layer)}) of "
+                              f"{len(inputs)} tensors has no DeepLIFT/DeepSHAP rule (two only)")
+    return _bilinear(lambda a, b: layer(a, b), inputs[0], inputs[1], pairs)
+
+
+def _linear_op(layer, args, kwargs, pairs):
+    return layer(*args, **kwargs)
+
+
+#: the rules by name — what :func:`register_rule` accepts as a string
+RULES = {rule.name: rule for rule in (
+    Rule("linear", _linear, _check_linear),
+    Rule("elementwise", _elementwise, _check_elementwise),
+    Rule("maxpool", _maxpool_rule),
+    Rule("multiply", _multiply_rule),
+    Rule("profile", lambda layer, args, kwargs, pairs: _profile_scalar(layer, args[0], pairs)),
+    Rule("attention", lambda layer, args, kwargs, pairs: _attention(layer, args, kwargs, pairs),
+         _check_attention),
+    Rule("normalization",
+         lambda layer, args, kwargs, pairs: _normalization(layer, args[0], pairs)),
+    Rule("softmax", _softmax_rule),
+)}
+RULES["rescale"] = Rule("rescale", _user_elementwise)
+#: Keras's (and seqexplain's) layers by class name → their rule
+LAYER_RULES: dict[str, Rule] = {
+    **{kind: RULES["linear"] for kind in LINEAR_LAYERS},
+    **{kind: RULES["elementwise"] for kind in ELEMENTWISE_LAYERS},
+    **{kind: RULES["maxpool"] for kind in MAXPOOL_LAYERS},
+    **{kind: RULES["multiply"] for kind in MULTIPLY_LAYERS},
+    **{kind: RULES["profile"] for kind in PROFILE_LAYERS},
+    **{kind: RULES["attention"] for kind in ATTENTION_LAYERS},
+    **{kind: RULES["normalization"] for kind in NORMALIZATION_LAYERS},
+    **{kind: RULES["softmax"] for kind in SOFTMAX_LAYERS},
+}
+#: Keras operations (not layers) of Functional graphs by class name → their rule
+OP_RULES: dict[str, Rule] = {
+    **{kind: Rule("linear", _linear_op) for kind in LINEAR_OPS},
+    **{kind: RULES["multiply"] for kind in MULTIPLY_LAYERS},
+    **{kind: Rule("bilinear", _bilinear_rule) for kind in BILINEAR_OPS},
+}
+#: rules given to users' layer classes (exact classes) by :func:`register_rule`
+USER_RULES: dict[type, Rule] = {}
+
+
+def rule_for(layer) -> Rule | None:
+    """The rule of a layer or operation: its class's registered rule, else Keras's class
+    name looked up in :data:`LAYER_RULES` (layers) or :data:`OP_RULES` (operations);
+    ``None`` when it has none."""
+    user = USER_RULES.get(type(layer))
+    if user is not None:
+        return user
+    table = LAYER_RULES if isinstance(layer, keras.layers.Layer) else OP_RULES
+    return table.get(layer_kind(layer))
+
+
+def register_rule(layer_class: type, rule) -> None:
+    """Give the layer class ``layer_class`` (a user's Keras layer) a DeepLIFT/DeepSHAP rule.
+
+    Parameters
+    ----------
+    layer_class : the layer's class; only layers of exactly this class get the rule.
+    rule : ``"linear"`` (an affine function of its inputs at inference: its own gradient is
+        the multiplier; a built-in ``activation`` attribute is split off), ``"elementwise"``
+        (or ``"rescale"``: an element-wise nonlinearity of one input, the rescale rule),
+        another name of :data:`RULES`, or a callable ``rule(layer, args, kwargs, pairs)``
+        returning the layer's output on the stacked batch built from operations that have
+        rules (linear TensorFlow ops, and ``pairs.rescale(t, f)`` for an element-wise ``f``,
+        ``pairs.product(a, b)`` for a product of two input-dependent tensors).
+    """
+    if not isinstance(layer_class, type):
+        raise SeqexplainError(f"register_rule: {layer_class!r} is not a class")
+    if isinstance(rule, str):
+        # a user's element-wise layer gets the float32 secant: its call may not run in float64
+        key = "rescale" if rule == "elementwise" else rule
+        if key not in RULES:
+            raise SeqexplainError(f"register_rule: unknown rule {rule!r}; choose from "
+                                  f"{', '.join(sorted(RULES))} or pass a callable")
+        chosen = RULES[key]
+    elif callable(rule):
+        chosen = Rule(getattr(rule, "__name__", "custom"), rule)
+    else:
+        raise SeqexplainError(f"register_rule: rule must be a name or a callable, not "
+                              f"{type(rule).__name__}")
+    USER_RULES[layer_class] = chosen
 
 
 # -- the compiled step -----------------------------------------------------------------------
@@ -820,12 +951,12 @@ def _make_step(model: keras.Model, target: int, n_refs: int, input_shape: tuple)
     @tf.function(input_signature=[spec, spec], autograph=False)
     def step(x, r):
         n_x = tf.shape(x)[0]
-        pairs = _Pairs(n_x=n_x, n_refs=n_refs)
+        pairs = Pairs(n_x=n_x, n_refs=n_refs)
         t = tf.concat([x, r], 0)
         with tf.GradientTape(watch_accessed_variables=False) as tape:
             tape.watch(t)
             out = _run(model, t, pairs)
-            y = _select(out, target)
+            y = select_output(out, target)
             seed = tf.reduce_sum(y[n_x:])
         m = tape.gradient(seed, t)[n_x:]
         shape = tf.concat([[n_x, n_refs], tf.shape(x)[1:]], 0)
@@ -841,7 +972,7 @@ def _make_step(model: keras.Model, target: int, n_refs: int, input_shape: tuple)
     return step
 
 
-def _select(out: tf.Tensor, target: int) -> tf.Tensor:
+def select_output(out: tf.Tensor, target: int) -> tf.Tensor:
     """Column ``target`` of an output of shape (batch, n_outputs), or the output itself when it
     has shape (batch,)."""
     if out.shape.rank == 1:
@@ -871,18 +1002,24 @@ def run_pairs(model: keras.Model, X: np.ndarray, references: Callable[[int, int]
         model), averaged over references.
     diff_sum, y_x, y_r : (n,) float64 — see :func:`deeplift_step`.
     """
-    n = X.shape[0]
+    fresh = ("deeplift", int(target), int(n_refs), tuple(X.shape[1:])) not in model_cache(model)
     step = deeplift_step(model, target, n_refs, X.shape[1:])
     dtype = step_dtype(model).as_numpy_dtype
     X = np.asarray(X, dtype)
     per_batch = max(1, int(batch_size) // n_refs)
-    hyp = np.empty(X.shape, dtype)
-    sums, y_x, y_r = (np.empty(n, np.float64) for _ in range(3))
-    starts = range(0, n, per_batch)
-    for lo in (progress(starts) if progress else starts):
-        hi = min(n, lo + per_batch)
-        refs = np.ascontiguousarray(references(lo, hi), dtype=dtype)
-        h, s, yx, yr = step(X[lo:hi], refs.reshape((-1, *X.shape[1:])))
-        hyp[lo:hi] = h.numpy()
-        sums[lo:hi], y_x[lo:hi], y_r[lo:hi] = s.numpy(), yx.numpy(), yr.numpy()
-    return hyp, sums, y_x, y_r
+
+    def fetch(lo, hi):  # references (hi - lo, R, length, C): padded by whole sequences
+        return X[lo:hi], np.ascontiguousarray(references(lo, hi), dtype=dtype)
+
+    def run(x, refs):
+        return step(x, refs.reshape((-1, *X.shape[1:])))
+
+    # XLA compiles the fused multipliers once per shape: batches padded to a few sizes, all
+    # compiled with the step, so that no later call on any number of sequences compiles
+    pad = USE_XLA and batching.PAD_BATCHES
+    if fresh and pad:
+        first = fetch(0, min(X.shape[0], per_batch))
+        for size in bucket_sizes(per_batch):
+            run(*(padded(a, size) for a in first))
+    hyp, sums, y_x, y_r = map_batches(run, X.shape[0], per_batch, fetch, progress, pad=pad)
+    return hyp, sums.astype(np.float64), y_x.astype(np.float64), y_r.astype(np.float64)

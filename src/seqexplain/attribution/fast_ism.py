@@ -39,7 +39,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .engine import _call, _select, is_graph_model, layer_kind
+from .engine import call_inference, select_output, is_graph_model, layer_kind
 
 #: position-wise layers: output at a position depends only on the input at that position
 POSITIONWISE_LAYERS = frozenset({
@@ -175,7 +175,7 @@ def _sliding(layer, src: _Window, ref_out: tf.Tensor, mut: _Mutants) -> _Window 
             y = y + tf.cast(layer.bias, y.dtype)
         y = layer.activation(y)
     else:
-        y = _call(layer, window)
+        y = call_inference(layer, window)
     return _Window(ref_out, y, start, lo, hi)
 
 
@@ -191,7 +191,7 @@ def _merge(layer, srcs: list[_Window], ref_out: tf.Tensor, mut: _Mutants) -> _Wi
     lo, hi = np.minimum(lo, length), np.minimum(hi, length)
     width, start = _geometry(lo, hi, length)
     parts = [_gather_window(s, mut, start, width) for s in srcs]
-    return _Window(ref_out, _call(layer, parts), start, lo, hi)
+    return _Window(ref_out, call_inference(layer, parts), start, lo, hi)
 
 
 def _prefix_max(a: tf.Tensor) -> tf.Tensor:
@@ -253,7 +253,7 @@ def _windowed(layer, args: tuple, ref_out, mut: _Mutants) -> _Window | None:
         if kind in ("LayerNormalization", "RMSNormalization", "Softmax") \
                 and tuple(np.atleast_1d(layer.axis)) not in ((-1,), (2,)):
             return None
-        return _Window(ref_out, _call(layer, src.win), src.start, src.lo, src.hi)
+        return _Window(ref_out, call_inference(layer, src.win), src.start, src.lo, src.hi)
     return None
 
 
@@ -338,7 +338,7 @@ def _trace(graph, x, rows, seq, pos) -> tuple[tf.Tensor, list[tuple[str, str]]]:
 
 def _run_op(layer, args, kwargs):
     if isinstance(layer, keras.layers.Layer):
-        return _call(layer, *args, **kwargs)
+        return call_inference(layer, *args, **kwargs)
     return layer(*args, **kwargs)
 
 
@@ -354,6 +354,6 @@ def fast_ism_step(model: keras.Model, columns: list, shape: tuple) -> Callable:
     def step(x, seq, pos, chan):
         rows = tf.one_hot(chan, shape[1], dtype=x.dtype)[:, None, :]
         out, _ = _trace(graph, x, rows, seq, pos)
-        return tf.stack([_select(out, column) for column in columns], axis=1)
+        return tf.stack([select_output(out, column) for column in columns], axis=1)
 
     return step

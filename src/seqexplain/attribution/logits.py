@@ -14,7 +14,7 @@ import numbers
 import keras
 
 from ..errors import SeqexplainError
-from .engine import _LinearPart, activation_name, is_graph_model, layer_kind, model_cache
+from .engine import LinearPart, activation_name, is_graph_model, layer_kind, model_cache
 
 #: final activations that :func:`logit_model` strips
 SQUASHING_ACTIVATIONS = ("sigmoid", "softmax")
@@ -31,7 +31,7 @@ class PreActivation(keras.layers.Layer):
         self.layer = layer
 
     def call(self, inputs):
-        with _LinearPart(self.layer):
+        with LinearPart(self.layer):
             return self.layer(inputs)
 
     def compute_output_shape(self, input_shape):
@@ -72,9 +72,9 @@ def logit_model(model: keras.Model) -> keras.Model:
     result = model
     if name is not None:
         if kind in ("Activation", "Softmax"):
-            result = keras.Model(_inputs(model), inbound, name=f"{model.name}_logits")
+            result = keras.Model(model_inputs(model), inbound, name=f"{model.name}_logits")
         elif hasattr(layer, "activation"):
-            result = keras.Model(_inputs(model), PreActivation(layer)(inbound),
+            result = keras.Model(model_inputs(model), PreActivation(layer)(inbound),
                                  name=f"{model.name}_logits")
         else:
             raise SeqexplainError(f"cannot find the logit of model {model.name!r}: its final "
@@ -193,7 +193,7 @@ def _check_single_output(model: keras.Model) -> tuple:
     return shape
 
 
-def _inputs(model: keras.Model):
+def model_inputs(model: keras.Model):
     """``model``'s input tensor (or list of them): a new model built on it takes input in the
     same structure as ``model`` (Keras warns when a one-input model gets a bare tensor
     while it was built on a list)."""

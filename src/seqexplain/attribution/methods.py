@@ -30,13 +30,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from ..batching import batches, map_batches
 from ..errors import SeqexplainError, check_int
-from ..progress import batches
+from ..progress import advance
 from . import fast_ism
-from .engine import _select, check_supported, model_cache, run_pairs
-from .logits import _inputs
+from .engine import select_output, check_supported, model_cache, run_pairs
+from .logits import model_inputs
 from .multi_output import anchor_of, explained_target
-from .registry import N_REFERENCES, REFERENCE_KINDS
+from .options import N_REFERENCES, REFERENCE_KINDS
 
 RandomState = int | np.random.Generator | None
 #: what methods with a completeness check return: scores, or (scores, delta)
@@ -141,7 +142,7 @@ def _gradient_step(model: keras.Model, target: int, shape: tuple) -> Callable:
         def step(x):
             with tf.GradientTape(watch_accessed_variables=False) as tape:
                 tape.watch(x)
-                y = _select(model(x, training=False), target)
+                y = select_output(model(x, training=False), target)
             return tape.gradient(y, x), y
 
         return step
@@ -155,7 +156,7 @@ def _predict_step(model: keras.Model, target: int, shape: tuple) -> Callable:
     def factory():
         @tf.function(input_signature=[tf.TensorSpec((None, *shape), tf.float32)])
         def step(x):
-            return _select(model(x, training=False), target)
+            return select_output(model(x, training=False), target)
 
         return step
 
@@ -180,7 +181,7 @@ def _ig_step(model: keras.Model, target: int, shape: tuple, steps: int) -> Calla
             with tf.GradientTape(watch_accessed_variables=False) as tape:
                 tape.watch(path)
                 if anchor is None:
-                    y = _select(model(path, training=False), target)
+                    y = select_output(model(path, training=False), target)
                 else:  # profile weights held at the explained sequence x along its path
                     y = _anchored(anchor, path, x, steps)
             grads = tf.reshape(tape.gradient(y, path), tf.concat([[n, steps], shape], 0))
@@ -215,7 +216,7 @@ class _Readout:
                 tensors.append(tensor)
             self.reads.append((index, None if anchor else column,
                                anchor[1] if anchor else None))
-        self.model = keras.Model(_inputs(model), tensors, name=f"{model.name}_readout")
+        self.model = keras.Model(model_inputs(model), tensors, name=f"{model.name}_readout")
 
     def _outputs(self, rows):
         outs = self.model(rows, training=False)
@@ -229,7 +230,7 @@ class _Readout:
         cols = []
         for index, column, layer in self.reads:
             if layer is None:
-                cols.append(_select(outs[index], column))
+                cols.append(select_output(outs[index], column))
                 continue
             p = layer.select(outs[index])
             w = layer.weights_for(p if outs_x is None else layer.select(outs_x[index]))
@@ -287,18 +288,19 @@ def _progress(verbose: bool, desc: str):
     return lambda it: tqdm(it, desc=desc, unit="batch")
 
 
-def _batches(n: int, size: int, verbose: bool, desc: str):
-    """Start indices of batches of ``size`` over ``n`` items (with a progress bar)."""
-    starts = range(0, n, size)
-    return _progress(verbose, desc)(starts)
+def _progress_over(items, verbose: bool, desc: str):
+    """``items`` (batches), in a progress bar when ``verbose``; each batch's rows reported
+    to the caller's active :class:`~seqexplain.progress.Progress` once it is done."""
+    wrap = _progress(verbose, desc)
+    for batch in (wrap(items) if wrap else items):
+        yield batch
+        advance(batch.hi - batch.lo)
 
 
 def _gradients(model, X, target, batch_size, verbose, desc) -> np.ndarray:
     step = _gradient_step(model, target, X.shape[1:])
-    out = np.empty_like(X)
-    for lo in _batches(len(X), batch_size, verbose, desc):
-        out[lo:lo + batch_size] = step(X[lo:lo + batch_size])[0].numpy()
-    return out
+    return map_batches(lambda x: step(x)[0], len(X), batch_size, lambda lo, hi: (X[lo:hi],),
+                       _progress(verbose, desc))[0]
 
 
 def _predict(model, X, target, batch_size, anchor_X=None) -> np.ndarray:
@@ -306,13 +308,12 @@ def _predict(model, X, target, batch_size, anchor_X=None) -> np.ndarray:
     sequence) with ``anchor_X``, row i weighted by the softmax of ``anchor_X[i]``."""
     anchor = anchor_of(model) if anchor_X is not None else None
     if anchor is not None:
-        return np.concatenate([
-            _anchored(anchor, tf.constant(X[lo:lo + batch_size]),
-                      tf.constant(anchor_X[lo:lo + batch_size]), 1).numpy()[:, 0]
-            for lo in range(0, len(X), batch_size)]).astype(np.float64)
-    step = _predict_step(model, target, X.shape[1:])
-    return np.concatenate([step(X[lo:lo + batch_size]).numpy()
-                           for lo in range(0, len(X), batch_size)]).astype(np.float64)
+        out = map_batches(lambda x, a: _anchored(anchor, tf.constant(x), tf.constant(a), 1)[:, 0],
+                          len(X), batch_size, lambda lo, hi: (X[lo:hi], anchor_X[lo:hi]))[0]
+    else:
+        step = _predict_step(model, target, X.shape[1:])
+        out = map_batches(step, len(X), batch_size, lambda lo, hi: (X[lo:hi],))[0]
+    return out.astype(np.float64)
 
 
 def explained_output(model: keras.Model, X: np.ndarray, target: int = 0, batch_size: int = 256,
@@ -370,20 +371,23 @@ def saliency(model: keras.Model, X: np.ndarray, target: int = 0, batch_size: int
 
 def grad_input(model: keras.Model, X: np.ndarray, target: int = 0, batch_size: int = 256,
                random_state: RandomState = None, *, output: str = "logit", correct: bool = False,
-               verbose: bool = False) -> np.ndarray:
+               hypothetical: bool = False, verbose: bool = False) -> np.ndarray:
     """Gradient × input: the gradient at the observed base of each position.
 
     Parameters are those of :func:`saliency`; ``correct=True`` corrects the gradient before
-    multiplying by ``X``.
+    multiplying by ``X``; ``hypothetical=True`` returns the gradient itself (what each base
+    would contribute at each position: gradient × e_c).
 
     Returns
     -------
     numpy.ndarray
-        float32, shape=(n, length, C); zero at unobserved channels of one-hot rows.
+        float32, shape=(n, length, C); zero at unobserved channels of one-hot rows (unless
+        ``hypothetical``).
     """
     model, X, target, batch_size = _prepare(model, X, target, batch_size, output)
     grad = _gradients(model, X, target, batch_size, verbose, "grad_input")
-    return (correct_gradient(grad) if correct else grad) * X
+    grad = correct_gradient(grad) if correct else grad
+    return grad if hypothetical else grad * X
 
 
 def integrated_gradients(model: keras.Model, X: np.ndarray, target: int = 0,
@@ -422,11 +426,13 @@ def integrated_gradients(model: keras.Model, X: np.ndarray, target: int = 0,
     base = _fixed_references(X, baseline, "baseline", per_sequence_ndim=3)[:, 0]
     step = _ig_step(model, target, X.shape[1:], steps)
     per_batch = max(1, batch_size // steps)
-    attr = np.empty_like(X)
-    for lo in _batches(len(X), per_batch, verbose, "integrated gradients"):
-        hi = lo + per_batch
+
+    def fetch(lo, hi):
         b = base[lo:hi] if len(base) > 1 else np.broadcast_to(base, X[lo:hi].shape)
-        attr[lo:hi] = step(X[lo:hi], np.ascontiguousarray(b)).numpy()
+        return X[lo:hi], np.ascontiguousarray(b)
+
+    attr = map_batches(step, len(X), per_batch, fetch,
+                       _progress(verbose, "integrated gradients"))[0]
     y = _predict(model, X, target, batch_size)
     y0 = _predict(model, np.ascontiguousarray(np.broadcast_to(base, X.shape)), target, batch_size,
                   anchor_X=X)
@@ -723,8 +729,8 @@ def ism_targets(model: keras.Model, X: np.ndarray, targets: list, batch_size: in
     windowed = fast_step is not None
     if windowed:
         step = fast_step
-    wild = np.concatenate([wild_step(X[lo:lo + batch_size]).numpy()
-                           for lo in range(0, n, batch_size)]).astype(np.float64)
+    wild = map_batches(wild_step, n, batch_size, lambda lo, hi: (X[lo:hi],))[0]
+    wild = wild.astype(np.float64)
     # substitution (i, p, c) is needed unless row p of sequence i already is e_c
     needed = ~((X == 1) & (X.sum(axis=-1, keepdims=True) == 1))
     per_seq = max(1, int(needed.reshape(n, -1).sum(axis=1).max()))
@@ -733,8 +739,7 @@ def ism_targets(model: keras.Model, X: np.ndarray, targets: list, batch_size: in
     # sequences whose mutants fill about four batches, cut into equal pieces ≤ batch_size
     chunk = max(1, round(4 * batch_size / per_seq))
     out = np.zeros((len(targets), n, length, channels), np.float64)
-    for lo in _batches(n, chunk, verbose, "ism"):
-        hi = min(n, lo + chunk)
+    for lo, hi, _ in _progress_over(batches(n, chunk, pad=False), verbose, "ism"):
         seq, pos, chan = (a.astype(np.int32) for a in np.nonzero(needed[lo:hi]))
         x = X[lo:hi]
         m = len(seq)
@@ -819,7 +824,7 @@ def shap_explainer(model: keras.Model, X: np.ndarray, target: int = 0, batch_siz
                               "target such as profile[90:110])")
     n_refs, get_refs, shared = _resolve_references(X, references, n_references, random_state)
     out = model.outputs[0]
-    single = keras.Model(_inputs(model), out[:, target:target + 1] if len(out.shape) == 2
+    single = keras.Model(model_inputs(model), out[:, target:target + 1] if len(out.shape) == 2
                          else keras.ops.expand_dims(out, -1), name=f"{model.name}_target")
     refs_all = np.ascontiguousarray(get_refs(0, len(X)), dtype=np.float32)
     with warnings.catch_warnings():

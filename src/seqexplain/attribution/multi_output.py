@@ -38,7 +38,7 @@ import tensorflow as tf
 from ..errors import SeqexplainError
 from ..heads import Output, Target, is_single, outputs_of, parse_target
 from .engine import is_graph_model, model_cache
-from .logits import OUTPUTS, _inputs, built_outputs, check_target, explained_model
+from .logits import OUTPUTS, model_inputs, built_outputs, check_target, explained_model
 
 
 class ChannelSum(keras.layers.Layer):
@@ -145,7 +145,7 @@ def target_model(model: keras.Model, target: Target, output: str = "logit") -> k
     if key in cache:
         return cache[key]
     tensor = model.outputs[target.output]
-    inputs = _inputs(model)
+    inputs = model_inputs(model)
     safe = re.sub(r"[^A-Za-z0-9_]", "_", target.name)
     if target.kind in ("column", "sum"):
         head = keras.Model(inputs, tensor, name=f"{model.name}_{safe}_head")

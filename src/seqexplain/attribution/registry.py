@@ -8,8 +8,9 @@ result — :class:`Scores`:
 - ``hypothetical`` (n, length, C): a score for every base at every position;
 - ``delta`` (n,) or ``None``: the completeness error, for methods that have one.
 
-Adding a method means adding one entry (and its verb). This module does not import
-TensorFlow: names can be checked and files read without it; a method's verb is imported when
+Adding a method means writing its verb and adding one line to :data:`METHODS`; its options
+are fields of :class:`~.options.Options` (the one declaration the CLI and the files read).
+This module does not import TensorFlow: names can be checked and files read without it; a method's verb is imported when
 it runs.
 
 ====================  ==========================================================  ======
@@ -33,35 +34,15 @@ import difflib
 import importlib
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ..errors import SeqexplainError
+from .options import N_REFERENCES, REFERENCE_KINDS, Options
 
-#: references per sequence for DeepSHAP (tangermeme's default)
-N_REFERENCES = 20
-#: named reference sets of DeepSHAP/DeepLIFT (besides arrays and FASTA files)
-REFERENCE_KINDS = ("shuffle", "zero", "uniform")
-
-
-@dataclass(frozen=True)
-class Options:
-    """What the pipeline passes to every method; each method reads what it needs.
-
-    ``references`` (deepshap, shap): a kind (``"shuffle"``, ``"zero"``, ``"uniform"``) or an
-    array; ``deeplift_reference`` (deeplift): a kind or one (length, C) array; ``seed`` seeds
-    the shuffles."""
-
-    target: int = 0
-    output: str = "logit"
-    batch_size: int = 256
-    seed: int | None = 0
-    correct: bool = True
-    ig_steps: int = 50
-    references: object = "shuffle"
-    n_references: int = N_REFERENCES
-    deeplift_reference: object = "uniform"
+__all__ = ["METHODS", "METHOD_NAMES", "Method", "N_REFERENCES", "Options", "REFERENCE_KINDS",
+           "Scores", "attribute", "compute", "resolve_method", "resolve_methods"]
 
 
 @dataclass
@@ -80,23 +61,85 @@ class Scores:
             self.delta = np.asarray(self.delta, np.float32)
 
 
+#: how a method's observed scores come from its hypothetical ones (n, length, C) and X
+OBSERVED = {
+    "times_input": lambda hyp, X: hyp * X,
+    "same": lambda hyp, X: hyp,
+    # shap's raw values: their channel sum at each position, put on the observed base
+    "channel_sum": lambda hyp, X: hyp.sum(axis=-1, keepdims=True) * X,
+}
+
+
 @dataclass(frozen=True)
 class Method:
-    """An attribution method: its verb (a function of :mod:`.methods`, by name) and
-    ``compute(model, X, options) -> Scores``, which forms the three outputs from it."""
+    """An attribution method: one verb of :mod:`.methods` (by name), which both
+    :func:`attribute` (``method(model, X, **options)``) and the file pipeline
+    (:meth:`scores`) call.
+
+    ``hypothetical``: the verb options that make its result the hypothetical scores the file
+    stores (``hypothetical=True``, ``project=False``, ``center=True``...); ``observed``: how
+    the observed scores follow from them (a key of :data:`OBSERVED`); ``has_delta``: the
+    verb takes ``return_delta``; ``several_targets``: a verb computing the hypothetical
+    scores of several targets from the same forward passes (ISM), called as
+    ``f(model, X, targets, **options)`` and returning one array per target."""
 
     name: str
     verb: str
-    compute: Callable[..., Scores]
     summary: str
     aliases: tuple[str, ...] = ()
+    hypothetical: dict = field(default_factory=dict)
+    observed: str = "times_input"
     has_delta: bool = False
     uses_references: bool = False
+    several_targets: str | None = None
 
     @property
     def function(self) -> Callable:
         """The verb, e.g. :func:`~seqexplain.attribution.methods.deep_shap`."""
         return getattr(_methods(), self.verb)
+
+    @property
+    def parameters(self) -> list[str]:
+        """The verb's options (its parameters after ``model`` and ``X``)."""
+        return [p for p in inspect.signature(self.function).parameters
+                if p not in ("model", "X") and not p.startswith("_")]
+
+    def __call__(self, model, X, **options):
+        """The verb on ``X`` (n, length, C) with its own ``options``; what it returns."""
+        allowed = self.parameters
+        for name in options:
+            if name not in allowed:
+                raise SeqexplainError(f"method {self.name!r} has no option {name!r}; its "
+                                      f"options are {', '.join(allowed)}")
+        return self.function(model, X, **options)
+
+    def _kwargs(self, options: Options, parameters) -> dict:
+        kwargs = options.for_verb(parameters)
+        kwargs.update({k: v for k, v in self.hypothetical.items() if k in parameters})
+        if self.has_delta:
+            kwargs["return_delta"] = True
+        return kwargs
+
+    def _form(self, result, X) -> Scores:
+        hyp, delta = result if self.has_delta else (result, None)
+        return Scores(OBSERVED[self.observed](hyp, X), hyp, delta)
+
+    def scores(self, model, X: np.ndarray, options: Options = Options()) -> Scores:
+        """Observed, hypothetical and delta arrays on ``X`` (n, length, C): the verb called
+        once with ``options`` (those it takes) and :attr:`hypothetical`."""
+        return self._form(self(model, X, **self._kwargs(options, self.parameters)), X)
+
+    def scores_of_targets(self, model, X: np.ndarray, targets: list,
+                          options: Options = Options()) -> list[Scores]:
+        """:meth:`scores` of each of ``targets`` (``options.target`` ignored): from the same
+        forward passes where the method has a :attr:`several_targets` verb."""
+        if self.several_targets is None or len(targets) == 1:
+            return [self.scores(model, X, replace(options, target=t)) for t in targets]
+        several = getattr(_methods(), self.several_targets)
+        parameters = inspect.signature(several).parameters
+        kwargs = self._kwargs(options, parameters)
+        kwargs.pop("target", None)
+        return [self._form(result, X) for result in several(model, X, list(targets), **kwargs)]
 
 
 def _methods():
@@ -104,75 +147,24 @@ def _methods():
     return importlib.import_module(".methods", __package__)
 
 
-def _common(o: Options) -> dict:
-    return dict(target=o.target, output=o.output, batch_size=o.batch_size)
-
-
-def _references(o: Options) -> dict:
-    """The reference options of the methods that average over references."""
-    return dict(references=o.references, n_references=o.n_references, random_state=o.seed)
-
-
-def _saliency(model, X, o: Options) -> Scores:
-    m = _methods()
-    hyp = m.saliency(model, X, correct=o.correct, **_common(o))
-    return Scores(hyp * X, hyp)
-
-
-def _grad_input(model, X, o: Options) -> Scores:
-    m = _methods()
-    raw = m.saliency(model, X, correct=False, **_common(o))
-    return Scores(raw * X, raw)
-
-
-def _integrated_gradients(model, X, o: Options) -> Scores:
-    m = _methods()
-    attr, delta = m.integrated_gradients(model, X, steps=o.ig_steps, return_delta=True,
-                                         **_common(o))
-    return Scores(attr, attr, delta)
-
-
-def _deeplift(model, X, o: Options) -> Scores:
-    m = _methods()
-    hyp, delta = m.deeplift(model, X, reference=o.deeplift_reference, hypothetical=True,
-                            return_delta=True, random_state=o.seed, **_common(o))
-    return Scores(hyp * X, hyp, delta)
-
-
-def _deepshap(model, X, o: Options) -> Scores:
-    m = _methods()
-    hyp, delta = m.deep_shap(model, X, hypothetical=True, return_delta=True, **_references(o),
-                             **_common(o))
-    return Scores(hyp * X, hyp, delta)
-
-
-def _ism(model, X, o: Options) -> Scores:
-    m = _methods()
-    hyp = m.ism(model, X, center=True, **_common(o))
-    return Scores(hyp * X, hyp)
-
-
-def _shap(model, X, o: Options) -> Scores:
-    m = _methods()
-    raw, delta = m.shap_explainer(model, X, project=False, return_delta=True, **_references(o),
-                             **_common(o))
-    return Scores(raw.sum(axis=-1, keepdims=True) * X, raw, delta)
-
-
+#: the method table: one line per method
 METHODS: dict[str, Method] = {method.name: method for method in (
-    Method("saliency", "saliency", _saliency, "gradient (corrected by default)",
-           aliases=("gradient",)),
-    Method("grad_input", "grad_input", _grad_input, "raw gradient × input",
-           aliases=("gradient_x_input",)),
-    Method("integrated_gradients", "integrated_gradients", _integrated_gradients,
-           "path-integrated gradient from a baseline", aliases=("ig",), has_delta=True),
-    Method("deeplift", "deeplift", _deeplift, "DeepLIFT (rescale rule), one reference",
+    Method("saliency", "saliency", "gradient (corrected by default)", aliases=("gradient",)),
+    Method("grad_input", "grad_input", "raw gradient × input", aliases=("gradient_x_input",),
+           hypothetical=dict(hypothetical=True, correct=False)),
+    Method("integrated_gradients", "integrated_gradients",
+           "path-integrated gradient from a baseline", aliases=("ig",), observed="same",
            has_delta=True),
-    Method("deepshap", "deep_shap", _deepshap, "DeepSHAP: DeepLIFT over many references",
-           aliases=("deep_shap",), has_delta=True, uses_references=True),
-    Method("ism", "ism", _ism, "in-silico saturation mutagenesis (centred)"),
-    Method("shap", "shap_explainer", _shap, "shap's own DeepExplainer (slow; for checks)",
-           aliases=("shap_deep",), has_delta=True, uses_references=True),
+    Method("deeplift", "deeplift", "DeepLIFT (rescale rule), one reference",
+           hypothetical=dict(hypothetical=True), has_delta=True),
+    Method("deepshap", "deep_shap", "DeepSHAP: DeepLIFT over many references",
+           aliases=("deep_shap",), hypothetical=dict(hypothetical=True), has_delta=True,
+           uses_references=True),
+    Method("ism", "ism", "in-silico saturation mutagenesis (centred)",
+           hypothetical=dict(center=True), several_targets="ism_targets"),
+    Method("shap", "shap_explainer", "shap's own DeepExplainer (slow; for checks)",
+           aliases=("shap_deep",), hypothetical=dict(project=False), observed="channel_sum",
+           has_delta=True, uses_references=True),
 )}
 _ALIASES = {alias: method.name for method in METHODS.values() for alias in method.aliases}
 #: every name a user may give: canonical names and aliases
@@ -209,12 +201,12 @@ def resolve_methods(names) -> tuple[str, ...]:
 
 def compute(model, X: np.ndarray, method: str, options: Options = Options()) -> Scores:
     """``method``'s observed, hypothetical and delta arrays on ``X`` (n, length, C)."""
-    return resolve_method(method).compute(model, X, options)
+    return resolve_method(method).scores(model, X, options)
 
 
 def attribute(model, X: np.ndarray, method: str = "deepshap", **options):
-    """Run the attribution verb named ``method`` (a name or alias of :data:`METHODS`) with its
-    own options.
+    """Run the attribution method named ``method`` (a name or alias of :data:`METHODS`)
+    with its verb's own options.
 
     Parameters
     ----------
@@ -231,11 +223,4 @@ def attribute(model, X: np.ndarray, method: str = "deepshap", **options):
     What the verb returns: scores of shape=(n, length, C), or ``(scores, delta)`` where
     ``return_delta=True``.
     """
-    entry = resolve_method(method)
-    allowed = [p for p in inspect.signature(entry.function).parameters
-               if p not in ("model", "X") and not p.startswith("_")]
-    for name in options:
-        if name not in allowed:
-            raise SeqexplainError(f"method {entry.name!r} has no option {name!r}; its options "
-                                  f"are {', '.join(allowed)}")
-    return entry.function(model, X, **options)
+    return resolve_method(method)(model, X, **options)

@@ -10,8 +10,9 @@ from .._tf import import_tensorflow
 from ..annotate import TAXA
 from ..errors import SeqexplainError
 from . import main
-from .options import (check_inputs, check_window_option, cluster_options, region_options,
-                      report_inputs)
+from ..attribution.registry import METHODS
+from .options import (check_inputs, check_window_option, cluster_options, method_options,
+                      region_options, report_inputs)
 
 
 @main.command("explain")
@@ -19,30 +20,10 @@ from .options import (check_inputs, check_window_option, cluster_options, region
 @click.argument("fasta", required=False, type=click.Path(dir_okay=False))
 @region_options()
 @click.option("-m", "--method", "methods", default="deepshap", show_default=True,
-              help="Comma-separated: saliency, grad_input, integrated_gradients, deeplift, "
-                   "deepshap, ism, shap (shap's own DeepExplainer; slow, for checks).")
-@click.option("--target", help="Output(s) explained: index or output/class name [0; binary: "
-                               "the positive class]; for several outputs NAME, NAME:CHANNEL, "
-                               "PROFILE[A:B]; 'all' or A,B for several targets.")
-@click.option("--output", type=click.Choice(["logit", "prob"]), default="logit",
-              show_default=True, help="Explain the pre-activation logit or the probability.")
+              help="Comma-separated, from the method table: " + ", ".join(METHODS) + ".")
 @click.option("--alphabet", type=click.Choice(["dna", "rna", "protein"]),
               help="Channels of a bare Keras model file [dna for 4, protein for 20].")
-@click.option("--references", default="shuffle", show_default=True,
-              help="deepshap/shap references: shuffle (dinucleotide shuffles of each "
-                   "sequence), zero, uniform, or a FASTA file used for every sequence.")
-@click.option("--n-references", type=click.IntRange(min=1), default=20, show_default=True,
-              help="Shuffles per sequence for --references shuffle.")
-@click.option("--no-correct", is_flag=True,
-              help="Raw gradients for saliency (default: gradient correction, channel mean "
-                   "subtracted).")
-@click.option("--ig-steps", type=click.IntRange(min=1), default=50, show_default=True)
-@click.option("--batch-size", type=click.IntRange(min=1), default=256, show_default=True)
-@click.option("--chunk-size", type=click.IntRange(min=1), default=1000, show_default=True,
-              help="Sequences read, explained and written at a time (bounds memory; "
-                   "rounded up to a multiple of 32, the blocks that seed the shuffled "
-                   "references, so results do not depend on it).")
-@click.option("--seed", type=int, default=0, show_default=True)
+@method_options
 @click.option("--format", "fmt", type=click.Choice(["npz", "h5"]), default="npz",
               show_default=True, help="attributions.npz, or attributions.h5 (HDF5, chunked).")
 @click.option("--modisco", "modisco_method", default=None,
@@ -71,14 +52,15 @@ from .options import (check_inputs, check_window_option, cluster_options, region
               help="Output folder.")
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 @cluster_options
-def explain_command(model, fasta, regions, genome, off_edge, methods, target, output, alphabet,
-                    references, n_references, no_correct, ig_steps, batch_size, chunk_size, seed,
-                    fmt, modisco_method, n_logos, logo_window, with_motifs, motif_method,
-                    database, taxon, quiet, out, force, cluster, resume):
+def explain_command(model, fasta, regions, genome, off_edge, methods, alphabet, fmt,
+                    modisco_method, n_logos, logo_window, with_motifs, motif_method, database,
+                    taxon, quiet, out, force, cluster, resume, **options):
     """Attribution scores of every record of FASTA (or every --regions window of --genome)
     under MODEL (a model folder or a Keras .keras/.h5 file), written to
     OUT/attributions.npz."""
     from ..outputs import atomic_dir, check_writable
+
+    references, target, seed = options["references"], options["target"], options["seed"]
 
     if resume and not cluster:
         raise click.UsageError("--resume needs --cluster (shards exist only in Dask runs)")
@@ -122,11 +104,8 @@ def explain_command(model, fasta, regions, genome, off_edge, methods, target, ou
     if references not in REFERENCE_KINDS:
         refs = read_references(references, bundle.alphabet, bundle.length,
                                bundle.metadata["input"]["unknown"])
-    settings = ExplainSettings(methods=chosen, target=0 if target is None else target,
-                               output=output, references=references,
-                               n_references=n_references,
-                               correct=not no_correct, ig_steps=ig_steps,
-                               batch_size=batch_size, chunk_size=chunk_size, seed=seed)
+    settings = ExplainSettings(methods=chosen, **{k: v for k, v in options.items()
+                                                  if v is not None})
     with atomic_dir(out, force=force) as tmp:
         name = f"attributions.{fmt}"
         if cluster:

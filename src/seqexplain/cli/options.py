@@ -20,6 +20,24 @@ def check_window_option(ctx, param, value):
     return value
 
 
+def method_options(func):
+    """One flag per field of :class:`~seqexplain.attribution.options.Options` that has one
+    (--target, --output, --references, ...), generated from the field: its name, default and
+    help; the command receives each under the field's name."""
+    from dataclasses import MISSING
+
+    from ..attribution.options import option_fields
+
+    for f in reversed(option_fields()):
+        extra = {k: v(click) if callable(v) and k == "type" else v
+                 for k, v in f.metadata["click"].items()}
+        extra.setdefault("default", f.default if f.default is not MISSING else None)
+        extra.setdefault("show_default", True)
+        func = click.option(f.metadata["flag"], f.name, help=f.metadata["help"] or None,
+                            **extra)(func)
+    return func
+
+
 def sequence_options(func):
     """--alphabet, --length, --pad, --crop, --unknown: how FASTA records become one-hot rows."""
     decorators = [
