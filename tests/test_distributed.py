@@ -20,7 +20,7 @@ from seqexplain.distributed import (ShardStore, explain_fasta_dask, parse_cluste
                                     predict_fasta_dask)
 from seqexplain.errors import SeqexplainError  # noqa: E402
 from seqexplain.explain import ExplainSettings, explain_fasta  # noqa: E402
-from seqexplain.predict import predict_fasta  # noqa: E402
+from seqexplain.prediction import predict_fasta  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CTCF = ROOT / "models" / "ctcf"

@@ -48,8 +48,8 @@ _LAZY = {
     "ModelConfig": ("models", "ModelConfig"),
     "TrainConfig": ("train", "TrainConfig"),
     "train_model": ("train", "train_model_folder"),
-    "predict_fasta": ("predict", "predict_fasta"),
-    "evaluate_fasta": ("predict", "evaluate_fasta"),
+    "predict_fasta": ("prediction", "predict_fasta"),
+    "evaluate_fasta": ("prediction", "evaluate_fasta"),
     "METHODS": ("attribution.registry", "METHODS"),
     "attribute": ("attribution.registry", "attribute"),
     "parse_targets": ("heads", "parse_targets"),
@@ -77,6 +77,13 @@ _LAZY = {
     "write_variants": ("variants", "write_variants"),
     "plot_allele_pair": ("logos", "plot_allele_pair"),
     "write_report": ("report", "write_report"),
+    "predict": ("prediction", "predict"),
+    "substitute": ("edit", "substitute"),
+    "insert": ("edit", "insert"),
+    "shuffle_region": ("edit", "shuffle_region"),
+    "sample_pwm": ("edit", "sample_pwm"),
+    "plot_logo": ("logos", "plot_logo"),
+    "plot_attributions": ("logos", "plot_attributions"),
 }
 
 __all__ = [

@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from .bundle import ModelBundle
+from .edit import insert
 from .errors import SeqexplainError, check_int
 from .genome import Genome, open_genome
 
@@ -122,8 +123,9 @@ def allele_window(left: str, allele: str, right: str, length: int) -> tuple[str,
         cut = (len(allele) - length) // 2
         return allele[cut:cut + length], 0
     k = (length - len(allele)) // 2
-    seq = left[len(left) - k:] + allele + right[:length - k - len(allele)]
-    return seq, k
+    # the genome around the allele, with the allele inserted at k (the right flank trimmed)
+    genome = left[len(left) - k:] + right[:length - k]
+    return insert(genome, allele, k), k
 
 
 def _is_symbolic(alt: str | None) -> bool:
@@ -208,11 +210,8 @@ def score_variants(bundle: ModelBundle, vcf, genome, settings: VariantSettings |
     Returns ``(table, report)``: the :class:`pandas.DataFrame` of ``variants.tsv`` (sorted by
     |effect|) and the :class:`VariantReport` (counts of scored and skipped alleles). To write
     the files, use :func:`write_variants`."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        table, report, _ = _run(bundle, vcf, genome, settings or VariantSettings(), motifs,
-                                Path(tmp) / "v.vcf.gz", progress, logos_dir=None)
+    table, report, _ = _run(bundle, vcf, genome, settings or VariantSettings(), motifs,
+                            None, progress, logos_dir=None)
     return table, report
 
 
@@ -286,8 +285,11 @@ def check_vcf_records(path: str) -> int:
     return n
 
 
-def _run(bundle, vcf_path, genome, settings: VariantSettings, motifs, vcf_out: Path, progress,
-         logos_dir):
+def _run(bundle, vcf_path, genome, settings: VariantSettings, motifs, vcf_out: Path | None,
+         progress, logos_dir):
+    """Score the VCF; write the annotated VCF to ``vcf_out`` (None: nothing is written)."""
+    import contextlib
+
     from cyvcf2 import VCF
     from tqdm.auto import tqdm
 
@@ -333,10 +335,12 @@ def _run(bundle, vcf_path, genome, settings: VariantSettings, motifs, vcf_out: P
     header = reader.raw_header.rstrip("\n").split("\n")
     header = header[:-1] + INFO_LINES + header[-1:]
     checked: set[str] = set()
-    with bgzf.BgzfWriter(os.fspath(vcf_out), "wb") as out, \
-            tqdm(desc="variants", unit=" rec", delay=1, leave=False,
-                 disable=None if progress else True) as bar:
-        out.write(("\n".join(header) + "\n").encode())
+    writer = (contextlib.nullcontext() if vcf_out is None
+              else bgzf.BgzfWriter(os.fspath(vcf_out), "wb"))
+    with writer as out, tqdm(desc="variants", unit=" rec", delay=1, leave=False,
+                             disable=None if progress else True) as bar:
+        if out is not None:
+            out.write(("\n".join(header) + "\n").encode())
         chunk: list = []
         try:
             for record in reader:
@@ -467,7 +471,7 @@ def _score_chunk(records, g: Genome, bundle, logit, names, settings: VariantSett
                 v["SX_CREATED"] = cols["motif_created"][i]
             values[(a.record, a.alt_index)] = v
     report.scored += n
-    for r, rec in enumerate(records):
+    for r, rec in enumerate(records if out is not None else ()):
         out.write(_vcf_line(str(rec), len(rec.ALT), r, values, skipped, bool(pwms)).encode())
     return pd.DataFrame(cols)
 

@@ -1,4 +1,5 @@
-"""Predictions and evaluation of a trained model on new FASTA files."""
+"""Predictions of a model: on arrays (:func:`predict`), and on FASTA files with evaluation
+against labels (:func:`predict_fasta`, :func:`evaluate_fasta`)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,113 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .bundle import ModelBundle
-from .errors import SeqexplainError
+from .bundle import ModelBundle, load_model
+from .errors import SeqexplainError, check_int
+
+
+#: what :func:`predict` returns for a classifier: its probabilities, or the logits before them
+PREDICT_OUTPUTS = ("prob", "logit")
+
+
+def predict(model, X, *, target=None, output: str = "prob", batch_size: int = 256,
+            alphabet: str | None = None) -> np.ndarray:
+    """The model's outputs on a batch of sequences.
+
+    Parameters
+    ----------
+    model : a Keras model, a ``.keras``/``.h5`` file, a model folder or a
+        :class:`~seqexplain.bundle.ModelBundle` (see :func:`~seqexplain.bundle.load_model`).
+    X : one-hot sequences, shape=(n, length, C) with the model's length and channels; or a
+        string or a list of strings, encoded with the model's alphabet (DNA for a bare
+        4-channel Keras model) and centre padded/cropped to its length.
+    target : ``None``: every column of the model's vector outputs, shape=(n, T) — the columns
+        ``seqexplain predict`` writes (``ModelBundle.output_names``; a model with several
+        outputs gives its vector outputs side by side). Otherwise a target spec as
+        ``sx.attribute`` takes it (:mod:`seqexplain.heads`: an index, an output or class
+        name, ``"counts:0"``, ``"profile"``, ``"profile[90:110]"``): the scalar of that
+        target, shape=(n,); several targets (a list, ``"a,b"`` or ``"all"``) give
+        shape=(n, k), in order. ``predict(model, X, target=t, output="logit")`` is the
+        quantity ``sx.attribute(model, X, target=t)`` explains (attribution, which needs one
+        scalar, takes the first column or the first output when given no target).
+    output : ``"prob"`` (default): the outputs as the model gives them (probabilities for a
+        classifier); ``"logit"``: before a final sigmoid/softmax. Per-position outputs are
+        read as they are.
+    batch_size : sequences per model call.
+    alphabet : the alphabet of a bare Keras model (see :func:`~seqexplain.bundle.load_model`).
+
+    Returns
+    -------
+    float array, shape=(n, T) for ``target=None``, (n,) for one target, (n, k) for k.
+
+    Raises
+    ------
+    SeqexplainError
+        An array of the wrong shape, a letter the model's alphabet does not have, an unknown
+        target (the message lists the valid ones).
+    """
+    if output not in PREDICT_OUTPUTS:
+        raise SeqexplainError(f"output={output!r}: choose one of {', '.join(PREDICT_OUTPUTS)}")
+    check_int("batch_size", batch_size, 1)
+    bundle = load_model(model, alphabet)
+    X = onehot_input(bundle, X)
+    if target is None:
+        return _columns(bundle, X, output, batch_size)
+    targets = bundle.targets(target)
+    from .attribution.multi_output import explained_target
+
+    values = []
+    columns = None
+    for t in targets:
+        if t.single:  # a column of the one output: every column comes from one model call
+            if columns is None:
+                columns = _columns(bundle, X, output, batch_size)
+            values.append(columns[:, t.channel])
+            continue
+        explained, column = explained_target(bundle.model, t, output, X)
+        y = np.asarray(explained.predict(X, batch_size=batch_size, verbose=0))
+        values.append(y.reshape(len(X), -1)[:, column])
+    if len(values) == 1 and not _names_several(target):
+        return values[0]
+    return np.stack(values, axis=1)
+
+
+def _names_several(target) -> bool:
+    """Whether a target spec asks for a list of targets (a list, ``"a,b"`` or ``"all"``)."""
+    if isinstance(target, (list, tuple)):
+        return True
+    return isinstance(target, str) and ("," in target or target.strip().lower() == "all")
+
+
+def onehot_input(bundle: ModelBundle, X, source: str = "X") -> np.ndarray:
+    """``X`` as the model's input: a one-hot array (n, length, C) checked against the model,
+    or strings (one, or a list) encoded the way the model was trained."""
+    if isinstance(X, str):
+        X = [X]
+    if isinstance(X, (list, tuple)) and all(isinstance(s, str) for s in X):
+        return bundle.encode(list(X), source=source).onehot
+    if not isinstance(X, np.ndarray):
+        raise SeqexplainError(f"{source}: expected a one-hot array (n, length, C), a string or "
+                              f"a list of strings, got {type(X).__name__}")
+    bundle.check_input(X, source)
+    return X
+
+
+def _columns(bundle: ModelBundle, X: np.ndarray, output: str, batch_size: int) -> np.ndarray:
+    """Every column of the vector outputs, shape (n, T): as the model gives them, or logits."""
+    if output == "prob":
+        return np.asarray(bundle.predict(X, batch_size))
+    from .attribution.logits import explained_model
+    from .attribution.multi_output import target_model
+    from .heads import Target
+
+    if bundle.single_output:
+        models = [explained_model(bundle.model, "logit")]
+    else:  # each vector output's logits: the head of its first column holds all its columns
+        models = [target_model(bundle.model, Target(o.name, i, "column", 0), "logit")
+                  for i, o in enumerate(bundle.outputs) if not o.is_profile]
+    parts = [np.asarray(m.predict(X, batch_size=batch_size, verbose=0)).reshape(len(X), -1)
+             for m in models]
+    return np.concatenate(parts, axis=1) if parts else np.zeros((len(X), 0))
 
 
 def output_columns(bundle: ModelBundle) -> list[str]:
