@@ -6,14 +6,19 @@
 sequences                      ``one_hot``, ``encode``, ``decode``, ``reverse_complement``,
                                ``read_fasta``, ``iter_fasta``, ``read_encoded``,
                                ``iter_encoded``, ``dinucleotide_shuffle``
-models                         ``load_model`` (a model folder or a ``.keras`` file →
-                               ``ModelBundle``), ``train_model`` (FASTA + labels → a model
-                               folder), ``predict_fasta``, ``evaluate_fasta``
+editing sequences              ``substitute``, ``insert`` (a motif: string, one-hot or PWM),
+                               ``shuffle_region``, ``sample_pwm`` — on one-hot arrays
+models                         ``load_model`` (a model folder, a ``.keras``/``.h5`` file, a
+                               Keras model or a ``ModelBundle`` → ``ModelBundle``: the one
+                               loader), ``predict(model, X, target=…)`` (arrays or strings →
+                               outputs), ``train_model`` (FASTA + labels → a model folder),
+                               ``predict_fasta``, ``evaluate_fasta``
 attribution                    ``attribute(model, X, method=…)``, ``explain_fasta`` (FASTA →
                                attributions file), ``Attributions`` (read a scores file),
                                ``METHODS``, ``parse_targets`` / ``explained_target`` (which
                                output of a multi-output or profile model is explained)
-pictures and motifs            ``select_sequences``, ``sequence_scores``,
+pictures and motifs            ``plot_logo`` (an (L, C) array), ``plot_attributions`` (X +
+                               scores), ``select_sequences``, ``sequence_scores``,
                                ``plot_attribution``, ``plot_pwm``, ``plot_cwm``,
                                ``discover_motifs``, ``load_database``, ``load_motifs``,
                                ``write_report``
