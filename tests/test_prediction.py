@@ -103,8 +103,22 @@ def test_the_model_folder_predicts_what_its_bundle_does():
     seqs = ["ACGT" * 50, "CCGCGCCCCCTGGTGG".center(200, "A")]
     X = bundle.encode(seqs).onehot
     out = sx.predict(ROOT / "models" / "ctcf", seqs)
-    np.testing.assert_array_equal(out, bundle.predict(X))
+    np.testing.assert_allclose(out, bundle.predict(X), atol=1e-6)
     np.testing.assert_array_equal(sx.predict(bundle, X, target="ctcf_peaks"), out[:, 0])
+
+
+def test_one_trace_serves_every_batch_size(classifier, X):
+    """Varying batches reuse one traced function (no recompilation per size), and the
+    batching does not change the outputs."""
+    from seqexplain.attribution.engine import model_cache
+
+    model, W, b = classifier
+    expected = sigmoid(X.reshape(5, -1) @ W + b)
+    for n, batch_size in ((5, 256), (3, 256), (1, 256), (5, 2), (4, 3)):
+        np.testing.assert_allclose(sx.predict(model, X[:n], batch_size=batch_size),
+                                   expected[:n], atol=1e-6)
+    assert model_cache(model)["sx.predict"].experimental_get_tracing_count() == 1
+    assert sx.predict(model, X[:0]).shape == (0, 3)
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -144,7 +144,12 @@ class ModelBundle:
         """``(vectors, profiles)``: the vector outputs side by side, shape (n, len(
         :attr:`output_names`)), and each per-position output by name, shape (n, L, S)."""
         self.check_input(X)
-        out = self.model.predict(X, batch_size=batch_size, verbose=0)
+        return self.split_outputs(self.model.predict(X, batch_size=batch_size, verbose=0),
+                                  len(X))
+
+    def split_outputs(self, out, n: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The model's raw outputs on ``n`` sequences (an array, or a list or dict of them) as
+        :meth:`predict_all` gives them: ``(vectors, profiles)``."""
         if isinstance(out, dict):
             out = [out[o.name] for o in self.outputs]
         elif not isinstance(out, (list, tuple)):
@@ -155,9 +160,8 @@ class ModelBundle:
             if spec.is_profile:
                 profiles[spec.name] = value
             else:
-                vectors.append(value.reshape(len(X), -1))
-        return (np.concatenate(vectors, axis=1) if vectors else np.zeros((len(X), 0)),
-                profiles)
+                vectors.append(value.reshape(n, int(np.prod(value.shape[1:]))))
+        return (np.concatenate(vectors, axis=1) if vectors else np.zeros((n, 0)), profiles)
 
     # -- reading -----------------------------------------------------------------------------
     @classmethod

@@ -74,8 +74,7 @@ def predict(model, X, *, target=None, output: str = "prob", batch_size: int = 25
             values.append(columns[:, t.channel])
             continue
         explained, column = explained_target(bundle.model, t, output, X)
-        y = np.asarray(explained.predict(X, batch_size=batch_size, verbose=0))
-        values.append(y.reshape(len(X), -1)[:, column])
+        values.append(_as_columns(forward(explained, X, batch_size))[:, column])
     if len(values) == 1 and not _names_several(target):
         return values[0]
     return np.stack(values, axis=1)
@@ -102,10 +101,43 @@ def onehot_input(bundle: ModelBundle, X, source: str = "X") -> np.ndarray:
     return X
 
 
+def forward(model, X: np.ndarray, batch_size: int = 256):
+    """``model``'s outputs on ``X`` (n, L, C), batch by batch — NumPy arrays in the
+    structure the model returns (an array, or a list or dict of them).
+
+    The model runs in one ``tf.function`` traced once for any batch size and kept on the
+    model (Keras' ``model.predict`` costs about half a second per call on a small model,
+    whatever the batch), so a notebook calling :func:`predict` on varying batches pays only
+    for the compute after the first call."""
+    import tensorflow as tf
+
+    from .attribution.engine import model_cache
+
+    cache = model_cache(model)
+    function = cache.get("sx.predict")
+    if function is None:
+        spec = tf.TensorSpec((None, *model.inputs[0].shape[1:]), model.inputs[0].dtype)
+        function = tf.function(lambda x: model(x, training=False), input_signature=[spec])
+        cache["sx.predict"] = function
+    dtype = model.inputs[0].dtype
+    dtype = dtype if isinstance(dtype, str) else dtype.name
+    parts = [function(np.asarray(X[lo:lo + batch_size], dtype=dtype))
+             for lo in range(0, len(X), batch_size)]
+    if not parts:  # no sequences: the shapes from one empty call
+        parts = [function(np.zeros((0, *X.shape[1:]), dtype=dtype))]
+    return tf.nest.map_structure(lambda *p: np.concatenate([np.asarray(a) for a in p]),
+                                 *parts)
+
+
+def _as_columns(y: np.ndarray) -> np.ndarray:
+    """(n,) or (n, T) outputs as (n, T), also for n = 0."""
+    return y.reshape(len(y), int(np.prod(y.shape[1:])))
+
+
 def _columns(bundle: ModelBundle, X: np.ndarray, output: str, batch_size: int) -> np.ndarray:
     """Every column of the vector outputs, shape (n, T): as the model gives them, or logits."""
     if output == "prob":
-        return np.asarray(bundle.predict(X, batch_size))
+        return bundle.split_outputs(forward(bundle.model, X, batch_size), len(X))[0]
     from .attribution.logits import explained_model
     from .attribution.multi_output import target_model
     from .heads import Target
@@ -115,8 +147,7 @@ def _columns(bundle: ModelBundle, X: np.ndarray, output: str, batch_size: int) -
     else:  # each vector output's logits: the head of its first column holds all its columns
         models = [target_model(bundle.model, Target(o.name, i, "column", 0), "logit")
                   for i, o in enumerate(bundle.outputs) if not o.is_profile]
-    parts = [np.asarray(m.predict(X, batch_size=batch_size, verbose=0)).reshape(len(X), -1)
-             for m in models]
+    parts = [_as_columns(forward(m, X, batch_size)) for m in models]
     return np.concatenate(parts, axis=1) if parts else np.zeros((len(X), 0))
 
 
