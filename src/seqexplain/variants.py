@@ -47,7 +47,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .bundle import ModelBundle
+from .bundle import ModelBundle, load_model
 from .edit import insert
 from .errors import SeqexplainError, check_int
 from .genome import Genome, open_genome
@@ -204,7 +204,7 @@ def _motif_pwms(motifs) -> tuple[list[np.ndarray], list[str]]:
 def score_variants(bundle: ModelBundle, vcf, genome, settings: VariantSettings | None = None,
                    motifs=None, progress: bool = True):
     """Score every variant of ``vcf`` (path) on ``genome`` (path or :class:`Genome`) with a
-    model; ``motifs``: a list of :class:`seqexplain.motif_io.Motif` to test for broken or
+    model (anything :func:`~seqexplain.bundle.load_model` takes); ``motifs``: a list of :class:`seqexplain.motif_io.Motif` to test for broken or
     created instances.
 
     Returns ``(table, report)``: the :class:`pandas.DataFrame` of ``variants.tsv`` (sorted by
@@ -297,6 +297,7 @@ def _run(bundle, vcf_path, genome, settings: VariantSettings, motifs, vcf_out: P
 
     from .attribution import explained_model
 
+    bundle = load_model(bundle)
     vcf_path = os.fspath(vcf_path)
     if not os.path.isfile(vcf_path):
         raise SeqexplainError(f"{vcf_path}: no such VCF file")
