@@ -83,7 +83,7 @@ def main() -> None:
     from seqexplain.bundle import load_model
     from seqexplain.distributed import explain_fasta_dask, predict_fasta_dask
     from seqexplain.explain import ExplainSettings, explain_fasta
-    from seqexplain.predict import predict_fasta
+    from seqexplain.prediction import predict_fasta
 
     tf = import_tensorflow()
     print(f"# Dask benchmark | {platform.processor() or platform.machine()}, {os.cpu_count()} "

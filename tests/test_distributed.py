@@ -19,7 +19,7 @@ from seqexplain.distributed import (ShardStore, explain_fasta_dask, parse_cluste
                                     predict_fasta_dask)
 from seqexplain.errors import SeqexplainError
 from seqexplain.explain import ExplainSettings, explain_fasta
-from seqexplain.predict import predict_fasta
+from seqexplain.prediction import predict_fasta
 
 ROOT = Path(__file__).resolve().parents[1]
 CTCF = ROOT / "models" / "ctcf"

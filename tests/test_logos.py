@@ -278,3 +278,52 @@ def test_logo_command_highlight_in_genome_coordinates(tmp_path):
     r = CliRunner().invoke(main, ["logo", str(npz), "--highlight", str(tmp_path / "no.bed"),
                                   "-o", str(tmp_path / "o2")])
     assert r.exit_code == 1 and "no.bed: no such file" in r.output
+
+
+# -- pictures from arrays (sx.plot_logo, sx.plot_attributions) --------------------------------
+def test_plot_logo_draws_each_value_as_its_letter():
+    import matplotlib.pyplot as plt
+
+    import seqexplain as sx
+
+    array = np.array([[1.0, 0, 0, 0], [0, -2.0, 0, 0], [0, 0, 0.5, 0.25]])
+    ax = sx.plot_logo(array)
+    green, blue, orange, red = (logos.NUCLEOTIDE_COLORS[c] for c in "ACGT")
+    expected = [(1, 0.0, 1.0, green), (2, -2.0, 0.0, blue), (3, 0.0, 0.25, red.lower()),
+                (3, 0.25, 0.75, orange.lower())]  # the larger letter on top
+    got = glyphs(ax)
+    assert len(got) == 4
+    for (x, lo, hi, colour), (ex, elo, ehi, ecolour) in zip(got, sorted(expected)):
+        assert round(x) == ex and colour == ecolour.lower()
+        assert lo == pytest.approx(elo, abs=1e-6) and hi == pytest.approx(ehi, abs=1e-6)
+    fig, own = plt.subplots()
+    assert sx.plot_logo(array, ax=own, start=11) is own
+    assert [round(g[0]) for g in glyphs(own)] == [11, 12, 13, 13]
+    protein = sx.plot_logo(np.eye(20)[:2] * 3)  # 20 channels: protein colours
+    assert [g[3] for g in glyphs(protein)] == [logos.PROTEIN_COLORS[c].lower() for c in "AC"]
+    plt.close("all")
+
+
+def test_plot_attributions_draws_the_observed_base_scaled_by_its_score():
+    import matplotlib.pyplot as plt
+
+    import seqexplain as sx
+
+    X = sx.one_hot(["ACGTA", "TTGCA"])
+    hyp = np.arange(40, dtype=float).reshape(2, 5, 4) / 10 - 1.5  # a score for every base
+    fig = sx.plot_attributions(X, {"deepshap": hyp, "half": hyp / 2}, titles=["a", "b"])
+    labels = [ax.get_label() for ax in fig.axes]
+    assert labels == ["logo:0:deepshap", "logo:0:half", "logo:1:deepshap", "logo:1:half"]
+    ax = fig.axes[2]  # sequence 1, deepshap: one letter per position, height hyp at its base
+    observed = (hyp[1] * X[1]).sum(axis=1)
+    got = glyphs(ax)
+    assert [g[3] for g in got] == [logos.NUCLEOTIDE_COLORS[c].lower() for c in "TTGCA"]
+    heights = [hi if hi > 0 else lo for _, lo, hi, _ in got]
+    np.testing.assert_allclose(heights, observed, atol=1e-6)
+    one = sx.plot_attributions(X[0], hyp[0])
+    assert [a.get_label() for a in one.axes] == ["logo:0"]
+    with pytest.raises(SeqexplainError, match="expected X's"):
+        sx.plot_attributions(X, hyp[:1])
+    with pytest.raises(SeqexplainError, match=r"expected \(L, C\)"):
+        sx.plot_logo(np.zeros(4))
+    plt.close("all")

@@ -188,6 +188,27 @@ def test_vcf_chromosome_not_in_genome(bundle, genome, tmp_path):
         score_variants(bundle, vcf, path, progress=False)
 
 
+def test_scoring_alone_writes_nothing(bundle, genome, scored, monkeypatch):
+    """score_variants computes the table without any file: no VCF writer, no temporary
+    folder (write_variants writes)."""
+    import tempfile
+
+    from Bio import bgzf
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("score_variants wrote a file")
+
+    monkeypatch.setattr(bgzf, "BgzfWriter", refuse)
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", refuse)
+    monkeypatch.setattr(tempfile, "mkdtemp", refuse)
+    table, _, out, _ = scored
+    alone, report = score_variants(bundle, out.parent / "v.vcf", genome[0], progress=False)
+    assert report.scored == len(table) > 0
+    assert list(alone["variant"]) == list(table["variant"])
+    scale = max(1.0, float(np.abs(table["effect"]).max()))
+    np.testing.assert_allclose(alone["effect"], table["effect"], atol=1e-5 * scale)
+
+
 def test_bgzipped_vcf_reads_the_same(bundle, genome, scored, tmp_path):
     from Bio import bgzf
 

@@ -6,15 +6,20 @@
 sequences                      ``one_hot``, ``encode``, ``decode``, ``reverse_complement``,
                                ``read_fasta``, ``iter_fasta``, ``read_encoded``,
                                ``iter_encoded``, ``dinucleotide_shuffle``
-models                         ``load_model`` (a model folder or a ``.keras`` file →
-                               ``ModelBundle``), ``train_model`` (FASTA + labels → a model
-                               folder), ``predict_fasta``, ``evaluate_fasta``
+editing sequences              ``substitute``, ``insert`` (a motif: string, one-hot or PWM),
+                               ``shuffle_region``, ``sample_pwm`` — on one-hot arrays
+models                         ``load_model`` (a model folder, a ``.keras``/``.h5`` file, a
+                               Keras model or a ``ModelBundle`` → ``ModelBundle``: the one
+                               loader), ``predict(model, X, target=…)`` (arrays or strings →
+                               outputs), ``train_model`` (FASTA + labels → a model folder),
+                               ``predict_fasta``, ``evaluate_fasta``
 attribution                    ``attribute(model, X, method=…)``, ``register_rule`` (a custom
                                layer's DeepLIFT rule), ``explain_fasta`` (FASTA →
                                attributions file), ``Attributions`` (read a scores file),
                                ``METHODS``, ``parse_targets`` / ``explained_target`` (which
                                output of a multi-output or profile model is explained)
-pictures and motifs            ``select_sequences``, ``sequence_scores``,
+pictures and motifs            ``plot_logo`` (an (L, C) array), ``plot_attributions`` (X +
+                               scores), ``select_sequences``, ``sequence_scores``,
                                ``plot_attribution``, ``plot_pwm``, ``plot_cwm``,
                                ``discover_motifs``, ``load_database``, ``load_motifs``,
                                ``write_report``
@@ -53,8 +58,8 @@ _LAZY = {
     "ModelConfig": ("models", "ModelConfig"),
     "TrainConfig": ("train", "TrainConfig"),
     "train_model": ("train", "train_model_folder"),
-    "predict_fasta": ("predict", "predict_fasta"),
-    "evaluate_fasta": ("predict", "evaluate_fasta"),
+    "predict_fasta": ("prediction", "predict_fasta"),
+    "evaluate_fasta": ("prediction", "evaluate_fasta"),
     "METHODS": ("attribution.registry", "METHODS"),
     "attribute": ("attribution.registry", "attribute"),
     "register_rule": ("attribution.engine", "register_rule"),
@@ -83,6 +88,13 @@ _LAZY = {
     "write_variants": ("variants", "write_variants"),
     "plot_allele_pair": ("logos", "plot_allele_pair"),
     "write_report": ("report", "write_report"),
+    "predict": ("prediction", "predict"),
+    "substitute": ("edit", "substitute"),
+    "insert": ("edit", "insert"),
+    "shuffle_region": ("edit", "shuffle_region"),
+    "sample_pwm": ("edit", "sample_pwm"),
+    "plot_logo": ("logos", "plot_logo"),
+    "plot_attributions": ("logos", "plot_attributions"),
 }
 
 __all__ = ["__version__", "SeqexplainError", *_LAZY]

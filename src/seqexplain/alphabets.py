@@ -119,6 +119,20 @@ def alphabet_from_letters(letters: str) -> Alphabet:
     raise SeqexplainError(f"no alphabet has the channel order {letters!r}")
 
 
+def alphabet_for(channels: int, alphabet: str | Alphabet | None = None) -> Alphabet:
+    """The alphabet of a one-hot array with ``channels`` channels: ``alphabet`` (a name or an
+    :class:`Alphabet`) checked against them, or by default DNA for 4 and protein for 20."""
+    if alphabet is not None:
+        alph = get_alphabet(alphabet)
+    elif channels in (4, 20):
+        alph = DNA if channels == 4 else PROTEIN
+    else:
+        raise SeqexplainError(f"{channels} channels: give the alphabet (dna, rna or protein)")
+    if alph.channels != channels:
+        raise SeqexplainError(f"{channels} channels, but {alph.name} has {alph.channels}")
+    return alph
+
+
 @lru_cache(maxsize=None)
 def _table(alph: Alphabet, unknown: str) -> tuple[np.ndarray, np.ndarray]:
     if unknown not in UNKNOWN_MODES:

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -173,7 +175,12 @@ class ModelBundle:
         """``(vectors, profiles)``: the vector outputs side by side, shape (n, len(
         :attr:`output_names`)), and each per-position output by name, shape (n, L, S)."""
         self.check_input(X)
-        out = self.model.predict(X, batch_size=batch_size, verbose=0)
+        return self.split_outputs(self.model.predict(X, batch_size=batch_size, verbose=0),
+                                  len(X))
+
+    def split_outputs(self, out, n: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The model's raw outputs on ``n`` sequences (an array, or a list or dict of them) as
+        :meth:`predict_all` gives them: ``(vectors, profiles)``."""
         if isinstance(out, dict):
             out = [out[o.name] for o in self.outputs]
         elif not isinstance(out, (list, tuple)):
@@ -184,9 +191,8 @@ class ModelBundle:
             if spec.is_profile:
                 profiles[spec.name] = value
             else:
-                vectors.append(value.reshape(len(X), -1))
-        return (np.concatenate(vectors, axis=1) if vectors else np.zeros((len(X), 0)),
-                profiles)
+                vectors.append(value.reshape(n, int(np.prod(value.shape[1:]))))
+        return (np.concatenate(vectors, axis=1) if vectors else np.zeros((n, 0)), profiles)
 
     # -- reading -----------------------------------------------------------------------------
     @classmethod
@@ -215,12 +221,38 @@ class ModelBundle:
         return cls(model=model, metadata=metadata, path=path)
 
 
-def load_model(path, alphabet: str | None = None) -> ModelBundle:
-    """A seqexplain model folder, or any Keras model file (``.keras``/``.h5``) whose input is
-    one-hot (length, channels). For a bare file the alphabet comes from ``alphabet`` (default:
-    DNA for 4 channels, protein for 20) and sequences of another length are centre
-    padded/cropped."""
-    path = Path(path)
+def load_model(model, alphabet: str | None = None) -> ModelBundle:
+    """Any model seqexplain can run, as a :class:`ModelBundle` — the one loader every verb
+    goes through.
+
+    Parameters
+    ----------
+    model : a seqexplain model folder; a Keras model file (``.keras``/``.h5``); a Keras model
+        in memory; or a :class:`ModelBundle` (returned as it is). A Keras model (file or
+        object) must take one-hot input (None, length, channels); its alphabet comes from
+        ``alphabet`` (default: DNA for 4 channels, protein for 20) and sequences of another
+        length are centre padded/cropped.
+    alphabet : ``"dna"``, ``"rna"`` or ``"protein"``; for a model folder or a bundle it must
+        be the one the model was trained on.
+
+    Raises
+    ------
+    SeqexplainError
+        A missing or damaged file, a folder that is not a model folder, an input that is not
+        one-hot, an alphabet that does not fit the channels.
+    """
+    if isinstance(model, ModelBundle):
+        if alphabet and get_alphabet(alphabet) is not model.alphabet:
+            raise SeqexplainError(f"{model.path or 'model'}: the model takes "
+                                  f"{model.alphabet.name}, not {alphabet}")
+        return model
+    if not isinstance(model, (str, os.PathLike)):
+        keras = sys.modules.get("keras")  # a Keras model object means Keras is imported
+        if keras is None or not isinstance(model, keras.Model):
+            raise SeqexplainError(f"model: expected a Keras model, a ModelBundle, a model "
+                                  f"folder or a .keras/.h5 file, got {type(model).__name__}")
+        return _keras_bundle(model, alphabet, f"model {model.name!r}", None)
+    path = Path(model)
     if path.is_dir():
         bundle = ModelBundle.load(path)
         if alphabet and get_alphabet(alphabet) is not bundle.alphabet:
@@ -232,13 +264,21 @@ def load_model(path, alphabet: str | None = None) -> ModelBundle:
     if path.suffix.lower() not in (".keras", ".h5", ".hdf5"):
         raise SeqexplainError(f"{path}: expected a seqexplain model folder or a Keras model "
                               "file (.keras or .h5)")
-    model = load_keras(path)
-    shape = model.input_shape
+    return _keras_bundle(load_keras(path), alphabet, str(path), path)
+
+
+def _keras_bundle(model, alphabet: str | None, where: str, path: Path | None) -> ModelBundle:
+    """A bare Keras model with the metadata a model folder would give it."""
+    try:
+        shape = model.input_shape
+    except (AttributeError, ValueError):
+        raise SeqexplainError(f"{where}: the model is not built (give keras.Input a shape, or "
+                              "call it once on a batch)") from None
     if isinstance(shape, list) or len(shape) != 3 or shape[1] is None or shape[2] is None:
-        raise SeqexplainError(f"{path}: the model's input has shape {shape}; expected one-hot "
+        raise SeqexplainError(f"{where}: the model's input has shape {shape}; expected one-hot "
                               "(None, length, channels)")
     length, channels = int(shape[1]), int(shape[2])
-    alph = _alphabet_for_channels(channels, alphabet, path)
+    alph = _alphabet_for_channels(channels, alphabet, where)
     from .heads import column_names, outputs_of
 
     # one output (None, T) or several (a list/dict: e.g. BPNet's profile and counts heads)
@@ -246,7 +286,7 @@ def load_model(path, alphabet: str | None = None) -> ModelBundle:
         outputs = outputs_of([tuple(t.shape) for t in model.outputs],
                              list(getattr(model, "output_names", None) or []))
     except SeqexplainError as exc:
-        raise SeqexplainError(f"{path}: {exc}") from None
+        raise SeqexplainError(f"{where}: {exc}") from None
     metadata = {"alphabet": {"name": alph.name, "letters": alph.letters},
                 "input": {"length": length, "channels": channels, "pad": "center",
                           "crop": "center", "unknown": "zero"},

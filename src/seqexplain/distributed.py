@@ -189,7 +189,7 @@ def _explain_task(index, offset, ids, sequences, model, alphabet, settings, refe
 
 
 def _predict_task(index, ids, sequences, model, alphabet, source, shard, before_chunk):
-    from .predict import predict_records
+    from .prediction import predict_records
 
     if before_chunk is not None:
         before_chunk(index)
@@ -332,11 +332,11 @@ def predict_fasta_dask(bundle, model: str, alphabet: str | None, fasta, out_path
                        cluster: str, batch_size: int = 4096, resume: bool = False,
                        force: bool = False, shards=None, progress: bool = True,
                        before_chunk: Callable[[int], None] | None = None) -> dict:
-    """:func:`~seqexplain.predict.predict_fasta` with batches of ``batch_size`` records run as
+    """:func:`~seqexplain.prediction.predict_fasta` with batches of ``batch_size`` records run as
     tasks on Dask; arguments as in :func:`explain_fasta_dask`. Returns ``{"n": records,
     "dask": …, "shards": ShardStore}``."""
     from .fasta import scan_fasta
-    from .predict import output_columns
+    from .prediction import output_columns
 
     n = scan_fasta(fasta, detect=False).n
     if n == 0:

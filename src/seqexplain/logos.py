@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
+from .alphabets import alphabet_for
 from .attributions import Attributions
 from .errors import SeqexplainError
 from .fasta import genomic_interval, genomic_strand
@@ -177,6 +178,87 @@ def draw_logo(ax, matrix: np.ndarray, letters: str, start: int = 1, colors=None,
         ax.set_ylabel(ylabel)
     _integer_ticks(ax)
     return logo
+
+
+def plot_logo(array: np.ndarray, ax=None, alphabet=None, start: int = 1,
+              ylabel: str | None = None):
+    """Draw an array (L, C) as a logo — column heights are the values, negative ones below the
+    axis — and return the Axes.
+
+    Parameters
+    ----------
+    array : shape=(L, C): attributions (e.g. observed-base scores ``scores * X``), a
+        contribution weight matrix, or any matrix of letter heights.
+    ax : matplotlib Axes to draw on; ``None``: a new figure sized to the logo.
+    alphabet : ``"dna"``, ``"rna"``, ``"protein"`` or an :class:`~seqexplain.Alphabet`;
+        default DNA for 4 channels, protein for 20.
+    start : number of the first position on the x axis.
+    ylabel : the y axis label.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    array = np.asarray(array, dtype=float)
+    if array.ndim != 2 or not len(array):
+        raise SeqexplainError(f"logo array has shape {array.shape}; expected (L, C)")
+    letters = alphabet_for(array.shape[1], alphabet).letters
+    if ax is None:
+        _, ax = plt.subplots(figsize=(float(np.clip(0.12 * len(array) + 1.2, 2.5, 30.0)), 1.8),
+                             layout="constrained")
+    draw_logo(ax, array, letters, start=start, ylabel=ylabel)
+    return ax
+
+
+def plot_attributions(X: np.ndarray, scores, alphabet=None, titles=None, start: int = 1,
+                      width: float | None = None):
+    """Observed-base logos of one-hot sequences: one row per sequence (and per method).
+
+    Parameters
+    ----------
+    X : one-hot, shape=(L, C) or (n, L, C).
+    scores : X's shape: hypothetical or observed scores (what ``sx.attribute`` returns); the
+        letter drawn at each position is the observed base, its height ``scores * X`` summed
+        over channels. Or a dict ``{label: scores}`` for one row per label under each
+        sequence.
+    alphabet : as :func:`plot_logo`.
+    titles : one title per sequence (default ``#1``, ``#2``, …).
+    start : number of the first position on the x axis.
+    width : figure width in inches (default: from the length).
+
+    Returns
+    -------
+    matplotlib.figure.Figure, its logo Axes labelled ``logo:<i>`` or ``logo:<i>:<label>``
+    (``Axes.get_label``).
+    """
+    X = np.asarray(X)
+    if X.ndim not in (2, 3):
+        raise SeqexplainError(f"X has shape {X.shape}; expected (L, C) or (n, L, C)")
+    batch = X[None] if X.ndim == 2 else X
+    named = scores if isinstance(scores, dict) else {"": scores}
+    maps = {}
+    for label, value in named.items():
+        value = np.asarray(value, dtype=float)
+        if value.shape != X.shape:
+            raise SeqexplainError(f"scores{f' {label!r}' if label else ''} have shape "
+                                  f"{value.shape}; expected X's {X.shape}")
+        maps[label] = value[None] if X.ndim == 2 else value
+    letters = alphabet_for(batch.shape[2], alphabet).letters
+    titles = list(titles) if titles is not None else [f"#{i + 1}" for i in range(len(batch))]
+    if len(titles) != len(batch):
+        raise SeqexplainError(f"{len(titles)} titles for {len(batch)} sequences")
+    rows = [(i, label) for i in range(len(batch)) for label in maps]
+    length = batch.shape[1]
+    width = width or float(np.clip(0.1 * length + 1.5, 6.0, 30.0))
+    fig, axes = plt.subplots(len(rows), 1, figsize=(width, 1.5 * len(rows) + 0.5),
+                             squeeze=False, layout="constrained")
+    for ax, (i, label) in zip(axes[:, 0], rows):
+        draw_logo(ax, maps[label][i] * batch[i], letters, start=start, ylabel=label or None)
+        ax.set_label(f"logo:{i}" + (f":{label}" if label else ""))
+        if label == next(iter(maps)):
+            ax.set_title(titles[i], fontsize=9, loc="left")
+    axes[-1, 0].set_xlabel("position")
+    return fig
 
 
 def _integer_ticks(ax) -> None:

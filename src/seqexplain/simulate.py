@@ -42,7 +42,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .encoding import reverse_complement
+from .edit import sample_pwm, substitute
+from .encoding import decode, reverse_complement
 from .errors import SeqexplainError
 from .fasta import read_fasta
 from .motif_io import Motif, write_meme
@@ -178,12 +179,13 @@ def simulate(motifs: Sequence[Motif], n: int = 1000, length: int = 200, task: st
 
     width = max(5, len(str(n)))
     ids = [f"seq{i:0{width}d}" for i in range(1, n + 1)]
+    # planting is an edit of one-hot sequences (seqexplain.edit), like any in-silico experiment
+    X = np.eye(4, dtype=np.float32)[np.searchsorted(_BASES, letters)]
     if positions is None:
-        sites = _plant(letters, present, motifs, instances, ids, rng)
+        sites = _plant(X, present, motifs, instances, ids, rng)
     else:
-        sites = _plant_at(letters, present, motifs, positions, position_window, decoys, ids,
-                          rng)
-    sequences = [row.tobytes().decode("ascii") for row in letters]
+        sites = _plant_at(X, present, motifs, positions, position_window, decoys, ids, rng)
+    sequences = decode(X)
     return SimulatedData(ids=ids, sequences=sequences, labels=_labels(task, ids, present, motifs),
                          sites=sites, motifs=motifs, task=task, background=description)
 
@@ -308,18 +310,14 @@ def _fasta_windows(path: str, n: int, length: int, rng: np.random.Generator) -> 
 
 def _sample_instances(motif: Motif, count: int, rng: np.random.Generator) -> np.ndarray:
     """``count`` instances drawn from the motif's PFM as ASCII codes, shape (count, width)."""
-    cumulative = np.cumsum(motif.pfm, axis=1)
-    draws = rng.random((count, motif.width, 1))
-    # Index of the first base whose cumulative probability exceeds the draw; the last column is
-    # left out so rounding (cumulative sum 0.9999…) can never give an index past T.
-    return _BASES[(draws >= cumulative[None, :, :3]).sum(axis=2)]
+    return _BASES[sample_pwm(motif.pfm, count, rng).argmax(axis=2)]
 
 
-def _plant(letters: np.ndarray, present: np.ndarray, motifs: list[Motif], instances: int,
+def _plant(X: np.ndarray, present: np.ndarray, motifs: list[Motif], instances: int,
            ids: list[str], rng: np.random.Generator) -> pd.DataFrame:
-    """Plant ``instances`` of each present motif into ``letters`` (n, length), in place, at
+    """Plant ``instances`` of each present motif into ``X`` (n, length, 4), row by row, at
     random non-overlapping positions on random strands. Returns the sites table."""
-    n, length = letters.shape
+    n, length = X.shape[:2]
     # Draw every motif's instances and strands at once; hand them out sequence by sequence.
     drawn = []
     for j, motif in enumerate(motifs):
@@ -344,7 +342,7 @@ def _plant(letters: np.ndarray, present: np.ndarray, motifs: list[Motif], instan
             on_minus = next(minus_strand)
             end = start + motifs[j].width
             bases = reverse_complement(instance) if on_minus else instance
-            letters[i, start:end] = np.frombuffer(bases.encode("ascii"), np.uint8)
+            X[i] = substitute(X[i], bases, int(start))
             rows.append((ids[i], motifs[j].name, int(start), int(end), "-" if on_minus else "+",
                          instance, int(start) - landmark(length), "site"))
     return pd.DataFrame(rows, columns=SITE_COLUMNS)
@@ -404,12 +402,12 @@ def _check_positions(motifs: list[Motif], length: int, task: str, instances: int
     return [int(p) for p in positions]
 
 
-def _plant_at(letters: np.ndarray, present: np.ndarray, motifs: list[Motif],
+def _plant_at(X: np.ndarray, present: np.ndarray, motifs: list[Motif],
               positions: list[int], window: int, decoys: int, ids: list[str],
               rng: np.random.Generator) -> pd.DataFrame:
     """Plant each present motif at its offset from the landmark (± ``window``), and
     ``decoys`` instances of every motif elsewhere. Returns the sites table."""
-    n, length = letters.shape
+    n, length = X.shape[:2]
     centre = landmark(length)
     blocked = np.zeros(length, dtype=bool)  # the positional windows: no decoy goes there
     for motif, offset in zip(motifs, positions):
@@ -421,7 +419,7 @@ def _plant_at(letters: np.ndarray, present: np.ndarray, motifs: list[Motif],
         on_minus = bool(rng.integers(2))
         bases = reverse_complement(instance) if on_minus else instance
         end = start + motifs[j].width
-        letters[i, start:end] = np.frombuffer(bases.encode("ascii"), np.uint8)
+        X[i] = substitute(X[i], bases, int(start))
         rows.append((ids[i], motifs[j].name, int(start), int(end), "-" if on_minus else "+",
                      instance, int(start) - centre, role))
 

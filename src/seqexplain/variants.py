@@ -47,7 +47,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .bundle import ModelBundle
+from .bundle import ModelBundle, load_model
+from .edit import insert
 from .errors import SeqexplainError, check_int
 from .genome import Genome, open_genome
 from .progress import Progress
@@ -123,8 +124,9 @@ def allele_window(left: str, allele: str, right: str, length: int) -> tuple[str,
         cut = (len(allele) - length) // 2
         return allele[cut:cut + length], 0
     k = (length - len(allele)) // 2
-    seq = left[len(left) - k:] + allele + right[:length - k - len(allele)]
-    return seq, k
+    # the genome around the allele, with the allele inserted at k (the right flank trimmed)
+    genome = left[len(left) - k:] + right[:length - k]
+    return insert(genome, allele, k), k
 
 
 def _is_symbolic(alt: str | None) -> bool:
@@ -203,17 +205,14 @@ def _motif_pwms(motifs) -> tuple[list[np.ndarray], list[str]]:
 def score_variants(bundle: ModelBundle, vcf, genome, settings: VariantSettings | None = None,
                    motifs=None, progress: bool = True):
     """Score every variant of ``vcf`` (path) on ``genome`` (path or :class:`Genome`) with a
-    model; ``motifs``: a list of :class:`seqexplain.motif_io.Motif` to test for broken or
+    model (anything :func:`~seqexplain.bundle.load_model` takes); ``motifs``: a list of :class:`seqexplain.motif_io.Motif` to test for broken or
     created instances.
 
     Returns ``(table, report)``: the :class:`pandas.DataFrame` of ``variants.tsv`` (sorted by
     |effect|) and the :class:`VariantReport` (counts of scored and skipped alleles). To write
     the files, use :func:`write_variants`."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        table, report, _ = _run(bundle, vcf, genome, settings or VariantSettings(), motifs,
-                                Path(tmp) / "v.vcf.gz", progress, logos_dir=None)
+    table, report, _ = _run(bundle, vcf, genome, settings or VariantSettings(), motifs,
+                            None, progress, logos_dir=None)
     return table, report
 
 
@@ -287,14 +286,18 @@ def check_vcf_records(path: str) -> int:
     return n
 
 
-def _run(bundle, vcf_path, genome, settings: VariantSettings, motifs, vcf_out: Path, progress,
-         logos_dir):
+def _run(bundle, vcf_path, genome, settings: VariantSettings, motifs, vcf_out: Path | None,
+         progress, logos_dir):
+    """Score the VCF; write the annotated VCF to ``vcf_out`` (None: nothing is written)."""
+    import contextlib
+
     from cyvcf2 import VCF
 
     from Bio import bgzf
 
     from .attribution import explained_model
 
+    bundle = load_model(bundle)
     vcf_path = os.fspath(vcf_path)
     if not os.path.isfile(vcf_path):
         raise SeqexplainError(f"{vcf_path}: no such VCF file")
@@ -333,9 +336,11 @@ def _run(bundle, vcf_path, genome, settings: VariantSettings, motifs, vcf_out: P
     header = reader.raw_header.rstrip("\n").split("\n")
     header = header[:-1] + INFO_LINES + header[-1:]
     checked: set[str] = set()
-    with bgzf.BgzfWriter(os.fspath(vcf_out), "wb") as out, \
-            Progress(None, "variants", unit="rec", enabled=progress) as bar:
-        out.write(("\n".join(header) + "\n").encode())
+    writer = (contextlib.nullcontext() if vcf_out is None
+              else bgzf.BgzfWriter(os.fspath(vcf_out), "wb"))
+    with writer as out, Progress(None, "variants", unit="rec", enabled=progress) as bar:
+        if out is not None:
+            out.write(("\n".join(header) + "\n").encode())
         chunk: list = []
         try:
             for record in reader:
@@ -466,7 +471,7 @@ def _score_chunk(records, g: Genome, bundle, logit, names, settings: VariantSett
                 v["SX_CREATED"] = cols["motif_created"][i]
             values[(a.record, a.alt_index)] = v
     report.scored += n
-    for r, rec in enumerate(records):
+    for r, rec in enumerate(records if out is not None else ()):
         out.write(_vcf_line(str(rec), len(rec.ALT), r, values, skipped, bool(pwms)).encode())
     return pd.DataFrame(cols)
 

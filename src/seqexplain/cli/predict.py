@@ -32,7 +32,7 @@ def predict_command(model_dir, fasta, regions, genome, off_edge, out, alphabet, 
 
     from ..genome import sequence_inputs
     from ..outputs import atomic_file, check_writable
-    from ..predict import profiles_path
+    from ..prediction import profiles_path
 
     if resume and not cluster:
         raise click.UsageError("--resume needs --cluster (shards exist only in Dask runs)")
@@ -43,7 +43,7 @@ def predict_command(model_dir, fasta, regions, genome, off_edge, out, alphabet, 
     check_inputs([fasta] if fasta else [], [regions] if regions else [], genome)
     import_tensorflow()
     from ..bundle import load_model
-    from ..predict import predict_fasta
+    from ..prediction import predict_fasta
 
     bundle = load_model(model_dir, alphabet)
     profiles = profiles_path(out) if any(o.is_profile for o in bundle.outputs) else None
@@ -97,7 +97,7 @@ def evaluate_command(model_dir, fasta, regions, genome, off_edge, label_column, 
     import_tensorflow()
     from ..bundle import ModelBundle
     from ..genome import sequence_inputs
-    from ..predict import evaluate_fasta
+    from ..prediction import evaluate_fasta
 
     bundle = ModelBundle.load(model_dir)
     source_classes = None

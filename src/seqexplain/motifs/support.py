@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..annotate import bh
 from ..attributions import Attributions
+from ..edit import shuffle_region
 from .clustering import MotifResult
 from .hits import call_hits
 from .seqlets import NullAttributions
@@ -88,10 +89,10 @@ def motif_support(result: MotifResult, attributions: Attributions,
         # output change when instances are shuffled out
         take = inst.iloc[np.sort(rng.choice(len(inst), min(max_instances, len(inst)),
                                             replace=False))] if len(inst) else inst
-        X = onehot[take["seq"].to_numpy()].copy()
-        for row, (a, b) in enumerate(zip(take["start"], take["end"])):
-            X[row, a:b] = X[row, a:b][rng.permutation(b - a)]
         if len(take):
+            X = np.stack([shuffle_region(onehot[i], int(a), int(b), kind="mononucleotide",
+                                         random_state=rng)
+                          for i, a, b in zip(take["seq"], take["start"], take["end"])])
             before = np.asarray(predict(onehot[take["seq"].to_numpy()]), np.float64)
             after = np.asarray(predict(X), np.float64)
             delta = after - before
