@@ -23,6 +23,9 @@ pictures and motifs            ``plot_logo`` (an (L, C) array), ``plot_attributi
                                ``plot_attribution``, ``plot_pwm``, ``plot_cwm``,
                                ``discover_motifs``, ``load_database``, ``load_motifs``,
                                ``write_report``
+in-silico experiments          ``marginalize``, ``ablate``, ``space``, ``dosage`` (what
+                               motifs do to the output; ``func=`` any array verb),
+                               ``shuffled_backgrounds``
 simulation                     ``simulate_sequences`` (planted motifs, known ground truth)
 genome coordinates             ``read_regions`` (BED/narrowPeak + genome FASTA → records that
                                go wherever a FASTA path goes), ``gc_matched_background``,
@@ -53,6 +56,8 @@ _LAZY = {
                                           "iter_fasta_batches", "read_encoded",
                                           "iter_encoded")},
     "dinucleotide_shuffle": ("shuffle", "dinucleotide_shuffle"),
+    **{name: ("experiments", name) for name in ("marginalize", "ablate", "space", "dosage",
+                                                "shuffled_backgrounds")},
     "ModelBundle": ("bundle", "ModelBundle"),
     "load_model": ("bundle", "load_model"),
     "ModelConfig": ("models", "ModelConfig"),

@@ -116,3 +116,59 @@ def plot_cooccurrence(instances: pd.DataFrame, labels: list[str], n_sequences: i
     fig.colorbar(image, ax=ax, label="sequences", shrink=0.8)
     ax.set_title("motif co-occurrence", fontsize=9)
     return fig
+
+
+def plot_marginal(marginal: pd.DataFrame):
+    """Forest plot of :func:`seqexplain.grammar.marginal_table`: each motif and strand's mean
+    effect with its 95 % CI, and its shuffled control (open marker); significant rows bold."""
+    rows = marginal.reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(6, 0.35 * len(rows) + 1.2))
+    y = np.arange(len(rows))[::-1]
+    ax.errorbar(rows["effect"], y, xerr=[rows["effect"] - rows["ci_low"],
+                                         rows["ci_high"] - rows["effect"]],
+                fmt="o", color="#1f4e79", capsize=3, label="motif")
+    ax.plot(rows["control_effect"], y, "o", mfc="none", color="#999999",
+            label="shuffled control")
+    ax.axvline(0, color="#666666", lw=0.8)
+    ax.set_yticks(y)
+    ax.set_yticklabels([f"{m} ({s})" for m, s in zip(rows["motif"], rows["strand"])])
+    for label, sig in zip(ax.get_yticklabels(), rows["significant"]):
+        label.set_fontweight("bold" if sig else "normal")
+    ax.set_xlabel("mean change of the output (95 % CI)")
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_spacing(spacing: pd.DataFrame):
+    """Cooperativity against signed spacing, a panel per pair, a line per orientation."""
+    pairs = list(dict.fromkeys(zip(spacing["motif_a"], spacing["motif_b"])))
+    fig, axes = plt.subplots(len(pairs), 1, figsize=(7, 2.6 * len(pairs)), squeeze=False)
+    for ax, (a, b) in zip(axes[:, 0], pairs):
+        rows = spacing[(spacing["motif_a"] == a) & (spacing["motif_b"] == b)]
+        for orientation, part in rows.groupby("orientation", sort=False):
+            part = part.sort_values("spacing")
+            ax.plot(part["spacing"], part["cooperativity"], ".-", lw=1, label=orientation)
+            ax.fill_between(part["spacing"], part["ci_low"].astype(float),
+                            part["ci_high"].astype(float), alpha=0.15)
+        ax.axhline(0, color="#666666", lw=0.8)
+        ax.set_title(f"{a} + {b}", fontsize=10)
+        ax.set_ylabel("cooperativity")
+        ax.legend(fontsize=8, frameon=False, ncol=4)
+    axes[-1, 0].set_xlabel("spacing (start of b − start of a, bp)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_dosage(dosage: pd.DataFrame):
+    """Mean effect (95 % CI) against the number of copies, a line per motif."""
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    for motif, part in dosage.groupby("motif", sort=False):
+        ax.errorbar(part["copies"], part["effect"],
+                    yerr=[part["effect"] - part["ci_low"], part["ci_high"] - part["effect"]],
+                    fmt="o-", capsize=3, label=motif)
+    ax.set_xlabel("copies")
+    ax.set_ylabel("mean change of the output")
+    ax.legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,51 @@
+"""``seqexplain grammar``: what each motif does to the prediction, and how pairs combine."""
+
+from __future__ import annotations
+
+import click
+
+from . import main
+
+
+@main.command("grammar")
+@click.argument("model", type=click.Path())
+@click.argument("fasta", type=click.Path(exists=True, dir_okay=False))
+@click.option("--motifs", "motifs", required=True,
+              help="A MEME/JASPAR file, a motifs/ folder of explain --motifs, or "
+                   "comma-separated JASPAR ids or names (bundled, offline).")
+@click.option("--alphabet", type=click.Choice(["dna", "rna", "protein"]),
+              help="Channels of a bare Keras model file [dna for 4, protein for 20].")
+@click.option("--target", help="Output whose logit is measured (index or name; for several "
+                               "outputs NAME, NAME:CHANNEL, PROFILE[A:B]) [the first].")
+@click.option("--top", type=click.IntRange(min=0), default=3, show_default=True,
+              help="Spacing of every pair among the K motifs with the largest significant "
+                   "effect.")
+@click.option("--max-spacing", type=click.IntRange(min=1), default=30, show_default=True,
+              help="Spacings −S … S (start of b − start of a).")
+@click.option("--backgrounds", "n_backgrounds", type=click.IntRange(min=2), default=100,
+              show_default=True, help="Backgrounds: dinucleotide shuffles of FASTA's "
+                                      "sequences (composition kept, motifs broken).")
+@click.option("--min-effect", type=click.FloatRange(min=0), default=0.5, show_default=True,
+              help="Smallest |effect − control| called significant (output units).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=256, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("-o", "--out", required=True, type=click.Path(file_okay=False))
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+def grammar_command(model, fasta, motifs, alphabet, target, top, max_spacing, n_backgrounds,
+                    min_effect, batch_size, seed, out, force):
+    """Insert each motif of --motifs into backgrounds made from FASTA and measure MODEL's
+    output: OUT/marginal.tsv (each motif and strand against a shuffled control),
+    OUT/spacing.tsv and OUT/grammar.tsv (every spacing and orientation of the top pairs,
+    cooperativity, helical periodicity), OUT/dosage.tsv, and their figures."""
+    from .._tf import import_tensorflow
+    from ..outputs import check_writable
+
+    check_writable(out, force, kind="folder")
+    import_tensorflow()
+    from ..grammar import grammar_files, summary_line
+
+    result = grammar_files(model, fasta, motifs, out, force=force, target=target, top=top,
+                           max_spacing=max_spacing, n_backgrounds=n_backgrounds,
+                           min_effect=min_effect, batch_size=batch_size, seed=seed,
+                           alphabet=alphabet)
+    click.echo(summary_line(out, result), err=True)
