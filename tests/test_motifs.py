@@ -669,6 +669,7 @@ def test_filter_pfm_counts_activating_windows():
     assert mean[0] == pytest.approx(-2.0) and mean_abs[0] == pytest.approx(2.0)
 
 
+@pytest.mark.slow
 def test_output_folder_moves_with_its_model(untrained, tmp_path):
     """Attributions record the model and the reference FASTA relative to themselves: the
     folder moved together with its model still runs the support tests; a model moved alone
