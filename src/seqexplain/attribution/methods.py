@@ -279,11 +279,9 @@ def _anchored(anchor, rows, x, owners):
 
 
 def _progress(verbose: bool, desc: str):
-    """A function wrapping a ``range`` of batch starts: a progress bar of its own
-    (``verbose``), else reporting to the caller's active :class:`~seqexplain.progress.Progress`
-    (if any)."""
+    """A function wrapping an iterable of batches in a progress bar, or ``None``."""
     if not verbose:
-        return batches
+        return None
     from tqdm.auto import tqdm
     return lambda it: tqdm(it, desc=desc, unit="batch")
 
