@@ -101,3 +101,4 @@ def test_unbuilt_model_is_one_line():
     for read in (model_outputs, lambda m: explained_model(m, "logit")):
         with pytest.raises(SeqexplainError, match="model 'unbuilt' is not built: build it"):
             read(model)
+

@@ -29,8 +29,9 @@ genome coordinates             ``read_regions`` (BED/narrowPeak + genome FASTA â
                                ``plot_allele_pair``
 =============================  =====================================================
 
-The sequence functions load with the package; everything else (and TensorFlow) on first use
-(PEP 562), so ``import seqexplain`` stays fast. No public name is also the name of a module.
+Every name loads on first use (PEP 562), TensorFlow only where a model runs, so
+``import seqexplain`` takes milliseconds (the command line installs its Ctrl-C handling before
+anything heavy loads). No public name is also the name of a module.
 """
 
 from __future__ import annotations
@@ -39,14 +40,17 @@ __version__ = "0.1.0"
 
 import importlib
 
-from .alphabets import DNA, PROTEIN, RNA, Alphabet, detect_alphabet, get_alphabet
-from .encoding import OneHot, decode, encode, one_hot, reverse_complement
 from .errors import SeqexplainError
-from .fasta import (FastaRecords, iter_encoded, iter_fasta, iter_fasta_batches, read_encoded,
-                    read_fasta)
 
 #: public name â†’ (module, name in it), imported on first use
 _LAZY = {
+    **{name: ("alphabets", name) for name in ("DNA", "RNA", "PROTEIN", "Alphabet",
+                                              "detect_alphabet", "get_alphabet")},
+    **{name: ("encoding", name) for name in ("OneHot", "encode", "one_hot", "decode",
+                                             "reverse_complement")},
+    **{name: ("fasta", name) for name in ("FastaRecords", "read_fasta", "iter_fasta",
+                                          "iter_fasta_batches", "read_encoded",
+                                          "iter_encoded")},
     "dinucleotide_shuffle": ("shuffle", "dinucleotide_shuffle"),
     "ModelBundle": ("bundle", "ModelBundle"),
     "load_model": ("bundle", "load_model"),
@@ -91,12 +95,7 @@ _LAZY = {
     "plot_attributions": ("logos", "plot_attributions"),
 }
 
-__all__ = [
-    "__version__", "Alphabet", "DNA", "RNA", "PROTEIN", "detect_alphabet", "get_alphabet",
-    "OneHot", "encode", "one_hot", "decode", "reverse_complement", "SeqexplainError",
-    "FastaRecords", "read_fasta", "iter_fasta", "iter_fasta_batches", "read_encoded",
-    "iter_encoded", *_LAZY,
-]
+__all__ = ["__version__", "SeqexplainError", *_LAZY]
 
 
 def __getattr__(name: str):

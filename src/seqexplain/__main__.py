@@ -1,5 +1,7 @@
 """``python -m seqexplain`` runs the command line."""
 
-from .cli import main
+import sys
 
-main(prog_name="seqexplain")
+from .entrypoint import main
+
+sys.exit(main())

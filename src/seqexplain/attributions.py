@@ -49,7 +49,7 @@ from .alphabets import Alphabet, alphabet_from_letters
 from .attribution.registry import METHOD_NAMES
 from .errors import SeqexplainError
 from .npz import NpzWriter
-from .outputs import recorded_path
+from .outputs import forget_unfinished, recorded_path, track_unfinished
 
 #: Members that describe the whole file (every other member has one row per sequence).
 METADATA = ("alphabet", "target", "output_names", "explained_output", "settings", "model",
@@ -566,6 +566,7 @@ class _NpzWriter:
     def __init__(self, path: Path):
         self.path = path
         self.tmp = Path(tempfile.mkdtemp(prefix=".explain.", dir=path.parent))
+        track_unfinished(self.tmp)
         self.files: dict[str, tuple] = {}  # key → (file, shape, dtype)
 
     def append(self, key: str, value: np.ndarray, n: int) -> None:
@@ -591,6 +592,7 @@ class _NpzWriter:
         for fh, _, _ in self.files.values():
             fh.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
+        forget_unfinished(self.tmp)
 
 
 class _H5Writer:

@@ -18,9 +18,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,9 @@ import numpy as np
 from .alphabets import Alphabet, alphabet_from_letters, detect_alphabet, get_alphabet
 from .encoding import OneHot, encode, letter_counts
 from .errors import SeqexplainError
+
+#: notes for the user (the command line prints them on stderr)
+log = logging.getLogger("seqexplain")
 
 MODEL_FILE = "model.keras"
 METADATA_FILE = "metadata.json"
@@ -43,6 +47,7 @@ class ModelBundle:
     model: Any
     metadata: dict
     path: Path | None = None
+    _default_target_told: bool = field(default=False, init=False, repr=False, compare=False)
 
     # -- what the model expects --------------------------------------------------------------
     @property
@@ -92,7 +97,29 @@ class ModelBundle:
         names = self.output_names
         if self.task == "multiclass" and self.class_names:
             names = self.class_names
-        return parse_targets(spec, self.outputs, names if self.single_output else None)
+        columns = names if self.single_output else None
+        targets = parse_targets(spec, self.outputs, columns)
+        if spec is None:
+            self.tell_default_target(targets[0].name)
+        return targets
+
+    def tell_default_target(self, chosen: str) -> None:
+        """Note (once, on the ``seqexplain`` logger) that no target was given and ``chosen``
+        is used, when the model has several targets to choose from."""
+        from .heads import parse_targets
+
+        if self._default_target_told:
+            return
+        names = self.class_names if self.task == "multiclass" and self.class_names \
+            else self.output_names
+        choices = [t.name for t in parse_targets(
+            "all", self.outputs, names if self.single_output else None)]
+        if len(choices) > 1:
+            self._default_target_told = True
+            shown = ", ".join(choices[:8]) + (", ..." if len(choices) > 8 else "")
+            log.info(f"note: no target given: using {chosen!r}, the first of {len(choices)} "
+                     f"({shown}); choose with --target NAME (target= in Python), or "
+                     "--target all")
 
     def encode(self, sequences: list[str], ids: list[str] | None = None,
                source: str | None = None) -> OneHot:

@@ -44,6 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import SeqexplainError
+from .progress import Progress
 
 #: bumped when the shard layout changes (a resumed run refuses shards of another version)
 SHARD_VERSION = 1
@@ -215,14 +216,11 @@ def _run(client, store: ShardStore, batches, done: set[int], submit: Callable,
 
 def _run_all(client, store, batches, done, submit, progress, total) -> list[dict]:
     from distributed import as_completed
-    from tqdm.auto import tqdm
-
     workers = max(1, len(client.nthreads()))
     limit = IN_FLIGHT_PER_WORKER * workers + 1
     infos: list[dict] = []
     pending = as_completed()
-    with tqdm(total=total, desc=store.kind, unit=" seq", delay=1, leave=False,
-              disable=None if progress else True) as bar:
+    with Progress(total, store.kind, enabled=progress) as bar:
         def collect(future):
             info = future.result()  # re-raises a task's error (a bad record: SeqexplainError)
             infos.append(info)

@@ -17,7 +17,6 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from .alphabets import Alphabet
 from .attribution.registry import REFERENCE_KINDS, Options, compute
@@ -28,6 +27,7 @@ from .errors import SeqexplainError
 from .fasta import iter_fasta_batches, read_fasta, scan_fasta
 from .heads import Target
 from .outputs import portable_path
+from .progress import Progress
 from .shuffle import dinucleotide_shuffle
 
 #: Reference shuffles are drawn per block of this many sequences, seeded by (seed, block
@@ -239,10 +239,10 @@ def write_explained(bundle: ModelBundle, chunks, n: int, out_path, settings: Exp
     deltas: dict[str, list] = {}
     top: Attributions | None = None
     t0 = time.perf_counter()
-    # disable=None: no bar when stderr is not a terminal (a log file keeps clean error lines)
+    # the methods' batch loops report inner progress: one step per method and target
     with AttributionsWriter(out_path, n) as writer, \
-            tqdm(total=n, desc="explain", unit=" seq", delay=1, leave=False,
-                 disable=None if progress else True) as bar:
+            Progress(n, "explain", enabled=progress,
+                     passes=len(settings.methods) * len(targets)) as bar:
         for arrays in chunks:
             chunk_ids = [str(i) for i in arrays["ids"]]
             arrays = {k: v for k, v in arrays.items() if k != "ids"}

@@ -1,5 +1,11 @@
 """Atomic output: files and folders appear complete or not at all, and never replace what the
-user had unless asked (``force``)."""
+user had unless asked (``force``).
+
+Every temporary file or folder an output is written under is recorded until it is renamed
+into place or removed, and every rename into place holds :data:`COMMIT_LOCK`: so that the
+command line's interrupt handler (:mod:`seqexplain.entrypoint`), which stops the process at
+once from another thread, can :func:`discard_unfinished` without ever catching an output
+half-renamed."""
 
 from __future__ import annotations
 
@@ -9,12 +15,45 @@ import math
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from .errors import SeqexplainError
+
+
+#: held while an output is renamed into place (and by :func:`discard_unfinished`)
+COMMIT_LOCK = threading.RLock()
+#: temporary outputs being written now
+_UNFINISHED: set[Path] = set()
+
+
+def track_unfinished(path: Path) -> None:
+    """Record a temporary output: :func:`discard_unfinished` removes it unless it is
+    :func:`forget_unfinished` first."""
+    _UNFINISHED.add(Path(path))
+
+
+def forget_unfinished(path: Path) -> None:
+    _UNFINISHED.discard(Path(path))
+
+
+def discard_unfinished(timeout: float = 5.0) -> None:
+    """Remove every temporary output still being written, waiting up to ``timeout`` seconds
+    for a rename in progress to finish (the process is about to stop)."""
+    locked = COMMIT_LOCK.acquire(timeout=timeout)
+    try:
+        for path in list(_UNFINISHED):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            _UNFINISHED.discard(path)
+    finally:
+        if locked:
+            COMMIT_LOCK.release()
 
 
 def _umask() -> int:
@@ -83,13 +122,18 @@ def atomic_file(path: str | os.PathLike, force: bool = False, suffix: str = "") 
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(tmp)
+    track_unfinished(tmp)
     try:
         yield tmp
         _normal_mode(tmp, directory=False)
-        os.replace(tmp, path)
+        with COMMIT_LOCK:
+            os.replace(tmp, path)
+            forget_unfinished(tmp)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    finally:
+        forget_unfinished(tmp)
 
 
 @contextlib.contextmanager
@@ -100,19 +144,28 @@ def atomic_dir(path: str | os.PathLike, force: bool = False) -> Iterator[Path]:
     any exception the temporary folder is removed and ``path`` is left as it was."""
     path = check_writable(path, force, kind="folder")
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    track_unfinished(tmp)
+    old = None
     try:
         yield tmp
         _normal_mode(tmp, directory=True)
-        if path.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
-            os.replace(path, old / "x")
+        with COMMIT_LOCK:
+            if path.exists():
+                old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old",
+                                            dir=path.parent))
+                track_unfinished(old)
+                os.replace(path, old / "x")
             os.replace(tmp, path)
+            forget_unfinished(tmp)
+        if old is not None:  # the replaced output: removed now, or by an interrupt
             shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        forget_unfinished(tmp)
+        if old is not None:
+            forget_unfinished(old)
 
 
 def _jsonable(value):

@@ -13,6 +13,7 @@ import pandas as pd
 
 from .bundle import ModelBundle, load_model
 from .errors import SeqexplainError, check_int
+from .progress import Progress
 
 
 #: what :func:`predict` returns for a classifier: its probabilities, or the logits before them
@@ -192,8 +193,6 @@ def predict_fasta(bundle: ModelBundle, fasta, out_path, batch_size: int = 4096,
     writes them to ``profiles_out`` (an ``.npz``; required then): ``ids`` (N,) and one array
     (N, L, S) per such output, by its name; the TSV holds the vector outputs' columns
     (``counts:0``, ``counts:1``, …)."""
-    from tqdm.auto import tqdm
-
     from .attributions import AttributionsWriter
     from .fasta import iter_fasta_batches, scan_fasta
 
@@ -207,10 +206,7 @@ def predict_fasta(bundle: ModelBundle, fasta, out_path, batch_size: int = 4096,
                                                         scan_fasta(fasta, detect=False).n))
     ids: list[str] = []
     n = 0
-    # disable=None: no bar when stderr is not a terminal (a log file keeps clean error lines)
-    with stack, open(out_path, "w") as fh, tqdm(desc="predict", unit=" seq", leave=False,
-                                                delay=1, disable=None if progress else True
-                                                ) as bar:
+    with stack, open(out_path, "w") as fh, Progress(None, "predict", enabled=progress) as bar:
         fh.write("\t".join(["id", *output_columns(bundle)]) + "\n")
         for batch in iter_fasta_batches(fasta, batch_size):
             fh.write(predict_records(bundle, batch.ids, batch.sequences, os.fspath(fasta),

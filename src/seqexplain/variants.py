@@ -51,6 +51,7 @@ from .bundle import ModelBundle, load_model
 from .edit import insert
 from .errors import SeqexplainError, check_int
 from .genome import Genome, open_genome
+from .progress import Progress
 
 #: what a symbolic or structural ALT looks like
 _SYMBOLIC = ("<", "[", "]", "*", ".")
@@ -291,7 +292,6 @@ def _run(bundle, vcf_path, genome, settings: VariantSettings, motifs, vcf_out: P
     import contextlib
 
     from cyvcf2 import VCF
-    from tqdm.auto import tqdm
 
     from Bio import bgzf
 
@@ -338,8 +338,7 @@ def _run(bundle, vcf_path, genome, settings: VariantSettings, motifs, vcf_out: P
     checked: set[str] = set()
     writer = (contextlib.nullcontext() if vcf_out is None
               else bgzf.BgzfWriter(os.fspath(vcf_out), "wb"))
-    with writer as out, tqdm(desc="variants", unit=" rec", delay=1, leave=False,
-                             disable=None if progress else True) as bar:
+    with writer as out, Progress(None, "variants", unit="rec", enabled=progress) as bar:
         if out is not None:
             out.write(("\n".join(header) + "\n").encode())
         chunk: list = []

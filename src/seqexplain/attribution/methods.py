@@ -31,6 +31,7 @@ import numpy as np
 import tensorflow as tf
 
 from ..errors import SeqexplainError, check_int
+from ..progress import batches
 from . import fast_ism
 from .engine import _select, check_supported, model_cache, run_pairs
 from .logits import _inputs
@@ -277,9 +278,11 @@ def _anchored(anchor, rows, x, owners):
 
 
 def _progress(verbose: bool, desc: str):
-    """A function wrapping an iterable of batches in a progress bar, or ``None``."""
+    """A function wrapping a ``range`` of batch starts: a progress bar of its own
+    (``verbose``), else reporting to the caller's active :class:`~seqexplain.progress.Progress`
+    (if any)."""
     if not verbose:
-        return None
+        return batches
     from tqdm.auto import tqdm
     return lambda it: tqdm(it, desc=desc, unit="batch")
 
@@ -287,8 +290,7 @@ def _progress(verbose: bool, desc: str):
 def _batches(n: int, size: int, verbose: bool, desc: str):
     """Start indices of batches of ``size`` over ``n`` items (with a progress bar)."""
     starts = range(0, n, size)
-    wrap = _progress(verbose, desc)
-    return wrap(starts) if wrap else starts
+    return _progress(verbose, desc)(starts)
 
 
 def _gradients(model, X, target, batch_size, verbose, desc) -> np.ndarray:

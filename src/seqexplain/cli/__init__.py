@@ -13,6 +13,7 @@ checked. Library modules import at the top (TensorFlow lazily, where a model run
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
@@ -96,12 +97,29 @@ def main(ctx: click.Context, debug: bool) -> None:
     """seqexplain: train CNNs on DNA, RNA or protein sequences and see what they learned."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    _show_notes()
     # the command line only writes figures to files: draw off-screen (the library never
     # touches a user's backend; this is the command's own choice)
     if "matplotlib" in sys.modules:
         sys.modules["matplotlib"].use("Agg")
     else:
         os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+class _NoteHandler(logging.Handler):
+    """The library's notes (logger ``seqexplain``, INFO and up) as plain lines on the
+    current stderr (looked up at each line, as click's test runner swaps it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(self.format(record), err=True)
+
+
+def _show_notes() -> None:
+    log = logging.getLogger("seqexplain")
+    if not any(isinstance(h, _NoteHandler) for h in log.handlers):
+        log.addHandler(_NoteHandler())
+        log.setLevel(logging.INFO)
+        log.propagate = False
 
 
 def _register() -> None:

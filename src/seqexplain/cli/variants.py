@@ -83,12 +83,16 @@ def variants_command(model, vcf, genome, methods, target, n_logos, motifs_dir, d
     import_tensorflow()
     from ..bundle import load_model
     from ..explain import resolve_target
+    from ..heads import column_names
     from ..variants import VariantSettings, write_variants
 
     bundle = load_model(model, alphabet)
     # several outputs: the default is the first column of the vector outputs
-    chosen_target = 0 if target is None and not bundle.single_output \
-        else resolve_target(bundle, target)
+    if target is None and not bundle.single_output:
+        chosen_target = 0
+        bundle.tell_default_target(column_names(bundle.outputs)[0])
+    else:
+        chosen_target = resolve_target(bundle, target)
     settings = VariantSettings(target=chosen_target, methods=chosen,
                                logos=n_logos, n_references=n_references,
                                batch_size=batch_size, chunk_size=chunk_size, seed=seed)
