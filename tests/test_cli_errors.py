@@ -325,6 +325,17 @@ ROWS = [
     ("filters-genome-without-regions", "filters {ctcf} {dna} --genome {g} -o {out}", 2,
      "--genome is used with --regions", "new"),
     ("filters-readonly", "filters {ctcf} {dna} -o {ro}/f", 1, "cannot write to folder", None),
+    # grammar
+    ("grammar-missing-fasta", "grammar {ctcf} {missing} --motifs {meme} -o {out}", 2,
+     "'FASTA'", "new"),
+    ("grammar-unknown-motif", "grammar {ctcf} {dna} --motifs NOSUCH1 -o {out}", 1,
+     "no JASPAR CORE motif of that id or name", "new"),
+    ("grammar-invalid-char", "grammar {ctcf} {bad} --motifs {meme} -o {out} --force", 1,
+     "record 'r2', position 17: invalid character 'J'", "dir"),
+    ("grammar-one-background", "grammar {ctcf} {dna} --motifs {meme} --backgrounds 1 "
+     "-o {out}", 2, "'--backgrounds'", "new"),
+    ("grammar-readonly", "grammar {ctcf} {dna} --motifs {meme} -o {ro}/g", 1,
+     "cannot write to folder", None),
     # variants
     ("variants-missing-vcf", "variants {ctcf} --vcf {missing} --genome {g} -o {out}", 1,
      "missing.fa: no such VCF file", "new"),
