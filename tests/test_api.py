@@ -44,3 +44,13 @@ def test_verbs_from_a_model_folder_to_scores():
     np.testing.assert_allclose(scores, gradient - gradient.mean(-1, keepdims=True), atol=1e-6
                                * np.abs(gradient).max())
     assert "deepshap" in sx.METHODS
+
+
+def test_attribute_takes_any_model_the_loader_takes_and_strings():
+    bundle = sx.load_model(ROOT / "models" / "ctcf")
+    seqs = ["ACGT" * 50, "GGCC" * 50]
+    X = bundle.encode(seqs).onehot
+    expected = sx.attribute(bundle.model, X, method="saliency")
+    for model in (ROOT / "models" / "ctcf", str(ROOT / "models" / "ctcf"), bundle):
+        np.testing.assert_array_equal(sx.attribute(model, X, method="saliency"), expected)
+    np.testing.assert_array_equal(sx.attribute(bundle, seqs, method="saliency"), expected)

@@ -33,6 +33,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import inspect
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -210,8 +211,10 @@ def attribute(model, X: np.ndarray, method: str = "deepshap", **options):
 
     Parameters
     ----------
-    model : Keras model, input (None, length, C).
-    X : one-hot sequences, shape=(n, length, C).
+    model : a Keras model (input (None, length, C)), a ``.keras``/``.h5`` file, a model
+        folder or a ModelBundle (:func:`~seqexplain.bundle.load_model`, the one loader).
+    X : one-hot sequences, shape=(n, length, C); or a string or a list of strings, encoded
+        with the model's alphabet as :func:`~seqexplain.prediction.predict` encodes them.
     method : "deepshap" (default), "deeplift", "saliency", "grad_input",
         "integrated_gradients", "ism" or "shap" (aliases: "deep_shap", "gradient",
         "gradient_x_input", "ig", "shap_deep").
@@ -223,4 +226,12 @@ def attribute(model, X: np.ndarray, method: str = "deepshap", **options):
     What the verb returns: scores of shape=(n, length, C), or ``(scores, delta)`` where
     ``return_delta=True``.
     """
-    return resolve_method(method)(model, X, **options)
+    verb = resolve_method(method)  # an unknown method is refused before a model loads
+    keras = sys.modules.get("keras")
+    if keras is None or not isinstance(model, keras.Model) or isinstance(X, (str, list, tuple)):
+        from ..bundle import load_model
+        from ..prediction import onehot_input
+
+        bundle = load_model(model)
+        model, X = bundle.model, onehot_input(bundle, X)
+    return verb(model, X, **options)
