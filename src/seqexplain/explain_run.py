@@ -133,6 +133,9 @@ def explain_files(model, inputs=None, *, out, methods="deepshap", target=None,
     if cluster and regions:
         raise OptionError("--cluster reads a FASTA file; --regions runs in one process "
                           "(leave out --cluster)")
+    if cluster and not isinstance(model, (str, os.PathLike)):
+        raise OptionError("cluster: the workers load the model from its path; give a model "
+                          "folder or file, not a loaded model")
     if cluster:
         from .distributed import parse_cluster
 
