@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from seqexplain.attributions import Attributions
 from seqexplain.cli import main
 from seqexplain.errors import SeqexplainError
+from seqexplain.exports import export_modisco, write_modisco
 
 ROOT = Path(__file__).resolve().parents[1]
 WW = ROOT / "models" / "ww"
@@ -157,14 +158,23 @@ def test_check_model_refuses_attributions_of_another_model(files):
 
 def test_export_modisco_shapes(files, tmp_path):
     a = Attributions.read(files["h5"], ["deepshap"], delta=False)
-    ohe, shap = a.export_modisco("deepshap", tmp_path)
+    written = write_modisco(a, "deepshap", tmp_path)
     n, length, channels = a.onehot.shape
-    x, hyp = np.load(ohe)["arr_0"], np.load(shap)["arr_0"]
+    assert (written.ohe, written.shap, written.length) == (tmp_path / "ohe.npz",
+                                                           tmp_path / "shap.npz", length)
+    x, hyp = np.load(written.ohe)["arr_0"], np.load(written.shap)["arr_0"]
     assert x.shape == hyp.shape == (n, channels, length)
     np.testing.assert_array_equal(x, a.onehot.transpose(0, 2, 1))
     np.testing.assert_array_equal(hyp, a.hypothetical("deepshap").transpose(0, 2, 1))
     with pytest.raises(SeqexplainError, match="no 'ism' scores"):
-        a.export_modisco("ism", tmp_path)
+        write_modisco(a, "ism", tmp_path)
+    # from the file, by an alias, into a new folder; an existing one is refused
+    out = tmp_path / "modisco"
+    again = export_modisco(files["h5"], out, "deep_shap")
+    assert again.shap == out / "shap.npz"
+    np.testing.assert_array_equal(np.load(again.shap)["arr_0"], hyp)
+    with pytest.raises(SeqexplainError, match="folder exists"):
+        export_modisco(a, out, "deepshap")
 
 
 def test_errors_name_the_file(tmp_path):

@@ -179,6 +179,43 @@ def test_modisco_export(model_dir, tmp_path):
     assert (tmp_path / "mod" / "shap.npz").exists()
 
 
+def test_explain_files_is_what_the_command_runs(model_dir, tmp_path):
+    """sx.explain_files writes the folder the command writes (same arrays), returns a typed
+    result whose summary is the command's first line, and refuses wrong options before any
+    work, as OptionError (the command's usage errors)."""
+    import seqexplain as sx
+    from seqexplain.errors import OptionError
+
+    model, fa = model_dir
+    args = ["-m", "deepshap,gradient", "--n-references", 3, "--modisco", "deep_shap"]
+    r = run_explain(model, fa, tmp_path / "cli", *args)
+    assert r.exit_code == 0, r.output
+    result = sx.explain_files(model, fa, out=tmp_path / "py", methods="deepshap,gradient",
+                              n_references=3, modisco="deep_shap", logos=0, progress=False)
+    assert isinstance(result, sx.ExplainResult)
+    assert (result.n, result.length, result.methods) == (12, 40, ("deepshap", "saliency"))
+    assert result.path == tmp_path / "py" / "attributions.npz" and result.dask is None
+    cli, py = np.load(tmp_path / "cli" / "attributions.npz"), np.load(result.path)
+    assert sorted(cli.files) == sorted(py.files)
+    for key in cli.files:
+        if key != "model":  # the model's path, relative to each output
+            np.testing.assert_array_equal(cli[key], py[key], err_msg=key)
+    np.testing.assert_array_equal(np.load(tmp_path / "py" / "modisco" / "shap.npz")["arr_0"],
+                                  py["deepshap_hypothetical"].transpose(0, 2, 1))
+    line = r.stderr.strip().splitlines()[-1]
+    assert result.summary()[0].split(" (")[0] == line.split(" (")[0].replace(
+        str(tmp_path / "cli"), str(tmp_path / "py"))
+    for kwargs, match in [(dict(motifs=True, motif_method="ism"), "--motif-method ism: that "
+                           "method is not in --method"),
+                          (dict(modisco="ism"), "--modisco ism: that method is not in"),
+                          (dict(resume=True), "--resume needs --cluster"),
+                          (dict(references="nofile.fa"), "not shuffle, zero, uniform"),
+                          (dict(steps=3), "has no option 'steps'")]:
+        with pytest.raises(OptionError, match=match):
+            sx.explain_files(model, fa, out=tmp_path / "bad", methods="deepshap", **kwargs)
+        assert not (tmp_path / "bad").exists()
+
+
 def test_bare_keras_model_file(model_dir, tmp_path):
     model, fa = model_dir
     out = tmp_path / "ex"

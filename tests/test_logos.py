@@ -234,6 +234,21 @@ def test_logo_command_top_k_by_output(tmp_path):
         assert (out / row[1]).read_bytes().startswith(MAGIC["png"])
 
 
+def test_logo_command_takes_the_method_aliases_explain_takes(tmp_path):
+    """``-m deep_shap,gradient`` is read from the method table as ``explain`` reads it: the
+    canonical names' scores are drawn (an unknown name is the table's one-line error)."""
+    npz = tmp_path / "attributions.npz"
+    write_attributions(npz, methods=("deepshap", "saliency"))
+    r = CliRunner().invoke(main, ["logo", str(npz), "-m", "deep_shap,gradient", "--top", "2",
+                                  "-o", str(tmp_path / "logos")])
+    assert r.exit_code == 0, r.output
+    assert len((tmp_path / "logos" / "index.tsv").read_text().splitlines()) == 3
+    r = CliRunner().invoke(main, ["logo", str(npz), "-m", "deepsharp", "-o",
+                                  str(tmp_path / "x")])
+    assert r.exit_code == 1 and "unknown method 'deepsharp' (did you mean 'deepshap'?)" \
+        in r.output and not (tmp_path / "x").exists()
+
+
 @pytest.mark.parametrize("args,message,code", [
     (["--ids", "chr9:1-2"], "no sequence with id 'chr9:1-2'", 1),
     (["-m", "saliency"], "no 'saliency' scores (methods: deepshap, ism)", 1),

@@ -245,6 +245,31 @@ def test_config_file_values_and_command_line_wins(data, tmp_path):
     assert meta["model_config"]["kernel_sizes"] == [7]  # from the file's model mapping
 
 
+def test_config_file_merged_in_the_library(tmp_path):
+    """TrainConfig.from_yaml / read_train_setup: overrides win over the file, the file over
+    the defaults; the file's model mapping, labels and sequence keys come back too."""
+    import yaml
+
+    from seqexplain.models import ModelConfig
+    from seqexplain.train import TrainConfig, read_train_setup
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump({"epochs": 2, "seed": 3, "labels": "l.tsv", "length": 60,
+                                   "model": {"filters": 4, "kernel_sizes": 7}}))
+    config = TrainConfig.from_yaml(cfg, seed=9)
+    assert (config.epochs, config.seed, config.batch_size) == (2, 9, TrainConfig().batch_size)
+    setup = read_train_setup(cfg, model={"filters": 6, "dense_units": None}, pad="left",
+                             labels=None)
+    assert setup.train.seed == 3 and setup.labels == "l.tsv"
+    assert setup.sequence == {"length": 60, "pad": "left"}
+    # the flag's filters over the file's; None (a flag not given) leaves the default
+    assert setup.model == ModelConfig.from_dict({"filters": 6, "kernel_sizes": 7})
+    assert read_train_setup(cfg, labels="other.tsv").labels == "other.tsv"
+    assert read_train_setup(None).train == TrainConfig()
+    with pytest.raises(SeqexplainError, match="unknown key 'epoch' \\(did you mean 'epochs'"):
+        TrainConfig.from_yaml(cfg, epoch=3)
+
+
 @pytest.mark.parametrize("extra,match", [
     (["--task", "binary", "--labels", "multiclass"], "binary needs 2 classes"),
     (["--task", "regression", "--labels", "multiclass"], "holds class names, not numbers"),

@@ -12,14 +12,19 @@ models                         ``load_model`` (a model folder, a ``.keras``/``.h
                                Keras model or a ``ModelBundle`` → ``ModelBundle``: the one
                                loader), ``predict(model, X, target=…)`` (arrays or strings →
                                outputs), ``train_model`` (FASTA + labels → a model folder),
+                               ``TrainConfig.from_yaml``/``read_train_setup`` (a config file
+                               + overrides),
                                ``predict_fasta``, ``evaluate_fasta``
 attribution                    ``attribute(model, X, method=…)``, ``register_rule`` (a custom
                                layer's DeepLIFT rule), ``explain_fasta`` (FASTA →
-                               attributions file), ``Attributions`` (read a scores file),
+                               attributions file), ``explain_files`` (all ``seqexplain
+                               explain`` writes: scores, logos, motifs, MoDISco inputs),
+                               ``export_modisco``, ``Attributions`` (read a scores file),
                                ``METHODS``, ``parse_targets`` / ``explained_target`` (which
                                output of a multi-output or profile model is explained)
 pictures and motifs            ``plot_logo`` (an (L, C) array), ``plot_attributions`` (X +
-                               scores), ``select_sequences``, ``sequence_scores``,
+                               scores), ``draw_logos`` (a scores file → a folder of logos),
+                               ``select_sequences``, ``sequence_scores``,
                                ``plot_attribution``, ``plot_pwm``, ``plot_cwm``,
                                ``discover_motifs``, ``load_database``, ``load_motifs``,
                                ``write_report``
@@ -62,6 +67,8 @@ _LAZY = {
     "load_model": ("bundle", "load_model"),
     "ModelConfig": ("models", "ModelConfig"),
     "TrainConfig": ("train", "TrainConfig"),
+    "TrainSetup": ("train", "TrainSetup"),
+    "read_train_setup": ("train", "read_train_setup"),
     "train_model": ("train", "train_model_folder"),
     "predict_fasta": ("prediction", "predict_fasta"),
     "evaluate_fasta": ("prediction", "evaluate_fasta"),
@@ -74,6 +81,10 @@ _LAZY = {
     "ExplainSettings": ("explain", "ExplainSettings"),
     "explain_fasta": ("explain", "explain_fasta"),
     "explain_fasta_dask": ("distributed", "explain_fasta_dask"),
+    "explain_files": ("explain_run", "explain_files"),
+    "ExplainResult": ("explain_run", "ExplainResult"),
+    "export_modisco": ("exports", "export_modisco"),
+    "draw_logos": ("logos", "draw_logos"),
     "predict_fasta_dask": ("distributed", "predict_fasta_dask"),
     "select_sequences": ("logos", "select_indices"),
     "sequence_scores": ("logos", "sequence_scores"),

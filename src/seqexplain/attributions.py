@@ -1,9 +1,9 @@
 """The attributions file (``attributions.npz`` or ``.h5``) and the :class:`Attributions` type.
 
 One class owns the file format: what ``seqexplain explain`` writes (:class:`AttributionsWriter`,
-chunk by chunk with bounded memory), what logos, motifs and the report read
-(:meth:`Attributions.read`), and the TF-MoDISco export. Members (N sequences, L input rows,
-C channels, T outputs):
+chunk by chunk with bounded memory) and what logos, motifs and the report read
+(:meth:`Attributions.read`); exports to other tools' formats are :mod:`seqexplain.exports`.
+Members (N sequences, L input rows, C channels, T outputs):
 
 ==============================  ============  ===============================================
 ``ids``                         (N,)          record ids
@@ -463,18 +463,6 @@ class Attributions:
                 f"{self.source} was computed with another model (fingerprint {recorded}) "
                 f"than {model_source} (fingerprint {actual}); explain the sequences with this "
                 f"model, or give the model that computed them")
-
-    # -- TF-MoDISco ---------------------------------------------------------------------------
-    def export_modisco(self, method: str, out_dir) -> tuple[Path, Path]:
-        """Write the one-hot sequences and ``method``'s hypothetical scores channels-first,
-        (N, C, L) as key ``arr_0`` of ``out_dir/ohe.npz`` and ``out_dir/shap.npz`` — what
-        ``modisco motifs -s ohe.npz -a shap.npz`` reads. Returns both paths."""
-        hyp = self.hypothetical(method)
-        out_dir = Path(out_dir)
-        ohe, shap = out_dir / "ohe.npz", out_dir / "shap.npz"
-        np.savez(ohe, np.ascontiguousarray(self.onehot.transpose(0, 2, 1)))
-        np.savez(shap, np.ascontiguousarray(hyp.transpose(0, 2, 1)))
-        return ohe, shap
 
 
 def _choose_target(target, names: list[str], source) -> str:

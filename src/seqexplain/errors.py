@@ -15,6 +15,16 @@ class SeqexplainError(Exception):
     """
 
 
+class OptionError(SeqexplainError):
+    """A wrong value or combination of a verb's options, found before any work (the CLI: a
+    usage error, exit status 2). ``option``: the one option at fault (``"--references"``), or
+    ``None`` for a combination."""
+
+    def __init__(self, message: str, option: str | None = None):
+        super().__init__(message)
+        self.option = option
+
+
 class ModelQualityWarning(UserWarning):
     """A model folder whose training failed (metadata.json ``quality.failed``): its CNN was
     clearly below the best baseline, or no better than chance, on validation. Issued when

@@ -591,6 +591,29 @@ def write_logos(attributions: Attributions, out_dir, methods=None, ids=None,
     return table
 
 
+def draw_logos(attributions, out, methods=None, *, target=None, ids=None,
+               top: int | None = 10, window: str | None = "auto", highlight=None,
+               fmt: str = "png", dpi: int = 100, jobs: int | None = None,
+               force: bool = False) -> pd.DataFrame:
+    """:func:`write_logos` from a scores file (``.npz``/``.h5``) into the new folder ``out``
+    (replaced only with ``force``; nothing is left on error) — what ``seqexplain logo``
+    calls. ``methods``: names or aliases of the method table (a list or a comma-separated
+    string) [every method in the file]; ``target``: the target of a file of several; the
+    other arguments as in :func:`write_logos`. Returns the index table."""
+    from .attribution.registry import resolve_methods
+    from .outputs import atomic_dir, check_writable
+
+    check_writable(out, force, kind="folder")
+    check_window(window)
+    chosen = list(resolve_methods(methods) if methods else Attributions.methods_of(attributions))
+    # only the members the logos draw: the chosen methods' scores, ISM's hypothetical scores
+    data = Attributions.read(attributions, chosen, hypothetical=logo_hypothetical(chosen),
+                             delta=False, target=target)
+    with atomic_dir(out, force=force) as tmp:
+        return write_logos(data, tmp, chosen, ids, top, window, highlight, fmt, dpi, jobs,
+                           source=str(attributions))
+
+
 def _matrix_task(task) -> str:
     kind, matrix, letters, title, path, dpi = task
     fig = plot_pwm(matrix, letters, title=title) if kind == "pwm" else plot_cwm(

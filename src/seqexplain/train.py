@@ -128,6 +128,14 @@ class TrainConfig:
                 raise SeqexplainError(f"training config: unknown key {key!r}{hint}")
         return cls(**values)
 
+    @classmethod
+    def from_yaml(cls, path, **overrides) -> "TrainConfig":
+        """The training settings of a YAML/JSON config file (``path``; ``None``: none),
+        ``overrides`` winning over the file and defaults filling the rest — as
+        ``seqexplain train --config`` merges them. The file's other keys (``model:``,
+        ``labels``, sequence keys) are in :func:`read_train_setup`'s result."""
+        return read_train_setup(path, **overrides).train
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -970,6 +978,43 @@ def read_config_file(path) -> dict:
     if not isinstance(data, dict):
         raise SeqexplainError(f"{path}: a config file must be a mapping of settings")
     return data
+
+
+@dataclass(frozen=True)
+class TrainSetup:
+    """A training run's settings: ``train`` (:class:`TrainConfig`), ``model``
+    (:class:`~seqexplain.models.ModelConfig`), ``labels`` (a label table's path or ``None``)
+    and ``sequence`` (the sequence keys given: alphabet, length, pad, crop, unknown — the
+    keyword arguments of :func:`train_model_folder`)."""
+
+    train: TrainConfig
+    model: Any
+    labels: str | None = None
+    sequence: dict[str, Any] = field(default_factory=dict)
+
+
+def read_train_setup(path=None, *, model: dict | None = None, labels: str | None = None,
+                     **overrides) -> TrainSetup:
+    """Merge a YAML/JSON config file (``path``; ``None``: none), overrides and defaults, as
+    ``seqexplain train`` does: ``overrides`` (training keys of :class:`TrainConfig` and
+    sequence keys) and ``model`` (keys of ``ModelConfig``; ``None`` values left out) win over
+    the file's keys and its ``model:`` mapping; ``labels`` over the file's ``labels``; the
+    defaults fill the rest. Unknown keys are errors naming the closest valid one."""
+    from .models import ModelConfig
+
+    values = dict(read_config_file(path)) if path is not None else {}
+    model_values = dict(values.pop("model", None) or {})
+    model_values.update({k: v for k, v in (model or {}).items() if v is not None})
+    labels = labels or values.pop("labels", None)
+    values.pop("labels", None)
+    sequence = {k: values.pop(k) for k in SEQUENCE_KEYS if k in values}
+    for key, value in overrides.items():
+        (sequence if key in SEQUENCE_KEYS else values)[key] = value
+    try:
+        train = TrainConfig.from_dict(values)
+    except TypeError as exc:
+        raise SeqexplainError(f"training config: {exc}") from None
+    return TrainSetup(train, ModelConfig.from_dict(model_values), labels, sequence)
 
 
 @dataclass

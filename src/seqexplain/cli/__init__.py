@@ -2,9 +2,10 @@
 
 Each command parses its options, calls one library function and reports. Errors a user can
 cause print one ``error: …`` line on stderr: a wrong command line (unknown option, bad option
-value, missing argument) exits with status 2 and adds a ``try '… --help'`` line; a file or data
-problem (:class:`SeqexplainError`, an OS error) exits with status 1, and ``--debug`` shows its
-traceback instead; Ctrl-C exits with status 130.
+value, missing argument, or the library's :class:`~seqexplain.errors.OptionError`: a wrong
+option found before any work) exits with status 2 and adds a ``try '… --help'`` line; a file
+or data problem (:class:`SeqexplainError`, an OS error) exits with status 1, and ``--debug``
+shows its traceback instead; Ctrl-C exits with status 130.
 
 Command modules import the library inside their functions, on purpose: ``seqexplain --help``
 and usage errors stay instant, and TensorFlow starts only after the options and outputs are
@@ -21,7 +22,7 @@ import warnings
 import click
 
 from .. import __version__
-from ..errors import ModelQualityWarning, SeqexplainError
+from ..errors import ModelQualityWarning, OptionError, SeqexplainError
 
 
 #: Exit statuses (documented in the README).
@@ -98,6 +99,9 @@ class _Group(click.Group):
             raise
         except click.UsageError as exc:
             _usage_exit(ctx, exc)
+        except OptionError as exc:  # the library's check of its options: a usage error
+            _usage_exit(ctx, click.BadParameter(str(exc), param_hint=f"'{exc.option}'")
+                        if exc.option else click.UsageError(str(exc)))
         except (SeqexplainError, OSError) as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise

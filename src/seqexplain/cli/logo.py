@@ -15,8 +15,9 @@ def split_ids(values) -> list[str]:
 @main.command("logo")
 @click.argument("attributions", type=click.Path(dir_okay=False))
 @click.option("-m", "--method", "methods", default=None,
-              help="Comma-separated methods, one logo row each [all in the file]. With ism, an "
-                   "ISM heatmap row is added.")
+              help="Comma-separated methods (names or aliases of the method table, as in "
+                   "`explain`), one logo row each [all in the file]. With ism, an ISM "
+                   "heatmap row is added.")
 @click.option("--target", help="In an attributions file of several targets (explain --target "
                                "all): the one drawn.")
 @click.option("--ids", multiple=True,
@@ -40,17 +41,9 @@ def logo_command(attributions, methods, target, ids, top, window, highlight, fmt
                  force):
     """Attribution logos of sequences in ATTRIBUTIONS (attributions.npz or .h5 from
     `seqexplain explain`), one file per sequence named by its id."""
-    from ..attributions import Attributions
-    from ..logos import logo_hypothetical, write_logos
-    from ..outputs import atomic_dir, check_writable
+    from ..logos import draw_logos
 
-    check_writable(out, force, kind="folder")  # --window: checked by its click callback
-    chosen = ([m.strip() for m in methods.split(",")] if methods else
-              Attributions.methods_of(attributions))
-    # only the members the logos draw: the chosen methods' scores, ISM's hypothetical scores
-    data = Attributions.read(attributions, chosen, hypothetical=logo_hypothetical(chosen),
-                             delta=False, target=target)
-    with atomic_dir(out, force=force) as tmp:
-        table = write_logos(data, tmp, chosen, split_ids(ids), top, window, highlight, fmt,
-                            dpi, jobs, source=str(attributions))
+    table = draw_logos(attributions, out, methods, target=target, ids=split_ids(ids), top=top,
+                       window=window, highlight=highlight, fmt=fmt, dpi=dpi, jobs=jobs,
+                       force=force)  # --window: also checked by its click callback
     click.echo(f"{out}: {len(table)} {fmt.upper()} logos", err=True)

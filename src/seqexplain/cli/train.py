@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 from click.core import ParameterSource
 
-from ..errors import SeqexplainError
 from .._tf import import_tensorflow
 from . import main
 from .options import check_inputs, region_options, report_inputs, sequence_options
@@ -131,7 +130,7 @@ def model_options(func):
               help="Model folder to write.")
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 @click.pass_context
-def train_command(ctx, fasta, regions, genome, off_edge, label_column, background, labels, task,
+def train_command(ctx, fasta, regions, genome, off_edge, label_column, background, labels,
                   config_file, out, force, quiet, **options):
     """Train a regularized CNN on labelled FASTA files and write a model folder.
 
@@ -150,48 +149,25 @@ def train_command(ctx, fasta, regions, genome, off_edge, label_column, backgroun
     check_inputs(list(fasta), list(regions), genome, label_column=label_column,
                  background=background)
     import_tensorflow()
-    from ..models import ModelConfig
-    from ..train import SEQUENCE_KEYS, TrainConfig, format_report, read_config_file, \
-        train_model_folder
+    from ..train import format_report, read_train_setup, train_model_folder
 
-    def given(name: str) -> bool:
-        return ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE
-
-    file_values = read_config_file(config_file) if config_file else {}
-    model_values = dict(file_values.pop("model", None) or {})
-    labels = labels or file_values.pop("labels", None)
-    file_values.pop("labels", None)
-    seq = {k: file_values.pop(k) for k in SEQUENCE_KEYS if k in file_values}
-    train_values = dict(file_values)
-    for key in list(options):
-        value = options.pop(key)
-        if key.startswith("model_"):
-            if value is not None:
-                model_values[key[len("model_"):]] = value
-        elif key in SEQUENCE_KEYS:
-            if given(key) or key not in seq:
-                seq[key] = value
-        elif given(key) or key not in train_values:
-            train_values[key] = value
-    if task is not None:
-        train_values["task"] = task
-    train_values["verbose"] = not quiet
-    try:
-        train_config = TrainConfig.from_dict(train_values)
-    except TypeError as exc:
-        raise SeqexplainError(f"training config: {exc}") from None
-    model_config = ModelConfig.from_dict(model_values)
+    # the flags given on the command line win over the file; the file over the defaults
+    given = {k: v for k, v in options.items() if not k.startswith("model_")
+             and ctx.get_parameter_source(k) == ParameterSource.COMMANDLINE}
+    setup = read_train_setup(config_file, labels=labels, verbose=not quiet, **given,
+                             model={k[len("model_"):]: v for k, v in options.items()
+                                    if k.startswith("model_")})
     sources = list(fasta)
     if regions:
         from ..genome import sequence_inputs
 
-        inputs = sequence_inputs([], list(regions), genome, length=seq.get("length"),
+        inputs = sequence_inputs([], list(regions), genome, length=setup.sequence.get("length"),
                                  off_edge=off_edge, label_column=label_column,
-                                 background=background, seed=train_config.seed)
+                                 background=background, seed=setup.train.seed)
         report_inputs(inputs)
         sources = inputs.sources
-    result = train_model_folder(sources, out, labels=labels, train_config=train_config,
-                                model_config=model_config, force=force, **seq)
+    result = train_model_folder(sources, out, labels=setup.labels, train_config=setup.train,
+                                model_config=setup.model, force=force, **setup.sequence)
     click.echo(format_report(result))
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
