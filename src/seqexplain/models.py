@@ -96,6 +96,11 @@ class ModelConfig:
     planted-motif task (4,000 sequences) this reached validation AUROC 0.96 in 4 epochs, where
     a third conv block, or Adam at 1e-3, still stood at 0.6-0.8 after 6.
 
+    These class defaults are the *large* tier of :func:`seqexplain.train.capacity_rule`:
+    :func:`seqexplain.train.train` replaces the fields of :data:`SIZED_FIELDS` that were not
+    given (see :attr:`given`) by the values for the size of the training set — one block of
+    32 filters under 1,000 training sequences, 64 and 32 under 5,000.
+
     Batch normalisation is off by default: with dropout between conv blocks it suffers the
     dropout/batch-norm variance shift (Li et al., CVPR 2019) — the statistics learned with
     dropout active do not hold at inference, so the inference-mode model is badly calibrated,
