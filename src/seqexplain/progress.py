@@ -1,8 +1,9 @@
 """Progress of long loops, shown the way the output is read.
 
 - On a terminal: a tqdm bar (it appears after a second, and is gone when the loop ends).
-- In a log file (stderr is not a terminal, as in every cluster batch job): one plain line at
-  most every :data:`INTERVAL` seconds, and one at the end::
+- In a log file (stderr is not a terminal, as in every cluster batch job): one plain line
+  after :data:`FIRST_LINE` seconds, then at most every :data:`INTERVAL` seconds, and one at
+  the end::
 
       explain: 1,200/5,000 seq (24 %), 41.3 seq/s, ETA 1:32
       explain: 5,000/5,000 seq in 2:01 (41.2 seq/s)
@@ -24,6 +25,8 @@ import time
 
 #: seconds between two plain progress lines in a log
 INTERVAL = 30.0
+#: seconds before the first one
+FIRST_LINE = 10.0
 
 _active = threading.local()
 
@@ -60,8 +63,11 @@ class Progress:
         self.passes = max(1, int(passes))
         self.done = 0.0  # whole items, fractions from inner steps
         self.settled = 0  # items finished by update()
-        self.start = self.last_line = time.perf_counter()
         self.interval = _interval()
+        self.start = time.perf_counter()
+        # the first line comes after FIRST_LINE seconds (a sign of life with a rate), the
+        # others every interval
+        self.last_line = self.start - self.interval + min(self.interval, FIRST_LINE)
         self.bar = None
         self.plain = False
         if enabled:
