@@ -610,7 +610,7 @@ def test_registry_scores_follow_the_definitions():
     (np.full((1, 40, 4), 0.5), "one-hot"),
     (np.zeros((1, 39, 4)), r"takes \(n, 40, 4\)"),
     (np.zeros((1, 40, 5)), r"takes \(n, 40, 4\)"),
-    ("ACGT", "shape"),
+    ("ACJT", "invalid character 'J'"),  # strings are encoded (a wrong letter is refused)
 ])
 def test_input_validation(bad, match):
     model = toy_model("relu")

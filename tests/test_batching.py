@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tolerance import assert_close
+from helpers import assert_close
 from toy_models import random_onehot, toy_model
 
 import seqexplain.batching as batching

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import planted_dataset
+from helpers import planted_dataset
 
 from seqexplain.cli import main
 from seqexplain.models import SIZED_FIELDS, ModelConfig

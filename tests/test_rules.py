@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from tolerance import assert_close, batch_scale, contribution_scale
+from helpers import assert_close, batch_scale, contribution_scale
 from toy_models import random_onehot
 
 import seqexplain as sx

@@ -125,6 +125,19 @@ class ModelBundle:
                      f"({shown}); choose with --target NAME (target= in Python), or "
                      "--target all")
 
+    def onehot_input(self, X, source: str = "X") -> np.ndarray:
+        """``X`` as the model's input: a one-hot array (n, length, C) checked against the
+        model, or strings (one, or a list) encoded the way the model was trained."""
+        if isinstance(X, str):
+            X = [X]
+        if isinstance(X, (list, tuple)) and all(isinstance(s, str) for s in X):
+            return self.encode(list(X), source=source).onehot
+        if not isinstance(X, np.ndarray):
+            raise SeqexplainError(f"{source}: expected a one-hot array (n, length, C), a "
+                                  f"string or a list of strings, got {type(X).__name__}")
+        self.check_input(X, source)
+        return X
+
     def encode(self, sequences: list[str], ids: list[str] | None = None,
                source: str | None = None) -> OneHot:
         """One-hot encode ``sequences`` the way the model was trained (alphabet, length,

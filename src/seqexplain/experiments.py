@@ -99,10 +99,9 @@ def _default_func() -> Callable:
 def _prepare(model, X, alphabet=None):
     """(bundle, X as the model's one-hot array)."""
     from .bundle import load_model
-    from .prediction import onehot_input
 
     bundle = load_model(model, alphabet)
-    return bundle, onehot_input(bundle, X)
+    return bundle, bundle.onehot_input(X)
 
 
 def _run(func: Callable | None, bundle, X: np.ndarray, kwargs: dict) -> np.ndarray:
@@ -208,8 +207,8 @@ def space(model, X, motifs: Sequence, spacings: Sequence, *, orientations: str |
     orientations : one strand per motif, e.g. ``"+-"`` (second motif reverse complemented);
         default all ``+``. DNA and RNA only for ``-``.
     start : where the arrangement starts; default centred at each spacing.
-    Other parameters as :func:`marginalize`. A PWM is drawn once per background and spacing,
-    from ``random_state``.
+    func, random_state, alphabet, kwargs : as :func:`marginalize`; a PWM is drawn once per
+        background and spacing.
 
     Returns
     -------

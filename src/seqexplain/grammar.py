@@ -281,10 +281,9 @@ def run_grammar(model, X: np.ndarray, motifs: dict[str, np.ndarray], *, target=N
     seed : seeds the shuffled controls and the permutation tests.
     """
     from .bundle import load_model
-    from .prediction import onehot_input
 
     bundle = load_model(model)
-    X = onehot_input(bundle, X)
+    X = bundle.onehot_input(X)
     if len(X) < 2:
         raise SeqexplainError("grammar: give at least 2 backgrounds")
     if not motifs:

@@ -60,7 +60,7 @@ def predict(model, X, *, target=None, output: str = "prob", batch_size: int = 25
         raise SeqexplainError(f"output={output!r}: choose one of {', '.join(PREDICT_OUTPUTS)}")
     check_int("batch_size", batch_size, 1)
     bundle = load_model(model, alphabet)
-    X = onehot_input(bundle, X)
+    X = bundle.onehot_input(X)
     if target is None:
         return _columns(bundle, X, output, batch_size)
     targets = bundle.targets(target)
@@ -86,20 +86,6 @@ def _names_several(target) -> bool:
     if isinstance(target, (list, tuple)):
         return True
     return isinstance(target, str) and ("," in target or target.strip().lower() == "all")
-
-
-def onehot_input(bundle: ModelBundle, X, source: str = "X") -> np.ndarray:
-    """``X`` as the model's input: a one-hot array (n, length, C) checked against the model,
-    or strings (one, or a list) encoded the way the model was trained."""
-    if isinstance(X, str):
-        X = [X]
-    if isinstance(X, (list, tuple)) and all(isinstance(s, str) for s in X):
-        return bundle.encode(list(X), source=source).onehot
-    if not isinstance(X, np.ndarray):
-        raise SeqexplainError(f"{source}: expected a one-hot array (n, length, C), a string or "
-                              f"a list of strings, got {type(X).__name__}")
-    bundle.check_input(X, source)
-    return X
 
 
 def forward(model, X: np.ndarray, batch_size: int = 256):

@@ -230,8 +230,7 @@ def attribute(model, X: np.ndarray, method: str = "deepshap", **options):
     keras = sys.modules.get("keras")
     if keras is None or not isinstance(model, keras.Model) or isinstance(X, (str, list, tuple)):
         from ..bundle import load_model
-        from ..prediction import onehot_input
 
         bundle = load_model(model)
-        model, X = bundle.model, onehot_input(bundle, X)
+        model, X = bundle.model, bundle.onehot_input(X)
     return verb(model, X, **options)
