@@ -71,7 +71,7 @@ import numpy as np
 import tensorflow as tf
 
 from .. import batching
-from ..batching import bucket_sizes, map_batches, padded
+from ..batching import map_batches
 from ..errors import SeqexplainError
 
 #: fuse the element-wise multiplier arithmetic with XLA (several times faster on CPU); set
@@ -1002,7 +1002,6 @@ def run_pairs(model: keras.Model, X: np.ndarray, references: Callable[[int, int]
         model), averaged over references.
     diff_sum, y_x, y_r : (n,) float64 — see :func:`deeplift_step`.
     """
-    fresh = ("deeplift", int(target), int(n_refs), tuple(X.shape[1:])) not in model_cache(model)
     step = deeplift_step(model, target, n_refs, X.shape[1:])
     dtype = step_dtype(model).as_numpy_dtype
     X = np.asarray(X, dtype)
@@ -1014,12 +1013,10 @@ def run_pairs(model: keras.Model, X: np.ndarray, references: Callable[[int, int]
     def run(x, refs):
         return step(x, refs.reshape((-1, *X.shape[1:])))
 
-    # XLA compiles the fused multipliers once per shape: batches padded to a few sizes, all
-    # compiled with the step, so that no later call on any number of sequences compiles
+    # XLA compiles the fused multipliers once per shape: batches padded to a few bucket
+    # sizes, each compiled the first time a batch needs it (so at most a few compiles per
+    # step, whatever the numbers of sequences; compiling every bucket up front cost each new
+    # model several compiles it mostly never used)
     pad = USE_XLA and batching.PAD_BATCHES
-    if fresh and pad:
-        first = fetch(0, min(X.shape[0], per_batch))
-        for size in bucket_sizes(per_batch):
-            run(*(padded(a, size) for a in first))
     hyp, sums, y_x, y_r = map_batches(run, X.shape[0], per_batch, fetch, progress, pad=pad)
     return hyp, sums.astype(np.float64), y_x.astype(np.float64), y_r.astype(np.float64)
