@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from .edit import substitute
+from .encoding import reverse_complement
 from .errors import SeqexplainError
 from .experiments import arrangement_starts, dosage_starts
 
@@ -60,12 +61,6 @@ class GrammarResult:
 def consensus(pfm: np.ndarray, letters: str = "ACGT") -> str:
     """The most probable letter at each row of a PFM (width, C)."""
     return "".join(letters[i] for i in np.asarray(pfm).argmax(axis=1))
-
-
-def reverse_complement_string(seq: str) -> str:
-    from .encoding import reverse_complement
-
-    return reverse_complement(seq)
 
 
 def shuffled_letters(seq: str, rng: np.random.Generator) -> str:
@@ -140,7 +135,7 @@ def marginal_table(score: _Scorer, X: np.ndarray, motifs: dict[str, str], strand
     plan, edited = [], []
     for name, seq in motifs.items():
         for strand in strands:
-            s = seq if strand == "+" else reverse_complement_string(seq)
+            s = seq if strand == "+" else reverse_complement(seq)
             control = shuffled_letters(s, rng)
             at = (X.shape[1] - len(s)) // 2
             plan.append((name, strand, s, control))
@@ -181,8 +176,8 @@ def spacing_table(score: _Scorer, X: np.ndarray, a: tuple[str, str], b: tuple[st
     base = score(X)
     rows = []
     for orientation in orientations:  # one model pass per orientation: every arrangement
-        sa = a[1] if orientation[0] == "+" else reverse_complement_string(a[1])
-        sb = b[1] if orientation[1] == "+" else reverse_complement_string(b[1])
+        sa = a[1] if orientation[0] == "+" else reverse_complement(a[1])
+        sb = b[1] if orientation[1] == "+" else reverse_complement(b[1])
         spacings = pair_spacings(len(sa), len(sb), max_spacing, X.shape[1])
         edited = []
         for s in spacings:
