@@ -106,7 +106,10 @@ def simulated_task(work: Path, n_train: int, epochs: int) -> dict:
                            "SOX2,FOXA1,REST",
                            work / "grammar", n_backgrounds=100, max_spacing=30, seed=0)
     grammar_s = time.perf_counter() - t0
-    g = result.grammar.iloc[0]
+    print(result.marginal[["motif", "strand", "effect", "control_effect", "q", "significant"]]
+          .to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    g = result.grammar.sort_values("cooperativity", ascending=False)
+    g = g[g["motif_a"].isin(["SOX2", "FOXA1"]) & g["motif_b"].isin(["SOX2", "FOXA1"])].iloc[0]
     mirror = widths["SOX2"] - widths["FOXA1"] - 14
     as_rule = g["orientation"] == "++" and abs(int(g["spacing"]) - 14) <= 1
     as_mirror = g["orientation"] == "--" and abs(int(g["spacing"]) - mirror) <= 1
