@@ -356,8 +356,9 @@ def summary_line(out, result: GrammarResult) -> str:
 
 def read_motif_spec(spec: str) -> dict[str, np.ndarray]:
     """``name → PFM`` from a MEME/JASPAR file, a ``motifs/`` folder written by ``explain
-    --motifs`` or ``seqexplain motifs`` (its ``motifs.meme``), or comma-separated JASPAR ids
-    or names (the JASPAR CORE bundled with pyjaspar: no network)."""
+    --motifs`` or ``seqexplain motifs`` (its ``motifs.meme``; a motif is named by its id and
+    best match, e.g. ``pos_1 (CTCF)``), or comma-separated JASPAR ids or names (the JASPAR
+    CORE bundled with pyjaspar: no network)."""
     from .motif_io import read_motifs
 
     path = Path(spec)
@@ -388,6 +389,8 @@ def read_motif_spec(spec: str) -> dict[str, np.ndarray]:
     names: dict[str, np.ndarray] = {}
     for m in found:
         name = m.name or m.id
+        if path.is_dir() and name != m.id:  # found motifs: their id links to motifs.tsv
+            name = f"{m.id} ({name})"
         names[name if name not in names else f"{name}_{m.id}"] = np.asarray(m.pfm)
     if not names:
         raise SeqexplainError(f"{spec}: holds no motifs")
