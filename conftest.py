@@ -94,6 +94,87 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(pytest.mark.slow)
 
 
+# -- memelite's TOMTOM, compiled once -------------------------------------------------------------
+# numba compiles memelite's TOMTOM kernels on their first call: 1–2 minutes of one core, in every
+# process that gets there before another has written numba's on-disk cache (cache=True), after
+# which a process loads them in about 2 s. On a fresh install each worker (and each command a
+# README block starts) would compile them again. So the session compiles them once, in the
+# background from its start, and a test or block that will call TOMTOM waits for that first.
+# A test that slips past the pattern still passes: it compiles the kernels itself.
+TOMTOM_WARMUP = r"""
+import sys, warnings
+try:
+    import numpy as np
+    from memelite import tomtom as memelite_tomtom
+    from seqexplain.annotate import file_motifs, jaspar_motifs, tomtom
+    # the calls the suite makes: queries of many widths against the bundled JASPAR and against
+    # a small file (kernels are specialised by path), and memelite's own call, forward only
+    rng = np.random.default_rng(0)
+    queries = [rng.dirichlet(np.ones(4), size=w) for w in (1, 2, 3, 5, 6, 7, 9, 12, 15, 21)]
+    for database in (jaspar_motifs(), file_motifs(sys.argv[2])):
+        tomtom(queries, database)
+    one = [np.ascontiguousarray(rng.dirichlet(np.ones(4), size=1).T) for _ in range(41)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        memelite_tomtom(one[:1], one[1:], reverse_complement=False, n_jobs=1)
+finally:
+    open(sys.argv[1], "w").close()
+"""
+TOMTOM_READY = "SEQEXPLAIN_TEST_TOMTOM_READY"
+#: what, in a test's source or a block's text, leads to a TOMTOM call
+TOMTOM_USERS = re.compile(r"tomtom|--motifs|--database|discover_motifs|load_database|"
+                          r"jaspar_motifs|run_motifs|seqexplain (motifs|filters) |"
+                          r"(\[|invoke\()\s*[\"'](motifs|filters)[\"']")
+
+
+def pytest_configure(config) -> None:
+    """The controller (or the only process) starts the TOMTOM warm-up; workers inherit the
+    path of the file it writes when done."""
+    if hasattr(config, "workerinput") or TOMTOM_READY in os.environ:
+        return
+    ready = Path(tempfile.mkdtemp(prefix="seqexplain-tomtom-")) / "ready"
+    os.environ[TOMTOM_READY] = str(ready)
+    config._tomtom_warmup = subprocess.Popen(
+        [sys.executable, "-c", TOMTOM_WARMUP, str(ready),
+         str(ROOT / "examples" / "data" / "jaspar2024_selected.meme")], stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+
+
+def _uses_tomtom(item) -> bool:
+    from sybil.integration.pytest import SybilItem
+
+    if isinstance(item, SybilItem):
+        example = item.example
+        return bool(TOMTOM_USERS.search(example.document.text[example.start:example.end]))
+    function = getattr(item, "function", None)
+    if function is None:
+        return False
+    import inspect
+
+    try:
+        source = inspect.getsource(function)
+    except (OSError, TypeError):
+        return False
+    fixtures = " ".join(getattr(item, "fixturenames", ()))
+    return bool(TOMTOM_USERS.search(source) or TOMTOM_USERS.search(fixtures))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item) -> None:
+    ready = os.environ.get(TOMTOM_READY)
+    if not ready or os.path.exists(ready) or not _uses_tomtom(item):
+        return
+    deadline = time.monotonic() + BLOCK_TIMEOUT
+    while not os.path.exists(ready) and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def pytest_unconfigure(config) -> None:
+    warmup = getattr(config, "_tomtom_warmup", None)
+    if warmup is not None and warmup.poll() is None:
+        warmup.kill()
+
+
 def pytest_xdist_auto_num_workers(config) -> int:
     """``-n auto``: one worker per core, at most 4 — every worker loads TensorFlow (about
     1 GB), and each worker's TensorFlow already uses several cores for the larger tests."""

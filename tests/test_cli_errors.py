@@ -252,6 +252,8 @@ ROWS = [
     ("explain-cluster-local-0", "explain {ctcf} {dna} -o {out} --cluster local:0", 2,
      "invalid value for '--cluster': the number of local workers must be a positive integer",
      "new"),
+    ("explain-grammar-no-motifs", "explain {ctcf} {dna} --grammar -o {out}", 2,
+     "--grammar studies the motifs found: add --motifs", None),
     ("explain-resume-no-cluster", "explain {ctcf} {dna} -o {out} --resume", 2,
      "--resume needs --cluster", "new"),
 

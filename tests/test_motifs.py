@@ -555,7 +555,7 @@ def test_untrained_model_has_no_supported_motif(untrained, tmp_path):
 @pytest.mark.slow
 def test_explain_motifs_and_report(tmp_path):
     """The shipped CTCF model: explain --motifs finds CTCF (MA0139), supported, and the report
-    shows it."""
+    shows it; --grammar measures what each motif found does: CTCF raises the output."""
     root = Path(__file__).resolve().parents[1]
     peaks = (root / "examples" / "data" / "ctcf_peaks.fa").read_text().splitlines()
     background = (root / "examples" / "data" / "human_background.fa").read_text().splitlines()
@@ -564,9 +564,17 @@ def test_explain_motifs_and_report(tmp_path):
     out = tmp_path / "ex"
     r = CliRunner().invoke(main, ["explain", str(root / "models" / "ctcf"), str(fa), "-m",
                                   "deepshap", "--n-references", "5", "--logos", "2", "--motifs",
-                                  "-q", "-o", str(out)])
+                                  "--grammar", "-q", "-o", str(out)])
     assert r.exit_code == 0, r.output
     table = pd.read_csv(out / "motifs" / "motifs.tsv", sep="\t", keep_default_na=False)
+    marginal = pd.read_csv(out / "grammar" / "marginal.tsv", sep="\t")
+    # every motif found, both strands, named by id and best match
+    assert sorted(marginal["motif"].str.split().str[0].unique()) == sorted(table["motif"])
+    assert len(marginal) == 2 * len(table)
+    ctcf = marginal[marginal["motif"] == "pos_1 (CTCF)"]
+    assert len(ctcf) == 2
+    assert ctcf["significant"].all() and (ctcf["effect"] - ctcf["control_effect"] > 2).all()
+    assert f"{out}/grammar: {len(table)} motifs" in r.output
     top = table.iloc[0]
     assert top["motif"] == "pos_1" and top["best_match"] == "CTCF"
     assert top["best_match_id"].startswith("MA0139") and top["best_match_q"] < 1e-5

@@ -15,7 +15,8 @@ from helpers import data_file
 from seqexplain import SeqexplainError, read_fasta, reverse_complement
 from seqexplain.cli import main
 from seqexplain.motif_io import consensus_motif, load_motifs, read_motifs
-from seqexplain.simulate import SITE_COLUMNS, simulate
+from seqexplain.simulate import (ARRANGEMENTS, SITE_COLUMNS, PairRule, parse_pair_rule,
+                                 simulate)
 
 OUTPUT_FILES = ["labels.tsv", "motif_sites.tsv", "motifs.meme", "sequences.fa"]
 
@@ -311,6 +312,12 @@ def test_command_is_reproducible_and_respects_force(tmp_path):
     (["--motif", "ACGT", "--position", 1, "--position", 2], 1, "2 positions for 1 motifs"),
     (["--motif", "ACGT", "--position", "x"], 2, "invalid value for '--position'"),
     (["--motif", "ACGT", "--position", 0, "--decoys", -1], 2, "invalid value for '--decoys'"),
+    (["--motif", "ACGT", "--motif", "TTGA", "--grammar", "ACGT,TTGA,spacing=2"], 1,
+     "at spacing 2 motifs ACGT (4 bp) and TTGA (4 bp) overlap or do not fit in 200 bp"),
+    (["--motif", "ACGT", "--motif", "TTGA", "--grammar", "ACGT,TTGA,gap=8"], 1,
+     "unknown key 'gap'"),
+    (["--motif", "ACGT", "--motif", "TTGA", "--grammar", "ACGT,CCCC,spacing=8"], 1,
+     "no motif 'CCCC' among ACGT, TTGA"),
 ])
 def test_command_errors_leave_nothing_behind(tmp_path, meme_file, args, code, message):
     args = [str(a).format(meme=meme_file, missing=tmp_path / "missing.fa") for a in args]
@@ -332,3 +339,76 @@ def test_console_script_runs(tmp_path, meme_file):
     assert proc.returncode == 0, proc.stderr
     records, labels, sites = read_outputs(tmp_path / "sim")
     assert len(records) == 20 and labels.label.sum() == 10 and set(sites.motif) == {"SOX2"}
+
+
+# -- pair grammar -------------------------------------------------------------------------------
+@pytest.mark.parametrize("text, rule", [
+    ("A,B,spacing=12±1,orientation=+-", PairRule("A", "B", 12, 1, "+-")),
+    ("A, B, spacing=-9+-2", PairRule("A", "B", -9, 2, "++")),
+    ("A,B,orientation=--,spacing=20+/-0", PairRule("A", "B", 20, 0, "--")),
+])
+def test_pair_rules_parse(text, rule):
+    assert parse_pair_rule(text) == rule
+    assert parse_pair_rule(str(rule)) == rule  # the text it prints reads back
+
+
+@pytest.mark.parametrize("text, message", [
+    ("A,spacing=3", "name two motifs"),
+    ("A,B", "give spacing=S"),
+    ("A,B,spacing=3±x", "is not S or S±T"),
+    ("A,B,spacing=3,orientation=+x", "orientation '+x' is not one of"),
+])
+def test_bad_pair_rules_say_why(text, message):
+    with pytest.raises(SeqexplainError, match=message.replace("+", r"\+")):
+        parse_pair_rule(text)
+
+
+def test_pair_grammar_plants_each_arrangement_as_recorded(motifs):
+    """Positives hold GATA1 then CTCF at 12 ± 1 in +- ; the four negatives are balanced and
+    each is what its name says; the letters are where the sites table says."""
+    pair = [m for m in motifs if m.name in ("GATA1", "CTCF")]
+    length, n = 120, 200
+    data = simulate(pair, n=n, length=length, grammar="GATA1,CTCF,spacing=12±1,orientation=+-",
+                    random_state=3)
+    assert data.rule == PairRule("GATA1", "CTCF", 12, 1, "+-") and data.task == "binary"
+    check_sites(data.ids, data.sequences, data.sites, length)
+    kinds = data.arrangements.set_index("id")["arrangement"]
+    assert set(kinds) == set(ARRANGEMENTS)
+    counts = kinds.value_counts()
+    assert counts["pair"] == n // 2 and all(counts[k] in (24, 25, 26) for k in ARRANGEMENTS[1:])
+    labels = data.labels.set_index("id")["label"]
+    assert ((kinds == "pair") == (labels == 1)).all()
+    for i, group in data.sites.groupby("id"):
+        site = {row.motif: row for row in group.itertuples()}
+        kind = kinds[i]
+        if kind in ("a_only", "b_only"):
+            assert list(site) == (["GATA1"] if kind == "a_only" else ["CTCF"])
+            continue
+        a, b = site["GATA1"], site["CTCF"]
+        spacing, orientation = b.start - a.start, a.strand + b.strand
+        if kind == "pair":
+            assert 11 <= spacing <= 13 and orientation == "+-"
+        elif kind == "wrong_spacing":
+            assert abs(spacing - 12) >= 1 + 3 and orientation == "+-"
+        else:
+            assert 11 <= spacing <= 13 and orientation != "+-"
+    wrong = data.arrangements[data.arrangements.arrangement == "wrong_spacing"]
+    assert wrong["spacing"].astype(int).nunique() > 10  # spread over the other spacings
+    again = simulate(pair, n=n, length=length, grammar=data.rule, random_state=3)
+    assert again.sequences == data.sequences
+
+
+def test_pair_grammar_command_writes_the_truth(tmp_path, meme_file):
+    exit_code, _, err = invoke("simulate", "--motif", "GATA1", "--motif", "SOX2",
+                               "--motif-file", meme_file, "--grammar",
+                               "SOX2,GATA1,spacing=-10±1,orientation=++", "-n", 40,
+                               "--length", 80, "--seed", 1, "--out", tmp_path / "sim")
+    assert exit_code == 0, err
+    assert "rule SOX2,GATA1,spacing=-10±1,orientation=++" in err
+    truth = pd.read_csv(tmp_path / "sim" / "grammar_truth.tsv", sep="\t")
+    assert truth.to_dict("records") == [dict(motif_a="SOX2", motif_b="GATA1", orientation="++",
+                                             spacing=-10, tolerance=1)]
+    arrangements = pd.read_csv(tmp_path / "sim" / "arrangements.tsv", sep="\t")
+    labels = pd.read_csv(tmp_path / "sim" / "labels.tsv", sep="\t")
+    assert list(labels.columns) == ["id", "label"]
+    assert (labels["label"] == (arrangements["arrangement"] == "pair")).all()

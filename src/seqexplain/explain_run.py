@@ -6,6 +6,7 @@ folder, everything ``seqexplain explain`` writes.
     OUT/attributions.npz     the scores file (explain.py; chunks on Dask with ``cluster``)
     OUT/logos/               logos of the ``logos`` sequences with the highest output
     OUT/motifs/[TARGET/]     motifs of ``motif_method``'s scores (``motifs=True``)
+    OUT/grammar/[TARGET/]    what those motifs do (``grammar=True``; grammar.py)
     OUT/modisco/[TARGET/]    TF-MoDISco's inputs (``modisco=METHOD``; exports.py)
 
 With several targets (``target="all"`` or ``"a,b"``), motifs and MoDISco inputs get one
@@ -65,12 +66,35 @@ class ExplainResult:
                 *self.motif_lines]
 
 
+def _grammar(bundle, fasta, tmp: Path, folder: str, target: str, several: bool, seed: int,
+             out) -> str:
+    """The grammar study of the motifs just written to ``tmp/motifs/folder`` → ``tmp/grammar/
+    folder``; its summary line."""
+    from .experiments import shuffled_backgrounds
+    from .fasta import read_fasta
+    from .grammar import read_motif_spec, run_grammar, summary_line, write_grammar
+
+    shown = f"{out}/grammar/{folder}" if several else f"{out}/grammar"
+    motifs_file = tmp / "motifs" / folder / "motifs.meme"
+    if not motifs_file.is_file() or "MOTIF" not in motifs_file.read_text():
+        return f"{shown}: no motifs were found, so no grammar study"
+    records = read_fasta(fasta)
+    X = bundle.encode(list(records.sequences), ids=list(records.ids)).onehot
+    backgrounds = shuffled_backgrounds(X, 100, random_state=seed)
+    result = run_grammar(bundle, backgrounds, read_motif_spec(str(motifs_file.parent)),
+                         target=target if several else None, seed=seed)
+    (tmp / "grammar" / folder).mkdir(parents=True)
+    write_grammar(result, tmp / "grammar" / folder)
+    return summary_line(shown, result)
+
+
 def explain_files(model, inputs=None, *, out, methods="deepshap", target=None,
                   alphabet: str | None = None, regions=None, genome=None,
                   off_edge: str = "pad", fmt: str = "npz", logos: int = 10,
                   logo_window: str = "auto", motifs: bool = False,
                   motif_method: str | None = None, database=None,
-                  taxon: str = "vertebrates", modisco: str | None = None,
+                  taxon: str = "vertebrates", grammar: bool = False,
+                  modisco: str | None = None,
                   cluster: str | None = None, resume: bool = False, force: bool = False,
                   progress: bool = True, **options) -> ExplainResult:
     """Explain every record of ``inputs`` (a FASTA path), or every ``regions`` window of
@@ -95,6 +119,10 @@ def explain_files(model, inputs=None, *, out, methods="deepshap", target=None,
     motifs, motif_method, database, taxon : also find motifs (``OUT/motifs/``) from
         ``motif_method``'s scores [deepshap if computed, else the first method], annotated
         against ``database`` [JASPAR CORE of ``taxon``].
+    grammar : with ``motifs``, also run the grammar study (:mod:`seqexplain.grammar`) on the
+        motifs found (``OUT/grammar/``, per target as motifs): their marginal effects,
+        spacing and orientation of the top pairs, and dosage, on 100 dinucleotide shuffles of
+        the inputs.
     modisco : also write TF-MoDISco's inputs (``OUT/modisco/``) from this method's
         hypothetical scores.
     cluster, resume : run chunks as Dask tasks (``"local"``, ``"local:N"`` or a scheduler
@@ -169,6 +197,8 @@ def explain_files(model, inputs=None, *, out, methods="deepshap", target=None,
         if motif_method not in chosen:
             raise OptionError(f"--motif-method {motif_method}: that method is not in "
                               "--method")
+    if grammar and not motifs:
+        raise OptionError("--grammar studies the motifs found: add --motifs")
     if modisco:
         modisco_name = resolve_method(modisco).name
         if modisco_name not in chosen:
@@ -230,6 +260,9 @@ def explain_files(model, inputs=None, *, out, methods="deepshap", target=None,
                     model=bundle.model, database=database, taxon=taxon)
                 shown = f"{out}/motifs/{folder}" if several else f"{out}/motifs"
                 motif_lines.append(summary_line(shown, result, table))
+                if grammar:
+                    motif_lines.append(_grammar(bundle, fasta, tmp, folder, t, several,
+                                                settings.seed, out))
         if modisco:
             for t, folder in folders.items():
                 (tmp / "modisco" / folder).mkdir(parents=True)

@@ -13,7 +13,9 @@ call per batch of edits:
   excludes 0, it differs from the control's (``q < 0.05``), and by an amount worth reporting
   (``|effect − control_effect| ≥ min_effect``, in output units: 0.5 of a logit by default,
   a 1.65-fold change of the odds);
-- **spacing** (one row per pair, orientation ``++ +- -+ --`` and signed spacing = start of b −
+- **spacing** (one row per pair among the ``top`` motifs of largest ``|effect −
+  control_effect|``, significant or not — a motif that acts only beside another has no
+  marginal effect of its own; orientation ``++ +- -+ --`` and signed spacing = start of b −
   start of a, motifs not overlapping): ``effect_pair``, ``effect_a`` and ``effect_b`` (each
   motif alone at its place in that arrangement), ``cooperativity = effect_pair − effect_a −
   effect_b`` with its CI (per background) and ``q``;
@@ -260,7 +262,7 @@ def run_grammar(model, X: np.ndarray, motifs: dict[str, np.ndarray], *, target=N
                 copies=(1, 2, 3, 4), min_effect: float = 0.5, batch_size: int = 256,
                 seed: int = 0) -> GrammarResult:
     """Marginal effects of every motif, spacing and orientation of every pair among the
-    ``top`` motifs of largest significant effect, and dosage — as the module docstring says.
+    ``top`` motifs of largest effect over their controls, and dosage — as the module docstring says.
 
     Parameters
     ----------
@@ -269,7 +271,8 @@ def run_grammar(model, X: np.ndarray, motifs: dict[str, np.ndarray], *, target=N
     motifs : name → PFM (width, C); each is put in as its consensus.
     target, output, batch_size : as :func:`sx.predict` (``target=None``: the first column or
         output, as ``sx.attribute``).
-    top : pairs among the ``top`` motifs with the largest significant effect.
+    top : pairs among the ``top`` motifs with the largest ``|effect − control_effect|`` (either
+        strand), significant or not: motifs that act only together have no marginal effect.
     max_spacing : spacings −max … +max (start to start).
     copies : copy numbers for dosage.
     min_effect : the smallest ``|effect − control_effect|`` called significant.
@@ -296,8 +299,11 @@ def run_grammar(model, X: np.ndarray, motifs: dict[str, np.ndarray], *, target=N
     seqs = {name: consensus(pfm, letters) for name, pfm in motifs.items()}
     strands = ("+", "-") if alphabet.is_nucleic else ("+",)
     marginal = marginal_table(score, X, seqs, strands, alphabet, rng, min_effect)
-    best = (marginal[marginal["significant"]].groupby("motif")["effect"]
-            .apply(lambda e: e.abs().max()).sort_values(ascending=False))
+    # Pairs among the motifs of largest effect over their controls, significant or not: a motif
+    # that acts only beside another (an AND of two sites) has no marginal effect of its own,
+    # and asking for one would hide exactly the pairs that cooperate.
+    size = (marginal["effect"] - marginal["control_effect"]).abs()
+    best = size.groupby(marginal["motif"]).max().sort_values(ascending=False, kind="stable")
     chosen = list(best.index[:top])
     orientations = ORIENTATIONS if alphabet.is_nucleic else ("++",)
     spacing = pd.concat([spacing_table(score, X, (a, seqs[a]), (b, seqs[b]), orientations,
@@ -350,8 +356,9 @@ def summary_line(out, result: GrammarResult) -> str:
 
 def read_motif_spec(spec: str) -> dict[str, np.ndarray]:
     """``name → PFM`` from a MEME/JASPAR file, a ``motifs/`` folder written by ``explain
-    --motifs`` or ``seqexplain motifs`` (its ``motifs.meme``), or comma-separated JASPAR ids
-    or names (the JASPAR CORE bundled with pyjaspar: no network)."""
+    --motifs`` or ``seqexplain motifs`` (its ``motifs.meme``; a motif is named by its id and
+    best match, e.g. ``pos_1 (CTCF)``), or comma-separated JASPAR ids or names (the JASPAR
+    CORE bundled with pyjaspar: no network)."""
     from .motif_io import read_motifs
 
     path = Path(spec)
@@ -382,6 +389,8 @@ def read_motif_spec(spec: str) -> dict[str, np.ndarray]:
     names: dict[str, np.ndarray] = {}
     for m in found:
         name = m.name or m.id
+        if path.is_dir() and name != m.id:  # found motifs: their id links to motifs.tsv
+            name = f"{m.id} ({name})"
         names[name if name not in names else f"{name}_{m.id}"] = np.asarray(m.pfm)
     if not names:
         raise SeqexplainError(f"{spec}: holds no motifs")

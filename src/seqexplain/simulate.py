@@ -27,6 +27,14 @@ bacterial promoter, motif A at −35 and B at −10 from the transcription start
 every motif in every sequence at random places away from the positional windows, so that only
 the position, not the presence, of a motif tells the label.
 
+Pair grammar (``grammar``, a :class:`PairRule` or its text, e.g. ``"A,B,spacing=12±1,
+orientation=++"``): a binary task over two motifs whose positives hold A and B in that
+arrangement — B's start − A's start within ``spacing ± tolerance``, A and B on the strands the
+orientation gives — and whose negatives are split evenly between A alone, B alone, the pair at
+another spacing (at least ``tolerance + 3`` bp off, the orientation kept) and the pair in
+another orientation (the spacing kept). Every sequence's arrangement is recorded
+(``arrangements``), and the rule itself is the truth table a grammar analysis should recover.
+
 The ground truth lists every planted instance (``role`` ``site``, or ``decoy``, with its
 ``offset`` = start − landmark); a real-genome background may of course hold further,
 unplanted matches by chance.
@@ -35,6 +43,7 @@ unplanted matches by chance.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +65,63 @@ BACKGROUND_MODES = ("windows", "shuffle")
 DEFAULT_GC = 0.41
 DEFAULT_POSITIVE_FRACTION = 0.5
 SITE_COLUMNS = ["id", "motif", "start", "end", "strand", "instance", "offset", "role"]
+#: arrangements of a pair-grammar task: the rule (the positives), then the four negatives
+ARRANGEMENTS = ("pair", "a_only", "b_only", "wrong_spacing", "wrong_orientation")
+PAIR_ORIENTATIONS = ("++", "+-", "-+", "--")
+#: wrong-spacing negatives are at least this many bp outside the rule's spacing ± tolerance
+WRONG_SPACING_MARGIN = 3
 _BASES = np.frombuffer(b"ACGT", dtype=np.uint8)
+
+
+@dataclass(frozen=True)
+class PairRule:
+    """A pair rule: motif ``a`` and motif ``b`` (names) with ``b``'s start − ``a``'s start in
+    ``spacing ± tolerance`` (negative: ``b`` comes first), on the strands of ``orientation``
+    (``"+-"``: ``a`` as given, ``b`` reverse complemented)."""
+
+    a: str
+    b: str
+    spacing: int
+    tolerance: int = 0
+    orientation: str = "++"
+
+    def __str__(self) -> str:
+        return (f"{self.a},{self.b},spacing={self.spacing}±{self.tolerance},"
+                f"orientation={self.orientation}")
+
+    def table(self) -> pd.DataFrame:
+        """The truth table: one row (motif_a, motif_b, orientation, spacing, tolerance)."""
+        return pd.DataFrame([dict(motif_a=self.a, motif_b=self.b, orientation=self.orientation,
+                                  spacing=self.spacing, tolerance=self.tolerance)])
+
+
+_SPACING = re.compile(r"^(-?\d+)\s*(?:(?:±|\+-|\+/-)\s*(\d+))?$")
+
+
+def parse_pair_rule(text: str) -> PairRule:
+    """``"A,B,spacing=12±1,orientation=++"`` (``±`` may be written ``+-`` or ``+/-``; the
+    tolerance and the orientation are optional, default 0 and ``++``) → :class:`PairRule`."""
+    parts = [p.strip() for p in str(text).split(",") if p.strip()]
+    names = [p for p in parts if "=" not in p]
+    keys = dict(p.split("=", 1) for p in parts if "=" in p)
+    where = f"grammar rule {text!r}"
+    if len(names) != 2:
+        raise SeqexplainError(f"{where}: name two motifs, e.g. A,B,spacing=12±1,orientation=++")
+    unknown = sorted(set(keys) - {"spacing", "orientation"})
+    if unknown:
+        raise SeqexplainError(f"{where}: unknown key {unknown[0]!r}; use spacing= and "
+                              f"orientation=")
+    if "spacing" not in keys:
+        raise SeqexplainError(f"{where}: give spacing=S or spacing=S±T (start of the second "
+                              f"motif − start of the first, bp)")
+    m = _SPACING.match(keys["spacing"].strip())
+    if not m:
+        raise SeqexplainError(f"{where}: spacing {keys['spacing']!r} is not S or S±T")
+    orientation = keys.get("orientation", "++").strip()
+    if orientation not in PAIR_ORIENTATIONS:
+        raise SeqexplainError(f"{where}: orientation {orientation!r} is not one of "
+                              f"{', '.join(PAIR_ORIENTATIONS)}")
+    return PairRule(names[0], names[1], int(m.group(1)), int(m.group(2) or 0), orientation)
 
 
 @dataclass
@@ -76,6 +141,9 @@ class SimulatedData:
     motifs : the motifs planted.
     task : the task (one of :data:`TASKS`).
     background : a short description of the background, for summaries.
+    rule : the pair rule of a grammar task, else None.
+    arrangements : a grammar task's arrangement of every sequence: ``id``, ``arrangement``
+        (one of :data:`ARRANGEMENTS`), ``orientation``, ``spacing`` (empty for one motif).
     """
 
     ids: list[str]
@@ -85,6 +153,8 @@ class SimulatedData:
     motifs: list[Motif]
     task: str
     background: str
+    rule: PairRule | None = None
+    arrangements: pd.DataFrame | None = None
 
     def summary(self) -> str:
         """One line, e.g. ``1000 sequences × 200 bp, binary (CTCF): 500 positive, 500 sites``."""
@@ -98,13 +168,16 @@ class SimulatedData:
         else:
             labels = f"{int(self.labels['label'].sum())} positive"
         length = len(self.sequences[0]) if self.sequences else 0
+        if self.rule is not None:
+            names = f"rule {self.rule}"
         return (f"{len(self.sequences)} sequences × {length} bp, {self.task} ({names}): "
                 f"{labels}; {len(self.sites)} planted sites; background {self.background}")
 
     def write(self, folder: str | os.PathLike, force: bool = False) -> Path:
         """Write ``sequences.fa``, ``labels.tsv``, ``motif_sites.tsv`` and ``motifs.meme`` into
-        ``folder``, atomically: the folder appears complete or not at all. An existing folder
-        is refused unless ``force``."""
+        ``folder`` (a grammar task adds ``grammar_truth.tsv``, the rule, and
+        ``arrangements.tsv``), atomically: the folder appears complete or not at all. An
+        existing folder is refused unless ``force``."""
         with atomic_dir(folder, force=force) as tmp:
             (tmp / "sequences.fa").write_text(
                 "".join(f">{i}\n{s}\n" for i, s in zip(self.ids, self.sequences)),
@@ -112,6 +185,9 @@ class SimulatedData:
             self.labels.to_csv(tmp / "labels.tsv", sep="\t", index=False)
             self.sites.to_csv(tmp / "motif_sites.tsv", sep="\t", index=False)
             write_meme(self.motifs, tmp / "motifs.meme")
+            if self.rule is not None:
+                self.rule.table().to_csv(tmp / "grammar_truth.tsv", sep="\t", index=False)
+                self.arrangements.to_csv(tmp / "arrangements.tsv", sep="\t", index=False)
         return Path(folder)
 
 
@@ -120,6 +196,7 @@ def simulate(motifs: Sequence[Motif], n: int = 1000, length: int = 200, task: st
              gc: float | None = None, positive_fraction: float | None = None,
              instances: int = 1, positions: int | Sequence[int] | None = None,
              position_window: int = 0, decoys: int = 0,
+             grammar: PairRule | str | None = None,
              random_state: RandomState = None) -> SimulatedData:
     """Simulate ``n`` sequences with planted motifs, their labels and the ground truth.
 
@@ -145,6 +222,9 @@ def simulate(motifs: Sequence[Motif], n: int = 1000, length: int = 200, task: st
         (uniform); needs ``positions``.
     decoys : instances of every motif added to every sequence at random places outside the
         positional windows (role ``decoy``); needs ``positions``.
+    grammar : a :class:`PairRule` (or its text, :func:`parse_pair_rule`) over the two
+        ``motifs``: a binary task whose positives hold the pair in that arrangement (see the
+        module docstring). Task ``binary`` or ``and``; not with positions or instances > 1.
     random_state : seed or ``np.random.Generator``; the same seed gives the same data set.
 
     Raises
@@ -156,6 +236,9 @@ def simulate(motifs: Sequence[Motif], n: int = 1000, length: int = 200, task: st
     """
     motifs = list(motifs)
     iid = os.fspath(background) == "iid"
+    if grammar is not None:
+        grammar = _check_rule(grammar, motifs, length, task, instances, positions, decoys)
+        task = "and"  # two motifs, one label: the checks of the and task apply
     _check_arguments(motifs, n, length, task, iid, background_mode, gc, positive_fraction,
                      instances)
     positions = _check_positions(motifs, length, task, instances, positions, position_window,
@@ -181,6 +264,13 @@ def simulate(motifs: Sequence[Motif], n: int = 1000, length: int = 200, task: st
     ids = [f"seq{i:0{width}d}" for i in range(1, n + 1)]
     # planting is an edit of one-hot sequences (seqexplain.edit), like any in-silico experiment
     X = np.eye(4, dtype=np.float32)[np.searchsorted(_BASES, letters)]
+    if grammar is not None:
+        kinds = _arrangement_plan(n, positive_fraction, rng)
+        sites, arrangements = _plant_pairs(X, kinds, motifs, grammar, ids, rng)
+        labels = pd.DataFrame({"id": ids, "label": (kinds == 0).astype(int)})
+        return SimulatedData(ids=ids, sequences=decode(X), labels=labels, sites=sites,
+                             motifs=motifs, task="binary", background=description, rule=grammar,
+                             arrangements=arrangements)
     if positions is None:
         sites = _plant(X, present, motifs, instances, ids, rng)
     else:
@@ -440,3 +530,99 @@ def _plant_at(X: np.ndarray, present: np.ndarray, motifs: list[Motif],
             taken[start:start + width] = True
             put(i, int(j), start, "decoy")
     return pd.DataFrame(rows, columns=SITE_COLUMNS)
+
+
+def _check_rule(rule, motifs: list[Motif], length: int, task: str, instances: int, positions,
+                decoys) -> PairRule:
+    """The rule, parsed and checked against the motifs and the length; ``a``/``b`` renamed to
+    the motifs' own names (a rule may name a motif by id)."""
+    rule = rule if isinstance(rule, PairRule) else parse_pair_rule(rule)
+    if task not in ("binary", "and"):
+        raise SeqexplainError(f"a grammar rule makes a binary task; task {task!r} does not go "
+                              f"with it")
+    if positions is not None or decoys or instances != 1:
+        raise SeqexplainError("a grammar rule places the motifs itself: it does not go with "
+                              "positions, decoys or instances > 1")
+    if len(motifs) != 2:
+        raise SeqexplainError(f"a grammar rule needs exactly the two motifs it names; "
+                              f"{len(motifs)} given")
+    def find(name):
+        hits = [m for m in motifs if name in (m.name, m.id)]
+        if not hits:
+            raise SeqexplainError(f"grammar rule {rule}: no motif {name!r} among "
+                                  f"{', '.join(m.name for m in motifs)}")
+        return hits[0]
+    a, b = find(rule.a), find(rule.b)
+    if a is b:
+        raise SeqexplainError(f"grammar rule {rule}: the two motifs must differ")
+    if rule.tolerance < 0:
+        raise SeqexplainError(f"grammar rule {rule}: the tolerance must be ≥ 0")
+    for s in (rule.spacing - rule.tolerance, rule.spacing + rule.tolerance):
+        if not _pair_fits(s, a.width, b.width, length):
+            raise SeqexplainError(
+                f"grammar rule {rule}: at spacing {s} motifs {a.name} ({a.width} bp) and "
+                f"{b.name} ({b.width} bp) overlap or do not fit in {length} bp")
+    motifs[:] = [a, b]  # the rule's order: a first
+    return PairRule(a.name, b.name, rule.spacing, rule.tolerance, rule.orientation)
+
+
+def _pair_fits(spacing: int, width_a: int, width_b: int, length: int) -> bool:
+    """Whether ``b`` at ``spacing`` from ``a`` neither overlaps it nor leaves the sequence."""
+    apart = spacing >= width_a or spacing <= -width_b
+    first, last = min(0, spacing), max(width_a, spacing + width_b)
+    return apart and last - first <= length
+
+
+def _arrangement_plan(n: int, positive_fraction: float | None, rng: np.random.Generator
+                      ) -> np.ndarray:
+    """Index into :data:`ARRANGEMENTS` per sequence: the positives' share of ``pair``, the
+    negatives split evenly between the four others, shuffled."""
+    n_positive = _n_positive(n, positive_fraction)
+    negatives = np.arange(n - n_positive) % 4 + 1
+    return rng.permutation(np.concatenate([np.zeros(n_positive, dtype=int), negatives]))
+
+
+def _plant_pairs(X: np.ndarray, kinds: np.ndarray, motifs: list[Motif], rule: PairRule,
+                 ids: list[str], rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Plant each sequence's arrangement; the sites and arrangements tables."""
+    n, length = X.shape[:2]
+    a, b = motifs
+    far = [s for s in range(-length, length + 1) if _pair_fits(s, a.width, b.width, length)
+           and abs(s - rule.spacing) >= rule.tolerance + WRONG_SPACING_MARGIN]
+    if not far:
+        raise SeqexplainError(f"grammar rule {rule}: no spacing {WRONG_SPACING_MARGIN} bp or "
+                              f"more outside the rule fits in {length} bp for the negatives")
+    others = [o for o in PAIR_ORIENTATIONS if o != rule.orientation]
+    sites, arrangements = [], []
+    centre = landmark(length)
+
+    def put(i: int, motif: Motif, start: int, strand: str) -> None:
+        instance = _sample_instances(motif, 1, rng)[0].tobytes().decode("ascii")
+        bases = reverse_complement(instance) if strand == "-" else instance
+        X[i] = substitute(X[i], bases, int(start))
+        sites.append((ids[i], motif.name, int(start), int(start) + motif.width, strand,
+                      instance, int(start) - centre, "site"))
+
+    for i, kind in enumerate(kinds):
+        name = ARRANGEMENTS[kind]
+        if name in ("a_only", "b_only"):
+            motif = a if name == "a_only" else b
+            put(i, motif, int(rng.integers(0, length - motif.width + 1)),
+                "+-"[int(rng.integers(2))])
+            arrangements.append((ids[i], name, "", ""))
+            continue
+        spacing = {"pair": rule.spacing + int(rng.integers(-rule.tolerance, rule.tolerance + 1)),
+                   "wrong_spacing": int(rng.choice(far)),
+                   "wrong_orientation": rule.spacing + int(rng.integers(-rule.tolerance,
+                                                                          rule.tolerance + 1))
+                   }[name]
+        orientation = others[int(rng.integers(3))] if name == "wrong_orientation" \
+            else rule.orientation
+        lowest = max(0, -spacing)  # a's start: both motifs inside the sequence
+        highest = min(length - a.width, length - b.width - spacing)
+        start = int(rng.integers(lowest, highest + 1))
+        put(i, a, start, orientation[0])
+        put(i, b, start + spacing, orientation[1])
+        arrangements.append((ids[i], name, orientation, spacing))
+    return (pd.DataFrame(sites, columns=SITE_COLUMNS),
+            pd.DataFrame(arrangements, columns=["id", "arrangement", "orientation", "spacing"]))

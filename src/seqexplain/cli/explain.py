@@ -36,6 +36,10 @@ from .options import check_window_option, cluster_options, method_options, regio
               help="Also discover, annotate and map motifs into OUT/motifs/ (as `seqexplain "
                    "motifs`, with its defaults) from --motif-method's scores; with several "
                    "targets, OUT/motifs/TARGET/ for each.")
+@click.option("--grammar", "with_grammar", is_flag=True,
+              help="With --motifs: also measure what the motifs found do (`seqexplain "
+                   "grammar` on them, 100 dinucleotide shuffles of the inputs) into "
+                   "OUT/grammar/.")
 @click.option("--motif-method", default=None,
               help="Scores used by --motifs [deepshap if computed, else the first method].")
 @click.option("--database", type=click.Path(dir_okay=False),
@@ -48,7 +52,8 @@ from .options import check_window_option, cluster_options, method_options, regio
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 @cluster_options
 def explain_command(model, fasta, regions, genome, off_edge, methods, alphabet, fmt,
-                    modisco_method, n_logos, logo_window, with_motifs, motif_method, database,
+                    modisco_method, n_logos, logo_window, with_motifs, with_grammar,
+                    motif_method, database,
                     taxon, quiet, out, force, cluster, resume, **options):
     """Attribution scores of every record of FASTA (or every --regions window of --genome)
     under MODEL (a model folder or a Keras .keras/.h5 file), written to
@@ -58,7 +63,8 @@ def explain_command(model, fasta, regions, genome, off_edge, methods, alphabet, 
     result = explain_files(model, fasta, out=out, methods=methods, alphabet=alphabet,
                            regions=regions, genome=genome, off_edge=off_edge, fmt=fmt,
                            logos=n_logos, logo_window=logo_window, motifs=with_motifs,
-                           motif_method=motif_method, database=database, taxon=taxon,
+                           grammar=with_grammar, motif_method=motif_method,
+                           database=database, taxon=taxon,
                            modisco=modisco_method, cluster=cluster, resume=resume,
                            force=force, progress=not quiet, **options)
     for line in result.summary():

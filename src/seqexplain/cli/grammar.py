@@ -18,8 +18,9 @@ from . import main
 @click.option("--target", help="Output whose logit is measured (index or name; for several "
                                "outputs NAME, NAME:CHANNEL, PROFILE[A:B]) [the first].")
 @click.option("--top", type=click.IntRange(min=0), default=3, show_default=True,
-              help="Spacing of every pair among the K motifs with the largest significant "
-                   "effect.")
+              help="Spacing of every pair among the K motifs with the largest effect over "
+                   "their controls, significant or not (motifs that act only together have "
+                   "no effect alone).")
 @click.option("--max-spacing", type=click.IntRange(min=1), default=30, show_default=True,
               help="Spacings −S … S (start of b − start of a).")
 @click.option("--backgrounds", "n_backgrounds", type=click.IntRange(min=2), default=100,

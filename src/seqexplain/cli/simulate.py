@@ -47,6 +47,11 @@ from . import main
 @click.option("--decoys", type=click.IntRange(min=0), default=0, show_default=True,
               help="With --position: instances of every motif added to every sequence away "
                    "from the positional windows, so only the position tells the label.")
+@click.option("--grammar", "grammar", default=None, metavar="RULE",
+              help="A pair rule over the two motifs, e.g. 'A,B,spacing=12±1,orientation=++' "
+                   "(spacing: start of B − start of A): positives hold the pair so, negatives A "
+                   "alone, B alone, the pair at other spacings or in other orientations; writes "
+                   "grammar_truth.tsv and arrangements.tsv too.")
 @click.option("--seed", type=click.IntRange(min=0), default=None,
               help="Random seed; the same seed gives the same files. Default: a fresh seed, "
                    "printed in the summary.")
@@ -55,7 +60,7 @@ from . import main
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 def simulate_command(motif_tokens, motif_files, task, n_seqs, length, gc, background,
                      background_mode, positive_fraction, instances, positions, position_window,
-                     decoys, seed, out, force):
+                     decoys, grammar, seed, out, force):
     """Simulate sequences with planted motifs and known ground truth.
 
     Motif instances are sampled from the motifs' frequency matrices and planted on random
@@ -73,6 +78,6 @@ def simulate_command(motif_tokens, motif_files, task, n_seqs, length, gc, backgr
                     background_mode=background_mode, gc=gc,
                     positive_fraction=positive_fraction, instances=instances,
                     positions=list(positions) or None, position_window=position_window,
-                    decoys=decoys, random_state=seed)
+                    decoys=decoys, grammar=grammar, random_state=seed)
     data.write(out, force=force)
     click.echo(f"{out}: {data.summary()}; seed {seed}", err=True)
