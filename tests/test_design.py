@@ -306,3 +306,44 @@ def test_bad_masks_targets_and_constraints_are_one_line_errors(toy):
             design(toy, X, "max", **kwargs)
     with pytest.raises(SeqexplainError, match="unknown target"):
         design(toy, X, "max", target="nosuch")
+
+
+def test_cli_writes_the_design_folder(toy, tmp_path):
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from seqexplain.cli import main
+
+    toy.save(tmp_path / "toy.keras")
+    rng = np.random.default_rng(18)
+    seqs = ["".join(rng.choice(list("ACGT"), L)) for _ in range(3)]
+    seqs[0] = seqs[0][:10].lower() + seqs[0][10:]
+    (tmp_path / "in.fa").write_text("".join(f">s{i}\n{s}\n" for i, s in enumerate(seqs)))
+    out = tmp_path / "out"
+    meme = "examples/data/jaspar2024_selected.meme"
+    result = CliRunner().invoke(main, [
+        "design", str(tmp_path / "toy.keras"), str(tmp_path / "in.fa"), "--goal", "max",
+        "--max-edits", "3", "--motifs", meme, "--forbid", "GAATTC", "--logos", "1",
+        "--seed", "1", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "of 3 sequences met the goal max" in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "designed.fa", "designs.tsv", "edits.tsv", "logos", "trajectory.png",
+        "trajectory.tsv"]
+    edits = pd.read_csv(out / "edits.tsv", sep="\t", keep_default_na=False)
+    assert list(edits.columns) == list(EDIT_COLUMNS) and len(edits) == 9
+    assert list(pd.read_csv(out / "trajectory.tsv", sep="\t").columns) == \
+        list(TRAJECTORY_COLUMNS)
+    designs = pd.read_csv(out / "designs.tsv", sep="\t")
+    assert list(designs.columns) == ["id", "status", "met", "edits", "score_before",
+                                     "score_after"]
+    designed = sx.read_fasta(out / "designed.fa")
+    assert designed.ids == ["s0", "s1", "s2"]
+    assert designed.sequences[0][:10] == seqs[0][:10].upper()  # lowercase kept
+    for r in edits.itertuples():  # each edit is where the two sequences differ
+        i = int(r.id[1:])
+        assert seqs[i][r.position].upper() == r.ref
+        assert designed.sequences[i][r.position] == r.alt
+    np.testing.assert_allclose(designs["score_after"],
+                               sx.predict(toy, designed.sequences, target=0), atol=1e-5)
+    assert len(list((out / "logos").iterdir())) == 1
