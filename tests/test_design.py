@@ -156,7 +156,7 @@ def test_threshold_met_and_unmet_are_reported(toy):
     never = design(toy, X, "max", max_edits=2, threshold=2.0)  # a sigmoid never gets there
     assert not never.met.any()
     assert set(never.status) <= {"max_edits", "optimum"}
-    assert "0 of 6 sequences met" in never.summary()
+    assert "6 sequences, goal max ≥ 2: 0 met it" in never.summary()
 
 
 def test_masks_are_never_edited_over_thousands_of_edits(toy):
@@ -326,7 +326,7 @@ def test_cli_writes_the_design_folder(toy, tmp_path):
         "--max-edits", "3", "--motifs", meme, "--forbid", "GAATTC", "--logos", "1",
         "--seed", "1", "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert "of 3 sequences met the goal max" in result.stderr
+    assert "3 sequences, goal max: " in result.stderr
     assert sorted(p.name for p in out.iterdir()) == [
         "designed.fa", "designs.tsv", "edits.tsv", "logos", "trajectory.png",
         "trajectory.tsv"]

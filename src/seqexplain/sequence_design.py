@@ -177,10 +177,18 @@ class Design:
         return (np.abs(self.X - self.original).sum(axis=-1) > 0).sum(axis=1)
 
     def summary(self) -> str:
+        """One line: the goal, how many sequences got there (or why not), edits and scores."""
         n = len(self.X)
-        return (f"{int(self.met.sum())} of {n} sequences met the goal {self.goal} "
-                f"(median {float(np.median(self.n_edits)) if n else 0:g} edits; score "
-                f"{_median(self.score_before):.4g} → {_median(self.score_after):.4g} median)")
+        labels = dict(met="met it", optimum="at a local optimum", max_edits="out of edits",
+                      copies="with every copy written", blocked="with no allowed edit left")
+        counts = pd.Series(self.status).value_counts()
+        parts = [f"{counts[k]} {labels[k]}" for k in STATUSES if k in counts and k != "met"]
+        bar = "" if self.threshold is None else f" ≥ {self.threshold:g}" \
+            if self.goal.kind != "min" else f" ≤ {self.threshold:g}"
+        return (f"{n} sequences, goal {self.goal}{bar}: {int(self.met.sum())} met it"
+                f"{' (' + ', '.join(parts) + ')' if parts else ''}; median "
+                f"{float(np.median(self.n_edits)) if n else 0:g} edits, score "
+                f"{_median(self.score_before):.4g} → {_median(self.score_after):.4g}")
 
 
 def _median(a) -> float:
