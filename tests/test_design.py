@@ -347,3 +347,31 @@ def test_cli_writes_the_design_folder(toy, tmp_path):
     np.testing.assert_allclose(designs["score_after"],
                                sx.predict(toy, designed.sequences, target=0), atol=1e-5)
     assert len(list((out / "logos").iterdir())) == 1
+
+
+def test_ledidi_finds_the_edits_worth_their_penalty_and_keeps_constraints():
+    # gains: 2.0 at positions 3, 9, 17 for letter G, 0.005 anywhere else; λ = 0.1 per edit
+    W = np.random.default_rng(19).uniform(0, 0.005, (L, 4))
+    big = [3, 9, 17]
+    W[big, 2] = 2.0
+    model = linear(W)
+    X = random_onehot(4, L, seed=20)
+    X[:, big] = [1, 0, 0, 0]
+    settings = dict(penalty=0.1, max_iter=150, patience=40, learning_rate=0.5, prune=0.05)
+    result = design(model, X, "max", method="ledidi", ledidi=settings)
+    changed = (result.X != X).any(axis=-1)
+    assert changed[:, big].all() and (result.X[:, big, 2] == 1).all()
+    assert changed.sum(axis=1).tolist() == [3] * 4  # small gains pruned
+    np.testing.assert_allclose(result.score_after, sx.predict(model, result.X)[:, 0],
+                               atol=1e-5)
+    held = design(model, X, "max", method="ledidi", ledidi=settings, max_edits=2,
+                  mask="9-10", forbidden=["GG"])
+    changed = (held.X != X).any(axis=-1)
+    assert not changed[:, 9].any() and (changed.sum(axis=1) <= 2).all()
+    pairs = lambda s: len(re.findall("(?=GG|CC)", s))  # noqa: E731 (overlapping)
+    for before, after in zip(sx.decode(X), held.sequences):
+        assert pairs(after) <= pairs(before)
+    everything = design(model, X, "max", method="ledidi", ledidi=dict(settings, prune=10.0))
+    np.testing.assert_array_equal(everything.X, X)  # every edit costs less than 10: reverted
+    with pytest.raises(OptionError, match="unknown setting"):
+        design(model, X, "max", method="ledidi", ledidi=dict(lam=1))

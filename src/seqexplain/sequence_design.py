@@ -28,6 +28,11 @@ Methods:
   recomputed only inside its receptive field) and takes the best allowed one; ``beam=k`` keeps
   the ``k`` best sequences per input each round (beam search). A position is edited at most
   once, so the number of edits is the Hamming distance to the input.
+- ``"ledidi"``: a relaxation in TensorFlow (after ledidi, Schreiber et al.): a weight per
+  position and letter, sequences drawn from it by a straight-through Gumbel-softmax, the loss
+  ``−objective + λ × edits`` minimised by Adam with early stopping; then edits are pruned
+  greedily (each reverted while its reversal costs less than ``prune``) and the constraints
+  enforced by reverting the cheapest edits that break them.
 - ``"motif"``: writes a motif (a string, a PWM, a one-hot array or a JASPAR id/name) over the
   best position and strand, ``copies`` times (copies never overlap).
 
@@ -63,7 +68,7 @@ from .errors import OptionError, SeqexplainError
 #: kinds of goal
 GOALS = ("max", "min", "value", "specific")
 #: design methods
-DESIGN_METHODS = ("greedy", "motif")
+DESIGN_METHODS = ("greedy", "motif", "ledidi")
 #: how several models are combined
 ENSEMBLES = ("mean", "min")
 #: why a sequence's design stopped
@@ -142,7 +147,8 @@ class Design:
     score_before, score_after : the combined score of every sequence before and after, (n,).
     met : whether the goal is met, bool (n,).
     status : why design stopped, one of :data:`STATUSES` per sequence: ``met``, ``optimum``
-        (no allowed edit improves), ``max_edits`` (edits used up), ``copies`` (method motif:
+        (no allowed edit improves; ledidi: the relaxation stopped improving), ``max_edits``
+        (edits used up), ``copies`` (method motif:
         every copy written), ``blocked`` (no allowed edit left).
     edits : one row per edit (:data:`EDIT_COLUMNS`; ``position`` 0-based; for a motif
         insertion ``position`` is its start and ``ref``/``alt`` the replaced and written
@@ -456,7 +462,8 @@ def _met(goal: Goal, score: np.ndarray, threshold, tolerance: float) -> np.ndarr
 def design(model, X, goal="max", *, method: str = "greedy", max_edits: int | None = None,
            mask=None, target=None, forbidden=(), gc=None, beam: int = 1,
            threshold: float | None = None, tolerance: float = 0.01, output: str = "prob",
-           ensemble: str = "mean", motif=None, copies: int = 1, motifs=None, ids=None,
+           ensemble: str = "mean", motif=None, copies: int = 1, ledidi: dict | None = None,
+           motifs=None, ids=None,
            batch_size: int = 256, random_state=0, alphabet: str | None = None) -> Design:
     """Edit ``X`` towards ``goal`` (see the module docstring).
 
@@ -484,6 +491,11 @@ def design(model, X, goal="max", *, method: str = "greedy", max_edits: int | Non
         array or PWM (L_m, C) (a PWM gives each sequence its own seeded draw), or a JASPAR id
         or name (its consensus).
     copies : how many copies ``method="motif"`` writes (each at the best place left).
+    ledidi : settings of ``method="ledidi"`` over :data:`LEDIDI_DEFAULTS`: ``penalty`` (λ,
+        objective units per edit), ``tau`` (Gumbel-softmax temperature), ``samples`` (draws
+        per sequence and step), ``max_iter``, ``patience`` (steps without improvement before
+        a sequence stops), ``learning_rate`` (Adam), ``prune`` (an edit whose reversal costs
+        less objective than this is reverted; 0: none that costs something).
     motifs : PFMs to explain edits with: a dict name → (w, 4), a MEME/JASPAR file, or
         comma-separated JASPAR ids; ``None``: no motif columns filled.
     ids : names of the sequences (default ``seq0``, …).
@@ -552,6 +564,8 @@ def design(model, X, goal="max", *, method: str = "greedy", max_edits: int | Non
                max_edits, rng)
     if method == "greedy":
         result = run.greedy(X, beam)
+    elif method == "ledidi":
+        result = run.ledidi(X, ledidi or {}, int(rng.integers(2**31)))
     else:
         if motif is None:
             raise OptionError("method='motif' needs motif= (a string, PWM or JASPAR id)",
@@ -756,6 +770,35 @@ class _Run:
                      + gc_channel[None, None, :])
             allowed &= self._gc_ok(counts[:, None, None], after, length)
         return allowed
+
+    def ledidi(self, X: np.ndarray, settings: dict, seed: int):
+        unknown = set(settings) - set(LEDIDI_DEFAULTS)
+        if unknown:
+            raise OptionError(f"ledidi: unknown setting(s) {', '.join(sorted(unknown))} (use "
+                              f"{', '.join(LEDIDI_DEFAULTS)})", "--ledidi")
+        options = {**LEDIDI_DEFAULTS, **settings}
+        for key in ("samples", "max_iter", "patience"):
+            if int(options[key]) < 1:
+                raise OptionError(f"ledidi: {key} must be ≥ 1", "--ledidi")
+        for key in ("penalty", "prune"):
+            if float(options[key]) < 0:
+                raise OptionError(f"ledidi: {key} must be ≥ 0", "--ledidi")
+        for key in ("tau", "learning_rate"):
+            if float(options[key]) <= 0:
+                raise OptionError(f"ledidi: {key} must be > 0", "--ledidi")
+        designed = _ledidi_search(self, X, options, seed)
+        designed = _ledidi_finish(self, X, designed, float(options["prune"]))
+        histories, trajectories = _ordered_history(self, X, designed)
+        best = [_Member(i, designed[i], np.zeros(X.shape[1], bool), histories[i],
+                        trajectories[i], trajectories[i][-1][0], trajectories[i][-1][1])
+                for i in range(len(X))]
+        status = np.array(["optimum"] * len(X), dtype=object)
+        for i, m in enumerate(best):
+            if self.met(m.score) and (self.threshold is not None or self.goal.kind == "value"):
+                status[i] = "met"
+            elif self.max_edits is not None and len(m.history) >= self.max_edits:
+                status[i] = "max_edits"
+        return self._finish(best, status)
 
     def motif(self, X: np.ndarray, rows: np.ndarray, copies: int):
         n, length, channels = X.shape
@@ -1029,3 +1072,192 @@ def write_design(result: Design, folder, figures=(), dpi: int = 120) -> None:
 
 def summary_line(out, result: Design) -> str:
     return f"{out}: {result.summary()}"
+
+
+# -- ledidi: a relaxation in TensorFlow ---------------------------------------------------------
+#: defaults of method="ledidi" (λ per edit as ledidi 2.2's ``l``: the L1 distance / 2)
+LEDIDI_DEFAULTS = dict(penalty=0.1, tau=1.0, samples=16, max_iter=1000, patience=100,
+                       learning_rate=1.0, prune=0.0)
+
+
+def _tf_objective(scorer: _Scorer):
+    """``f(x) → objective (m,)`` in TensorFlow, differentiable in ``x`` (m, L, C)."""
+    import tensorflow as tf
+
+    from .attribution.engine import select_output
+    from .attribution.multi_output import anchor_of, explained_target
+
+    reads = []
+    for bundle, targets, (read, sigmoid) in zip(scorer.bundles, scorer.targets, scorer.reads):
+        parts = []
+        for t in targets:
+            model, column = explained_target(bundle.model, t, read)
+            if anchor_of(model) is not None:
+                raise OptionError("method='ledidi' reads columns of vector outputs, not a "
+                                  "profile target", "--target")
+            parts.append((model, column))
+        reads.append((parts, sigmoid))
+    goal, ensemble = scorer.goal, scorer.ensemble
+
+    def g(q):
+        if goal.kind == "min":
+            return -q
+        if goal.kind == "value":
+            return -tf.abs(q - goal.value)
+        return q
+
+    def objective(x):
+        qs = []
+        for parts, sigmoid in reads:
+            values = []
+            for model, column in parts:
+                y = tf.cast(select_output(model(x, training=False), column), tf.float32)
+                values.append(tf.sigmoid(y) if sigmoid else y)
+            qs.append(values[0] - values[1] if goal.kind == "specific" else values[0])
+        q = tf.stack(qs)
+        if ensemble == "mean":
+            return g(tf.reduce_mean(q, axis=0))
+        return tf.reduce_min(g(q), axis=0)
+
+    return objective
+
+
+def _ledidi_search(run: "_Run", X: np.ndarray, options: dict, seed: int) -> np.ndarray:
+    """The relaxation: per sequence, weights W (L, C) over letters, samples drawn by a
+    straight-through Gumbel-softmax of ``log(X + ε) + W``, loss ``−objective + penalty ×
+    edits``, Adam on W; the best hard sample of each sequence (lowest loss) is kept, and a
+    sequence stops once it has not improved for ``patience`` steps. Protected positions are
+    always the input's. Returns the best samples (n, L, C)."""
+    import keras
+    import tensorflow as tf
+
+    n, length, channels = X.shape
+    samples, tau = int(options["samples"]), float(options["tau"])
+    penalty = float(options["penalty"])
+    objective = _tf_objective(run.scorer)
+    x0 = tf.constant(X, tf.float32)
+    log_x = tf.math.log(x0 + 1e-4)
+    keep = tf.constant(run.protected[:, None, :, None])          # (n, 1, L, 1)
+    real = tf.constant((X.sum(axis=-1) > 0)[:, None, :, None], tf.float32)  # not N rows
+    weights = tf.Variable(tf.zeros_like(x0))
+    optimizer = keras.optimizers.Adam(learning_rate=float(options["learning_rate"]))
+
+    @tf.function(autograph=False)
+    def step(key):
+        with tf.GradientTape() as tape:
+            logits = tf.repeat((log_x + weights)[:, None], samples, axis=1)  # (n, S, L, C)
+            u = tf.random.stateless_uniform(tf.shape(logits), key, 1e-10, 1.0)
+            soft = tf.nn.softmax((logits - tf.math.log(-tf.math.log(u))) / tau, axis=-1)
+            hard = tf.one_hot(tf.argmax(soft, axis=-1), channels, dtype=soft.dtype)
+            x = hard - tf.stop_gradient(soft) + soft
+            x = tf.where(keep, x0[:, None], x)
+            edits = tf.reduce_sum(tf.abs(x - x0[:, None]) * real, axis=[2, 3]) / 2.0
+            value = tf.reshape(objective(tf.reshape(x, (-1, length, channels))),
+                               (n, samples))
+            loss = -value + penalty * edits                               # (n, S)
+            total = tf.reduce_sum(tf.reduce_mean(loss, axis=1))
+        optimizer.apply_gradients([(tape.gradient(total, weights), weights)])
+        return tf.where(keep, x0[:, None], hard), loss
+
+    start = -run.scorer.score(X)[1]          # the input's own loss (no edit)
+    best_loss = start.copy()
+    best = X.copy()
+    stalled = np.zeros(n, int)
+    for it in range(int(options["max_iter"])):
+        hard, loss = step(tf.constant([seed, it], tf.int64))
+        loss = loss.numpy()
+        pick = loss.argmin(axis=1)
+        low = loss[np.arange(n), pick]
+        better = low < best_loss - 1e-9
+        if better.any():
+            best[better] = hard.numpy()[np.flatnonzero(better), pick[better]]
+            best_loss[better] = low[better]
+        stalled = np.where(better, 0, stalled + 1)
+        if (stalled >= int(options["patience"])).all():
+            break
+    return best
+
+
+def _ledidi_finish(run: "_Run", X: np.ndarray, designed: np.ndarray, prune: float):
+    """Exact constraints and pruning on the relaxation's designs, then the edits in the order
+    that raises the objective most at each step (the trajectory).
+
+    Edits are reverted one at a time, the one whose reversal costs least objective first:
+    while one costs less than ``prune``; while there are more than ``max_edits``; while the
+    design has a forbidden site the input did not have (among the edits in a new site); while
+    its GC is out of range and farther than the input's (among the edits that moved it out).
+    """
+    n, length, channels = X.shape
+    out = designed.copy()
+    for i in range(n):
+        x = out[i]
+        while True:
+            diff = np.flatnonzero((np.abs(x - X[i]).sum(axis=-1) > 0))
+            if not len(diff):
+                break
+            candidates = diff
+            must = False
+            if run.max_edits is not None and len(diff) > run.max_edits:
+                must = True
+            if run.patterns:
+                new = _new_site_positions(X[i], x, run.patterns)
+                if len(new):
+                    candidates = np.intersect1d(diff, new)
+                    must = True
+            if run.gc is not None and not must:
+                gc0 = _gc_counts(X[i][None], run.letters)
+                gc1 = _gc_counts(x[None], run.letters)
+                if not run._gc_ok(gc0, gc1, length)[0]:
+                    gc_ch = np.array([c in "CG" for c in run.letters], float)
+                    moved = diff[(x[diff] @ gc_ch) != (X[i][diff] @ gc_ch)]
+                    candidates, must = moved, True
+            reverted = np.repeat(x[None], len(candidates), axis=0)
+            reverted[np.arange(len(candidates)), candidates] = X[i][candidates]
+            _, now = run.scorer.score(x[None])
+            _, objs = run.scorer.score(reverted)
+            cost = now[0] - objs
+            j = int(np.argmin(cost))
+            if must or cost[j] < prune:
+                x = reverted[j]
+                continue
+            break
+        out[i] = x
+    return out
+
+
+def _new_site_positions(x0: np.ndarray, x: np.ndarray, patterns) -> np.ndarray:
+    """Positions covered by forbidden-site matches in ``x`` that ``x0`` does not have."""
+    positions = set()
+    for p in patterns:
+        w = len(p)
+        before = _window_matches(x0[None], p)[0] == w
+        after = _window_matches(x[None], p)[0] == w
+        for s in np.flatnonzero(after & ~before):
+            positions.update(range(s, s + w))
+    return np.array(sorted(positions), int)
+
+
+def _ordered_history(run: "_Run", X: np.ndarray, designed: np.ndarray):
+    """The edits of each design applied one at a time, best objective first: (histories,
+    trajectories)."""
+    histories, trajectories = [], []
+    for i in range(len(X)):
+        x = X[i].copy()
+        s0, o0 = run.scorer.score(x[None])
+        history, trajectory = [], [(float(s0[0]), float(o0[0]))]
+        todo = list(np.flatnonzero(np.abs(designed[i] - X[i]).sum(axis=-1) > 0))
+        score = float(s0[0])
+        while todo:
+            trials = np.repeat(x[None], len(todo), axis=0)
+            trials[np.arange(len(todo)), todo] = designed[i][todo]
+            s, o = run.scorer.score(trials)
+            j = int(np.argmax(o))
+            p = todo.pop(j)
+            ref = int(x[p].argmax()) if x[p].max() > 0 else -1
+            x = trials[j]
+            history.append((int(p), ref, int(x[p].argmax()), score, float(s[j])))
+            trajectory.append((float(s[j]), float(o[j])))
+            score = float(s[j])
+        histories.append(history)
+        trajectories.append(trajectory)
+    return histories, trajectories

@@ -18,9 +18,15 @@ from . import main
               help="Bar of max/min/specific: a sequence stops once it gets there (met).")
 @click.option("--tolerance", type=click.FloatRange(min=0), default=0.01, show_default=True,
               help="How close to V a value:V goal must get.")
-@click.option("--method", type=click.Choice(["greedy", "motif"]), default="greedy",
+@click.option("--method", type=click.Choice(["greedy", "motif", "ledidi"]), default="greedy",
               show_default=True, help="greedy: best single substitution per round (fast "
-                                      "ISM); motif: write --motif at the best place.")
+                                      "ISM); motif: write --motif at the best place; ledidi: "
+                                      "a Gumbel-softmax relaxation with an edit penalty, "
+                                      "then pruning.")
+@click.option("--penalty", type=click.FloatRange(min=0), default=0.1, show_default=True,
+              help="ledidi: λ, the loss of one edit in output units.")
+@click.option("--prune", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="ledidi: revert every edit whose reversal costs less than this.")
 @click.option("--max-edits", type=click.IntRange(min=0),
               help="Most substituted positions per sequence [greedy 10, motif no limit].")
 @click.option("--beam", type=click.IntRange(min=1), default=1, show_default=True,
@@ -50,7 +56,8 @@ from . import main
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("-o", "--out", required=True, type=click.Path(file_okay=False))
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
-def design_command(model, inputs, goal, target, threshold, tolerance, method, max_edits, beam,
+def design_command(model, inputs, goal, target, threshold, tolerance, method, penalty, prune,
+                   max_edits, beam,
                    mask, forbid, gc, motif, copies, motifs, ensemble, output, logos, alphabet,
                    batch_size, seed, out, force):
     """Edit the sequences of INPUTS (FASTA) until MODEL meets --goal: OUT/designed.fa,
@@ -70,5 +77,7 @@ def design_command(model, inputs, goal, target, threshold, tolerance, method, ma
                           tolerance=tolerance, method=method, max_edits=max_edits, beam=beam,
                           forbidden=forbid or (), gc=gc, motif=motif, copies=copies,
                           motifs=motifs, ensemble=ensemble, output=output,
+                          ledidi=dict(penalty=penalty, prune=prune) if method == "ledidi"
+                          else None,
                           batch_size=batch_size, random_state=seed)
     click.echo(summary_line(out, result), err=True)
