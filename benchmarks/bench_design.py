@@ -10,9 +10,20 @@ model learned, and is it fast enough?
 2. **Against random edits**: each window's random substitutions (a seeded random position
    not yet edited, a random other base) until it reaches p ≥ 0.9 (or, for a window greedy
    design left below, greedy's final score); greedy's count is the edits of its trajectory
-   to the same score; median edits of each (target: greedy ≥ 5× fewer). Random walks stop at `--random-cap`
-   edits; a window that never gets there counts as the cap (so the ratio is a lower bound).
-3. **Speed**: greedy design of 100 random 200 bp sequences with 10 edits each
+   to the same score; median edits of each (target: greedy ≥ 5× fewer). Random walks stop
+   at `--random-cap` edits; a window that never gets there counts as the cap (so the ratio is a lower bound).
+3. **Side by side with ledidi 2.2** (`--ledidi-n` sequences, default 4): the reference CNN
+   below in TensorFlow (seqexplain) and its PyTorch twin (same weights, `_common.py`) for
+   ledidi 2.2 on CPU, run by `.venv-bench`'s python as a subprocess; the same random 200 bp
+   starting sequences and the same goal, the logit reaching V = mean + 6 sd of the logits of
+   1,000 random sequences (`value:V`). Rows: seqexplain greedy (stops within
+   `--tolerance` of V), seqexplain `method="ledidi"`, and ledidi 2.2 (`ledidi(...)` with its
+   MSE loss, the best of its batch of 16 samples by its own loss, then its `greedy_pruning`);
+   each with its median |logit − V|, median edits and seconds. The edit penalties differ by
+   construction (ledidi's λ weighs a squared error, ours an absolute one; ours is 0.1 sd of
+   the pool per edit, ledidi's its square); both prune edits that move the logit less than
+   0.1 sd.
+4. **Speed**: greedy design of 100 random 200 bp sequences with 10 edits each
    (`goal="max"`, no threshold: all 10 rounds) on the reference CNN of
    `tests/data/reference/tangermeme_maxpool.npz` (target ≤ 60 s on the 2 cores).
 
@@ -25,8 +36,11 @@ Run::
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -36,6 +50,47 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+from _common import TORCH_REFERENCE_CNN  # noqa: E402
+
+REFERENCE = ROOT / "tests" / "data" / "reference" / "tangermeme_maxpool.npz"
+BENCH_PYTHONS = [ROOT / ".venv-bench" / "bin" / "python",
+                 ROOT.parent / "main" / ".venv-bench" / "bin" / "python"]
+
+# ledidi 2.2 on the PyTorch twin of the reference CNN: one call per sequence (ledidi designs
+# one sequence at a time), the best sample of its batch by its own loss, then its pruning
+LEDIDI_SCRIPT = r"""
+import json, sys, time, warnings
+import numpy as np, torch
+import ledidi as ledidi_pkg
+from ledidi import ledidi
+from ledidi.pruning import greedy_pruning
+torch.set_num_threads(int(sys.argv[4]))
+ref = np.load(sys.argv[1]); X = np.load(sys.argv[2]); cfg = json.loads(sys.argv[5])
+W = lambda name, part: torch.tensor(ref[f"weights/{name}/{part}"])
+""" + TORCH_REFERENCE_CNN + r"""
+model = Net().eval()
+V, lam = cfg["V"], cfg["l"]
+designs = []
+start = time.perf_counter()
+for i in range(len(X)):
+    x = torch.tensor(X[i:i + 1]).permute(0, 2, 1).contiguous()
+    y_bar = torch.tensor([[V]], dtype=torch.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        batch = ledidi(model, x, y_bar, device="cpu", random_state=cfg["seed"] + i, l=lam,
+                       verbose=False)
+    with torch.no_grad():
+        y = model(batch)[:, 0]
+    edits = (batch != x).any(dim=1).sum(dim=-1)
+    best = batch[int(torch.argmin((y - V) ** 2 + lam * edits))][None]
+    if cfg["prune"] > 0:
+        best = greedy_pruning(model, x, best, threshold=cfg["prune"])
+    designs.append(best[0].permute(1, 0).numpy())
+seconds = time.perf_counter() - start
+np.save(sys.argv[3], np.stack(designs))
+print(json.dumps({"seconds": seconds, "torch": torch.__version__,
+                  "ledidi": getattr(ledidi_pkg, "__version__", "?")}))
+"""
 
 
 def ctcf_windows(bundle, n: int, seed: int):
@@ -120,6 +175,72 @@ def speed(n: int, edits: int) -> tuple[float, float]:
     return time.perf_counter() - t, float(np.mean(result.n_edits))
 
 
+def ledidi_peer(X: np.ndarray, V: float, lam: float, prune: float, seed: int):
+    python = next((p for p in BENCH_PYTHONS if p.exists()), None)
+    if python is None:
+        return None, "no .venv-bench (see benchmarks/README.md)"
+    with tempfile.TemporaryDirectory() as tmp:
+        script, x_path, out = Path(tmp, "l.py"), Path(tmp, "X.npy"), Path(tmp, "out.npy")
+        script.write_text(LEDIDI_SCRIPT)
+        np.save(x_path, X.astype(np.float32))
+        cfg = json.dumps(dict(V=V, l=lam, prune=prune, seed=seed))
+        run = subprocess.run([str(python), str(script), str(REFERENCE), str(x_path), str(out),
+                              str(os.cpu_count() or 1), cfg], capture_output=True, text=True)
+        if run.returncode != 0:
+            return None, run.stderr.strip().splitlines()[-1][:160]
+        info = json.loads(run.stdout.strip().splitlines()[-1])
+        info["X"] = np.load(out)
+        return info, ""
+
+
+def side_by_side(n: int, seed: int, tolerance: float | None, max_edits: int) -> None:
+    import keras
+
+    import seqexplain as sx
+    from toy_models import random_onehot, reference_model
+
+    keras.utils.set_random_seed(0)
+    model = reference_model(REFERENCE)
+    pool = sx.predict(model, random_onehot(1000, 200, seed=3), output="logit")[:, 0]
+    V = float(pool.mean() + 6 * pool.std())
+    tolerance = 0.25 * float(pool.std()) if tolerance is None else tolerance
+    X = random_onehot(n, 200, seed=5)
+    goal = f"value:{V}"
+    # our penalty: an edit must bring the logit this much closer to V (0.1 sd of the pool);
+    # ledidi's weighs a squared error: (0.1 sd)² is the same trade at one sd from V
+    ours_penalty = float(0.1 * pool.std())
+    ledidi_l = float((0.1 * pool.std()) ** 2)
+    prune = ours_penalty  # both prune an edit that moves the logit less than 0.1 sd
+    sx.design(model, X[:1], goal, max_edits=2, output="logit")  # compile
+    sx.design(model, X[:1], goal, method="ledidi", output="logit",
+              ledidi=dict(max_iter=3, penalty=ours_penalty))
+    rows = []
+    t = time.perf_counter()
+    greedy = sx.design(model, X, goal, max_edits=max_edits, tolerance=tolerance,
+                       output="logit", random_state=seed)
+    rows.append(("seqexplain greedy", greedy.X, time.perf_counter() - t))
+    t = time.perf_counter()
+    ours = sx.design(model, X, goal, method="ledidi", output="logit", random_state=seed,
+                     ledidi=dict(penalty=ours_penalty, prune=prune))
+    rows.append(("seqexplain ledidi (TensorFlow)", ours.X, time.perf_counter() - t))
+    peer, why = ledidi_peer(X, V, ledidi_l, prune, seed)
+    if peer is not None:
+        rows.append((f"ledidi {peer['ledidi']} (torch {peer['torch']}, CPU)", peer["X"],
+                     peer["seconds"]))
+    print(f"side by side on the reference CNN, {n} random 200 bp sequences, goal logit = V = "
+          f"{V:.4f} (pool mean {pool.mean():.4f}, sd {pool.std():.4f}); start |logit − V| "
+          f"median {np.median(np.abs(sx.predict(model, X, output='logit')[:, 0] - V)):.4f}; "
+          f"penalties: ours {ours_penalty:.2g} per edit, ledidi l = {ledidi_l:.2g}; "
+          f"pruning threshold {prune:.2g}")
+    for name, designed, seconds in rows:
+        y = sx.predict(model, designed, output="logit")[:, 0]
+        edits = (np.abs(designed - X).sum(axis=-1) > 0).sum(axis=1)
+        print(f"  {name:40s} |logit − V| median {np.median(np.abs(y - V)):.4f}, edits median "
+              f"{np.median(edits):g} (max {edits.max()}), {seconds:.1f} s")
+    if peer is None:
+        print(f"  ledidi 2.2: skipped ({why})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=100)
@@ -128,6 +249,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-ctcf", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--ledidi-n", type=int, default=4,
+                        help="sequences side by side with ledidi 2.2 (about 80 s each for "
+                             "ledidi 2.2 on 2 busy cores)")
+    parser.add_argument("--tolerance", type=float, default=None,
+                        help="greedy's tolerance around V [0.25 sd of the pool]")
     args = parser.parse_args()
 
     import seqexplain as sx
@@ -171,6 +297,8 @@ def main() -> None:
               f"{np.median(needed):g} edits ({done.mean():.0%} got there within "
               f"{args.random_cap}) against greedy's {np.median(greedy_edits):g}: "
               f"{'≥ ' if not done.all() else ''}{ratio:.1f}× (target ≥ 5×)")
+    if args.ledidi_n:
+        side_by_side(args.ledidi_n, args.seed, args.tolerance, 40)
     if args.skip_speed:
         return
     took, mean_edits = speed(100, 10)

@@ -313,6 +313,8 @@ ROWS = [
     ("report-truncated-model", "report {trunc} -o {out} --force", 1,
      "not a valid Keras archive", "file"),
     ("report-exists", "report {ctcf} -o {out}", 1, "file exists", "file"),
+    ("report-not-design-folder", "report {ctcf} --design {ctcf} -o {out}", 1,
+     "not a design folder (no designs.tsv", "new"),
     ("report-several-targets", "report {bpnet} -a {multi} -o {out}", 1,
      "holds several targets (profile, counts:0, counts:1); choose one (--target)", "new"),
     # motifs

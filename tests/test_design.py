@@ -258,6 +258,12 @@ def test_motif_goes_to_the_best_position_and_strand(toy):
             assert result.score_after[i] == pytest.approx(y.max(), abs=1e-5)
         else:
             assert row.empty
+    banned = design(toy, X, "max", method="motif", motif="GAATTC", forbidden=["GAATTC"],
+                    mask="0-3")
+    assert (banned.status == "blocked").all() and (banned.X == X).all()
+    kept = design(toy, X, "max", method="motif", motif=motif, mask="0-25", copies=2)
+    assert ((kept.X != X).any(axis=-1)[:, :25].sum() == 0)
+    assert set(kept.status) <= {"copies", "optimum", "blocked"}
 
 
 def test_edits_are_linked_to_the_motif_they_make():
@@ -347,6 +353,13 @@ def test_cli_writes_the_design_folder(toy, tmp_path):
     np.testing.assert_allclose(designs["score_after"],
                                sx.predict(toy, designed.sequences, target=0), atol=1e-5)
     assert len(list((out / "logos").iterdir())) == 1
+    report = tmp_path / "r.html"
+    result = CliRunner().invoke(main, ["report", str(tmp_path / "toy.keras"), "--design",
+                                       str(out), "-o", str(report)])
+    assert result.exit_code == 0, result.output
+    html = report.read_text()
+    assert "<h2>Design</h2>" in html and html.count("data:image/png") == 2
+    assert "first 9 of 9" in html and edits["id"].iloc[0] in html
 
 
 def test_ledidi_finds_the_edits_worth_their_penalty_and_keeps_constraints():

@@ -56,7 +56,6 @@ from __future__ import annotations
 
 import numbers
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -310,12 +309,14 @@ def _window_matches(X: np.ndarray, pattern: np.ndarray) -> np.ndarray:
                      dtype=np.int32)
 
 
-def count_sites(X: np.ndarray, patterns: list[np.ndarray]) -> np.ndarray:
-    """Matches of the patterns (both strands as given) per sequence, (n,)."""
-    total = np.zeros(len(X), np.int64)
+def creates_sites(before: np.ndarray, after: np.ndarray, patterns: list[np.ndarray]
+                  ) -> np.ndarray:
+    """bool (n,): whether ``after`` has a match of a pattern at a place ``before`` has none."""
+    out = np.zeros(len(after), bool)
     for p in patterns:
-        total += (_window_matches(X, p) == len(p)).sum(axis=1)
-    return total
+        w = len(p)
+        out |= ((_window_matches(after, p) == w) & (_window_matches(before, p) < w)).any(axis=1)
+    return out
 
 
 def substitutions_creating(X: np.ndarray, patterns: list[np.ndarray]) -> np.ndarray:
@@ -495,7 +496,8 @@ def design(model, X, goal="max", *, method: str = "greedy", max_edits: int | Non
         objective units per edit), ``tau`` (Gumbel-softmax temperature), ``samples`` (draws
         per sequence and step), ``max_iter``, ``patience`` (steps without improvement before
         a sequence stops), ``learning_rate`` (Adam), ``prune`` (an edit whose reversal costs
-        less objective than this is reverted; 0: none that costs something).
+        less objective than this is reverted; default ``penalty``: an edit that does not earn
+        its penalty goes).
     motifs : PFMs to explain edits with: a dict name → (w, 4), a MEME/JASPAR file, or
         comma-separated JASPAR ids; ``None``: no motif columns filled.
     ids : names of the sequences (default ``seq0``, …).
@@ -777,6 +779,8 @@ class _Run:
             raise OptionError(f"ledidi: unknown setting(s) {', '.join(sorted(unknown))} (use "
                               f"{', '.join(LEDIDI_DEFAULTS)})", "--ledidi")
         options = {**LEDIDI_DEFAULTS, **settings}
+        if options["prune"] is None:
+            options["prune"] = options["penalty"]
         for key in ("samples", "max_iter", "patience"):
             if int(options[key]) < 1:
                 raise OptionError(f"ledidi: {key} must be ≥ 1", "--ledidi")
@@ -834,11 +838,10 @@ class _Run:
             ok &= ~(changed & prot).any(axis=1)
             ok &= changed.any(axis=1)
             if self.max_edits is not None:
-                total = np.stack([(np.abs(cand[j] - X[owner[j][0]]).sum(axis=-1) > 0).sum()
-                                  for j in range(len(cand))])
-                ok &= total <= self.max_edits
+                origin = X[[o[0] for o in owner]]
+                ok &= (np.abs(cand - origin).sum(axis=-1) > 0).sum(axis=1) <= self.max_edits
             if self.patterns:
-                ok &= count_sites(cand, self.patterns) <= count_sites(parents, self.patterns)
+                ok &= ~creates_sites(parents, cand, self.patterns)
             if self.gc is not None:
                 ok &= self._gc_ok(_gc_counts(parents, self.letters),
                                   _gc_counts(cand, self.letters), length)
@@ -1077,7 +1080,7 @@ def summary_line(out, result: Design) -> str:
 # -- ledidi: a relaxation in TensorFlow ---------------------------------------------------------
 #: defaults of method="ledidi" (λ per edit as ledidi 2.2's ``l``: the L1 distance / 2)
 LEDIDI_DEFAULTS = dict(penalty=0.1, tau=1.0, samples=16, max_iter=1000, patience=100,
-                       learning_rate=1.0, prune=0.0)
+                       learning_rate=1.0, prune=None)
 
 
 def _tf_objective(scorer: _Scorer):

@@ -25,8 +25,9 @@ from . import main
                                       "then pruning.")
 @click.option("--penalty", type=click.FloatRange(min=0), default=0.1, show_default=True,
               help="ledidi: λ, the loss of one edit in output units.")
-@click.option("--prune", type=click.FloatRange(min=0), default=0.0, show_default=True,
-              help="ledidi: revert every edit whose reversal costs less than this.")
+@click.option("--prune", type=click.FloatRange(min=0),
+              help="ledidi: revert every edit whose reversal costs less than this "
+                   "[--penalty].")
 @click.option("--max-edits", type=click.IntRange(min=0),
               help="Most substituted positions per sequence [greedy 10, motif no limit].")
 @click.option("--beam", type=click.IntRange(min=1), default=1, show_default=True,
