@@ -475,9 +475,9 @@ def design(model, X, goal="max", *, method: str = "greedy", max_edits: int | Non
     X : one-hot, shape=(n, length, C) (or (length, C)); or a string or list of strings
         (lowercase letters are protected, as ``mask``).
     goal : ``"max"``, ``"min"``, ``"value:V"``, ``"specific:A>B"`` or a :class:`Goal`.
-    method : ``"greedy"`` or ``"motif"``.
+    method : ``"greedy"``, ``"motif"`` or ``"ledidi"``.
     max_edits : most substituted positions per sequence; default 10 for greedy, unlimited
-        for motif.
+        for motif and ledidi (whose edit penalty sets the number).
     mask : protected positions: ``"START-END,…"``, a list of (start, end), or a boolean
         array (length,) or (n, length).
     target : the target spec of max/min/value (as ``sx.predict``; default the first).
@@ -1182,50 +1182,51 @@ def _ledidi_search(run: "_Run", X: np.ndarray, options: dict, seed: int) -> np.n
 
 
 def _ledidi_finish(run: "_Run", X: np.ndarray, designed: np.ndarray, prune: float):
-    """Exact constraints and pruning on the relaxation's designs, then the edits in the order
-    that raises the objective most at each step (the trajectory).
+    """Exact constraints and pruning on the relaxation's designs.
 
     Edits are reverted one at a time, the one whose reversal costs least objective first:
     while one costs less than ``prune``; while there are more than ``max_edits``; while the
     design has a forbidden site the input did not have (among the edits in a new site); while
     its GC is out of range and farther than the input's (among the edits that moved it out).
+    Every sequence still being pruned takes one step per model call.
     """
-    n, length, channels = X.shape
-    out = designed.copy()
-    for i in range(n):
-        x = out[i]
-        while True:
-            diff = np.flatnonzero((np.abs(x - X[i]).sum(axis=-1) > 0))
+    n, length, _ = X.shape
+    x = designed.copy()
+    active = list(range(n))
+    gc_ch = np.array([c in "CG" for c in run.letters], float)
+    _, now = run.scorer.score(x)
+    while active:
+        plans = []
+        for i in active:
+            diff = np.flatnonzero(np.abs(x[i] - X[i]).sum(axis=-1) > 0)
             if not len(diff):
-                break
-            candidates = diff
-            must = False
-            if run.max_edits is not None and len(diff) > run.max_edits:
-                must = True
-            if run.patterns:
-                new = _new_site_positions(X[i], x, run.patterns)
-                if len(new):
-                    candidates = np.intersect1d(diff, new)
-                    must = True
-            if run.gc is not None and not must:
-                gc0 = _gc_counts(X[i][None], run.letters)
-                gc1 = _gc_counts(x[None], run.letters)
-                if not run._gc_ok(gc0, gc1, length)[0]:
-                    gc_ch = np.array([c in "CG" for c in run.letters], float)
-                    moved = diff[(x[diff] @ gc_ch) != (X[i][diff] @ gc_ch)]
-                    candidates, must = moved, True
-            reverted = np.repeat(x[None], len(candidates), axis=0)
-            reverted[np.arange(len(candidates)), candidates] = X[i][candidates]
-            _, now = run.scorer.score(x[None])
-            _, objs = run.scorer.score(reverted)
-            cost = now[0] - objs
-            j = int(np.argmin(cost))
-            if must or cost[j] < prune:
-                x = reverted[j]
                 continue
+            candidates, must = diff, run.max_edits is not None and len(diff) > run.max_edits
+            if run.patterns:
+                new = _new_site_positions(X[i], x[i], run.patterns)
+                if len(new):
+                    candidates, must = np.intersect1d(diff, new), True
+            if run.gc is not None and not must and not run._gc_ok(
+                    _gc_counts(X[i][None], run.letters), _gc_counts(x[i][None], run.letters),
+                    length)[0]:
+                candidates = diff[(x[i][diff] @ gc_ch) != (X[i][diff] @ gc_ch)]
+                must = True
+            plans.append((i, candidates, must))
+        if not plans:
             break
-        out[i] = x
-    return out
+        trials = np.concatenate([np.repeat(x[i][None], len(c), axis=0) for i, c, _ in plans])
+        owners = np.concatenate([np.full(len(c), i) for i, c, _ in plans])
+        where = np.concatenate([c for _, c, _ in plans])
+        trials[np.arange(len(trials)), where] = X[owners, where]
+        _, objs = run.scorer.score(trials)
+        active = []
+        for i, _, must in plans:
+            rows = np.flatnonzero(owners == i)
+            j = rows[np.argmin(now[i] - objs[rows])]
+            if must or now[i] - objs[j] < prune:
+                x[i], now[i] = trials[j], objs[j]
+                active.append(i)
+    return x
 
 
 def _new_site_positions(x0: np.ndarray, x: np.ndarray, patterns) -> np.ndarray:
@@ -1241,26 +1242,32 @@ def _new_site_positions(x0: np.ndarray, x: np.ndarray, patterns) -> np.ndarray:
 
 
 def _ordered_history(run: "_Run", X: np.ndarray, designed: np.ndarray):
-    """The edits of each design applied one at a time, best objective first: (histories,
-    trajectories)."""
-    histories, trajectories = [], []
-    for i in range(len(X)):
-        x = X[i].copy()
-        s0, o0 = run.scorer.score(x[None])
-        history, trajectory = [], [(float(s0[0]), float(o0[0]))]
-        todo = list(np.flatnonzero(np.abs(designed[i] - X[i]).sum(axis=-1) > 0))
-        score = float(s0[0])
-        while todo:
-            trials = np.repeat(x[None], len(todo), axis=0)
-            trials[np.arange(len(todo)), todo] = designed[i][todo]
-            s, o = run.scorer.score(trials)
-            j = int(np.argmax(o))
-            p = todo.pop(j)
-            ref = int(x[p].argmax()) if x[p].max() > 0 else -1
-            x = trials[j]
-            history.append((int(p), ref, int(x[p].argmax()), score, float(s[j])))
-            trajectory.append((float(s[j]), float(o[j])))
-            score = float(s[j])
-        histories.append(history)
-        trajectories.append(trajectory)
+    """The edits of each design applied one at a time, best objective first (all sequences
+    in one model call per step): (histories, trajectories)."""
+    n = len(X)
+    x = X.copy()
+    s0, o0 = run.scorer.score(X)
+    histories = [[] for _ in range(n)]
+    trajectories = [[(float(s0[i]), float(o0[i]))] for i in range(n)]
+    scores = s0.astype(float).copy()
+    todo = [list(np.flatnonzero(np.abs(designed[i] - X[i]).sum(axis=-1) > 0))
+            for i in range(n)]
+    while any(todo):
+        owners = np.array([i for i in range(n) for _ in todo[i]], int)
+        where = np.array([p for i in range(n) for p in todo[i]], int)
+        trials = x[owners].copy()
+        trials[np.arange(len(trials)), where] = designed[owners, where]
+        s, o = run.scorer.score(trials)
+        for i in range(n):
+            rows = np.flatnonzero(owners == i)
+            if not len(rows):
+                continue
+            j = rows[np.argmax(o[rows])]
+            p = int(where[j])
+            todo[i].remove(p)
+            ref = int(x[i, p].argmax()) if x[i, p].max() > 0 else -1
+            x[i] = trials[j]
+            histories[i].append((p, ref, int(x[i, p].argmax()), float(scores[i]), float(s[j])))
+            trajectories[i].append((float(s[j]), float(o[j])))
+            scores[i] = float(s[j])
     return histories, trajectories
