@@ -19,10 +19,9 @@ model learned, and is it fast enough?
    1,000 random sequences (`value:V`). Rows: seqexplain greedy (stops within
    `--tolerance` of V), seqexplain `method="ledidi"`, and ledidi 2.2 (`ledidi(...)` with its
    MSE loss, the best of its batch of 16 samples by its own loss, then its `greedy_pruning`);
-   each with its median |logit − V|, median edits and seconds. The edit penalties differ by
-   construction (ledidi's λ weighs a squared error, ours an absolute one; ours is 0.1 sd of
-   the pool per edit, ledidi's its square); both prune edits that move the logit less than
-   0.1 sd.
+   each with its median |logit − V|, median edits and seconds. Both relaxations minimise
+   (logit − V)² + λ × edits with the same λ = (0.1 sd of the pool)², and both prune edits
+   whose reversal moves the objective less than 0.1 sd.
 4. **Speed**: greedy design of 100 random 200 bp sequences with 10 edits each
    (`goal="max"`, no threshold: all 10 rounds) on the reference CNN of
    `tests/data/reference/tangermeme_maxpool.npz` (target ≤ 60 s on the 2 cores).
@@ -206,11 +205,10 @@ def side_by_side(n: int, seed: int, tolerance: float | None, max_edits: int) -> 
     tolerance = 0.25 * float(pool.std()) if tolerance is None else tolerance
     X = random_onehot(n, 200, seed=5)
     goal = f"value:{V}"
-    # our penalty: an edit must bring the logit this much closer to V (0.1 sd of the pool);
-    # ledidi's weighs a squared error: (0.1 sd)² is the same trade at one sd from V
-    ours_penalty = float(0.1 * pool.std())
-    ledidi_l = float((0.1 * pool.std()) ** 2)
-    prune = ours_penalty  # both prune an edit that moves the logit less than 0.1 sd
+    # the same loss for both relaxations: (logit − V)² + λ × edits, λ = (0.1 sd of the
+    # pool)²; both prune an edit whose reversal moves the objective less than 0.1 sd
+    ledidi_l = ours_penalty = float((0.1 * pool.std()) ** 2)
+    prune = float(0.1 * pool.std())
     sx.design(model, X[:1], goal, max_edits=2, output="logit")  # compile
     sx.design(model, X[:1], goal, method="ledidi", output="logit",
               ledidi=dict(max_iter=3, penalty=ours_penalty))

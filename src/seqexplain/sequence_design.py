@@ -30,7 +30,8 @@ Methods:
   once, so the number of edits is the Hamming distance to the input.
 - ``"ledidi"``: a relaxation in TensorFlow (after ledidi, Schreiber et al.): a weight per
   position and letter, sequences drawn from it by a straight-through Gumbel-softmax, the loss
-  ``−objective + λ × edits`` minimised by Adam with early stopping; then edits are pruned
+  ``−objective + λ × edits`` (for ``value:V``, ``(score − V)² + λ × edits``) minimised by
+  Adam with early stopping; then edits are pruned
   greedily (each reverted while its reversal costs less than ``prune``) and the constraints
   enforced by reverting the cheapest edits that break them.
 - ``"motif"``: writes a motif (a string, a PWM, a one-hot array or a JASPAR id/name) over the
@@ -1084,7 +1085,9 @@ LEDIDI_DEFAULTS = dict(penalty=0.1, tau=1.0, samples=16, max_iter=1000, patience
 
 
 def _tf_objective(scorer: _Scorer):
-    """``f(x) → objective (m,)`` in TensorFlow, differentiable in ``x`` (m, L, C)."""
+    """``f(x) → objective (m,)`` in TensorFlow, differentiable in ``x`` (m, L, C); for a
+    ``value:V`` goal ``−(q − V)²`` (a smooth loss, ledidi's mean squared error) in place of
+    ``−|q − V|``."""
     import tensorflow as tf
 
     from .attribution.engine import select_output
@@ -1106,7 +1109,7 @@ def _tf_objective(scorer: _Scorer):
         if goal.kind == "min":
             return -q
         if goal.kind == "value":
-            return -tf.abs(q - goal.value)
+            return -tf.square(q - goal.value)
         return q
 
     def objective(x):
@@ -1162,7 +1165,8 @@ def _ledidi_search(run: "_Run", X: np.ndarray, options: dict, seed: int) -> np.n
         optimizer.apply_gradients([(tape.gradient(total, weights), weights)])
         return tf.where(keep, x0[:, None], hard), loss
 
-    start = -run.scorer.score(X)[1]          # the input's own loss (no edit)
+    start = -np.concatenate([objective(tf.constant(X[lo:lo + 256])).numpy()
+                             for lo in range(0, n, 256)]).astype(np.float64)  # no edit
     best_loss = start.copy()
     best = X.copy()
     stalled = np.zeros(n, int)
