@@ -110,6 +110,8 @@ ROWS = [
      "labels.tsv, line 1: expected ID START END", "new"),
     ("design-bad-gc", "design {ctcf} {dna} --goal max --gc 0.7-0.2 -o {out} --force", 2,
      "0 ≤ LOW ≤ HIGH ≤ 1", "dir"),
+    ("design-no-inputs", "design {ctcf} --goal max -o {out}", 2,
+     "no sequences: give a FASTA file or --regions", "new"),
     ("design-invalid-char", "design {ctcf} {bad} --goal max -o {out} --force", 1,
      "record 'r2', position 17: invalid character 'J'", "dir"),
     # encode

@@ -394,3 +394,29 @@ def test_ledidi_finds_the_edits_worth_their_penalty_and_keeps_constraints():
     np.testing.assert_array_equal(everything.X, X)  # every edit costs less than 10: reverted
     with pytest.raises(OptionError, match="unknown setting"):
         design(model, X, "max", method="ledidi", ledidi=dict(lam=1))
+
+
+def test_cli_designs_genome_regions(toy, tmp_path):
+    from click.testing import CliRunner
+
+    from helpers import write_genome
+    from seqexplain.cli import main
+
+    toy.save(tmp_path / "toy.keras")
+    genome = write_genome(tmp_path / "g.fa", {"chr1": 300}, seed=21)
+    (tmp_path / "r.bed").write_text("chr1\t40\t70\nchr1\t150\t180\n")
+    (tmp_path / "mask.bed").write_text("chr1:40-70(+)\t0\t15\n")  # ids as regions name them
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, [
+        "design", str(tmp_path / "toy.keras"), "--regions", str(tmp_path / "r.bed"),
+        "--genome", str(tmp_path / "g.fa"), "--goal", "max", "--max-edits", "2",
+        "--mask", str(tmp_path / "mask.bed"), "--logos", "0", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    designed = sx.read_fasta(out / "designed.fa")
+    assert designed.ids == ["chr1:40-70(+)", "chr1:150-180(+)"]
+    for seq, (lo, hi) in zip(designed.sequences, ((40, 70), (150, 180))):
+        before = genome["chr1"][lo:hi]
+        diff = [p for p in range(L) if seq[p] != before[p]]
+        assert len(diff) == 2
+        if lo == 40:
+            assert min(diff) >= 15

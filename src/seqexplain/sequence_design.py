@@ -972,10 +972,13 @@ def read_mask_file(path, ids: list[str], length: int) -> np.ndarray:
 
 def design_files(model, inputs, out, *, goal="max", force: bool = False, mask=None,
                  logos: int = 5, logo_method: str = "deepshap", dpi: int = 120,
-                 alphabet: str | None = None, **options) -> Design:
+                 alphabet: str | None = None, regions=None, genome=None,
+                 off_edge: str = "pad", **options) -> Design:
     """What ``seqexplain design`` does: read the FASTA ``inputs`` (lowercase letters are
-    protected), run :func:`design` (``options``: its keyword arguments), and write the folder
-    ``out`` atomically:
+    protected) or the ``regions`` (BED/narrowPeak) of ``genome`` (windows of the model's
+    length; read in upper case, so a soft-masked genome's repeats are not protected), run
+    :func:`design` (``options``: its keyword arguments), and write the folder ``out``
+    atomically:
 
     - ``designed.fa``: the designed sequences (ids as the input's);
     - ``edits.tsv`` (:data:`EDIT_COLUMNS`, one row per edit, positions 0-based);
@@ -996,14 +999,21 @@ def design_files(model, inputs, out, *, goal="max", force: bool = False, mask=No
         model = [m for m in model.split(",") if m]
     models = model if isinstance(model, (list, tuple)) else [model]
     bundles = [load_model(m, alphabet) for m in models]
-    records = read_fasta(inputs)
+    from .genome import sequence_inputs
+
+    source = sequence_inputs([inputs] if inputs else [], [regions] if regions else [], genome,
+                             length=bundles[0].length, off_edge=off_edge).sources[0]
+    records = read_fasta(source)
+    sequences = list(records.sequences)
+    if regions:
+        sequences = [seq.upper() for seq in sequences]
     if not len(records.ids):
-        raise SeqexplainError(f"{inputs}: no records")
+        raise SeqexplainError(f"{inputs or regions}: no records")
     # the input's letters checked (and named by file, record and position) before any work
-    bundles[0].encode(list(records.sequences), ids=list(records.ids), source=str(inputs))
+    bundles[0].encode(sequences, ids=list(records.ids), source=str(inputs or regions))
     if isinstance(mask, (str, Path)) and Path(mask).is_file():
         mask = read_mask_file(mask, list(records.ids), bundles[0].length)
-    result = design(bundles if len(bundles) > 1 else bundles[0], list(records.sequences), goal,
+    result = design(bundles if len(bundles) > 1 else bundles[0], sequences, goal,
                     mask=mask, ids=list(records.ids), **options)
     figures = _logo_figures(bundles[0], result, logos, logo_method, options) if logos else []
     with atomic_dir(out, force=force) as tmp:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import click
 
 from . import main
+from .options import check_inputs, region_options
 
 
 @main.command("design")
 @click.argument("model", type=click.Path())
-@click.argument("inputs", type=click.Path(exists=True, dir_okay=False))
+@click.argument("inputs", required=False, type=click.Path(exists=True, dir_okay=False))
+@region_options()
 @click.option("--goal", required=True,
               help="max, min, value:V, or specific:A>B (target A high, B low).")
 @click.option("--target", help="Target of max/min/value (index or name; for several outputs "
@@ -57,11 +59,12 @@ from . import main
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("-o", "--out", required=True, type=click.Path(file_okay=False))
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
-def design_command(model, inputs, goal, target, threshold, tolerance, method, penalty, prune,
+def design_command(model, inputs, regions, genome, off_edge, goal, target, threshold, tolerance, method, penalty, prune,
                    max_edits, beam,
                    mask, forbid, gc, motif, copies, motifs, ensemble, output, logos, alphabet,
                    batch_size, seed, out, force):
-    """Edit the sequences of INPUTS (FASTA) until MODEL meets --goal: OUT/designed.fa,
+    """Edit the sequences of INPUTS (FASTA; or the --regions windows of --genome) until
+    MODEL meets --goal: OUT/designed.fa,
     OUT/edits.tsv (every edit, the motif it creates or breaks), OUT/trajectory.tsv and
     trajectory.png, OUT/designs.tsv (met or why not, per sequence) and OUT/logos/."""
     from .._tf import import_tensorflow
@@ -69,11 +72,13 @@ def design_command(model, inputs, goal, target, threshold, tolerance, method, pe
     from ..sequence_design import parse_goal
 
     check_writable(out, force, kind="folder")
+    check_inputs([inputs] if inputs else [], [regions] if regions else [], genome)
     parse_goal(goal)  # a bad goal is refused before TensorFlow loads
     import_tensorflow()
     from ..sequence_design import design_files, summary_line
 
     result = design_files(model, inputs, out, goal=goal, force=force, mask=mask, logos=logos,
+                          regions=regions, genome=genome, off_edge=off_edge,
                           alphabet=alphabet, target=target, threshold=threshold,
                           tolerance=tolerance, method=method, max_edits=max_edits, beam=beam,
                           forbidden=forbid or (), gc=gc, motif=motif, copies=copies,
