@@ -10,7 +10,8 @@ outputs of the README's own blocks, run in order in a fresh workspace by the tes
   ``fig`` marker with :func:`compute` (timings vary by machine and are not compared);
 - ``python examples/make_docs_figures.py`` runs the same blocks with
   ``SEQEXPLAIN_UPDATE_FIGURES=1``, which writes the values and timings into README.md and
-  copies the Quick-start figure to ``docs/images/ctcf_top_peak.png``.
+  copies the Quick-start figure to ``docs/images/ctcf_top_peak.png`` and the design
+  section's before/after logos to ``docs/images/ctcf_design.png``.
 
 Timings are measured on the machine that runs the script; the README states it (2 CPU cores).
 """
@@ -34,6 +35,7 @@ TIME = re.compile(r"<!--time:(\w+)-->(.*?)<!--/time-->", re.S)
 #: the README block each timing measures (a substring of the block's command)
 TIMED = {"quickstart": "examples/data/ctcf_test.fa --method deepshap,saliency,ism --motifs"}
 IMAGE = ROOT / "docs" / "images" / "ctcf_top_peak.png"
+DESIGN_IMAGE = ROOT / "docs" / "images" / "ctcf_design.png"
 
 
 def _count_records(path: Path) -> int:
@@ -155,6 +157,9 @@ def update(document: Path, workspace: Path, blocks: list[tuple[str, float]]) -> 
     document.write_text(substitute(document.read_text(), figs, timings(blocks)))
     index = pd.read_csv(Path(workspace) / "ctcf_explained" / "logos" / "index.tsv", sep="\t")
     shutil.copy(Path(workspace) / "ctcf_explained" / "logos" / index["file"].iloc[0], IMAGE)
+    design_logos = sorted((Path(workspace) / "ctcf_design" / "logos").glob("*.png"))
+    if design_logos:  # the best design's before/after logos (--logos 1)
+        shutil.copy(design_logos[0], DESIGN_IMAGE)
 
 
 def main() -> None:

@@ -99,6 +99,21 @@ def files(tmp_path_factory):
 # (id, args ({name} = an input of `files`, {out} = the output), exit code, text of the error,
 #  output state before the run: "new" (absent), "dir"/"file" (pre-existing, with a sentinel))
 ROWS = [
+    # design
+    ("design-bad-goal", "design {ctcf} {dna} --goal maximum -o {out}", 2,
+     "goal 'maximum': use max, min, value:V or specific:A>B", "new"),
+    ("design-bad-target", "design {ctcf} {dna} --goal max --target nosuch -o {out}", 1,
+     "unknown target 'nosuch'", "new"),
+    ("design-bad-mask", "design {ctcf} {dna} --goal max --mask 150-300 -o {out}", 2,
+     "'150-300' is not a range inside the 200-long sequences", "new"),
+    ("design-mask-file-line", "design {ctcf} {dna} --goal max --mask {labels} -o {out}", 1,
+     "labels.tsv, line 1: expected ID START END", "new"),
+    ("design-bad-gc", "design {ctcf} {dna} --goal max --gc 0.7-0.2 -o {out} --force", 2,
+     "0 ≤ LOW ≤ HIGH ≤ 1", "dir"),
+    ("design-no-inputs", "design {ctcf} --goal max -o {out}", 2,
+     "no sequences: give a FASTA file or --regions", "new"),
+    ("design-invalid-char", "design {ctcf} {bad} --goal max -o {out} --force", 1,
+     "record 'r2', position 17: invalid character 'J'", "dir"),
     # encode
     ("encode-missing-fasta", "encode {missing} -o {out}", 1, "missing.fa: no such file", "new"),
     ("encode-length-0", "encode {dna} -o {out} --length 0", 2, "'--length'", "new"),
@@ -302,6 +317,8 @@ ROWS = [
     ("report-truncated-model", "report {trunc} -o {out} --force", 1,
      "not a valid Keras archive", "file"),
     ("report-exists", "report {ctcf} -o {out}", 1, "file exists", "file"),
+    ("report-not-design-folder", "report {ctcf} --design {ctcf} -o {out}", 1,
+     "not a design folder (no designs.tsv", "new"),
     ("report-several-targets", "report {bpnet} -a {multi} -o {out}", 1,
      "holds several targets (profile, counts:0, counts:1); choose one (--target)", "new"),
     # motifs

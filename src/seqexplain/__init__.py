@@ -31,6 +31,9 @@ pictures and motifs            ``plot_logo`` (an (L, C) array), ``plot_attributi
 in-silico experiments          ``marginalize``, ``ablate``, ``space``, ``dosage`` (what
                                motifs do to the output; ``func=`` any array verb),
                                ``shuffled_backgrounds``
+sequence design                ``design`` (the fewest edits towards a goal, each linked to
+                               the motif it makes or breaks → ``Design``), ``design_files``
+                               (what ``seqexplain design`` writes)
 simulation                     ``simulate_sequences`` (planted motifs, known ground truth)
 genome coordinates             ``read_regions`` (BED/narrowPeak + genome FASTA → records that
                                go wherever a FASTA path goes), ``gc_matched_background``,
@@ -103,6 +106,9 @@ _LAZY = {
     "score_variants": ("variants", "score_variants"),
     "write_variants": ("variants", "write_variants"),
     "plot_allele_pair": ("logos", "plot_allele_pair"),
+    "design": ("sequence_design", "design"),
+    "Design": ("sequence_design", "Design"),
+    "design_files": ("sequence_design", "design_files"),
     "write_report": ("report", "write_report"),
     "predict": ("prediction", "predict"),
     "substitute": ("edit", "substitute"),

@@ -658,3 +658,39 @@ def plot_allele_pair(ref_map: np.ndarray, alt_map: np.ndarray, letters: str,
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def plot_before_after(before_map: np.ndarray, after_map: np.ndarray, letters: str,
+                      positions, title: str | None = None, flank: int | None = 40):
+    """Attribution logos of a sequence before and after design, one above the other on one
+    scale, the edited ``positions`` (0-based; an ``(start, end)`` pair for a motif written
+    there) shaded.
+
+    Parameters
+    ----------
+    before_map, after_map : observed-base attribution maps (length, C).
+    positions : edited positions: ints, or ``(start, end)`` half-open stretches.
+    flank : positions shown on each side of the edits (``None``: the whole sequence).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    spans = [(p, p + 1) if np.isscalar(p) else tuple(p) for p in positions]
+    start, stop = 0, len(before_map)
+    if flank is not None and spans:
+        start = max(0, min(lo for lo, _ in spans) - flank)
+        stop = min(stop, max(hi for _, hi in spans) + flank)
+    fig, axes = plt.subplots(2, 1, figsize=(max(6.0, min((stop - start) * 0.12, 30.0)), 4.2))
+    high = max(np.abs(before_map[start:stop]).max(), np.abs(after_map[start:stop]).max(),
+               1e-12)
+    for ax, matrix, name in ((axes[0], before_map, "before"), (axes[1], after_map, "after")):
+        draw_logo(ax, matrix[start:stop], letters, start=start + 1, ylabel=name)
+        for lo, hi in spans:
+            ax.axvspan(lo + 0.5, hi + 0.5, color="gold", alpha=0.35, zorder=0)
+        ax.set_ylim(-1.05 * high, 1.05 * high)
+    axes[1].set_xlabel("position")
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig

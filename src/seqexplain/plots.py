@@ -172,3 +172,27 @@ def plot_dosage(dosage: pd.DataFrame):
     ax.legend(fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
+
+
+def plot_trajectory(trajectory: pd.DataFrame, threshold: float | None = None,
+                    ylabel: str = "score", max_lines: int = 200):
+    """Score against the number of edits, one line per sequence (``trajectory``: columns
+    ``id``, ``edits``, ``score``, as :attr:`seqexplain.Design.trajectory`), with the median
+    over the sequences still being edited and the goal's ``threshold`` when it has one."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    groups = list(trajectory.groupby("id", sort=False))
+    for _, t in groups[:max_lines]:
+        ax.plot(t["edits"], t["score"], color="0.6", lw=0.7, alpha=0.6)
+    if len(trajectory):
+        median = trajectory.groupby("edits")["score"].median()
+        ax.plot(median.index, median.to_numpy(), color="C3", lw=2, label="median")
+    if threshold is not None:
+        ax.axhline(threshold, color="C0", ls="--", lw=1, label="threshold")
+    ax.set_xlabel("edits")
+    ax.set_ylabel(ylabel)
+    ax.set_title(f"{len(groups)} sequences" + (f" (lines: first {max_lines})"
+                                               if len(groups) > max_lines else ""), fontsize=9)
+    if len(trajectory):
+        ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig

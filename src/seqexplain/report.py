@@ -256,6 +256,40 @@ def _motifs_section(folder: Path) -> str:
     return "".join(out)
 
 
+def _design_section(folder: Path, top_edits: int = 30) -> str:
+    """A ``seqexplain design`` folder: what happened per sequence, the first edits, the
+    trajectory and the before/after logos."""
+    designs = pd.read_csv(folder / "designs.tsv", sep="\t", keep_default_na=False)
+    edits = pd.read_csv(folder / "edits.tsv", sep="\t", keep_default_na=False)
+    out = ["<h2>Design</h2>"]
+    met = designs["met"].astype(str).str.lower().eq("true")
+    counts = designs["status"].value_counts()
+    out.append(_dl([("sequences", len(designs)), ("met the goal", int(met.sum())),
+                    *((f"stopped: {k}", int(v)) for k, v in counts.items()),
+                    ("median edits", _num(float(designs["edits"].median()), 3)),
+                    ("median score before → after",
+                     f"{_num(float(designs['score_before'].median()))} → "
+                     f"{_num(float(designs['score_after'].median()))}")]))
+    rows = [[r["id"], r["round"], r["position"], r["ref"], r["alt"],
+             _num(_float(r["score_before"])), _num(_float(r["score_after"])),
+             r["motif_created"], r["motif_broken"]] for r in
+            edits.head(top_edits).to_dict("records")]
+    out.append(f'<p class="muted">The first {min(top_edits, len(edits))} of {len(edits)} '
+               "edits (edits.tsv has all; positions 0-based).</p>")
+    out.append(_table(["id", "round", "position", "ref", "alt", "score before",
+                       "score after", "motif created", "motif broken"], rows,
+                      numeric={1, 2, 5, 6}))
+    if (folder / "trajectory.png").is_file():
+        out.append('<h3>Score against edits</h3><img alt="score against edits" '
+                   f'src="{png_data_uri(folder / "trajectory.png")}">')
+    logos = sorted((folder / "logos").glob("*.png")) if (folder / "logos").is_dir() else []
+    if logos:
+        out.append("<h3>Attributions before and after (edits shaded)</h3>")
+        out += [f'<img alt="before and after {_e(p.stem)}" src="{png_data_uri(p)}">'
+                for p in logos]
+    return "".join(out)
+
+
 def _float(value):
     try:
         return float(value)
@@ -264,16 +298,19 @@ def _float(value):
 
 
 def build_report(model_dir, attributions=None, top: int = 5, window: str = "auto",
-                 motifs=None, target: str | None = None) -> str:
+                 motifs=None, target: str | None = None, design=None) -> str:
     """The report as an HTML string. ``model_dir``: a folder from ``seqexplain train``;
     ``attributions``: an ``attributions.npz``/``.h5`` from ``seqexplain explain`` (optional);
     ``motifs``: a folder from ``seqexplain motifs`` (default: ``motifs/`` beside the
     attributions, when there is one); ``target``: the target shown, in an attributions file
-    of several targets."""
+    of several targets; ``design``: a folder from ``seqexplain design``."""
     from .bundle import ModelBundle, load_model
     from .logos import check_window
 
     check_window(window)
+    if design is not None and not (Path(design) / "designs.tsv").is_file():
+        raise SeqexplainError(f"{design}: not a design folder (no designs.tsv; write one with "
+                              "seqexplain design)")
     folder = Path(model_dir)
     attr = (Attributions.read(attributions, target=target) if attributions is not None
             else None)
@@ -307,17 +344,20 @@ def build_report(model_dir, attributions=None, top: int = 5, window: str = "auto
         if not (Path(motifs) / "motifs.tsv").is_file():
             raise SeqexplainError(f"{motifs}: not a motifs folder (no motifs.tsv)")
         parts.append(_motifs_section(Path(motifs)))
+    if design is not None:
+        parts.append(_design_section(Path(design)))
     parts.append("</body></html>\n")
     return "".join(parts)
 
 
 def write_report(model_dir, out, attributions=None, top: int = 5, window: str = "auto",
-                 force: bool = False, motifs=None, target: str | None = None) -> Path:
+                 force: bool = False, motifs=None, target: str | None = None,
+                 design=None) -> Path:
     """Write :func:`build_report` to ``out`` atomically; returns the path."""
     from .outputs import atomic_file, check_writable
 
     check_writable(out, force)
-    text = build_report(model_dir, attributions, top, window, motifs, target)
+    text = build_report(model_dir, attributions, top, window, motifs, target, design)
     with atomic_file(out, force=force) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(out)
