@@ -346,13 +346,16 @@ ROWS = [
     ("filters-readonly", "filters {ctcf} {dna} -o {ro}/f", 1, "cannot write to folder", None),
     # grammar
     ("grammar-missing-fasta", "grammar {ctcf} {missing} --motifs {meme} -o {out}", 2,
-     "'FASTA'", "new"),
+     "'[FASTA]': File", "new"),
     ("grammar-unknown-motif", "grammar {ctcf} {dna} --motifs NOSUCH1 -o {out}", 1,
      "no JASPAR CORE motif of that id or name", "new"),
     ("grammar-invalid-char", "grammar {ctcf} {bad} --motifs {meme} -o {out} --force", 1,
      "record 'r2', position 17: invalid character 'J'", "dir"),
     ("grammar-one-background", "grammar {ctcf} {dna} --motifs {meme} --backgrounds 1 "
      "-o {out}", 2, "'--backgrounds'", "new"),
+    ("grammar-gc-matched-fasta", "grammar {ctcf} {dna} --motifs {meme} --background gc-matched "
+     "-o {out}", 1, "gc-matched backgrounds are genome windows like the inputs", None),
+    ("grammar-no-input", "grammar {ctcf} --motifs {meme} -o {out}", 1, "no sequences", None),
     ("grammar-readonly", "grammar {ctcf} {dna} --motifs {meme} -o {ro}/g", 1,
      "cannot write to folder", None),
     # variants

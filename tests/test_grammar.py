@@ -147,3 +147,43 @@ def test_the_command_writes_every_table_and_figure(tmp_path, pair_model, backgro
         "error: --motifs 'NOSUCH1': no such file or folder, and no JASPAR CORE motif of "
         "that id or name"]
     assert not (tmp_path / "h").exists()
+
+
+def test_low_scoring_backgrounds_are_the_lowest_predictions(pair_model, backgrounds):
+    """The k sequences of lowest logit, lowest first (brute force: sort sx.predict), at most
+    half of the inputs."""
+    from seqexplain.experiments import low_scoring_backgrounds
+
+    X = sx.edit.substitute(backgrounds, A, 5)  # half hold A: score 0.5 higher
+    X = np.concatenate([X[:8], backgrounds[8:]])
+    logits = sx.predict(pair_model, X, target=0, output="logit")
+    got = low_scoring_backgrounds(pair_model, X, 5)
+    np.testing.assert_array_equal(got, X[np.argsort(logits, kind="stable")[:5]])
+    assert len(low_scoring_backgrounds(pair_model, X, 100)) == len(X) // 2
+    assert not any(A in s for s in sx.decode(low_scoring_backgrounds(pair_model, X, 8)))
+
+
+def test_backgrounds_from_genome_regions(tmp_path):
+    """--regions/--genome inputs: GC-matched genome windows and the model's own low scorers
+    as backgrounds; CTCF still raises the output of the CTCF model on both."""
+    from pathlib import Path
+
+    ROOT = Path(__file__).resolve().parents[1]
+    genome = ROOT / "examples" / "data" / "genome"
+    common = ["grammar", str(ROOT / "models" / "ctcf"), "--regions",
+              str(genome / "ctcf_sites.narrowPeak"), "--genome", str(genome / "genome.fa"),
+              "--motifs", "CTCF", "--top", "0", "--backgrounds", "12"]
+    for background in ("gc-matched", "low-scoring"):
+        out = tmp_path / background
+        r = CliRunner().invoke(main, [*common, "--background", background, "-o", str(out)])
+        assert r.exit_code == 0, r.output
+        marginal = pd.read_csv(out / "marginal.tsv", sep="\t")
+        assert (marginal["n"] == 12).all() and (marginal["effect"] > 5).all(), marginal
+    r = CliRunner().invoke(main, ["grammar", str(ROOT / "models" / "ctcf"),
+                                  str(ROOT / "examples" / "data" / "ctcf_demo.fa"), "--motifs",
+                                  "CTCF", "--background", "gc-matched", "-o",
+                                  str(tmp_path / "x")])
+    assert r.exit_code == 1 and r.stderr.strip().splitlines() == [
+        "error: gc-matched backgrounds are genome windows like the inputs: give --regions "
+        "and --genome"]
+    assert not (tmp_path / "x").exists()

@@ -279,6 +279,24 @@ def dosage(model, X, motif, copies: Sequence[int] = (1, 2, 3), *, func: Callable
     return Dosage(copies, tuple(placed), _run(func, bundle, X, kwargs), after)
 
 
+def low_scoring_backgrounds(model, X, n: int, *, target=None, batch_size: int = 256,
+                            alphabet=None) -> np.ndarray:
+    """The ``n`` sequences of ``X`` the model scores lowest on ``target`` (its logit), lowest
+    first, but at most half of ``X``: real sequences the model reads as neutral, for
+    experiments that should not inherit the inputs' motifs. ``n`` is capped, not padded."""
+    from .prediction import predict
+
+    bundle, X = _prepare(model, X, alphabet)
+    if len(X) < 4:
+        raise SeqexplainError(f"low-scoring backgrounds: {len(X)} sequences; give at least 4")
+    if target is None:
+        target = bundle.targets(None)[0].name if not bundle.single_output else 0
+    score = np.asarray(predict(bundle, X, target=target, output="logit",
+                               batch_size=batch_size), dtype=np.float64).reshape(len(X), -1)
+    k = min(int(n), len(X) // 2)
+    return X[np.argsort(score[:, 0], kind="stable")[:k]]
+
+
 def shuffled_backgrounds(X: np.ndarray, n: int, random_state: RandomState = 0) -> np.ndarray:
     """``n`` backgrounds: dinucleotide shuffles of the sequences of ``X`` (n, length, C),
     taken in turn (sequence ``i % len(X)``), each shuffled once."""

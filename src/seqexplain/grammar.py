@@ -397,25 +397,57 @@ def read_motif_spec(spec: str) -> dict[str, np.ndarray]:
     return names
 
 
-def grammar_files(model, fasta, motifs: str, out, *, force: bool = False, target=None,
-                  top: int = 3, max_spacing: int = 30, n_backgrounds: int = 100,
+#: where the backgrounds of ``grammar_files`` come from
+BACKGROUNDS = ("shuffle", "gc-matched", "low-scoring")
+
+
+def grammar_files(model, fasta=None, motifs: str = "", out=None, *, regions=None, genome=None,
+                  off_edge: str = "pad", background: str = "shuffle", force: bool = False,
+                  target=None, top: int = 3, max_spacing: int = 30, n_backgrounds: int = 100,
                   min_effect: float = 0.5, batch_size: int = 256, seed: int = 0,
                   alphabet: str | None = None) -> GrammarResult:
-    """What ``seqexplain grammar`` does: the backgrounds (``n_backgrounds`` dinucleotide
-    shuffles of the sequences of ``fasta``), :func:`run_grammar` with the motifs of
-    ``motifs`` (see :func:`read_motif_spec`), and the tables and figures written to the
-    folder ``out`` (:func:`write_grammar`), atomically."""
+    """What ``seqexplain grammar`` does: the inputs (a FASTA file, or ``regions`` of
+    ``genome``), ``n_backgrounds`` backgrounds made from them, :func:`run_grammar` with the
+    motifs of ``motifs`` (see :func:`read_motif_spec`), and the tables and figures written to
+    the folder ``out`` (:func:`write_grammar`), atomically.
+
+    ``background``: ``"shuffle"`` (default) — dinucleotide shuffles of the inputs: their
+    composition, none of their motifs; ``"gc-matched"`` — genome windows with the GC
+    distribution of the ``regions``, overlapping none of them (needs regions); ``"low-scoring"``
+    — the inputs the model scores lowest (at most half of them): real sequence the model reads
+    as neutral. Never uniform random DNA, whose GC content alone moves many models."""
     from .bundle import load_model
-    from .experiments import shuffled_backgrounds
+    from .experiments import low_scoring_backgrounds, shuffled_backgrounds
     from .fasta import read_fasta
+    from .genome import gc_matched_background, sequence_inputs
     from .outputs import atomic_dir, check_writable
 
     check_writable(out, force, kind="folder")
+    if background not in BACKGROUNDS:
+        raise SeqexplainError(f"background {background!r}: choose one of "
+                              f"{', '.join(BACKGROUNDS)}")
+    if background == "gc-matched" and not regions:
+        raise SeqexplainError("gc-matched backgrounds are genome windows like the inputs: give "
+                              "--regions and --genome")
     pfms = read_motif_spec(motifs)
     bundle = load_model(model, alphabet)
-    records = read_fasta(fasta)
-    X = bundle.encode(list(records.sequences), ids=list(records.ids), source=str(fasta)).onehot
-    backgrounds = shuffled_backgrounds(X, n_backgrounds, random_state=seed)
+    found = sequence_inputs([fasta] if fasta else [], [regions] if regions else [], genome,
+                            length=bundle.length, off_edge=off_edge, many=False)
+    source = found.sources[0]
+
+    def encode(src):
+        records = read_fasta(src)
+        return bundle.encode(list(records.sequences), ids=list(records.ids),
+                             source=str(getattr(src, "name", src))).onehot
+
+    X = encode(source)
+    if background == "shuffle":
+        backgrounds = shuffled_backgrounds(X, n_backgrounds, random_state=seed)
+    elif background == "low-scoring":
+        backgrounds = low_scoring_backgrounds(bundle, X, n_backgrounds, target=target,
+                                              batch_size=batch_size)
+    else:
+        backgrounds = encode(gc_matched_background(source, n=n_backgrounds, seed=seed))
     result = run_grammar(bundle, backgrounds, pfms, target=target, top=top,
                          max_spacing=max_spacing, min_effect=min_effect,
                          batch_size=batch_size, seed=seed)
