@@ -317,6 +317,8 @@ ROWS = [
     ("report-truncated-model", "report {trunc} -o {out} --force", 1,
      "not a valid Keras archive", "file"),
     ("report-exists", "report {ctcf} -o {out}", 1, "file exists", "file"),
+    ("report-not-grammar-folder", "report {ctcf} --grammar {ctcf} -o {out}", 1,
+     "not a grammar folder (no marginal.tsv", "new"),
     ("report-not-design-folder", "report {ctcf} --design {ctcf} -o {out}", 1,
      "not a design folder (no designs.tsv", "new"),
     ("report-several-targets", "report {bpnet} -a {multi} -o {out}", 1,

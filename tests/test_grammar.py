@@ -139,6 +139,15 @@ def test_the_command_writes_every_table_and_figure(tmp_path, pair_model, backgro
     assert {"effect", "ci_low", "ci_high", "control_effect", "z", "q",
             "significant"} <= set(marginal.columns)
     assert "most cooperative pair A+B ++ at 12 bp" in result.stderr
+    # the report's section
+    r = CliRunner().invoke(main, ["report", str(model), "--grammar", str(out), "-o",
+                                  str(tmp_path / "r.html")])
+    assert r.exit_code == 0, r.output
+    html = (tmp_path / "r.html").read_text()
+    section = html[html.index("<h2>What the motifs do</h2>"):]
+    assert section.count("<tr") == 1 + len(marginal) + 1 + len(grammar)  # headers + rows
+    assert '>A + B</td><td class="">++</td><td class="n">12</td>' in section
+    assert section.count('src="data:image/png') == 3
 
     bad = CliRunner().invoke(main, ["grammar", str(model), str(fa), "--motifs", "NOSUCH1",
                                     "-o", str(tmp_path / "h")])

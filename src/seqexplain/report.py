@@ -290,6 +290,40 @@ def _design_section(folder: Path, top_edits: int = 30) -> str:
     return "".join(out)
 
 
+def _grammar_section(folder: Path) -> str:
+    """A ``seqexplain grammar`` folder (or ``explain --motifs --grammar``'s ``grammar/``): the
+    marginal effects, the best arrangement of each pair, and the figures."""
+    marginal = pd.read_csv(folder / "marginal.tsv", sep="\t", keep_default_na=False)
+    out = ["<h2>What the motifs do</h2>",
+           '<p class="muted">Each motif written into background sequences, against the same '
+           "insertion with its letters shuffled (marginal.tsv); pairs at every spacing and "
+           "orientation (spacing.tsv, grammar.tsv).</p>"]
+    rows = [[r["motif"], r["strand"], _num(_float(r["effect"])),
+             f"{_num(_float(r['ci_low']))} – {_num(_float(r['ci_high']))}",
+             _num(_float(r["control_effect"])), _num(_float(r["q"]), 2),
+             "yes" if str(r["significant"]).lower() == "true" else "no"]
+            for r in marginal.to_dict("records")]
+    out.append(_table(["motif", "strand", "effect", "95 % CI", "control", "q", "significant"],
+                      rows, numeric={2, 4, 5}))
+    grammar = folder / "grammar.tsv"
+    if grammar.is_file():
+        pairs = pd.read_csv(grammar, sep="\t", keep_default_na=False)
+        if len(pairs):
+            out.append("<h3>Best arrangement of each pair</h3>")
+            rows = [[f"{r['motif_a']} + {r['motif_b']}", r["orientation"], r["spacing"],
+                     _num(_float(r["cooperativity"])),
+                     f"{_num(_float(r['ci_low']))} – {_num(_float(r['ci_high']))}",
+                     _num(_float(r["q"]), 2)] for r in pairs.to_dict("records")]
+            out.append(_table(["pair", "orientation", "spacing (bp)", "cooperativity",
+                               "95 % CI", "q"], rows, numeric={2, 3, 5}))
+    for name, alt in (("marginal.png", "marginal effects"), ("spacing.png", "spacing curves"),
+                      ("dosage.png", "dosage")):
+        if (folder / name).is_file():
+            out.append(f'<h3>{_e(alt.capitalize())}</h3><img alt="{alt}" '
+                       f'src="{png_data_uri(folder / name)}">')
+    return "".join(out)
+
+
 def _float(value):
     try:
         return float(value)
@@ -298,12 +332,14 @@ def _float(value):
 
 
 def build_report(model_dir, attributions=None, top: int = 5, window: str = "auto",
-                 motifs=None, target: str | None = None, design=None) -> str:
+                 motifs=None, target: str | None = None, design=None, grammar=None) -> str:
     """The report as an HTML string. ``model_dir``: a folder from ``seqexplain train``;
     ``attributions``: an ``attributions.npz``/``.h5`` from ``seqexplain explain`` (optional);
     ``motifs``: a folder from ``seqexplain motifs`` (default: ``motifs/`` beside the
     attributions, when there is one); ``target``: the target shown, in an attributions file
-    of several targets; ``design``: a folder from ``seqexplain design``."""
+    of several targets; ``design``: a folder from ``seqexplain design``; ``grammar``: a folder
+    from ``seqexplain grammar`` (default: ``grammar/`` beside the attributions, when there is
+    one)."""
     from .bundle import ModelBundle, load_model
     from .logos import check_window
 
@@ -344,6 +380,14 @@ def build_report(model_dir, attributions=None, top: int = 5, window: str = "auto
         if not (Path(motifs) / "motifs.tsv").is_file():
             raise SeqexplainError(f"{motifs}: not a motifs folder (no motifs.tsv)")
         parts.append(_motifs_section(Path(motifs)))
+    if grammar is None and attributions is not None:
+        beside = Path(attributions).parent / "grammar"
+        grammar = beside if (beside / "marginal.tsv").is_file() else None
+    if grammar is not None:
+        if not (Path(grammar) / "marginal.tsv").is_file():
+            raise SeqexplainError(f"{grammar}: not a grammar folder (no marginal.tsv; write one "
+                                  "with seqexplain grammar)")
+        parts.append(_grammar_section(Path(grammar)))
     if design is not None:
         parts.append(_design_section(Path(design)))
     parts.append("</body></html>\n")
@@ -352,12 +396,12 @@ def build_report(model_dir, attributions=None, top: int = 5, window: str = "auto
 
 def write_report(model_dir, out, attributions=None, top: int = 5, window: str = "auto",
                  force: bool = False, motifs=None, target: str | None = None,
-                 design=None) -> Path:
+                 design=None, grammar=None) -> Path:
     """Write :func:`build_report` to ``out`` atomically; returns the path."""
     from .outputs import atomic_file, check_writable
 
     check_writable(out, force)
-    text = build_report(model_dir, attributions, top, window, motifs, target, design)
+    text = build_report(model_dir, attributions, top, window, motifs, target, design, grammar)
     with atomic_file(out, force=force) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(out)

@@ -19,6 +19,9 @@ from .options import check_window_option
 @click.option("--design", "design_dir", type=click.Path(file_okay=False),
               help="Folder from `seqexplain design`: adds its outcome, edits, trajectory and "
                    "before/after logos.")
+@click.option("--grammar", "grammar_dir", type=click.Path(file_okay=False),
+              help="Folder from `seqexplain grammar`: adds what the motifs do [grammar/ beside "
+                   "the attributions, if any].")
 @click.option("--target", help="In an attributions file of several targets (explain --target "
                                "all): the one shown.")
 @click.option("--top", type=click.IntRange(min=1), default=5, show_default=True,
@@ -28,12 +31,13 @@ from .options import check_window_option
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False),
               help="HTML file to write.")
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
-def report_command(model_dir, attributions, motifs_dir, design_dir, target, top, window, out,
-                   force):
+def report_command(model_dir, attributions, motifs_dir, design_dir, grammar_dir, target, top,
+                   window, out, force):
     """HTML report of MODEL_DIR (a folder from `seqexplain train`, or a Keras .keras file:
     then the model and attributions only): model, data, test metrics
     beside the baselines, training curves and, with --attributions, the top sequences' logos
-    and the motifs found (see --motifs); with --design, a design run.
+    and the motifs found (see --motifs); with --grammar, what the motifs do; with --design, a
+    design run.
     Images are embedded; the file needs no network."""
     from ..outputs import check_writable
     from ..report import write_report
@@ -41,5 +45,6 @@ def report_command(model_dir, attributions, motifs_dir, design_dir, target, top,
     check_writable(out, force, kind="file")  # --window: checked by its click callback
     import_tensorflow()
     path = write_report(model_dir, out, attributions, top, window, force=force,
-                        motifs=motifs_dir, target=target, design=design_dir)
+                        motifs=motifs_dir, target=target, design=design_dir,
+                        grammar=grammar_dir)
     click.echo(f"{path}: {path.stat().st_size / 1e6:.1f} MB", err=True)
