@@ -20,6 +20,11 @@ the target itself, as before. Otherwise the target spec is parsed
   mutants. The explained scalar of a sequence ``x`` is therefore the linear function
   ``g_x(z) = sum w_x · logit(z)`` of the profile logits, so that completeness holds exactly
   for DeepSHAP and ISM is the change of ``g_x``;
+- the same with the logits **mean-centred** over positions (per strand) — ChromBPNet's form,
+  ``sum_{l,s} w[l,s] · (logit[l,s] - mean_l logit[:, s])``, the default on a flat profile
+  output (None, L) and ``profile:centred`` on any: since the weights sum to 1 per strand it
+  is the uncentred (BPNet) scalar minus the mean logit, so the two attributions differ by
+  the attribution of the mean logit;
 - a window ``profile[a:b]``: the logits summed over positions a..b-1 (and the strands), a
   linear readout with no weights.
 
@@ -36,7 +41,8 @@ import keras
 import tensorflow as tf
 
 from ..errors import SeqexplainError
-from ..heads import Output, Target, is_single, outputs_of, parse_target
+from ..heads import PROFILE_OUTPUTS_ATTRIBUTE, Output, Target, is_single, outputs_of, \
+    parse_target
 from .engine import is_graph_model, model_cache
 from .logits import OUTPUTS, model_inputs, built_outputs, check_target, explained_model
 
@@ -54,17 +60,20 @@ class ChannelSum(keras.layers.Layer):
 class ProfileScalar(keras.layers.Layer):
     """The scalar of a per-position output (None, L, S) → (None, 1).
 
-    ``window=None``: ``sum_{l,s} stop_gradient(softmax_l(p))[l,s] · p[l,s]`` (BPNet/ChromBPNet);
+    ``window=None``: ``sum_{l,s} stop_gradient(softmax_l(p))[l,s] · p[l,s]`` (BPNet), with
+    ``p`` mean-centred over positions first when ``centred`` (ChromBPNet);
     ``window=(a, b)``: ``sum_{a<=l<b, s} p[l,s]``. ``strand``: only channel ``s`` of ``p``.
+    A flat output (None, L) is read as one strand (None, L, 1).
     :meth:`reduce` takes the weights from outside: the attribution methods hold them at the
     explained sequence's softmax (see the module docstring).
     """
 
     def __init__(self, window: tuple[int, int] | None = None, strand: int | None = None,
-                 **kwargs):
+                 centred: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.window = None if window is None else (int(window[0]), int(window[1]))
         self.strand = None if strand is None else int(strand)
+        self.centred = bool(centred) and window is None
 
     @property
     def anchored(self) -> bool:
@@ -72,6 +81,8 @@ class ProfileScalar(keras.layers.Layer):
 
     def select(self, p):
         """The strand (all strands when ``strand`` is None) and window of ``p``."""
+        if p.shape.rank == 2:  # a flat profile: one strand
+            p = p[..., None]
         if self.strand is not None:
             p = p[..., self.strand:self.strand + 1]
         if self.window is not None:
@@ -84,6 +95,8 @@ class ProfileScalar(keras.layers.Layer):
 
     def reduce(self, p, weights=None):
         """(None, 1): the weighted sum of selected logits ``p`` (plain sum for a window)."""
+        if self.centred:  # linear in p: the engine's rule stays exact
+            p = p - tf.reduce_mean(p, axis=1, keepdims=True)
         if weights is not None:
             p = p * weights
         return tf.reduce_sum(p, axis=[1, 2])[:, None]
@@ -100,7 +113,9 @@ def model_outputs(model: keras.Model) -> list[Output]:
     """The :class:`~seqexplain.heads.Output` list of a built Sequential/Functional model."""
     tensors = built_outputs(model)
     names = list(getattr(model, "output_names", None) or [])
-    return outputs_of([tuple(t.shape) for t in tensors], names)
+    # flat outputs named profile heads when the model was loaded (--profile-output)
+    return outputs_of([tuple(t.shape) for t in tensors], names,
+                      getattr(model, PROFILE_OUTPUTS_ATTRIBUTE, None))
 
 
 def explained_target(model: keras.Model, target=0, output: str = "logit", X=None
@@ -156,7 +171,8 @@ def target_model(model: keras.Model, target: Target, output: str = "logit") -> k
             result = keras.Model(inputs, ChannelSum(name=f"{safe}_sum")(head.outputs[0]),
                                  name=f"{model.name}_{safe}")
     else:
-        layer = ProfileScalar(target.window, target.channel, name=f"{safe}_scalar")
+        layer = ProfileScalar(target.window, target.channel, target.centred,
+                              name=f"{safe}_scalar")
         result = keras.Model(inputs, layer(tensor), name=f"{model.name}_{safe}")
         if layer.anchored:
             profile = keras.Model(inputs, tensor, name=f"{model.name}_{safe}_profile")
