@@ -141,9 +141,9 @@ def outputs_of(shapes, names: Sequence[str] | None = None,
             raise SeqexplainError(f"model output {name!r} has shape {shape}; seqexplain "
                                   f"explains outputs of shape (None,), (None, T) or "
                                   f"(None, L, S)")
-        flat = len(rest) == 1 and (str(name) in (profile_outputs or ())
-                                   or (bool(_PROFILE_NAME.search(str(name)))
-                                       and rest[0] != 1))
+        # a flat output of one position is a column, whatever its name
+        flat = len(rest) == 1 and rest[0] != 1 and (
+            str(name) in (profile_outputs or ()) or bool(_PROFILE_NAME.search(str(name))))
         out.append(Output(str(name), rest, flat))
     for name in profile_outputs or ():
         found = [o for o in out if o.name == name]
