@@ -104,12 +104,13 @@ class ModelBundle:
         columns = names if self.single_output else None
         targets = parse_targets(spec, self.outputs, columns)
         if spec is None:
-            self.tell_default_target(targets[0].name)
+            self.tell_default_target(targets[0].name, _explained_as(targets[0]))
         return targets
 
-    def tell_default_target(self, chosen: str) -> None:
+    def tell_default_target(self, chosen: str, what: str = "") -> None:
         """Note (once, on the ``seqexplain`` logger) that no target was given and ``chosen``
-        is used, when the model has several targets to choose from."""
+        is used (``what``: how it is read, e.g. the profile scalar's form), when the model
+        has several targets to choose from."""
         from .heads import parse_targets
 
         if self._default_target_told:
@@ -121,7 +122,8 @@ class ModelBundle:
         if len(choices) > 1:
             self._default_target_told = True
             shown = ", ".join(choices[:8]) + (", ..." if len(choices) > 8 else "")
-            log.info(f"note: no target given: using {chosen!r}, the first of {len(choices)} "
+            log.info(f"note: no target given: using {chosen!r}{what}, the first of "
+                     f"{len(choices)} "
                      f"({shown}); choose with --target NAME (target= in Python), or "
                      "--target all")
 
@@ -232,6 +234,16 @@ class ModelBundle:
             warnings.warn(f"{path}: {quality.get('message', 'training failed')}",
                           ModelQualityWarning, stacklevel=2)
         return cls(model=model, metadata=metadata, path=path)
+
+
+def _explained_as(target) -> str:
+    """How a default target is read, for the note naming it (profile scalars only)."""
+    if target.kind != "profile":
+        return ""
+    if target.centred:
+        return (" (its profile scalar, ChromBPNet's: softmax-weighted mean-centred logits; "
+                "'profile:uncentred' for BPNet's)")
+    return " (its profile scalar, BPNet's: softmax-weighted logits)"
 
 
 def load_model(model, alphabet: str | None = None, *, custom_objects=None,
