@@ -29,6 +29,8 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import tensorflow as tf  # noqa: E402  (a global: the Lambda below must not close over it)
+
 #: sequence lengths of the zoo (short: each file is written once per test module)
 LENGTH = {"deepstarr": 60, "chrombpnet": 100, "basset": 60, "savedmodel": 60}
 #: the flat profile's length of the ChromBPNet-like model (input 100, valid convolutions)
@@ -103,6 +105,48 @@ def chrombpnet(length: int = LENGTH["chrombpnet"], seed: int = 0, filters: int =
     return model
 
 
+def chrombpnet_full(length: int = LENGTH["chrombpnet"], seed: int = 0):
+    """ChromBPNet's bias-factorised model as chrombpnet builds it: the bias model and the
+    bias-free model (``model_bias``, ``model_wo_bias``, nested) on the same input, profile
+    logits added (``Add``), log-counts combined by a log-sum-exp in a ``Lambda`` layer."""
+    k = _tf_keras()
+    bias = chrombpnet(length, seed + 1, filters=4, name="model_bias")
+    wo_bias = chrombpnet(length, seed, name="model_wo_bias")
+    inp = k.Input((length, 4), name="sequence")
+    b, w = bias(inp), wo_bias(inp)
+    profile = k.layers.Add(name="logits_profile_predictions")([w[0], b[0]])
+    both = k.layers.Concatenate(axis=-1)([w[1], b[1]])
+    counts = k.layers.Lambda(lambda x: tf.math.reduce_logsumexp(x, axis=-1, keepdims=True),
+                             name="logcount_predictions")(both)
+    model = k.Model(inp, [profile, counts])
+    model.compile(optimizer="adam", loss=[multinomial_nll, "mse"])
+    return model
+
+
+#: a custom-objects file for ChromBPNet's full model: a layer class standing in for its
+#: log-sum-exp Lambda (under the Lambda's name), with a DeepLIFT rule made of exact steps
+LOGSUMEXP_PY = """
+import keras
+import tensorflow as tf
+import seqexplain as sx
+
+
+class LogSumExp(keras.layers.Layer):
+    def call(self, x):
+        return keras.ops.logsumexp(x, axis=-1, keepdims=True)
+
+
+def logsumexp_rule(layer, args, kwargs, pairs):
+    # log(sum(exp(x))): exp and log element-wise (rescale rule), the sum linear
+    summed = tf.reduce_sum(pairs.rescale(args[0], tf.exp), axis=-1, keepdims=True)
+    return pairs.rescale(summed, tf.math.log)
+
+
+sx.register_rule(LogSumExp, logsumexp_rule)
+logcount_predictions = LogSumExp
+"""
+
+
 def basset(length: int = LENGTH["basset"], seed: int = 0, tasks: int = 5):
     """Basset-like tf-keras model: multi-task sigmoid output (None, tasks)."""
     k = _tf_keras()
@@ -141,11 +185,11 @@ BUILDERS = {"deepstarr": deepstarr, "chrombpnet": chrombpnet, "basset": basset,
             "savedmodel": deepstarr}
 
 
-def write(name: str, folder: str | Path):
-    """``(path, tf-keras model)``: the zoo model ``name`` written to ``folder`` as published
-    (``name.h5``; ``savedmodel``: a SavedModel folder)."""
+def write(name: str, folder: str | Path, model=None):
+    """``(path, tf-keras model)``: the zoo model ``name`` (or ``model``, already built)
+    written to ``folder`` as published (``name.h5``; ``savedmodel``: a SavedModel folder)."""
     folder = Path(folder)
-    model = BUILDERS[name]()
+    model = BUILDERS[name]() if model is None else model
     if name == "savedmodel":
         path = folder / "deepstarr_savedmodel"
         model.save(path, save_format="tf")

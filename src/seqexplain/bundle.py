@@ -464,8 +464,14 @@ def load_keras(path: str | Path, custom_objects=None):
 
     objects = custom_objects_from(custom_objects)
     try:
-        model = keras.models.load_model(path, safe_mode=True, compile=False,
-                                        custom_objects=objects)
+        replaced = _keras2_config(path, objects) if suffix != ".keras" else None
+        if replaced is not None:
+            model = _load_h5_with_config(path, replaced, objects)
+        else:
+            model = keras.models.load_model(path, safe_mode=True, compile=False,
+                                            custom_objects=objects)
+    except SeqexplainError:
+        raise
     except Exception as exc:  # Keras raises many types for a damaged file
         rejected = _rejected_layer(path, objects)
         if rejected:
@@ -505,6 +511,85 @@ def custom_objects_from(spec) -> dict | None:
         sys.modules[name] = module
     return {key: value for key, value in vars(module).items()
             if callable(value) and getattr(value, "__module__", None) == name}
+
+
+def _keras2_config(path: Path, objects: dict | None) -> dict | None:
+    """The model config of an ``.h5`` file as Keras 3 can build it, or None when Keras's own
+    loader reads the file as it is:
+
+    - each ``Lambda`` layer whose *name* is a key of ``objects`` is replaced by that layer
+      class (built with the Lambda's name; no code of the file runs). ChromBPNet's full
+      model sums its two count heads in a ``Lambda`` (a log-sum-exp): a layer class
+      computing the same, given under the Lambda's name, stands in for it;
+    - a nested model called in the graph (ChromBPNet's bias and bias-free models) is
+      referred to by Keras 2 as its node 1 (node 0 is its own construction); Keras 3's
+      legacy loader looks for node 1 among the calls only and fails, so the index is
+      shifted down.
+    """
+    config = _model_config(path)
+    if not config:
+        return None
+    found = _shift_nested_nodes(config)
+    for _, kind, layer in _layers_of(config):
+        if not objects:
+            break
+        inner = layer.get("config") or {}
+        name = inner.get("name")
+        if kind == "Lambda" and name in objects:
+            cls = objects[name]
+            if not isinstance(cls, type):
+                raise SeqexplainError(f"{path}: custom object {name!r} replaces the Lambda "
+                                      f"layer of that name: give a layer class, not "
+                                      f"{type(cls).__name__}")
+            layer["class_name"] = cls.__name__
+            layer["config"] = {k: inner[k] for k in ("name", "trainable", "dtype")
+                               if k in inner}
+            found = True
+    return config if found else None
+
+
+_MODEL_CLASSES = ("Functional", "Model", "Sequential")
+
+
+def _shift_nested_nodes(config: dict) -> bool:
+    """Shift Keras 2's node indices of nested models down by one (see
+    :func:`_keras2_config`), at every level; whether any was shifted."""
+    inner = config.get("config") or {}
+    layers = inner.get("layers") or []
+    nested = {(layer.get("config") or {}).get("name") for layer in layers
+              if isinstance(layer, dict) and layer.get("class_name") in _MODEL_CLASSES}
+    shifted = False
+    for layer in layers:
+        if not isinstance(layer, dict):
+            continue
+        for node in layer.get("inbound_nodes") or []:
+            for ref in node if isinstance(node, list) else []:
+                if isinstance(ref, list) and len(ref) >= 3 and ref[0] in nested \
+                        and isinstance(ref[1], int) and ref[1] > 0:
+                    ref[1] -= 1
+                    shifted = True
+        if layer.get("class_name") in _MODEL_CLASSES:
+            shifted = _shift_nested_nodes(layer) or shifted
+    return shifted
+
+
+def _load_h5_with_config(path: Path, config: dict, objects: dict):
+    """Keras's legacy ``.h5`` loader (safe mode) on ``path``'s weights with ``config`` as the
+    architecture: an in-memory copy of the file with its ``model_config`` replaced."""
+    import h5py
+    from keras.src.legacy.saving.legacy_h5_format import load_model_from_hdf5
+
+    objects = dict(objects or {})
+    objects.update({cls.__name__: cls for cls in objects.values() if isinstance(cls, type)})
+    with h5py.File(path, "r") as source, \
+            h5py.File(f"in-memory-{id(config)}.h5", "w", driver="core",
+                      backing_store=False) as copy:
+        for key, value in source.attrs.items():
+            copy.attrs[key] = value
+        copy.attrs["model_config"] = json.dumps(config)
+        source.copy(source["model_weights"], copy, "model_weights")
+        return load_model_from_hdf5(copy, custom_objects=objects, compile=False,
+                                    safe_mode=True)
 
 
 def _model_config(path: Path) -> dict | None:
@@ -548,8 +633,8 @@ def _rejected_layer(path: Path, objects: dict | None) -> str | None:
     for where, kind, layer in _layers_of(config):
         if kind == "Lambda":
             return (f"layer {where!r} (Lambda) stores Python code, which is not run (Keras "
-                    "safe mode); rebuild it as a layer class and pass it with "
-                    "--custom-objects FILE.py (custom_objects= in Python)")
+                    "safe mode); give a layer class computing the same under the layer's "
+                    "name with --custom-objects FILE.py (custom_objects= in Python)")
         registered = layer.get("registered_name") or kind
         if (kind in known or registered in known or hasattr(keras.layers, kind)
                 or kind in ("Functional", "Sequential", "Model")
