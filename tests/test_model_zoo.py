@@ -222,3 +222,22 @@ def test_chrombpnet_full_model_with_its_lambda_replaced(tmp_path):
                                random_state=0, return_delta=True)
         scale = np.abs(expected[1]).max() if target == "counts" else np.abs(expected[0]).max()
         assert np.abs(delta).max() <= 1e-5 * scale, target
+    # the bias-free part, exposed as the nested model model_wo_bias: its own targets
+    assert [t.name for t in bundle.targets("model_wo_bias/profile,model_wo_bias/counts")] \
+        == ["model_wo_bias/logits_profile_predictions", "model_wo_bias/logcount_predictions"]
+    wo_bias = model.get_layer("model_wo_bias")
+    for target in ("profile", "counts"):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = keras2_scalar(wo_bias, "chrombpnet", target, x)
+        gradient = tape.gradient(y, x).numpy()
+        got = M.saliency(bundle.model, X, target=f"model_wo_bias/{target}", correct=False)
+        assert np.abs(got - gradient).max() <= 1e-5 * np.abs(gradient).max(), target
+    full = M.saliency(bundle.model, X, target="profile", correct=False)
+    assert np.abs(full - got).max() > 1e-3 * np.abs(full).max()  # the bias is left out
+    with pytest.raises(SeqexplainError, match="target 'model_bias/nope': in nested model "
+                                              "'model_bias': unknown target 'nope'"):
+        bundle.targets("model_bias/nope")
+    with pytest.raises(SeqexplainError, match="nested models: model_wo_bias/TARGET, "
+                                              "model_bias/TARGET"):
+        bundle.targets("nope")

@@ -96,13 +96,16 @@ class ModelBundle:
         """The :class:`~seqexplain.heads.Target` list named by ``spec`` (None: the default;
         see :mod:`seqexplain.heads`); a one-output model's columns are named by its output or
         class names."""
-        from .heads import parse_targets
+        from .heads import Output, parse_targets
 
         names = self.output_names
         if self.task == "multiclass" and self.class_names:
             names = self.class_names
         columns = names if self.single_output else None
-        targets = parse_targets(spec, self.outputs, columns)
+        submodels = {name: [Output(o["name"], tuple(o["shape"]), bool(o.get("flat")))
+                            for o in outs]
+                     for name, outs in (self.metadata.get("submodels") or {}).items()}
+        targets = parse_targets(spec, self.outputs, columns, submodels)
         if spec is None:
             self.tell_default_target(targets[0].name, _explained_as(targets[0]))
         return targets
@@ -351,12 +354,17 @@ def _keras_bundle(model, alphabet: str | None, where: str, path: Path | None,
         raise SeqexplainError(f"{where}: {exc}") from None
     if profile_outputs:  # read again wherever a target is parsed against the model
         object.__setattr__(model, PROFILE_OUTPUTS_ATTRIBUTE, list(profile_outputs))
+    submodels = {name: [{"name": o.name, "shape": list(o.shape), "flat": o.flat}
+                        for o in outs]
+                 for name, outs in model_submodels(model).items()}
     metadata = {"alphabet": {"name": alph.name, "letters": alph.letters},
                 "input": {"length": length, "channels": channels, "pad": "center",
                           "crop": "center", "unknown": "zero", "layout": layout},
                 "task": "unknown", "output_names": column_names(outputs), "class_names": None,
                 "outputs": [{"name": o.name, "shape": list(o.shape), "flat": o.flat}
                             for o in outputs]}
+    if submodels:
+        metadata["submodels"] = submodels
     return ModelBundle(model=model, metadata=metadata, path=path)
 
 
@@ -396,6 +404,36 @@ def _channels_last(model):
     elif isinstance(out, dict):
         out = [keras.layers.Identity(name=n)(t) for n, t in out.items()]
     return keras.Model(inp, out, name=f"{model.name}_channels_last")
+
+
+def model_submodels(model) -> dict:
+    """``{name: outputs}`` (:class:`~seqexplain.heads.Output` lists) of the nested models of
+    a Keras ``model`` called once on its own input (ChromBPNet's bias and bias-free models
+    inside its bias-factorised one): the targets ``name/spec`` read them."""
+    import keras
+
+    from .heads import outputs_of
+
+    functional = keras.src.models.functional.Functional
+    found = {}
+    if not isinstance(model, (keras.Sequential, functional)) or len(model.inputs) != 1:
+        return found
+    shape = tuple(model.inputs[0].shape[1:])
+    for layer in model.layers:
+        if not isinstance(layer, (keras.Sequential, functional)) or len(layer.inputs) != 1 \
+                or tuple(layer.inputs[0].shape[1:]) != shape \
+                or len(outer_nodes(model, layer)) != 1:
+            continue
+        found[layer.name] = outputs_of([tuple(t.shape) for t in layer.outputs],
+                                       list(getattr(layer, "output_names", None) or []))
+    return found
+
+
+def outer_nodes(model, layer) -> list:
+    """The calls of the nested model ``layer`` on ``model``'s input (its own construction
+    node left out)."""
+    return [node for node in layer._inbound_nodes
+            if any(t is i for t in node.input_tensors for i in model.inputs)]
 
 
 def _alphabet_for_channels(channels: int, alphabet: str | None, path) -> Alphabet:

@@ -24,6 +24,9 @@ spec                        scalar explained
 ``1``                       several outputs: output 1 (as its name)
 ``profile`` / ``counts``     aliases, when no output has that name: the model's one profile
 (``logcount``)              output; its one vector output whose name has "count" in it
+``model_wo_bias/profile``    a target of a nested model that takes the model's input (ChromBPNet's
+                            bias-free model inside its bias-factorised one): any spec after
+                            the nested model's name and ``/``
 ``all``                     every column of a vector output and every per-position output
 ``a,b`` or a list           several targets
 ==========================  ===================================================================
@@ -111,6 +114,8 @@ class Target:
     single: bool = False
     #: ``"profile"`` targets: the mean-centred (ChromBPNet) form of the scalar
     centred: bool = False
+    #: the nested model (by name) whose output ``output`` is read, None: the model's own
+    submodel: str | None = None
 
     @property
     def anchored(self) -> bool:
@@ -185,8 +190,8 @@ def _describe(outputs: Sequence[Output], columns: Sequence[str] | None) -> str:
             + " (or an output index, or all)")
 
 
-def parse_targets(spec, outputs: Sequence[Output], columns: Sequence[str] | None = None
-                  ) -> list[Target]:
+def parse_targets(spec, outputs: Sequence[Output], columns: Sequence[str] | None = None,
+                  submodels: dict | None = None) -> list[Target]:
     """The targets named by ``spec`` (None: the default target).
 
     Parameters
@@ -196,6 +201,8 @@ def parse_targets(spec, outputs: Sequence[Output], columns: Sequence[str] | None
     outputs : the model's outputs (:func:`outputs_of`).
     columns : for a one-output model, its column names (class or task names); default
         ``0 … T-1``.
+    submodels : ``{name: outputs}`` of the nested models taking the model's input, whose
+        targets are named ``name/spec``.
 
     Returns
     -------
@@ -220,15 +227,41 @@ def parse_targets(spec, outputs: Sequence[Output], columns: Sequence[str] | None
         raise SeqexplainError(f"target {spec!r}: empty; {_describe(outputs, columns)}")
     found: dict[str, Target] = {}
     for item in items:
-        for target in _parse_one(item, outputs, columns):
+        try:
+            targets = _nested(item, submodels) or _parse_one(item, outputs, columns)
+        except SeqexplainError as exc:
+            if not submodels or str(exc).startswith("target "):
+                raise
+            raise SeqexplainError(f"{exc}; nested models: "
+                                  f"{', '.join(f'{n}/TARGET' for n in submodels)}") from None
+        for target in targets:
             found.setdefault(target.name, target)
     return list(found.values())
 
 
-def parse_target(spec, outputs: Sequence[Output], columns: Sequence[str] | None = None
-                 ) -> Target:
+def _nested(item, submodels) -> list[Target] | None:
+    """The targets of ``name/spec`` when ``name`` is a nested model of ``submodels``."""
+    if not submodels or not isinstance(item, str) or "/" not in item:
+        return None
+    name, rest = item.split("/", 1)
+    if name not in submodels:
+        return None
+    found = []
+    try:
+        inner = parse_targets(rest.strip(), submodels[name])
+    except SeqexplainError as exc:
+        raise SeqexplainError(f"target {item!r}: in nested model {name!r}: {exc}") from None
+    for t in inner:
+        kind, channel = (("column", t.channel) if t.single else (t.kind, t.channel))
+        found.append(Target(f"{name}/{t.name}", t.output, kind, channel, t.window,
+                            centred=t.centred, submodel=name))
+    return found
+
+
+def parse_target(spec, outputs: Sequence[Output], columns: Sequence[str] | None = None,
+                 submodels: dict | None = None) -> Target:
     """The one target named by ``spec`` (an error when it names several)."""
-    targets = parse_targets(spec, outputs, columns)
+    targets = parse_targets(spec, outputs, columns, submodels)
     if len(targets) != 1:
         raise SeqexplainError(f"target {spec!r} names {len(targets)} targets "
                               f"({', '.join(t.name for t in targets[:6])}); give one")

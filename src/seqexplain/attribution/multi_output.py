@@ -34,6 +34,7 @@ matters for vector outputs.
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 import re
 
@@ -41,6 +42,7 @@ import keras
 import tensorflow as tf
 
 from ..errors import SeqexplainError
+from ..bundle import model_submodels
 from ..heads import PROFILE_OUTPUTS_ATTRIBUTE, Output, Target, is_single, outputs_of, \
     parse_target
 from .engine import is_graph_model, model_cache
@@ -144,7 +146,7 @@ def explained_target(model: keras.Model, target=0, output: str = "logit", X=None
                 and not isinstance(target, bool)):
             explained = explained_model(model, output)
             return explained, check_target(explained, target, X)
-        spec = parse_target(target, outs)
+        spec = parse_target(target, outs, submodels=model_submodels(model))
     if spec.single:
         explained = explained_model(model, output)
         return explained, check_target(explained, spec.channel, X)
@@ -159,6 +161,10 @@ def target_model(model: keras.Model, target: Target, output: str = "logit") -> k
     cache = model_cache(model)
     if key in cache:
         return cache[key]
+    if target.submodel is not None:
+        result = _nested_target_model(model, target, output)
+        cache[key] = result
+        return result
     tensor = model.outputs[target.output]
     inputs = model_inputs(model)
     safe = re.sub(r"[^A-Za-z0-9_]", "_", target.name)
@@ -178,6 +184,22 @@ def target_model(model: keras.Model, target: Target, output: str = "logit") -> k
             profile = keras.Model(inputs, tensor, name=f"{model.name}_{safe}_profile")
             model_cache(result)["anchor"] = (profile, layer)
     cache[key] = result
+    return result
+
+
+def _nested_target_model(model: keras.Model, target: Target, output: str) -> keras.Model:
+    """The target of a nested model (``target.submodel``) as a model of ``model``'s input:
+    the nested model's own target model, called on that input (the same layers and
+    weights); a profile target keeps its anchor."""
+    inner = target_model(model.get_layer(target.submodel),
+                         dataclasses.replace(target, submodel=None), output)
+    inputs = model_inputs(model)
+    x = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
+    safe = re.sub(r"[^A-Za-z0-9_]", "_", target.name)
+    result = keras.Model(x, inner(x), name=f"{model.name}_{safe}")
+    anchor = anchor_of(inner)
+    if anchor is not None:
+        model_cache(result)["anchor"] = (keras.Model(x, anchor[0](x)), anchor[1])
     return result
 
 
