@@ -241,3 +241,18 @@ def test_chrombpnet_full_model_with_its_lambda_replaced(tmp_path):
     with pytest.raises(SeqexplainError, match="nested models: model_wo_bias/TARGET, "
                                               "model_bias/TARGET"):
         bundle.targets("nope")
+
+
+def test_a_tensorflow_operation_in_a_keras2_graph_is_named(tmp_path):
+    import tf_keras
+
+    inp = tf_keras.Input((20, 4))
+    h = tf.math.square(tf_keras.layers.Conv1D(2, 3)(inp))
+    model = tf_keras.Model(inp, tf_keras.layers.Dense(1)(tf_keras.layers.Flatten()(h)))
+    model.save(tmp_path / "op.h5")
+    with pytest.raises(SeqexplainError) as err:
+        load_model(tmp_path / "op.h5")
+    message = str(err.value)
+    assert "\n" not in message
+    assert "layer 'tf.math.square' (TFOpLambda) is a TensorFlow operation Keras 2 recorded " \
+           "in the graph, which Keras 3 cannot rebuild" in message

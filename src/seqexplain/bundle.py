@@ -673,6 +673,10 @@ def _rejected_layer(path: Path, objects: dict | None) -> str | None:
             return (f"layer {where!r} (Lambda) stores Python code, which is not run (Keras "
                     "safe mode); give a layer class computing the same under the layer's "
                     "name with --custom-objects FILE.py (custom_objects= in Python)")
+        if kind in ("TFOpLambda", "SlicingOpLambda"):
+            return (f"layer {where!r} ({kind}) is a TensorFlow operation Keras 2 recorded "
+                    "in the graph, which Keras 3 cannot rebuild (a layer class in its "
+                    "place, or the model saved as a SavedModel folder, can be explained)")
         registered = layer.get("registered_name") or kind
         if (kind in known or registered in known or hasattr(keras.layers, kind)
                 or kind in ("Functional", "Sequential", "Model")
