@@ -707,8 +707,11 @@ def _custom_training_objects(path: Path) -> list[str]:
             yield value
         elif isinstance(value, dict):
             if "class_name" in value:
-                yield (value.get("config") or {}).get("name") or value["class_name"] \
-                    if value["class_name"] in ("function", "Function") else value["class_name"]
+                config = value.get("config") or {}
+                # a function wrapped by Keras 2 (MeanMetricWrapper, LossFunctionWrapper):
+                # the function's name tells whether it is Keras's own
+                wrapped = config.get("fn") if isinstance(config, dict) else None
+                yield wrapped or value["class_name"]
             else:
                 for item in value.values():
                     yield from names(item)
