@@ -2,7 +2,8 @@
 folder written by tf-keras), loaded by seqexplain and checked against tf-keras's own
 predictions and gradients: saliency equals the gradient TensorFlow computes on the tf-keras
 model, ISM equals a brute-force forward pass of every mutant through the tf-keras model,
-DeepSHAP and integrated gradients are complete, and the notes and errors are one line."""
+DeepSHAP and integrated gradients are complete, and the notes and errors are one line.
+ChromBPNet's bias-factorised model (nested models, a Lambda layer) is checked the same way."""
 
 from __future__ import annotations
 
