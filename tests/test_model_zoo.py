@@ -227,21 +227,33 @@ def test_chrombpnet_full_model_with_its_lambda_replaced(tmp_path):
                            return_delta=True)
     assert np.abs(delta).max() <= 1e-5 * np.abs(expected[1]).max()
     # the bias-free part, exposed as the nested model model_wo_bias: its own targets
-    assert [t.name for t in bundle.targets("model_wo_bias/profile,model_wo_bias/counts")] \
-        == ["model_wo_bias/logits_profile_predictions", "model_wo_bias/logcount_predictions"]
+    assert [t.name for t in bundle.targets("model_wo_bias.profile,model_wo_bias.counts")] \
+        == ["model_wo_bias.logits_profile_predictions", "model_wo_bias.logcount_predictions"]
     with tf.GradientTape() as tape:
         tape.watch(x)
         y = keras2_scalar(model.get_layer("model_wo_bias"), "chrombpnet", "profile", x)
     gradient = tape.gradient(y, x).numpy()
-    got = M.saliency(bundle.model, X, target="model_wo_bias/profile", correct=False)
+    got = M.saliency(bundle.model, X, target="model_wo_bias.profile", correct=False)
     assert np.abs(got - gradient).max() <= 1e-5 * np.abs(gradient).max()
     full = M.saliency(bundle.model, X, target="profile", correct=False)
     assert np.abs(full - got).max() > 1e-3 * np.abs(full).max()  # the bias is left out
-    with pytest.raises(SeqexplainError, match="target 'model_bias/nope': in nested model "
+    # through the file pipeline: the target's name is a member of the scores file
+    from seqexplain.attributions import Attributions
+    from seqexplain.explain_run import explain_files
+
+    (tmp_path / "x.fa").write_text("".join(f">s{i}\n{s}\n" for i, s in enumerate(
+        ["".join("ACGT"[j] for j in row.argmax(1)) for row in X])))
+    explain_files(path, tmp_path / "x.fa", out=tmp_path / "out", methods="saliency",
+                  target="model_wo_bias.profile,counts", logos=0, progress=False,
+                  custom_objects=tmp_path / "logsumexp.py")
+    read = Attributions.read(tmp_path / "out" / "attributions.npz", ["saliency"],
+                             target="model_wo_bias.logits_profile_predictions")
+    assert read.scores("saliency").shape == X.shape
+    with pytest.raises(SeqexplainError, match="target 'model_bias.nope': in nested model "
                                               "'model_bias': unknown target 'nope'"):
-        bundle.targets("model_bias/nope")
-    with pytest.raises(SeqexplainError, match="nested models: model_wo_bias/TARGET, "
-                                              "model_bias/TARGET"):
+        bundle.targets("model_bias.nope")
+    with pytest.raises(SeqexplainError, match="nested models: model_wo_bias.TARGET, "
+                                              "model_bias.TARGET"):
         bundle.targets("nope")
 
 

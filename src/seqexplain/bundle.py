@@ -409,7 +409,7 @@ def _channels_last(model):
 def model_submodels(model) -> dict:
     """``{name: outputs}`` (:class:`~seqexplain.heads.Output` lists) of the nested models of
     a Keras ``model`` called once on its own input (ChromBPNet's bias and bias-free models
-    inside its bias-factorised one): the targets ``name/spec`` read them."""
+    inside its bias-factorised one): the targets ``name.spec`` read them."""
     import keras
 
     from .heads import outputs_of

@@ -24,9 +24,9 @@ spec                        scalar explained
 ``1``                       several outputs: output 1 (as its name)
 ``profile`` / ``counts``     aliases, when no output has that name: the model's one profile
 (``logcount``)              output; its one vector output whose name has "count" in it
-``model_wo_bias/profile``    a target of a nested model that takes the model's input (ChromBPNet's
+``model_wo_bias.profile``    a target of a nested model that takes the model's input (ChromBPNet's
                             bias-free model inside its bias-factorised one): any spec after
-                            the nested model's name and ``/``
+                            the nested model's name and ``.``
 ``all``                     every column of a vector output and every per-position output
 ``a,b`` or a list           several targets
 ==========================  ===================================================================
@@ -202,7 +202,7 @@ def parse_targets(spec, outputs: Sequence[Output], columns: Sequence[str] | None
     columns : for a one-output model, its column names (class or task names); default
         ``0 … T-1``.
     submodels : ``{name: outputs}`` of the nested models taking the model's input, whose
-        targets are named ``name/spec``.
+        targets are named ``name.spec``.
 
     Returns
     -------
@@ -233,19 +233,22 @@ def parse_targets(spec, outputs: Sequence[Output], columns: Sequence[str] | None
             if not submodels or str(exc).startswith("target "):
                 raise
             raise SeqexplainError(f"{exc}; nested models: "
-                                  f"{', '.join(f'{n}/TARGET' for n in submodels)}") from None
+                                  f"{', '.join(f'{n}.TARGET' for n in submodels)}") from None
         for target in targets:
             found.setdefault(target.name, target)
     return list(found.values())
 
 
 def _nested(item, submodels) -> list[Target] | None:
-    """The targets of ``name/spec`` when ``name`` is a nested model of ``submodels``."""
-    if not submodels or not isinstance(item, str) or "/" not in item:
+    """The targets of ``name.spec`` when ``name`` is a nested model of ``submodels`` (a
+    dot: target names become file members and folder names, where a slash cannot go)."""
+    if not submodels or not isinstance(item, str):
         return None
-    name, rest = item.split("/", 1)
-    if name not in submodels:
+    name = next((n for n in sorted(submodels, key=len, reverse=True)
+                 if item.startswith(f"{n}.")), None)
+    if name is None:
         return None
+    rest = item[len(name) + 1:]
     found = []
     try:
         inner = parse_targets(rest.strip(), submodels[name])
@@ -253,7 +256,7 @@ def _nested(item, submodels) -> list[Target] | None:
         raise SeqexplainError(f"target {item!r}: in nested model {name!r}: {exc}") from None
     for t in inner:
         kind, channel = (("column", t.channel) if t.single else (t.kind, t.channel))
-        found.append(Target(f"{name}/{t.name}", t.output, kind, channel, t.window,
+        found.append(Target(f"{name}.{t.name}", t.output, kind, channel, t.window,
                             centred=t.centred, submodel=name))
     return found
 
