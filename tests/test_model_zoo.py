@@ -116,7 +116,7 @@ def test_saliency_is_the_tf_keras_gradient(zoo_files, bundles):
 def test_ism_equals_brute_force_through_tf_keras(zoo_files, bundles):
     for name, target in CASES:
         model = zoo_files[name][1]
-        X = _X(name, n=2)
+        X = _X(name, n=1)
         seq, pos, chan = np.nonzero(X == 0)
         mutants = X[seq].copy()
         mutants[np.arange(len(seq)), pos] = np.eye(4, dtype=np.float32)[chan]
@@ -198,6 +198,7 @@ def test_custom_loss_and_default_target_are_one_note_each(zoo_files, caplog):
                      "--target NAME (target= in Python), or --target all"]
 
 
+@pytest.mark.slow  # two models written and read, DeepSHAP and a file run: about 10 s
 def test_chrombpnet_full_model_with_its_lambda_replaced(tmp_path):
     """The bias-factorised model: refused in one line naming its Lambda; with a layer class
     standing in for it (custom objects), explained as tf-keras computes it."""
