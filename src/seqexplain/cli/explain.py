@@ -50,8 +50,9 @@ from .options import check_window_option, cluster_options, method_options, model
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 @cluster_options
 def explain_command(model, fasta, regions, genome, off_edge, methods, alphabet,
-                    custom_objects, input_layout, profile_outputs, fmt, modisco_method, n_logos, logo_window, with_motifs, motif_method, database,
-                    taxon, quiet, out, force, cluster, resume, **options):
+                    custom_objects, input_layout, profile_outputs, fmt, modisco_method,
+                    n_logos, logo_window, with_motifs, motif_method, database, taxon, quiet,
+                    out, force, cluster, resume, **options):
     """Attribution scores of every record of FASTA (or every --regions window of --genome)
     under MODEL (a model folder, a Keras .keras/.h5 file or a TF SavedModel folder), written
     to OUT/attributions.npz."""
