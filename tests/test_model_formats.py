@@ -133,7 +133,7 @@ def test_lambda_layer_is_named(files):
     message = str(err.value)
     assert "\n" not in message
     assert "layer 'doubling' (Lambda) stores Python code, which is not run" in message
-    assert "under the layer's name with --custom-objects FILE.py" in message
+    assert "save the model with a layer class in its place" in message  # a .keras file
 
 
 def test_cli_custom_objects_and_input_layout(files, tmp_path):

@@ -669,6 +669,10 @@ def _rejected_layer(path: Path, objects: dict | None) -> str | None:
         return None
     known = set(objects or {})
     for where, kind, layer in _layers_of(config):
+        if kind == "Lambda" and path.suffix.lower() == ".keras":
+            return (f"layer {where!r} (Lambda) stores Python code, which is not run (Keras "
+                    "safe mode); save the model with a layer class in its place and pass "
+                    "the class with --custom-objects FILE.py (custom_objects= in Python)")
         if kind == "Lambda":
             return (f"layer {where!r} (Lambda) stores Python code, which is not run (Keras "
                     "safe mode); give a layer class computing the same under the layer's "
