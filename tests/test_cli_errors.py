@@ -87,6 +87,15 @@ def files(tmp_path_factory):
     for name in ("bpnet", "danq"):
         architecture(name, length=50).save(d / f"{name}.keras")
         paths[name] = d / f"{name}.keras"
+    # a TF SavedModel folder (DeepSHAP cannot see inside its graph) and a Lambda layer
+    architecture("deepbind", length=50).export(d / "savedmodel", verbose=False)
+    paths["savedmodel"] = d / "savedmodel"
+    import keras
+
+    inp = keras.Input((50, 4))
+    keras.Model(inp, keras.layers.Lambda(lambda t: 2.0 * t, name="doubling")(inp)).save(
+        d / "lambda.keras")
+    paths["lambda"] = d / "lambda.keras"
     multi = d / "multi"
     r = CliRunner().invoke(main, ["explain", str(paths["bpnet"]), str(d / "dna.fa"), "-m",
                                   "saliency", "--target", "all", "--logos", "0", "-q", "-o",
@@ -382,6 +391,31 @@ ROWS = [
      "outputs (counts:0, counts:1)", "new"),
     ("variants-exists", "variants {ctcf} --vcf {v} --genome {g} -o {out}", 1,
      "folder exists; pass --force", "dir"),
+    # models as published: SavedModel folders, flat profiles, layouts, custom layers
+    ("explain-savedmodel-deepshap", "explain {savedmodel} {dna} -o {out}", 1,
+     "is a SavedModel's signature, one opaque TensorFlow graph without the layers "
+     "DeepLIFT/DeepSHAP rules apply to; use saliency, grad_input, integrated_gradients or ism",
+     "new"),
+    ("explain-no-such-profile-output", "explain {bpnet} {dna} -m saliency --profile-output "
+     "nosuch -o {out}", 1, "profile output 'nosuch': the model has no such output (profile, "
+     "counts)", "new"),
+    ("explain-column-as-profile", "explain {savedmodel} {dna} -m saliency --profile-output "
+     "output_0 -o {out}", 1, "profile output 'output_0' has shape (None, 1); a profile is "
+     "(None, L) or (None, L, S)", "new"),
+    ("explain-custom-objects-missing", "explain {bpnet} {dna} --custom-objects {missing} "
+     "-o {out}", 2, "missing.fa: no such Python file", "new"),
+    ("explain-custom-objects-not-python", "explain {lambda} {dna} --custom-objects {dna} "
+     "-o {out}", 1, "custom objects must be a Python file (.py)", "new"),
+    ("explain-lambda-layer", "explain {lambda} {dna} -m saliency -o {out}", 1,
+     "layer 'doubling' (Lambda) stores Python code, which is not run (Keras safe mode)",
+     "new"),
+    ("explain-layout-wrong", "explain {bpnet} {dna} -m saliency --input-layout "
+     "channels_first -o {out}", 1, "the model takes 50 channels; pass --alphabet", "new"),
+    ("predict-layout-bad-choice", "predict {bpnet} {dna} --input-layout NCL -o {out}", 2,
+     "'--input-layout'", "new"),
+    ("predict-cluster-profile-output", "predict {bpnet} {dna} --cluster local:1 "
+     "--profile-output profile -o {out}", 2, "--cluster: Dask workers load the model file as "
+     "it is", "new"),
     # the group itself
     ("no-such-command", "explian {ctcf} {dna}", 2, "no such command 'explian'", None),
     ("no-such-option", "--verbose encode {dna}", 2, "no such option '--verbose'", None),

@@ -87,6 +87,41 @@ def test_fast_ism_dilated_residual():
     assert len(kinds) == len(model.layers) - 2  # every layer but the input and the last Dense
 
 
+def test_fast_ism_valid_residual_crops_and_profile_scalar():
+    """BPNet/ChromBPNet's residual blocks of valid convolutions crop the skip connection
+    (Cropping1D, windowed); a profile scalar's ISM (weights of the sequence mutated) runs by
+    windows too, and equals the change of the scalar computed by hand for every mutant."""
+    keras.utils.set_random_seed(5)
+    inp = keras.Input((48, 4))
+    h = layers.Conv1D(4, 5, activation="relu", name="first")(inp)
+    c = layers.Conv1D(4, 3, dilation_rate=2, activation="relu", name="dilated")(h)
+    h = layers.Add(name="residual")([c, layers.Cropping1D(2, name="crop")(h)])
+    profile = layers.Flatten(name="profile")(layers.Cropping1D((3, 5))(layers.Conv1D(1, 5)(h)))
+    model = keras.Model(inp, [profile, layers.Dense(1, name="counts")(
+        layers.GlobalAveragePooling1D()(h))])
+    assert ["crop", "residual"] == [n for n in plan(keras.Model(inp, profile))
+                                    if n in ("crop", "residual")]
+    X = random_onehot(2, 48, seed=3)
+    n, length, channels = X.shape
+    mutants = np.repeat(X[:, None, None], length, 1).repeat(channels, 2)
+    for p in range(length):
+        mutants[:, p, :, p, :] = np.eye(channels, dtype=X.dtype)
+    logits = np.asarray(model(mutants.reshape(-1, length, channels))[0], np.float64)
+    own = np.asarray(model(X)[0], np.float64)
+    w = np.exp(own - own.max(axis=1, keepdims=True))
+    w /= w.sum(axis=1, keepdims=True)
+    centred = logits - logits.mean(axis=1, keepdims=True)
+    g = (centred.reshape(n, length * channels, -1) * w[:, None]).sum(-1)
+    g_own = (w * (own - own.mean(axis=1, keepdims=True))).sum(1)
+    expected = (g - g_own[:, None]).reshape(n, length, channels)
+    assert_close(ism(model, X, target="profile"), expected, batch_scale(g, g_own),
+                 what="fast ISM of the profile scalar")
+    from seqexplain.attribution.methods import _fast_ism_step, _Readout
+
+    readout = _Readout(model, ["profile"], "logit", X)
+    assert _fast_ism_step(readout, ("check",), X.shape[1:], model) is not None
+
+
 class _Subclassed(keras.Model):
     def __init__(self):
         super().__init__(name="subclassed")

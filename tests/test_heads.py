@@ -102,3 +102,49 @@ def test_unbuilt_model_is_one_line():
         with pytest.raises(SeqexplainError, match="model 'unbuilt' is not built: build it"):
             read(model)
 
+
+
+CHROMBPNET = outputs_of([(None, 1000), (None, 1)],
+                        ["logits_profile_predictions", "logcount_predictions"])
+
+
+def test_flat_profile_outputs_by_name_or_flag():
+    profile, counts = CHROMBPNET
+    assert profile == Output("logits_profile_predictions", (1000,), flat=True)
+    assert (profile.is_profile, profile.channels, counts.is_profile) == (True, 1, False)
+    # a flat output of another name is a vector, unless named a profile
+    assert not outputs_of([(None, 40)], ["track"])[0].is_profile
+    assert outputs_of([(None, 40)], ["track"], ["track"])[0].flat
+    # one position is a column, whatever the name
+    assert not outputs_of([(None, 1)], ["profile_total"])[0].is_profile
+    with pytest.raises(SeqexplainError, match=r"profile output 'nope': the model has no such "
+                                              r"output \(track\)"):
+        outputs_of([(None, 40)], ["track"], ["nope"])
+    assert column_names(CHROMBPNET) == ["logcount_predictions"]
+
+
+def test_profile_and_counts_aliases_and_the_two_forms():
+    profile = parse_target("profile", CHROMBPNET)
+    # ChromBPNet's flat head: its own (mean-centred) form by default
+    assert (profile.name, profile.kind, profile.centred) == (
+        "logits_profile_predictions", "profile", True)
+    assert parse_target(None, CHROMBPNET) == profile
+    assert names("counts,logcount", CHROMBPNET) == ["logcount_predictions"]
+    plain = parse_target("profile:uncentred", CHROMBPNET)
+    assert (plain.name, plain.centred) == ("logits_profile_predictions:uncentred", False)
+    assert parse_target(plain.name, CHROMBPNET) == plain  # names parse back
+    window = parse_target("profile[10:20]", CHROMBPNET)
+    assert (window.kind, window.window, window.centred) == ("window", (10, 20), False)
+    # BPNet's (L, S) head: uncentred by default, centred on request
+    assert not parse_target("profile", BPNET).centred
+    assert parse_target("profile:1:centred", BPNET) == parse_target(
+        "profile:1:centred", BPNET)
+    assert parse_target("profile:1:centred", BPNET).centred
+    for bad, message in (("counts:centred", "is a form of the profile scalar"),
+                         ("profile:centred[0:5]", "is a form of the profile scalar")):
+        with pytest.raises(SeqexplainError, match=message):
+            parse_target(bad, CHROMBPNET)
+    # an alias that names two outputs names none
+    two = outputs_of([(None, 50), (None, 1), (None, 1)], ["profile", "count_a", "count_b"])
+    with pytest.raises(SeqexplainError, match="unknown target 'counts'"):
+        parse_target("counts", two)

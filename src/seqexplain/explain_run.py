@@ -96,7 +96,8 @@ def explain_files(model, inputs=None, *, out, methods="deepshap", target=None,
                   taxon: str = "vertebrates", grammar: bool = False,
                   modisco: str | None = None,
                   cluster: str | None = None, resume: bool = False, force: bool = False,
-                  progress: bool = True, **options) -> ExplainResult:
+                  progress: bool = True, custom_objects=None, input_layout: str | None = None,
+                  profile_outputs=None, **options) -> ExplainResult:
     """Explain every record of ``inputs`` (a FASTA path), or every ``regions`` window of
     ``genome``, under ``model`` and write the folder ``out`` (see the module's table).
 
@@ -128,6 +129,8 @@ def explain_files(model, inputs=None, *, out, methods="deepshap", target=None,
     cluster, resume : run chunks as Dask tasks (``"local"``, ``"local:N"`` or a scheduler
         address; shards in ``OUT.shards/``); ``resume`` keeps an interrupted run's shards.
     progress : show a progress bar.
+    custom_objects, input_layout, profile_outputs : how a bare model file is read (see
+        :func:`~seqexplain.bundle.load_model`); not with ``cluster``.
     **options : the methods' options, fields of
         :class:`~seqexplain.attribution.options.Options` (``output``, ``references`` — a
         kind or a FASTA file —, ``n_references``, ``correct``, ``ig_steps``,
@@ -164,6 +167,12 @@ def explain_files(model, inputs=None, *, out, methods="deepshap", target=None,
     if cluster and not isinstance(model, (str, os.PathLike)):
         raise OptionError("cluster: the workers load the model from its path; give a model "
                           "folder or file, not a loaded model")
+    if cluster and (custom_objects or input_layout or profile_outputs):
+        raise OptionError("--cluster: Dask workers load the model file as it is (leave out "
+                          "--custom-objects, --input-layout and --profile-output)")
+    if custom_objects is not None and not isinstance(custom_objects, dict) \
+            and not Path(custom_objects).is_file():
+        raise OptionError(f"{custom_objects}: no such Python file", "--custom-objects")
     if cluster:
         from .distributed import parse_cluster
 
@@ -212,7 +221,8 @@ def explain_files(model, inputs=None, *, out, methods="deepshap", target=None,
     from .genome import sequence_inputs
     from .logos import safe_name
 
-    bundle = load_model(model, alphabet)
+    bundle = load_model(model, alphabet, custom_objects=custom_objects,
+                        input_layout=input_layout, profile_outputs=profile_outputs)
     bundle.targets(options.get("target"))  # checked before any work
     found = sequence_inputs(fastas, region_files, genome, length=bundle.length,
                             off_edge=off_edge)

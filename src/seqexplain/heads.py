@@ -11,16 +11,29 @@ spec                        scalar explained
 ``counts``                  a vector output (None, S): the sum of its S columns (the column
                             itself when S = 1)
 ``counts:0``                column 0 of the output ``counts``
-``profile``                 a per-position output (None, L, S): the BPNet/ChromBPNet scalar
+``profile``                 a per-position output (None, L, S): the BPNet scalar
                             ``sum_l,s w[l,s] · logit[l,s]`` with ``w`` the softmax of the
-                            logits over positions (per strand), held constant
+                            logits over positions (per strand), held constant; a flat
+                            profile output (None, L) (ChromBPNet's): the ChromBPNet scalar
+                            ``sum_l w[l] · (logit[l] - mean logit)``
 ``profile:1``               the same on strand (channel) 1 only
+``profile:centred``         the mean-centred (ChromBPNet) form on any profile output;
+``profile:uncentred``       the uncentred (BPNet) form (``profile:1:centred`` …)
 ``profile[90:110]``         the sum of the logits over positions 90..109 (all strands)
 ``profile:1[90:110]``       the same on strand 1 only
 ``1``                       several outputs: output 1 (as its name)
+``profile`` / ``counts``     aliases, when no output has that name: the model's one profile
+(``logcount``)              output; its one vector output whose name has "count" in it
+``model_wo_bias.profile``    a target of a nested model that takes the model's input (ChromBPNet's
+                            bias-free model inside its bias-factorised one): any spec after
+                            the nested model's name and ``.``
 ``all``                     every column of a vector output and every per-position output
 ``a,b`` or a list           several targets
 ==========================  ===================================================================
+
+A per-position output is an output of shape (None, L, S), or a flat output (None, L) whose
+name contains ``profile`` (ChromBPNet's ``logits_profile_predictions``) or that is named in
+``profile_outputs`` (``--profile-output``): one strand.
 
 This module does not import TensorFlow: specs are checked against the output names and
 shapes (:class:`Output`) before any model runs. :mod:`seqexplain.attribution.multi_output`
@@ -38,8 +51,18 @@ from .errors import SeqexplainError
 
 #: the kinds of :class:`Target`
 KINDS = ("column", "sum", "profile", "window")
+#: the two forms of the profile scalar: BPNet's sum of softmax-weighted logits, and
+#: ChromBPNet's, of softmax-weighted *mean-centred* logits
+FORMS = ("uncentred", "centred")
+#: aliases of the counts head (a vector output with "count" in its name)
+COUNT_ALIASES = ("counts", "count", "logcount", "logcounts")
 
-_SPEC = re.compile(r"^(?P<out>[^:\[\]]+?)(?::(?P<ch>\d+))?(?:\[(?P<a>-?\d*):(?P<b>-?\d*)\])?$")
+_SPEC = re.compile(r"^(?P<out>[^:\[\]]+?)(?::(?P<ch>\d+))?(?::(?P<form>centred|uncentred))?"
+                   r"(?:\[(?P<a>-?\d*):(?P<b>-?\d*)\])?$")
+_PROFILE_NAME = re.compile("profile", re.IGNORECASE)
+#: the attribute of a loaded Keras model naming its flat outputs read as profiles
+#: (``load_model(profile_outputs=…)``), read where targets are parsed against the model
+PROFILE_OUTPUTS_ATTRIBUTE = "_seqexplain_profile_outputs"
 
 
 @dataclass(frozen=True)
@@ -48,18 +71,24 @@ class Output:
 
     name: str
     shape: tuple
+    #: a flat per-position output, shape (L,): one strand (ChromBPNet's profile logits)
+    flat: bool = False
 
     @property
     def is_profile(self) -> bool:
-        """Whether the output has one row per position: shape (L, S)."""
-        return len(self.shape) == 2
+        """Whether the output has one row per position: shape (L, S), or a flat (L,)."""
+        return len(self.shape) == 2 or self.flat
 
     @property
     def channels(self) -> int:
-        """S: columns of a vector output, strands of a profile output (1 for shape ())."""
-        return 1 if not self.shape else int(self.shape[-1])
+        """S: columns of a vector output, strands of a profile output (1 for shape () and
+        for a flat profile)."""
+        return 1 if not self.shape or self.flat else int(self.shape[-1])
 
     def describe(self) -> str:
+        if self.flat:
+            return (f"{self.name} (flat profile, {self.shape[0]} positions: {self.name}, "
+                    f"{self.name}[a:b])")
         if self.is_profile:
             return (f"{self.name} (per position, {self.shape[0]} × {self.channels}: "
                     f"{self.name}, {self.name}:S, {self.name}[a:b])")
@@ -83,6 +112,10 @@ class Target:
     channel: int | None = None
     window: tuple[int, int] | None = None
     single: bool = False
+    #: ``"profile"`` targets: the mean-centred (ChromBPNet) form of the scalar
+    centred: bool = False
+    #: the nested model (by name) whose output ``output`` is read, None: the model's own
+    submodel: str | None = None
 
     @property
     def anchored(self) -> bool:
@@ -91,9 +124,12 @@ class Target:
         return self.kind == "profile"
 
 
-def outputs_of(shapes, names: Sequence[str] | None = None) -> list[Output]:
+def outputs_of(shapes, names: Sequence[str] | None = None,
+               profile_outputs: Sequence[str] | None = None) -> list[Output]:
     """:class:`Output` list from a Keras ``model.output_shape`` (a tuple, or a list/dict of
-    tuples) and ``model.output_names``."""
+    tuples) and ``model.output_names``. A flat output (None, L) is a profile when its name
+    contains "profile" or is in ``profile_outputs`` (an error names one that is not a flat
+    or per-position output)."""
     if isinstance(shapes, dict):
         names = list(shapes)
         shapes = list(shapes.values())
@@ -110,7 +146,19 @@ def outputs_of(shapes, names: Sequence[str] | None = None) -> list[Output]:
             raise SeqexplainError(f"model output {name!r} has shape {shape}; seqexplain "
                                   f"explains outputs of shape (None,), (None, T) or "
                                   f"(None, L, S)")
-        out.append(Output(str(name), rest))
+        # a flat output of one position is a column, whatever its name
+        flat = len(rest) == 1 and rest[0] != 1 and (
+            str(name) in (profile_outputs or ()) or bool(_PROFILE_NAME.search(str(name))))
+        out.append(Output(str(name), rest, flat))
+    for name in profile_outputs or ():
+        found = [o for o in out if o.name == name]
+        if not found:
+            raise SeqexplainError(f"profile output {name!r}: the model has no such output "
+                                  f"({', '.join(o.name for o in out)})")
+        if not found[0].is_profile:
+            raise SeqexplainError(f"profile output {name!r} has shape (None, "
+                                  f"{', '.join(map(str, found[0].shape))}); a profile is "
+                                  f"(None, L) or (None, L, S)")
     return out
 
 
@@ -142,8 +190,8 @@ def _describe(outputs: Sequence[Output], columns: Sequence[str] | None) -> str:
             + " (or an output index, or all)")
 
 
-def parse_targets(spec, outputs: Sequence[Output], columns: Sequence[str] | None = None
-                  ) -> list[Target]:
+def parse_targets(spec, outputs: Sequence[Output], columns: Sequence[str] | None = None,
+                  submodels: dict | None = None) -> list[Target]:
     """The targets named by ``spec`` (None: the default target).
 
     Parameters
@@ -153,6 +201,8 @@ def parse_targets(spec, outputs: Sequence[Output], columns: Sequence[str] | None
     outputs : the model's outputs (:func:`outputs_of`).
     columns : for a one-output model, its column names (class or task names); default
         ``0 … T-1``.
+    submodels : ``{name: outputs}`` of the nested models taking the model's input, whose
+        targets are named ``name.spec``.
 
     Returns
     -------
@@ -177,15 +227,44 @@ def parse_targets(spec, outputs: Sequence[Output], columns: Sequence[str] | None
         raise SeqexplainError(f"target {spec!r}: empty; {_describe(outputs, columns)}")
     found: dict[str, Target] = {}
     for item in items:
-        for target in _parse_one(item, outputs, columns):
+        try:
+            targets = _nested(item, submodels) or _parse_one(item, outputs, columns)
+        except SeqexplainError as exc:
+            if not submodels or str(exc).startswith("target "):
+                raise
+            raise SeqexplainError(f"{exc}; nested models: "
+                                  f"{', '.join(f'{n}.TARGET' for n in submodels)}") from None
+        for target in targets:
             found.setdefault(target.name, target)
     return list(found.values())
 
 
-def parse_target(spec, outputs: Sequence[Output], columns: Sequence[str] | None = None
-                 ) -> Target:
+def _nested(item, submodels) -> list[Target] | None:
+    """The targets of ``name.spec`` when ``name`` is a nested model of ``submodels`` (a
+    dot: target names become file members and folder names, where a slash cannot go)."""
+    if not submodels or not isinstance(item, str):
+        return None
+    name = next((n for n in sorted(submodels, key=len, reverse=True)
+                 if item.startswith(f"{n}.")), None)
+    if name is None:
+        return None
+    rest = item[len(name) + 1:]
+    found = []
+    try:
+        inner = parse_targets(rest.strip(), submodels[name])
+    except SeqexplainError as exc:
+        raise SeqexplainError(f"target {item!r}: in nested model {name!r}: {exc}") from None
+    for t in inner:
+        kind, channel = (("column", t.channel) if t.single else (t.kind, t.channel))
+        found.append(Target(f"{name}.{t.name}", t.output, kind, channel, t.window,
+                            centred=t.centred, submodel=name))
+    return found
+
+
+def parse_target(spec, outputs: Sequence[Output], columns: Sequence[str] | None = None,
+                 submodels: dict | None = None) -> Target:
     """The one target named by ``spec`` (an error when it names several)."""
-    targets = parse_targets(spec, outputs, columns)
+    targets = parse_targets(spec, outputs, columns, submodels)
     if len(targets) != 1:
         raise SeqexplainError(f"target {spec!r} names {len(targets)} targets "
                               f"({', '.join(t.name for t in targets[:6])}); give one")
@@ -202,7 +281,8 @@ def _default(outputs, columns) -> Target:
 def _whole(outputs, index: int) -> Target:
     out = outputs[index]
     if out.is_profile:
-        return Target(out.name, index, "profile")
+        # each family's own convention: ChromBPNet's flat head its centred form
+        return Target(out.name, index, "profile", centred=out.flat)
     if out.channels == 1:
         return Target(out.name, index, "column", 0)
     return Target(out.name, index, "sum")
@@ -250,9 +330,15 @@ def _parse_one(item, outputs, columns) -> list[Target]:
         index = names.index(key)
     elif re.fullmatch(r"\d+", key) and int(key) < len(outputs):
         index = int(key)
+    elif _alias(key, outputs) is not None:
+        index = _alias(key, outputs)
     else:
         raise bad
     out = outputs[index]
+    form = match["form"]
+    if form is not None and (not out.is_profile or match["a"] is not None):
+        raise SeqexplainError(f"target {text!r}: :{form} is a form of the profile scalar "
+                              f"(a per-position output without a window)")
     channel = None if match["ch"] is None else int(match["ch"])
     if channel is not None and channel >= out.channels:
         raise SeqexplainError(f"target {text!r}: output {out.name!r} has {out.channels} "
@@ -267,12 +353,28 @@ def _parse_one(item, outputs, columns) -> list[Target]:
         return [Target(f"{out.name}{strand}[{start}:{stop}]", index, "window", channel,
                        (start, stop))]
     if out.is_profile:
-        return [Target(f"{out.name}{strand}", index, "profile", channel)]
+        centred = out.flat if form is None else form == "centred"
+        suffix = "" if form is None else f":{form}"
+        return [Target(f"{out.name}{strand}{suffix}", index, "profile", channel,
+                       centred=centred)]
     if channel is None:
         return [_whole(outputs, index)]
     if out.channels == 1:
         return [Target(out.name, index, "column", 0)]
     return [Target(f"{out.name}{strand}", index, "column", channel)]
+
+
+def _alias(key: str, outputs) -> int | None:
+    """``profile``: the one per-position output; ``counts``/``logcount``: the one vector
+    output whose name has "count" in it (None when there is not exactly one)."""
+    if key.lower() == "profile":
+        found = [i for i, o in enumerate(outputs) if o.is_profile]
+    elif key.lower() in COUNT_ALIASES:
+        found = [i for i, o in enumerate(outputs)
+                 if not o.is_profile and "count" in o.name.lower()]
+    else:
+        return None
+    return found[0] if len(found) == 1 else None
 
 
 def _window(a: str, b: str, length: int | None, text: str) -> tuple[int, int]:

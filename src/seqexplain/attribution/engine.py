@@ -826,6 +826,17 @@ RULES = {rule.name: rule for rule in (
     Rule("softmax", _softmax_rule),
 )}
 RULES["rescale"] = Rule("rescale", _user_elementwise)
+
+
+def _check_saved_model(layer, where: str) -> None:
+    raise SeqexplainError(
+        f"layer {where!r} is a SavedModel's signature, one opaque TensorFlow graph without "
+        f"the layers DeepLIFT/DeepSHAP rules apply to; use saliency, grad_input, "
+        f"integrated_gradients or ism for this model (or load its Keras file)")
+
+
+#: a SavedModel signature (savedmodel.py): refused, in one line naming the methods that work
+OPAQUE_LAYERS = {"SavedModelSignature": Rule("opaque", _linear_op, _check_saved_model)}
 #: Keras's (and seqexplain's) layers by class name → their rule
 LAYER_RULES: dict[str, Rule] = {
     **{kind: RULES["linear"] for kind in LINEAR_LAYERS},
@@ -836,6 +847,7 @@ LAYER_RULES: dict[str, Rule] = {
     **{kind: RULES["attention"] for kind in ATTENTION_LAYERS},
     **{kind: RULES["normalization"] for kind in NORMALIZATION_LAYERS},
     **{kind: RULES["softmax"] for kind in SOFTMAX_LAYERS},
+    **OPAQUE_LAYERS,
 }
 #: Keras operations (not layers) of Functional graphs by class name → their rule
 OP_RULES: dict[str, Rule] = {

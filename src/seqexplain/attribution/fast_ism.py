@@ -14,6 +14,8 @@ Windowed layers (channels last, 1-D):
 
 - ``Conv1D`` with any dilation and padding ``"valid"``, ``"same"`` (stride 1) or ``"causal"``;
 - ``MaxPooling1D``/``AveragePooling1D`` with padding ``"valid"`` (any stride);
+- ``Cropping1D`` (a shift of the positions: BPNet/ChromBPNet's residual blocks of "valid"
+  convolutions crop the skip connection to the convolution's length);
 - position-wise layers: activations, batch normalization, dropout, rescaling, layer
   normalization, a ``Dense`` applied to every position (rank-3 input);
 - element-wise merges of windowed tensors: ``Add``, ``Subtract``, ``Multiply``, ``Average``,
@@ -179,6 +181,21 @@ def _sliding(layer, src: _Window, ref_out: tf.Tensor, mut: _Mutants) -> _Window 
     return _Window(ref_out, y, start, lo, hi)
 
 
+def _cropping(layer, src: _Window, ref_out: tf.Tensor, mut: _Mutants) -> _Window | None:
+    """``Cropping1D``: output position j is input position j + left; the window moves."""
+    left = int(layer.cropping[0])
+    length_out = int(ref_out.shape[1])
+    if length_out < 1:
+        return None
+    empty = src.hi <= src.lo
+    lo = np.clip(src.lo - left, 0, length_out)
+    hi = np.clip(src.hi - left, 0, length_out)
+    lo, hi = np.where(empty, 0, lo), np.where(empty, 0, np.maximum(hi, lo))
+    width, start = _geometry(lo, hi, length_out)
+    window = _gather_window(src, mut, (start + left).astype(np.int32), width)
+    return _Window(ref_out, window, start, lo, hi)
+
+
 def _merge(layer, srcs: list[_Window], ref_out: tf.Tensor, mut: _Mutants) -> _Window | None:
     if layer_kind(layer) == "Concatenate" and layer.axis not in (-1, 2):
         return None
@@ -240,6 +257,8 @@ def _windowed(layer, args: tuple, ref_out, mut: _Mutants) -> _Window | None:
         return None
     if kind in SLIDING_LAYERS and len(args) == 1 and isinstance(args[0], _Window):
         return _sliding(layer, args[0], ref_out, mut)
+    if kind == "Cropping1D" and len(args) == 1 and isinstance(args[0], _Window):
+        return _cropping(layer, args[0], ref_out, mut)
     if kind in MERGE_LAYERS and len(args) == 1 and isinstance(args[0], (list, tuple)) \
             and all(isinstance(a, _Window) for a in args[0]):
         return _merge(layer, list(args[0]), ref_out, mut)
@@ -342,10 +361,14 @@ def _run_op(layer, args, kwargs):
     return layer(*args, **kwargs)
 
 
-def fast_ism_step(model: keras.Model, columns: list, shape: tuple) -> Callable:
+def fast_ism_step(model: keras.Model, columns: list, shape: tuple,
+                  reduce: Callable | None = None) -> Callable:
     """``step(x, seq, pos, chan) -> y`` (m, K): the output columns ``columns`` of the mutants
     ``x[seq]`` with position ``pos`` set to channel ``chan``, computed by windows (same
-    contract as the batched ISM step). ``model`` must be one :func:`plan` accepts."""
+    contract as the batched ISM step). ``model`` must be one :func:`plan` accepts.
+    ``reduce(out, out_x, seq) -> (m, K)``, if given, reads the mutants' output ``out``
+    instead, with ``out_x`` the output of the sequences themselves (a profile scalar's
+    weights are those of the sequence mutated)."""
     graph = _graph(model)
     idx = tf.TensorSpec((None,), tf.int32)
 
@@ -354,6 +377,8 @@ def fast_ism_step(model: keras.Model, columns: list, shape: tuple) -> Callable:
     def step(x, seq, pos, chan):
         rows = tf.one_hot(chan, shape[1], dtype=x.dtype)[:, None, :]
         out, _ = _trace(graph, x, rows, seq, pos)
+        if reduce is not None:
+            return reduce(out, call_inference(model, x), seq)
         return tf.stack([select_output(out, column) for column in columns], axis=1)
 
     return step

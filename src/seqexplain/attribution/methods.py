@@ -708,7 +708,7 @@ def ism_targets(model: keras.Model, X: np.ndarray, targets: list, batch_size: in
     """:func:`ism` of several targets of one model from the same forward passes: every
     mutant is predicted once and each target (an index or a spec such as ``"counts:0"``,
     ``"profile"``) read from the outputs. Fast (windowed) ISM applies when every target is
-    read from one output tensor (not a profile scalar, whose weights depend on the sequence
+    read from one output tensor (a profile scalar too: its weights are those of the sequence
     mutated); otherwise, and with ``fast=False``, the batched path.
 
     Returns
@@ -763,16 +763,33 @@ def _fast_ism_plan(model: keras.Model) -> list[str] | None:
 
 def _fast_ism_step(readout: _Readout, key: tuple, shape: tuple, model) -> Callable | None:
     """The windowed ISM step of ``readout`` (same contract as the batched step of
-    :func:`_ism_steps`), or ``None`` when fast ISM does not apply: a target read through a
-    profile scalar, several output tensors, or a model :func:`fast_ism.plan` refuses."""
+    :func:`_ism_steps`), or ``None`` when fast ISM does not apply: targets read from
+    several output tensors, or a model :func:`fast_ism.plan` refuses. A profile scalar is
+    read from the mutants' windowed profile with the weights of the sequence mutated (a
+    substitution changes the logits of its receptive field only, so the windows save
+    most of the work)."""
     if len(getattr(readout.model, "outputs", None) or ()) != 1 or any(
-            index != 0 or layer is not None for index, _, layer in readout.reads):
+            index != 0 for index, _, _ in readout.reads):
         return None  # a subclassed model has no graph (and no ``outputs``) to window
     if _fast_ism_plan(readout.model) is None:
         return None
     columns = [column for _, column, _ in readout.reads]
+    reduce = None
+    if any(layer is not None for _, _, layer in readout.reads):
+        reads = readout.reads
+
+        def reduce(out, out_x, seq):
+            cols = []
+            for _, column, layer in reads:
+                if layer is None:
+                    cols.append(select_output(out, column))
+                    continue
+                w = tf.gather(layer.weights_for(layer.select(out_x)), seq)
+                cols.append(layer.reduce(layer.select(out), w)[:, 0])
+            return tf.stack(cols, axis=1)
+
     return _cached(model, ("fast_ism", key, shape),
-                   lambda: fast_ism.fast_ism_step(readout.model, columns, shape))
+                   lambda: fast_ism.fast_ism_step(readout.model, columns, shape, reduce))
 
 
 # -- shap's DeepExplainer ---------------------------------------------------------------------

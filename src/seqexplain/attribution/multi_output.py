@@ -20,6 +20,11 @@ the target itself, as before. Otherwise the target spec is parsed
   mutants. The explained scalar of a sequence ``x`` is therefore the linear function
   ``g_x(z) = sum w_x · logit(z)`` of the profile logits, so that completeness holds exactly
   for DeepSHAP and ISM is the change of ``g_x``;
+- the same with the logits **mean-centred** over positions (per strand) — ChromBPNet's form,
+  ``sum_{l,s} w[l,s] · (logit[l,s] - mean_l logit[:, s])``, the default on a flat profile
+  output (None, L) and ``profile:centred`` on any: since the weights sum to 1 per strand it
+  is the uncentred (BPNet) scalar minus the mean logit, so the two attributions differ by
+  the attribution of the mean logit;
 - a window ``profile[a:b]``: the logits summed over positions a..b-1 (and the strands), a
   linear readout with no weights.
 
@@ -29,6 +34,7 @@ matters for vector outputs.
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 import re
 
@@ -36,7 +42,9 @@ import keras
 import tensorflow as tf
 
 from ..errors import SeqexplainError
-from ..heads import Output, Target, is_single, outputs_of, parse_target
+from ..bundle import model_submodels
+from ..heads import PROFILE_OUTPUTS_ATTRIBUTE, Output, Target, is_single, outputs_of, \
+    parse_target
 from .engine import is_graph_model, model_cache
 from .logits import OUTPUTS, model_inputs, built_outputs, check_target, explained_model
 
@@ -54,17 +62,20 @@ class ChannelSum(keras.layers.Layer):
 class ProfileScalar(keras.layers.Layer):
     """The scalar of a per-position output (None, L, S) → (None, 1).
 
-    ``window=None``: ``sum_{l,s} stop_gradient(softmax_l(p))[l,s] · p[l,s]`` (BPNet/ChromBPNet);
+    ``window=None``: ``sum_{l,s} stop_gradient(softmax_l(p))[l,s] · p[l,s]`` (BPNet), with
+    ``p`` mean-centred over positions first when ``centred`` (ChromBPNet);
     ``window=(a, b)``: ``sum_{a<=l<b, s} p[l,s]``. ``strand``: only channel ``s`` of ``p``.
+    A flat output (None, L) is read as one strand (None, L, 1).
     :meth:`reduce` takes the weights from outside: the attribution methods hold them at the
     explained sequence's softmax (see the module docstring).
     """
 
     def __init__(self, window: tuple[int, int] | None = None, strand: int | None = None,
-                 **kwargs):
+                 centred: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.window = None if window is None else (int(window[0]), int(window[1]))
         self.strand = None if strand is None else int(strand)
+        self.centred = bool(centred) and window is None
 
     @property
     def anchored(self) -> bool:
@@ -72,6 +83,8 @@ class ProfileScalar(keras.layers.Layer):
 
     def select(self, p):
         """The strand (all strands when ``strand`` is None) and window of ``p``."""
+        if p.shape.rank == 2:  # a flat profile: one strand
+            p = p[..., None]
         if self.strand is not None:
             p = p[..., self.strand:self.strand + 1]
         if self.window is not None:
@@ -84,6 +97,8 @@ class ProfileScalar(keras.layers.Layer):
 
     def reduce(self, p, weights=None):
         """(None, 1): the weighted sum of selected logits ``p`` (plain sum for a window)."""
+        if self.centred:  # linear in p: the engine's rule stays exact
+            p = p - tf.reduce_mean(p, axis=1, keepdims=True)
         if weights is not None:
             p = p * weights
         return tf.reduce_sum(p, axis=[1, 2])[:, None]
@@ -100,7 +115,9 @@ def model_outputs(model: keras.Model) -> list[Output]:
     """The :class:`~seqexplain.heads.Output` list of a built Sequential/Functional model."""
     tensors = built_outputs(model)
     names = list(getattr(model, "output_names", None) or [])
-    return outputs_of([tuple(t.shape) for t in tensors], names)
+    # flat outputs named profile heads when the model was loaded (--profile-output)
+    return outputs_of([tuple(t.shape) for t in tensors], names,
+                      getattr(model, PROFILE_OUTPUTS_ATTRIBUTE, None))
 
 
 def explained_target(model: keras.Model, target=0, output: str = "logit", X=None
@@ -129,7 +146,7 @@ def explained_target(model: keras.Model, target=0, output: str = "logit", X=None
                 and not isinstance(target, bool)):
             explained = explained_model(model, output)
             return explained, check_target(explained, target, X)
-        spec = parse_target(target, outs)
+        spec = parse_target(target, outs, submodels=model_submodels(model))
     if spec.single:
         explained = explained_model(model, output)
         return explained, check_target(explained, spec.channel, X)
@@ -144,6 +161,10 @@ def target_model(model: keras.Model, target: Target, output: str = "logit") -> k
     cache = model_cache(model)
     if key in cache:
         return cache[key]
+    if target.submodel is not None:
+        result = _nested_target_model(model, target, output)
+        cache[key] = result
+        return result
     tensor = model.outputs[target.output]
     inputs = model_inputs(model)
     safe = re.sub(r"[^A-Za-z0-9_]", "_", target.name)
@@ -156,12 +177,29 @@ def target_model(model: keras.Model, target: Target, output: str = "logit") -> k
             result = keras.Model(inputs, ChannelSum(name=f"{safe}_sum")(head.outputs[0]),
                                  name=f"{model.name}_{safe}")
     else:
-        layer = ProfileScalar(target.window, target.channel, name=f"{safe}_scalar")
+        layer = ProfileScalar(target.window, target.channel, target.centred,
+                              name=f"{safe}_scalar")
         result = keras.Model(inputs, layer(tensor), name=f"{model.name}_{safe}")
         if layer.anchored:
             profile = keras.Model(inputs, tensor, name=f"{model.name}_{safe}_profile")
             model_cache(result)["anchor"] = (profile, layer)
     cache[key] = result
+    return result
+
+
+def _nested_target_model(model: keras.Model, target: Target, output: str) -> keras.Model:
+    """The target of a nested model (``target.submodel``) as a model of ``model``'s input:
+    the nested model's own target model, called on that input (the same layers and
+    weights); a profile target keeps its anchor."""
+    inner = target_model(model.get_layer(target.submodel),
+                         dataclasses.replace(target, submodel=None), output)
+    inputs = model_inputs(model)
+    x = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
+    safe = re.sub(r"[^A-Za-z0-9_]", "_", target.name)
+    result = keras.Model(x, inner(x), name=f"{model.name}_{safe}")
+    anchor = anchor_of(inner)
+    if anchor is not None:
+        model_cache(result)["anchor"] = (keras.Model(x, anchor[0](x)), anchor[1])
     return result
 
 

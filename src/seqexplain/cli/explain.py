@@ -7,7 +7,8 @@ import click
 from ..annotate import TAXA
 from ..attribution.registry import METHODS
 from . import main
-from .options import check_window_option, cluster_options, method_options, region_options
+from .options import check_window_option, cluster_options, method_options, model_kwargs, \
+    model_options, region_options
 
 
 @main.command("explain")
@@ -18,6 +19,7 @@ from .options import check_window_option, cluster_options, method_options, regio
               help="Comma-separated, from the method table: " + ", ".join(METHODS) + ".")
 @click.option("--alphabet", type=click.Choice(["dna", "rna", "protein"]),
               help="Channels of a bare Keras model file [dna for 4, protein for 20].")
+@model_options
 @method_options
 @click.option("--format", "fmt", type=click.Choice(["npz", "h5"]), default="npz",
               show_default=True, help="attributions.npz, or attributions.h5 (HDF5, chunked).")
@@ -51,13 +53,13 @@ from .options import check_window_option, cluster_options, method_options, regio
               help="Output folder.")
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 @cluster_options
-def explain_command(model, fasta, regions, genome, off_edge, methods, alphabet, fmt,
-                    modisco_method, n_logos, logo_window, with_motifs, with_grammar,
-                    motif_method, database,
+def explain_command(model, fasta, regions, genome, off_edge, methods, alphabet,
+                    custom_objects, input_layout, profile_outputs, fmt, modisco_method,
+                    n_logos, logo_window, with_motifs, with_grammar, motif_method, database,
                     taxon, quiet, out, force, cluster, resume, **options):
     """Attribution scores of every record of FASTA (or every --regions window of --genome)
-    under MODEL (a model folder or a Keras .keras/.h5 file), written to
-    OUT/attributions.npz."""
+    under MODEL (a model folder, a Keras .keras/.h5 file or a TF SavedModel folder), written
+    to OUT/attributions.npz."""
     from ..explain_run import explain_files
 
     result = explain_files(model, fasta, out=out, methods=methods, alphabet=alphabet,
@@ -66,7 +68,9 @@ def explain_command(model, fasta, regions, genome, off_edge, methods, alphabet, 
                            grammar=with_grammar, motif_method=motif_method,
                            database=database, taxon=taxon,
                            modisco=modisco_method, cluster=cluster, resume=resume,
-                           force=force, progress=not quiet, **options)
+                           force=force, progress=not quiet,
+                           **model_kwargs(custom_objects, input_layout, profile_outputs),
+                           **options)
     for line in result.summary():
         click.echo(line, err=True)
 

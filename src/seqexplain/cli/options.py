@@ -38,6 +38,32 @@ def method_options(func):
     return func
 
 
+def model_options(func):
+    """--custom-objects, --input-layout, --profile-output: how a bare model file is read
+    (passed to :func:`~seqexplain.bundle.load_model`)."""
+    decorators = [
+        click.option("--custom-objects", type=click.Path(dir_okay=False),
+                     help="Python file defining the layer classes a Keras model file names "
+                          "(safe mode stays on: no code stored in the model file runs)."),
+        click.option("--input-layout", type=click.Choice(["channels_last", "channels_first"]),
+                     help="Input of a bare model: (N, L, C) or (N, C, L) as PyTorch ports "
+                          "take [detected from the channels]."),
+        click.option("--profile-output", "profile_outputs", multiple=True, metavar="NAME",
+                     help="A flat output (N, L) to explain as a profile (repeatable) [those "
+                          "whose name contains 'profile']."),
+    ]
+    for deco in reversed(decorators):
+        func = deco(func)
+    return func
+
+
+def model_kwargs(custom_objects, input_layout, profile_outputs) -> dict:
+    """The options of :func:`model_options` as :func:`~seqexplain.bundle.load_model` takes
+    them."""
+    return dict(custom_objects=custom_objects, input_layout=input_layout,
+                profile_outputs=list(profile_outputs) or None)
+
+
 def sequence_options(func):
     """--alphabet, --length, --pad, --crop, --unknown: how FASTA records become one-hot rows."""
     decorators = [

@@ -7,7 +7,8 @@ import click
 
 from .._tf import import_tensorflow
 from . import main
-from .options import check_inputs, cluster_options, region_options, report_inputs
+from .options import check_inputs, cluster_options, model_kwargs, model_options, \
+    region_options, report_inputs
 
 
 @main.command("predict")
@@ -19,15 +20,17 @@ from .options import check_inputs, cluster_options, region_options, report_input
                    "heads) go to OUT's name with .profiles.npz.")
 @click.option("--alphabet", type=click.Choice(["dna", "rna", "protein"]),
               help="Channels of a bare Keras model file [dna for 4, protein for 20].")
+@model_options
 @click.option("--batch-size", type=click.IntRange(min=1), default=4096, show_default=True,
               help="Records read and predicted at a time (bounds memory).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
 @cluster_options
-def predict_command(model_dir, fasta, regions, genome, off_edge, out, alphabet, batch_size,
-                    quiet, force, cluster, resume):
+def predict_command(model_dir, fasta, regions, genome, off_edge, out, alphabet, custom_objects,
+                    input_layout, profile_outputs, batch_size, quiet, force, cluster, resume):
     """Predict every record of FASTA (or every --regions window of --genome) with a trained
-    model (a model folder or a Keras .keras/.h5 file; probabilities for classification)."""
+    model (a model folder, a Keras .keras/.h5 file or a TF SavedModel folder; probabilities
+    for classification)."""
     from contextlib import nullcontext
 
     from ..genome import sequence_inputs
@@ -41,11 +44,15 @@ def predict_command(model_dir, fasta, regions, genome, off_edge, out, alphabet, 
                                "(leave out --cluster)")
     check_writable(out, force, kind="file")
     check_inputs([fasta] if fasta else [], [regions] if regions else [], genome)
+    loading = model_kwargs(custom_objects, input_layout, profile_outputs)
+    if cluster and any(loading.values()):
+        raise click.UsageError("--cluster: Dask workers load the model file as it is (leave "
+                               "out --custom-objects, --input-layout and --profile-output)")
     import_tensorflow()
     from ..bundle import load_model
     from ..prediction import predict_fasta
 
-    bundle = load_model(model_dir, alphabet)
+    bundle = load_model(model_dir, alphabet, **loading)
     profiles = profiles_path(out) if any(o.is_profile for o in bundle.outputs) else None
     if cluster:
         if profiles:
