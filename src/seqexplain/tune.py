@@ -17,8 +17,10 @@ import pandas as pd
 
 from .errors import SeqexplainError
 from .outputs import atomic_dir, check_writable
-from .train import (TrainConfig, load_training_data, read_config_file, save_model_folder,
-                    split_indices, train)
+from .train import train
+from .train_run import load_training_data, save_model_folder
+from .training.settings import TrainConfig, read_config_file
+from .training.splits import split_indices
 
 TUNERS = ("random", "hyperband", "bayesian")
 
@@ -88,7 +90,7 @@ def tune(X, targets, split, train_config, space: dict | None = None, base: dict 
     import keras_tuner as kt
 
     from .models import build_model
-    from .train import augmented_dataset, keras_targets
+    from .training.fitting import augmented_dataset, keras_targets
 
     if tuner not in TUNERS:
         raise SeqexplainError(f"unknown tuner {tuner!r}: choose one of {', '.join(TUNERS)}")

@@ -149,7 +149,9 @@ def train_command(ctx, fasta, regions, genome, off_edge, label_column, backgroun
     check_inputs(list(fasta), list(regions), genome, label_column=label_column,
                  background=background)
     import_tensorflow()
-    from ..train import format_report, read_train_setup, train_model_folder
+    from ..train import format_report
+    from ..train_run import train_model_folder
+    from ..training.settings import read_train_setup
 
     # the flags given on the command line win over the file; the file over the defaults
     given = {k: v for k, v in options.items() if not k.startswith("model_")

@@ -45,7 +45,8 @@ def tune_command(fasta, regions, genome, off_edge, label_column, background, lab
     check_inputs(list(fasta), list(regions), genome, label_column=label_column,
                  background=background)
     import_tensorflow()
-    from ..train import TrainConfig, format_report, read_config_file
+    from ..train import format_report
+    from ..training.settings import TrainConfig, read_config_file
     from ..tune import read_search_space, tune_model_folder
 
     values = read_config_file(config_file) if config_file else {}
