@@ -8,6 +8,7 @@ folder atomically (:func:`save_model_folder`, :func:`build_metadata`), which
 
 from __future__ import annotations
 
+import logging
 import os
 import platform
 import sys
@@ -22,7 +23,7 @@ import pandas as pd
 from . import __version__
 from .alphabets import Alphabet
 from .bundle import FORMAT_VERSION, METADATA_FILE, METRICS_FILE, MODEL_FILE
-from .errors import SeqexplainError
+from .errors import OptionError, SeqexplainError
 from .fasta import genomic_interval, read_encoded
 from .labels import labels_for
 from .metrics import main_metric, summarize
@@ -30,7 +31,9 @@ from .outputs import atomic_dir, check_writable, write_json
 from .plots import plot_training_curves
 from .targets import CLASSIFICATION, Targets, make_targets
 from .train import TrainResult, train
-from .training.settings import TrainConfig
+from .training.settings import TrainConfig, read_train_setup
+
+log = logging.getLogger("seqexplain")
 
 
 @dataclass
@@ -111,6 +114,59 @@ def train_model_folder(fastas: list[str], out, labels: str | None = None,
     with atomic_dir(out, force=force) as tmp:
         save_model_folder(result, tmp, meta, data.records.ids)
     return result
+
+
+def train_files(inputs=(), *, out, labels: str | None = None, config=None,
+                model: dict | None = None, regions=(), genome=None, off_edge: str = "pad",
+                label_column: int | None = None, background: str | None = None,
+                force: bool = False, **overrides) -> TrainResult:
+    """What ``seqexplain train`` does: merge the config file, the overrides and the defaults
+    (:func:`~seqexplain.training.settings.read_train_setup`), read the inputs, train and write
+    the model folder ``out`` (:func:`train_model_folder`).
+
+    Parameters
+    ----------
+    inputs : FASTA file(s); or none, with ``regions`` (BED/narrowPeak file(s), one per class)
+        on ``genome`` (its genome FASTA): windows of ``length`` (an override, or the config
+        file's), ``off_edge`` "pad" or "drop", labelled by ``label_column``, ``labels`` or
+        ``background="gc-matched"`` (a drawn negative class, seeded by the training seed).
+    out : the model folder; replaced only with ``force``.
+    labels : a label table (TSV/CSV); wins over the config file's ``labels``.
+    config : a YAML/JSON config file, or ``None``.
+    model : :class:`~seqexplain.models.ModelConfig` keys (``None`` values left out), winning
+        over the file's ``model:`` mapping.
+    **overrides : :class:`~seqexplain.training.settings.TrainConfig` fields and sequence keys
+        (alphabet, length, pad, crop, unknown), winning over the file.
+
+    Raises
+    ------
+    OptionError : a wrong combination of inputs, found before any work.
+    SeqexplainError : a bad file, record or setting; nothing is written.
+    """
+    from ._tf import import_tensorflow
+    from .genome import check_input_choice
+
+    check_writable(out, force, kind="folder")
+    fastas, regions = list(inputs or ()), list(regions or ())
+    try:
+        check_input_choice(fastas, regions, genome, label_column=label_column,
+                           background=background)
+    except SeqexplainError as exc:
+        raise OptionError(str(exc)) from None
+    import_tensorflow()
+    setup = read_train_setup(config, labels=labels, model=model, **overrides)
+    sources = fastas
+    if regions:
+        from .genome import sequence_inputs
+
+        found = sequence_inputs([], regions, genome, length=setup.sequence.get("length"),
+                                off_edge=off_edge, label_column=label_column,
+                                background=background, seed=setup.train.seed)
+        for note in found.notes:
+            log.info(note)
+        sources = found.sources
+    return train_model_folder(sources, out, labels=setup.labels, train_config=setup.train,
+                              model_config=setup.model, force=force, **setup.sequence)
 
 
 # -- writing the model folder (read by seqexplain.bundle) ----------------------------------
