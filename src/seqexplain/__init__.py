@@ -69,7 +69,7 @@ _LAZY = {
     "TrainConfig": ("training.settings", "TrainConfig"),
     "TrainSetup": ("training.settings", "TrainSetup"),
     "read_train_setup": ("training.settings", "read_train_setup"),
-    "train_model": ("train_run", "train_model_folder"),
+    "train_model": ("train_run", "train_model"),
     "predict_fasta": ("prediction", "predict_fasta"),
     "evaluate_fasta": ("prediction", "evaluate_fasta"),
     "METHODS": ("attribution.registry", "METHODS"),

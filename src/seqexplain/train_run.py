@@ -1,7 +1,7 @@
 """From files to a model folder: what ``seqexplain train`` does.
 
 :func:`load_training_data` reads and encodes FASTA file(s) or region sources with their
-labels; :func:`train_model_folder` trains (:func:`seqexplain.train.train`) and writes the
+labels; :func:`train_model` trains (:func:`seqexplain.train.train`) and writes the
 folder atomically (:func:`save_model_folder`, :func:`build_metadata`), which
 :mod:`seqexplain.bundle` reads. Sits above :mod:`seqexplain.train`.
 """
@@ -91,7 +91,7 @@ def load_training_data(fastas: list[str], labels: str | None, train_config: Trai
     return TrainingData(records, enc, targets, groups)
 
 
-def train_model_folder(fastas: list[str], out, labels: str | None = None,
+def train_model(fastas: list[str], out, labels: str | None = None,
                        train_config: TrainConfig | None = None, model_config=None,
                        alphabet: str = "auto", length: int | None = None, pad: str = "center",
                        crop: str = "center", unknown: str = "zero", force: bool = False,
@@ -122,7 +122,7 @@ def train_files(inputs=(), *, out, labels: str | None = None, config=None,
                 force: bool = False, **overrides) -> TrainResult:
     """What ``seqexplain train`` does: merge the config file, the overrides and the defaults
     (:func:`~seqexplain.training.settings.read_train_setup`), read the inputs, train and write
-    the model folder ``out`` (:func:`train_model_folder`).
+    the model folder ``out`` (:func:`train_model`).
 
     Parameters
     ----------
@@ -165,7 +165,7 @@ def train_files(inputs=(), *, out, labels: str | None = None, config=None,
         for note in found.notes:
             log.info(note)
         sources = found.sources
-    return train_model_folder(sources, out, labels=setup.labels, train_config=setup.train,
+    return train_model(sources, out, labels=setup.labels, train_config=setup.train,
                               model_config=setup.model, force=force, **setup.sequence)
 
 

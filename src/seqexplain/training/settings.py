@@ -150,7 +150,7 @@ class TrainSetup:
     """A training run's settings: ``train`` (:class:`TrainConfig`), ``model``
     (:class:`~seqexplain.models.ModelConfig`), ``labels`` (a label table's path or ``None``)
     and ``sequence`` (the sequence keys given: alphabet, length, pad, crop, unknown — the
-    keyword arguments of :func:`~seqexplain.train_run.train_model_folder`)."""
+    keyword arguments of :func:`~seqexplain.train_run.train_model`)."""
 
     train: TrainConfig
     model: Any
