@@ -34,7 +34,8 @@ from .training.splits import Split, split_indices
 
 @dataclass
 class TrainResult:
-    """Everything :func:`train` produced; :func:`save_model_folder` writes it."""
+    """Everything :func:`train` produced;
+    :func:`seqexplain.train_run.save_model_folder` writes it."""
 
     model: Any
     targets: Targets

@@ -36,12 +36,13 @@ def choose_reverse_complement(X: np.ndarray, targets: Targets, split: Split,
 
     A user's setting (``config.reverse_complement`` not ``None``) is kept. Otherwise, for
     DNA/RNA, the baselines fitted on the training split (``fitted``, from
-    :func:`~seqexplain.training.evaluation.fit_baseline_models`) score the validation sequences and their reverse
-    complements: a strand-symmetric task (a motif bound on either strand) scores the same on
-    both, while a strand-specific one (translation starts, splice sites, promoters aligned on
-    the transcription start) loses its signal. Augmentation is on unless the best baseline
-    loses more than :data:`RC_SKILL_LOSS` of its skill above chance — reversed windows of a
-    strand-specific task are examples of a rule that does not hold. Protein: always off.
+    :func:`~seqexplain.training.evaluation.fit_baseline_models`) score the validation
+    sequences and their reverse complements: a strand-symmetric task (a motif bound on
+    either strand) scores the same on both, while a strand-specific one (translation starts,
+    splice sites, promoters aligned on the transcription start) loses its signal.
+    Augmentation is on unless the best baseline loses more than :data:`RC_SKILL_LOSS` of its
+    skill above chance — reversed windows of a strand-specific task are examples of a rule
+    that does not hold. Protein: always off.
     """
     if not nucleic:
         if config.reverse_complement:

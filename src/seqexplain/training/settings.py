@@ -22,16 +22,17 @@ class TrainConfig:
 
     The defaults were chosen to be robust across seeds rather than fast on a lucky one:
     up to 50 epochs, early stopping on validation loss restoring the best epoch (patience
-    from :func:`~seqexplain.training.capacity.capacity_rule`: 10 epochs, 15 under 1,000 training sequences), and the
-    learning rate halved after ``max(2, patience // 2 - 1)`` epochs without improvement (see
-    ``benchmarks/bench_train_defaults.py``).
+    from :func:`~seqexplain.training.capacity.capacity_rule`: 10 epochs, 15 under 1,000
+    training sequences), and the learning rate halved after ``max(2, patience // 2 - 1)``
+    epochs without improvement (see ``benchmarks/bench_train_defaults.py``).
 
     Attributes
     ----------
     task : "binary", "multiclass", "multilabel", "regression", or ``None`` to infer it.
     epochs, batch_size : upper bound on epochs; minibatch size.
     patience : epochs without a better validation loss before stopping; ``None`` (default)
-        follows the number of training sequences (:func:`~seqexplain.training.capacity.capacity_rule`).
+        follows the number of training sequences
+        (:func:`~seqexplain.training.capacity.capacity_rule`).
     reduce_lr : halve the learning rate after ``max(2, patience // 2 - 1)`` epochs without
         improvement.
     class_weight : weight classes inversely to their frequency (binary/multiclass).
@@ -41,8 +42,8 @@ class TrainConfig:
         chromosome.
     seed : seeds splits, initial weights, shuffling and augmentation.
     reverse_complement : augment training data with reverse complements (DNA/RNA); ``None``
-        (default) lets :func:`~seqexplain.training.choices.choose_reverse_complement` decide on the validation split: on,
-        unless the task is strand-specific (off for protein).
+        (default) lets :func:`~seqexplain.training.choices.choose_reverse_complement` decide
+        on the validation split: on, unless the task is strand-specific (off for protein).
     shift : augment with random shifts of up to this many positions (zero-filled).
     restarts : models trained from different seeds; the best validation loss is kept and the
         spread of test metrics reported.
