@@ -396,13 +396,16 @@ def grammar_files(model, fasta, motifs: str, out, *, force: bool = False, target
     shuffles of the sequences of ``fasta``), :func:`run_grammar` with the motifs of
     ``motifs`` (see :func:`read_motif_spec`), and the tables and figures written to the
     folder ``out`` (:func:`write_grammar`), atomically."""
-    from .bundle import load_model
-    from .experiments import shuffled_backgrounds
-    from .fasta import read_fasta
+    from ._tf import import_tensorflow
     from .outputs import atomic_dir, check_writable
 
     check_writable(out, force, kind="folder")
     pfms = read_motif_spec(motifs)
+    import_tensorflow()
+    from .bundle import load_model
+    from .experiments import shuffled_backgrounds
+    from .fasta import read_fasta
+
     bundle = load_model(model, alphabet)
     records = read_fasta(fasta)
     X = bundle.encode(list(records.sequences), ids=list(records.ids), source=str(fasta)).onehot

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from .._tf import import_tensorflow
 from . import main
 from .options import check_window_option
 
@@ -31,11 +30,8 @@ def report_command(model_dir, attributions, motifs_dir, target, top, window, out
     beside the baselines, training curves and, with --attributions, the top sequences' logos
     and the motifs found (see --motifs).
     Images are embedded; the file needs no network."""
-    from ..outputs import check_writable
     from ..report import write_report
 
-    check_writable(out, force, kind="file")  # --window: checked by its click callback
-    import_tensorflow()
     path = write_report(model_dir, out, attributions, top, window, force=force,
                         motifs=motifs_dir, target=target)
     click.echo(f"{path}: {path.stat().st_size / 1e6:.1f} MB", err=True)
