@@ -37,13 +37,6 @@ def baseline_test_metrics(fitted: dict[str, Any], X: np.ndarray, targets: Target
             for name, model in fitted.items()}
 
 
-def fit_baselines(X: np.ndarray, targets: Targets, split: Split, config: TrainConfig,
-                  nucleic: bool) -> dict[str, dict]:
-    """Test metrics of each baseline, fitted on the training split."""
-    return baseline_test_metrics(fit_baseline_models(X, targets, split, config, nucleic), X,
-                                 targets, split)
-
-
 def cross_validate(X: np.ndarray, targets: Targets, model_config, config: TrainConfig,
                    groups: np.ndarray | None, nucleic: bool, say=print) -> dict:
     """K-fold (repeated) cross-validation; returns per-fold metrics and their mean and sd."""
