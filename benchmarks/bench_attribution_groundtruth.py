@@ -94,7 +94,8 @@ def main() -> None:
     from seqexplain.motif_io import load_motifs
     from seqexplain.simulate import simulate
     from seqexplain.targets import make_targets
-    from seqexplain.train import TrainConfig, train
+    from seqexplain.train import train
+    from seqexplain.training.settings import TrainConfig
 
     # -- data and model ---------------------------------------------------------------------
     motifs = load_motifs(["CTCF"], [MOTIF_FILE])

@@ -41,7 +41,8 @@ def main() -> None:
     from seqexplain.motif_io import load_motifs
     from seqexplain.simulate import simulate
     from seqexplain.targets import make_targets
-    from seqexplain.train import TrainConfig, train
+    from seqexplain.train import train
+    from seqexplain.training.settings import TrainConfig
 
     rows = []
     for task in args.tasks:

@@ -53,7 +53,8 @@ def task_data(name: str, n: int):
     from seqexplain.motif_io import load_motifs
     from seqexplain.simulate import simulate
     from seqexplain.targets import make_targets
-    from seqexplain.train import TrainConfig, load_training_data
+    from seqexplain.train_run import load_training_data
+    from seqexplain.training.settings import TrainConfig
 
     if name in ("random", "promoter"):
         if name == "random":
@@ -95,7 +96,8 @@ def main() -> None:
     from seqexplain._tf import import_tensorflow
 
     import_tensorflow()
-    from seqexplain.train import TrainConfig, train
+    from seqexplain.train import train
+    from seqexplain.training.settings import TrainConfig
 
     if args.time_10k:
         X, targets, nucleic = task_data("random", 10_000)

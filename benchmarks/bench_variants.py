@@ -44,12 +44,13 @@ def train_small(out: Path, epochs: int, seed: int):
     from seqexplain import read_regions
     from seqexplain.genome import gc_matched_background
     from seqexplain.models import ModelConfig
-    from seqexplain.train import TrainConfig, train_model_folder
+    from seqexplain.train_run import train_model
+    from seqexplain.training.settings import TrainConfig
 
     peaks = read_regions(DATA / "ctcf_sites.narrowPeak", DATA / "genome.fa", length=200)
     background = gc_matched_background(peaks, seed=seed)
     t0 = time.perf_counter()
-    result = train_model_folder(
+    result = train_model(
         [peaks, background], out, train_config=TrainConfig(epochs=epochs, split_by="chrom",
                                                            seed=seed, verbose=False),
         model_config=ModelConfig(), log=lambda msg: None)

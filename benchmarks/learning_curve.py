@@ -82,7 +82,8 @@ def run(tasks, sizes, seeds, log=print) -> list[dict]:
     from seqexplain._tf import import_tensorflow
 
     import_tensorflow()
-    from seqexplain.train import TrainConfig, train
+    from seqexplain.train import train
+    from seqexplain.training.settings import TrainConfig
 
     rows = []
     for task in tasks:

@@ -54,3 +54,29 @@ def test_attribute_takes_any_model_the_loader_takes_and_strings():
     for model in (ROOT / "models" / "ctcf", str(ROOT / "models" / "ctcf"), bundle):
         np.testing.assert_array_equal(sx.attribute(model, X, method="saliency"), expected)
     np.testing.assert_array_equal(sx.attribute(bundle, seqs, method="saliency"), expected)
+
+
+def test_file_verbs_check_their_options_before_any_work(tmp_path):
+    """predict_files, evaluate_files, train_files and filters_files (what the commands call)
+    refuse a wrong combination with an OptionError naming it, and write nothing."""
+    import pytest
+
+    from seqexplain.errors import OptionError
+    from seqexplain.filters import filters_files
+    from seqexplain.predict_run import evaluate_files, predict_files
+    from seqexplain.train_run import train_files
+
+    fa = tmp_path / "x.fa"
+    fa.write_text(">a\nACGT\n")
+    out = tmp_path / "out.tsv"
+    with pytest.raises(OptionError, match="--resume needs --cluster"):
+        predict_files(ROOT / "models" / "ctcf", fa, out=out, resume=True)
+    with pytest.raises(OptionError, match="workers load the model from its path"):
+        predict_files(object(), fa, out=out, cluster="local:1")
+    with pytest.raises(OptionError, match="--genome is used with --regions"):
+        evaluate_files(ROOT / "models" / "ctcf", [fa], genome=fa)
+    with pytest.raises(OptionError, match="give FASTA file"):
+        train_files([fa], out=tmp_path / "m", regions=[fa], genome=fa)
+    with pytest.raises(OptionError, match="no sequences"):
+        filters_files(ROOT / "models" / "ctcf", None, out=tmp_path / "f")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.fa"]

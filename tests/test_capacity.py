@@ -12,8 +12,9 @@ from helpers import planted_dataset
 
 from seqexplain.cli import main
 from seqexplain.models import SIZED_FIELDS, ModelConfig
-from seqexplain.train import (CAPACITY_TIERS, REDUCED_TIER, TrainConfig, apply_capacity_rule,
-                              capacity_rule)
+from seqexplain.training.capacity import (CAPACITY_TIERS, REDUCED_TIER, apply_capacity_rule,
+                                         capacity_rule)
+from seqexplain.training.settings import TrainConfig
 
 DATA = Path(__file__).resolve().parents[1] / "examples" / "data"
 
@@ -161,18 +162,18 @@ def test_bootstrap_metric_matches_sklearn_and_its_se_the_hanley_mcneil_formula()
     from sklearn.metrics import roc_auc_score
 
     from seqexplain.targets import make_targets
-    from seqexplain.train import _fast_main_metric, bootstrap_se
+    from seqexplain.training.choices import bootstrap_se, fast_main_metric
 
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 300)
     scores = rng.random(300) + 0.5 * y
     scores[:40] = 0.5  # ties
-    assert _fast_main_metric("binary", y, scores) == pytest.approx(roc_auc_score(y, scores))
+    assert fast_main_metric("binary", y, scores) == pytest.approx(roc_auc_score(y, scores))
     classes = rng.integers(0, 3, 300)
     probs = rng.dirichlet(np.ones(3), 300)
-    assert _fast_main_metric("multiclass", classes, probs) == pytest.approx(
+    assert fast_main_metric("multiclass", classes, probs) == pytest.approx(
         roc_auc_score(classes, probs, multi_class="ovr", average="macro"))
-    assert np.isnan(_fast_main_metric("binary", np.ones(5), np.arange(5.0)))
+    assert np.isnan(fast_main_metric("binary", np.ones(5), np.arange(5.0)))
 
     targets = make_targets(pd.DataFrame({"y": y}, index=[f"r{i}" for i in range(300)]),
                            "binary")

@@ -124,7 +124,8 @@ def test_bad_bed_files(tmp_path, lines, match):
 
 
 def test_labels_three_ways_and_split_by_chrom(genome, tmp_path):
-    from seqexplain.train import TrainConfig, load_training_data
+    from seqexplain.train_run import load_training_data
+    from seqexplain.training.settings import TrainConfig
 
     d, _ = genome
     pos = bed(tmp_path / "bound.bed", [("chr1", s, s + 40, "p", 0, "+") for s in

@@ -288,6 +288,19 @@ def test_command_is_reproducible_and_respects_force(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]
 
 
+def test_simulate_files_without_a_seed_records_the_one_it_drew(tmp_path):
+    """The library call behind the command: a fresh seed is drawn and kept, and that seed
+    gives the same files again."""
+    from seqexplain.simulate import simulate_files
+
+    data = simulate_files(["CACGTG"], tmp_path / "a", n=12, length=30)
+    assert isinstance(data.seed, int) and data.seed >= 0
+    again = simulate_files(["CACGTG"], tmp_path / "b", n=12, length=30, seed=data.seed)
+    assert again.seed == data.seed and again.sequences == data.sequences
+    for name in OUTPUT_FILES:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
 @pytest.mark.parametrize("args, code, message", [
     (["--motif", "NOTAMOTIF1", "--motif-file", "{meme}"], 1,
      "error: unknown motif 'NOTAMOTIF1': not an id or name in"),

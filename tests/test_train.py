@@ -251,7 +251,7 @@ def test_config_file_merged_in_the_library(tmp_path):
     import yaml
 
     from seqexplain.models import ModelConfig
-    from seqexplain.train import TrainConfig, read_train_setup
+    from seqexplain.training.settings import TrainConfig, read_train_setup
 
     cfg = tmp_path / "c.yaml"
     cfg.write_text(yaml.safe_dump({"epochs": 2, "seed": 3, "labels": "l.tsv", "length": 60,
@@ -381,8 +381,8 @@ from seqexplain.errors import SeqexplainError
 main(['train', {str(data['fa'])!r}, '--labels', {str(data['tables']['binary'])!r},
       '--config', {str(data['config'])!r}, '--epochs', '2', '--batch-size', '32', '-q',
       '--distribute', 'mirrored', '-o', {str(tmp_path / 'mirrored')!r}], standalone_mode=False)
-import seqexplain.train as t
-print('replicas', t._strategy('mirrored').num_replicas_in_sync)
+from seqexplain.training.fitting import distribution_strategy
+print('replicas', distribution_strategy('mirrored').num_replicas_in_sync)
 """
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
@@ -430,7 +430,7 @@ def test_tune_bad_search_space(data, tmp_path):
 
 def test_augmentation_reverse_complements_and_shifts():
     from seqexplain import one_hot, reverse_complement
-    from seqexplain.train import augmented_dataset
+    from seqexplain.training.fitting import augmented_dataset
 
     seqs = ["AACCGGTTAC", "GGGTTTAAAC", "ACGTACGTTT", "TTTTGGGGCA"]
     X = one_hot(seqs)
@@ -458,14 +458,14 @@ def test_augmentation_reverse_complements_and_shifts():
 
 def test_class_weights_balance_classes():
     from seqexplain.targets import Targets
-    from seqexplain.train import _class_weights
+    from seqexplain.training.fitting import class_weights
 
     t = Targets("binary", np.array([[0], [0], [0], [1]], np.float32), ["y"], ["0", "1"])
-    w = _class_weights(t)
+    w = class_weights(t)
     assert w == {0: pytest.approx(4 / 6), 1: pytest.approx(2.0)}
     # each class then carries the same total weight
     assert 3 * w[0] == pytest.approx(1 * w[1])
-    assert _class_weights(Targets("regression", np.zeros((3, 1)), ["y"])) is None
+    assert class_weights(Targets("regression", np.zeros((3, 1)), ["y"])) is None
 
 
 def _strand_specific(n: int = 400, length: int = 40, seed: int = 0):
@@ -488,8 +488,10 @@ def test_reverse_complement_is_chosen_by_validation():
     from seqexplain.motif_io import load_motifs
     from seqexplain import one_hot
     from seqexplain.targets import make_targets
-    from seqexplain.train import (TrainConfig, choose_reverse_complement, fit_baseline_models,
-                                  split_indices)
+    from seqexplain.training.choices import choose_reverse_complement
+    from seqexplain.training.evaluation import fit_baseline_models
+    from seqexplain.training.settings import TrainConfig
+    from seqexplain.training.splits import split_indices
 
     config = TrainConfig(verbose=False)
     X, targets = _strand_specific()
@@ -505,7 +507,7 @@ def test_reverse_complement_is_chosen_by_validation():
     assert choose_reverse_complement(X, targets, split, config, False, fitted)[0] is False
 
     # a stalled CNN (constant output) is caught on validation; a perfect one is not
-    from seqexplain.train import collapse_check
+    from seqexplain.training.choices import collapse_check
 
     class Stub:
         def __init__(self, f):
@@ -541,7 +543,8 @@ def test_default_cnn_beats_the_positional_baseline_on_a_positional_grammar():
     from seqexplain.motif_io import load_motifs
     from seqexplain.simulate import simulate
     from seqexplain.targets import make_targets
-    from seqexplain.train import TrainConfig, train
+    from seqexplain.train import train
+    from seqexplain.training.settings import TrainConfig
 
     data = simulate(load_motifs(["GGATAAGG", "CACGTGAC"]), n=600, length=60, task="and",
                     positions=[-15, 5], position_window=3, random_state=3)
@@ -565,7 +568,8 @@ def test_default_cnn_beats_the_positional_baseline_on_a_positional_grammar():
 
 def test_hint_when_a_baseline_wins():
     """The warning names the options most likely to close the gap to the winning baseline."""
-    from seqexplain.train import TrainConfig, what_would_help
+    from seqexplain.training.choices import what_would_help
+    from seqexplain.training.settings import TrainConfig
 
     rc_on = {"reverse_complement": {"value": True}, "head": {"position_path": "off"}}
     hint = what_would_help("positional", rc_on, None, TrainConfig(), nucleic=True)

@@ -9,11 +9,15 @@ set to zero), averaged over the sequences; filters are reported by decreasing me
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from .errors import SeqexplainError
+
+log = logging.getLogger("seqexplain")
 
 
 @dataclass
@@ -183,3 +187,75 @@ def write_filters(bundle, X: np.ndarray, out_dir, target: int = 0, database=None
         ("pwm", m.pfm, letters, title + (f" · {name}" if name else ""),
          str(out / "logos" / f"{m.id}.png")) for m, title, name in zip(shown, titles, known)])
     return table
+
+
+@dataclass
+class FiltersResult:
+    """What :func:`filters_files` did: the folder ``out`` (as given) and its table (the
+    rows of ``filters.tsv``, most influential first)."""
+
+    out: str
+    table: Any
+
+    def summary(self) -> str:
+        """The line ``seqexplain filters`` prints: the count and the most influential filter."""
+        top = self.table.iloc[0] if len(self.table) else None
+        return f"{self.out}: {len(self.table)} filters" + (
+            f"; most influential {top['filter']} ({top['consensus']}"
+            + (f", {top['best_match']}" if top["best_match"] else "") + ")" if top is not None
+            else "")
+
+
+def filters_files(model, inputs=None, *, out, regions=None, genome=None, off_edge: str = "pad",
+                  alphabet: str | None = None, target=None, max_sequences: int = 2000,
+                  database=None, release: str | None = "JASPAR2024",
+                  taxon: str = "vertebrates", logos: int | None = None,
+                  force: bool = False) -> FiltersResult:
+    """What ``seqexplain filters`` does: the first ``max_sequences`` records of ``inputs`` (a
+    FASTA file), or windows of ``regions`` on ``genome``, through ``model`` (a model folder
+    or a Keras file; ``alphabet`` for a bare file), and :func:`write_filters` into the folder
+    ``out`` atomically (replaced only with ``force``): every first-layer filter's PWM,
+    its influence on ``target`` and its matches in ``database`` [JASPAR CORE ``release`` of
+    ``taxon``]; PWM logos of the ``logos`` most influential filters [all].
+
+    Raises
+    ------
+    OptionError : a wrong combination of inputs, found before any work.
+    SeqexplainError : a bad file or record; nothing is written.
+    """
+    from itertools import islice
+    from pathlib import Path
+
+    from ._tf import import_tensorflow
+    from .errors import OptionError
+    from .genome import check_input_choice
+    from .outputs import atomic_dir, check_writable
+
+    check_writable(out, force, kind="folder")
+    fastas, region_files = [inputs] if inputs else [], [regions] if regions else []
+    try:
+        check_input_choice(fastas, region_files, genome)
+    except SeqexplainError as exc:
+        raise OptionError(str(exc)) from None
+    if database and not Path(database).is_file():
+        raise SeqexplainError(f"{database}: no such motif file")
+    import_tensorflow()
+    from .bundle import load_model
+    from .explain import resolve_target
+    from .fasta import iter_fasta
+    from .genome import sequence_inputs
+
+    bundle = load_model(model, alphabet)
+    found = sequence_inputs(fastas, region_files, genome, length=bundle.length,
+                            off_edge=off_edge)
+    for note in found.notes:
+        log.info(note)
+    fasta = found.sources[0]
+    records = list(islice(iter_fasta(fasta), max_sequences))
+    if not records:
+        raise SeqexplainError(f"{fasta}: no sequences")
+    enc = bundle.encode([r[2] for r in records], ids=[r[0] for r in records], source=str(fasta))
+    with atomic_dir(out, force=force) as tmp:
+        table = write_filters(bundle, enc.onehot, tmp, resolve_target(bundle, target),
+                              database, release, taxon, logos=logos)
+    return FiltersResult(out, table)

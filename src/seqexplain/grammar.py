@@ -416,9 +416,7 @@ def grammar_files(model, fasta=None, motifs: str = "", out=None, *, regions=None
     distribution of the ``regions``, overlapping none of them (needs regions); ``"low-scoring"``
     — the inputs the model scores lowest (at most half of them): real sequence the model reads
     as neutral. Never uniform random DNA, whose GC content alone moves many models."""
-    from .bundle import load_model
-    from .experiments import low_scoring_backgrounds, shuffled_backgrounds
-    from .fasta import read_fasta
+    from ._tf import import_tensorflow
     from .genome import gc_matched_background, sequence_inputs
     from .outputs import atomic_dir, check_writable
 
@@ -430,6 +428,11 @@ def grammar_files(model, fasta=None, motifs: str = "", out=None, *, regions=None
         raise SeqexplainError("gc-matched backgrounds are genome windows like the inputs: give "
                               "--regions and --genome")
     pfms = read_motif_spec(motifs)
+    import_tensorflow()
+    from .bundle import load_model
+    from .experiments import low_scoring_backgrounds, shuffled_backgrounds
+    from .fasta import read_fasta
+
     bundle = load_model(model, alphabet)
     found = sequence_inputs([fasta] if fasta else [], [regions] if regions else [], genome,
                             length=bundle.length, off_edge=off_edge, many=False)

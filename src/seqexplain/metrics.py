@@ -18,6 +18,7 @@ without positives, correlations and R² when a side is constant.
 from __future__ import annotations
 
 from collections.abc import Sequence
+import math
 from typing import Any
 
 import numpy as np
@@ -302,3 +303,30 @@ def summarize(runs: list[dict]) -> dict[str, dict[str, float]]:
                   "sd": float(np.nanstd(values, ddof=1)) if len(values) > 1 else 0.0,
                   "n": int(np.isfinite(values).sum())}
     return out
+
+
+# -- training targets and outputs as metrics take them ------------------------------------
+
+def scores_for_metrics(task: str, outputs: np.ndarray) -> np.ndarray:
+    """Binary models have one sigmoid output: metrics take it as (n,)."""
+    return outputs[:, 0] if task == "binary" else outputs
+
+
+def true_for_metrics(targets) -> np.ndarray:
+    """The labels of a :class:`~seqexplain.targets.Targets` as :func:`evaluate` takes them."""
+    return targets.y[:, 0] if targets.task == "binary" else targets.y
+
+
+def metric_names(targets) -> list[str]:
+    """Names for per-class/label/target metric entries."""
+    return targets.class_names or targets.output_names
+
+
+def headline_value(metrics: dict, key: str) -> float:
+    """The value of ``key`` in an :func:`evaluate` result as one comparable number: the
+    macro mean of per-class values; ``-inf`` when missing or NaN (ranks last)."""
+    value = metrics.get(key, math.nan)
+    if isinstance(value, dict):  # per-class values: use the macro mean
+        value = float(np.nanmean(list(value.values())))
+    return -math.inf if value is None or (isinstance(value, float) and math.isnan(value)) \
+        else float(value)

@@ -96,7 +96,7 @@ class ModelConfig:
     planted-motif task (4,000 sequences) this reached validation AUROC 0.96 in 4 epochs, where
     a third conv block, or Adam at 1e-3, still stood at 0.6-0.8 after 6.
 
-    These class defaults are the *large* tier of :func:`seqexplain.train.capacity_rule`:
+    These class defaults are the *large* tier of :func:`seqexplain.training.capacity.capacity_rule`:
     :func:`seqexplain.train.train` replaces the fields of :data:`SIZED_FIELDS` that were not
     given (see :attr:`given`) by the values for the size of the training set — one block of
     32 filters under 1,000 training sequences, 64 and 32 under 5,000.
@@ -278,7 +278,7 @@ class ModelConfig:
         return dict(self._given)
 
     def sized(self, values: dict[str, Any]) -> ModelConfig:
-        """This config with ``values`` (e.g. from :func:`seqexplain.train.capacity_rule`)
+        """This config with ``values`` (e.g. from :func:`seqexplain.training.capacity.capacity_rule`)
         for the :data:`SIZED_FIELDS` that were not given; given settings are kept as given.
         ``values["filters"]`` is the first block's count, later blocks get half of it (the
         default schedule's shape). The result remembers the same given settings."""
@@ -315,7 +315,7 @@ def _record_given(init):
 ModelConfig.__init__ = _record_given(ModelConfig.__init__)
 
 #: settings that follow the size of the training data unless given (see
-#: :func:`seqexplain.train.capacity_rule`); every other field keeps its default
+#: :func:`seqexplain.training.capacity.capacity_rule`); every other field keeps its default
 SIZED_FIELDS = ("n_conv_blocks", "filters", "dense_units", "conv_dropout", "dense_dropout",
                 "l2", "learning_rate")
 

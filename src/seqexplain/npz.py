@@ -69,23 +69,26 @@ class _ChunkStream:
 
 
 def encode_to_npz(fasta, path, alphabet="auto", length: int | None = None, pad: str = "center",
-                  crop: str = "center", unknown: str = "zero", batch_size: int = 10_000):
+                  crop: str = "center", unknown: str = "zero", batch_size: int = 10_000,
+                  force: bool = False):
     """Stream a FASTA file into an ``.npz`` (``onehot``, ``ids``, ``lengths``, ``alphabet``).
 
     Two bounded-memory passes: one to count records, find the longest and detect the alphabet,
     one to encode batch by batch. Returns the :class:`~seqexplain.fasta.FastaScan` of the file
-    with ``n_padded``/``n_cropped`` added. ``path`` is written in place: wrap the call in
-    :func:`seqexplain.outputs.atomic_file` for an atomic result."""
+    with ``n_padded``/``n_cropped`` added. ``path`` is written atomically (complete or not at
+    all); an existing ``path`` is replaced only with ``force``."""
     from .alphabets import get_alphabet
     from .fasta import iter_encoded, scan_fasta
+    from .outputs import atomic_file, check_writable
 
+    check_writable(path, force, kind="file")
     auto = isinstance(alphabet, str) and alphabet.lower() == "auto"
     scan = scan_fasta(fasta, detect=auto)
     alph = scan.alphabet if auto else get_alphabet(alphabet)
     length = length or scan.max_length
     ids, lengths = [], []
     scan.n_padded = scan.n_cropped = 0
-    with NpzWriter(path) as npz:
+    with atomic_file(path, force=force, suffix=".npz") as tmp, NpzWriter(tmp) as npz:
         with npz.stream("onehot", (scan.n, length, alph.channels), np.float32) as put:
             for batch_ids, enc in iter_encoded(fasta, alph, length, batch_size, pad=pad,
                                                crop=crop, unknown=unknown):

@@ -218,9 +218,8 @@ def evaluate_fasta(bundle: ModelBundle, fastas, labels=None,
     place of labels from ``labels`` or the file names."""
     from .fasta import read_fasta
     from .labels import labels_for, labels_from_sources
-    from .metrics import evaluate
+    from .metrics import evaluate, scores_for_metrics, true_for_metrics
     from .targets import make_targets
-    from .train import scores_for_metrics, true_for_metrics
 
     records = read_fasta(fastas)
     table = (labels_for(records, labels) if source_classes is None

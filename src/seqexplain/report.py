@@ -398,9 +398,11 @@ def write_report(model_dir, out, attributions=None, top: int = 5, window: str = 
                  force: bool = False, motifs=None, target: str | None = None,
                  design=None, grammar=None) -> Path:
     """Write :func:`build_report` to ``out`` atomically; returns the path."""
+    from ._tf import import_tensorflow
     from .outputs import atomic_file, check_writable
 
-    check_writable(out, force)
+    check_writable(out, force, kind="file")
+    import_tensorflow()
     text = build_report(model_dir, attributions, top, window, motifs, target, design, grammar)
     with atomic_file(out, force=force) as tmp:
         tmp.write_text(text, encoding="utf-8")

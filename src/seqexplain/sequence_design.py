@@ -990,11 +990,20 @@ def design_files(model, inputs, out, *, goal="max", force: bool = False, mask=No
     ``model``: one model, or several (a list, or one string of paths separated by commas).
     ``mask``: ranges ``"START-END,…"`` or a BED-like file (:func:`read_mask_file`).
     """
-    from .bundle import load_model
-    from .fasta import read_fasta
+    from ._tf import import_tensorflow
+    from .genome import check_input_choice
     from .outputs import atomic_dir, check_writable
 
     check_writable(out, force, kind="folder")
+    try:  # the choice of inputs and the goal are checked before TensorFlow loads
+        check_input_choice([inputs] if inputs else [], [regions] if regions else [], genome)
+    except SeqexplainError as exc:
+        raise OptionError(str(exc)) from None
+    parse_goal(goal)
+    import_tensorflow()
+    from .bundle import load_model
+    from .fasta import read_fasta
+
     if isinstance(model, str) and "," in model:
         model = [m for m in model.split(",") if m]
     models = model if isinstance(model, (list, tuple)) else [model]

@@ -45,7 +45,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -55,8 +55,8 @@ from .edit import sample_pwm, substitute
 from .encoding import decode, reverse_complement
 from .errors import SeqexplainError
 from .fasta import read_fasta
-from .motif_io import Motif, write_meme
-from .outputs import atomic_dir
+from .motif_io import Motif, load_motifs, write_meme
+from .outputs import atomic_dir, check_writable
 from .shuffle import RandomState, dinucleotide_shuffle
 
 TASKS = ("binary", "multiclass", "multilabel", "and")
@@ -144,6 +144,8 @@ class SimulatedData:
     rule : the pair rule of a grammar task, else None.
     arrangements : a grammar task's arrangement of every sequence: ``id``, ``arrangement``
         (one of :data:`ARRANGEMENTS`), ``orientation``, ``spacing`` (empty for one motif).
+    seed : the seed it was drawn with, where one integer seed was given
+        (:func:`simulate_files`).
     """
 
     ids: list[str]
@@ -155,6 +157,7 @@ class SimulatedData:
     background: str
     rule: PairRule | None = None
     arrangements: pd.DataFrame | None = None
+    seed: int | None = None
 
     def summary(self) -> str:
         """One line, e.g. ``1000 sequences × 200 bp, binary (CTCF): 500 positive, 500 sites``."""
@@ -278,6 +281,27 @@ def simulate(motifs: Sequence[Motif], n: int = 1000, length: int = 200, task: st
     sequences = decode(X)
     return SimulatedData(ids=ids, sequences=sequences, labels=_labels(task, ids, present, motifs),
                          sites=sites, motifs=motifs, task=task, background=description)
+
+
+def simulate_files(motifs, out, *, motif_files=(), seed: int | None = None,
+                   force: bool = False, background: str | os.PathLike | None = None,
+                   **options) -> SimulatedData:
+    """What ``seqexplain simulate`` does: the motifs named by ``motifs`` (ids or names in
+    ``motif_files``, or IUPAC consensus strings; :func:`~seqexplain.motif_io.load_motifs`),
+    :func:`simulate` with ``options`` (``n``, ``length``, ``task``, ``background_mode``,
+    ``gc``, ``positive_fraction``, ``instances``, ``positions``, ``position_window``,
+    ``decoys``; ``background``: a FASTA file, ``None`` for i.i.d. bases) and ``seed`` (``None``:
+    a fresh seed, kept in the result's ``seed``), written to the folder ``out``
+    (:meth:`SimulatedData.write`; replaced only with ``force``)."""
+    check_writable(out, force, kind="folder")  # fail before the work, not after it
+    if seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1)[0])
+    data = simulate(load_motifs(motifs, motif_files),
+                    background=background if background is not None else "iid",
+                    random_state=seed, **options)
+    data = replace(data, seed=seed)
+    data.write(out, force=force)
+    return data
 
 
 def _check_arguments(motifs: list[Motif], n, length, task, iid: bool, background_mode, gc,

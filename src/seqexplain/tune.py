@@ -10,17 +10,23 @@ configuration is retrained by :func:`seqexplain.train.train`.
 
 from __future__ import annotations
 
+import logging
 import sys
 import tempfile
+from dataclasses import dataclass
 
 import pandas as pd
 
-from .errors import SeqexplainError
+from .errors import OptionError, SeqexplainError
 from .outputs import atomic_dir, check_writable
-from .train import (TrainConfig, load_training_data, read_config_file, save_model_folder,
-                    split_indices, train)
+from .train import TrainResult, train
+from .train_run import load_training_data, save_model_folder
+from .training.settings import TrainConfig, read_config_file
+from .training.splits import split_indices
 
 TUNERS = ("random", "hyperband", "bayesian")
+
+log = logging.getLogger("seqexplain")
 
 DEFAULT_SPACE: dict = {
     "filters": [32, 64, 128],
@@ -88,7 +94,7 @@ def tune(X, targets, split, train_config, space: dict | None = None, base: dict 
     import keras_tuner as kt
 
     from .models import build_model
-    from .train import augmented_dataset, keras_targets
+    from .training.fitting import augmented_dataset, keras_targets
 
     if tuner not in TUNERS:
         raise SeqexplainError(f"unknown tuner {tuner!r}: choose one of {', '.join(TUNERS)}")
@@ -156,3 +162,66 @@ def tune_model_folder(fastas, out, labels=None, train_config=None, space=None, b
         save_model_folder(result, tmp, meta, data.records.ids)
         trials.to_csv(tmp / "trials.tsv", sep="\t", index=False, float_format="%.6g")
     return result, trials
+
+
+@dataclass
+class TuneResult:
+    """What :func:`tune_files` did: ``result``, the best configuration retrained
+    (:class:`~seqexplain.train.TrainResult`), and ``trials``, one row per trial, best first."""
+
+    result: TrainResult
+    trials: pd.DataFrame
+
+    def summary(self) -> str:
+        """What ``seqexplain tune`` prints: the trials (20 at most), then the training report."""
+        return self.trials.to_string(index=False, max_rows=20) + "\n" + self.result.report()
+
+
+def tune_files(inputs=(), *, out, labels: str | None = None, config=None, search_space=None,
+               max_trials: int = 10, tuner: str = "random", regions=(), genome=None,
+               off_edge: str = "pad", label_column: int | None = None,
+               background: str | None = None, alphabet: str = "auto", length: int | None = None,
+               pad: str = "center", crop: str = "center", unknown: str = "zero",
+               force: bool = False, **overrides) -> TuneResult:
+    """What ``seqexplain tune`` does: the training settings of the config file ``config``
+    (its ``model:`` mapping fixes what is not searched) with ``overrides``
+    (:class:`~seqexplain.training.settings.TrainConfig` fields) winning, the search space of
+    the file ``search_space`` [:data:`DEFAULT_SPACE`], the inputs (FASTA file(s), or
+    ``regions`` windows of ``genome`` labelled as for :func:`seqexplain.train_run.train_files`)
+    and :func:`tune_model_folder` into the folder ``out``.
+
+    Raises
+    ------
+    OptionError : a wrong combination of inputs, found before any work.
+    SeqexplainError : a bad file, record or setting; nothing is written.
+    """
+    from ._tf import import_tensorflow
+    from .genome import check_input_choice
+
+    check_writable(out, force, kind="folder")
+    fastas, regions = list(inputs or ()), list(regions or ())
+    try:
+        check_input_choice(fastas, regions, genome, label_column=label_column,
+                           background=background)
+    except SeqexplainError as exc:
+        raise OptionError(str(exc)) from None
+    import_tensorflow()
+    values = read_config_file(config) if config else {}
+    base = dict(values.pop("model", None) or {})
+    values.update(overrides)
+    train_config = TrainConfig.from_dict(values)
+    space = read_search_space(search_space) if search_space else None
+    sources = fastas
+    if regions:
+        from .genome import sequence_inputs
+
+        found = sequence_inputs([], regions, genome, length=length, off_edge=off_edge,
+                                label_column=label_column, background=background,
+                                seed=train_config.seed)
+        for note in found.notes:
+            log.info(note)
+        sources = found.sources
+    result, trials = tune_model_folder(sources, out, labels, train_config, space, base,
+                                       max_trials, tuner, alphabet=alphabet, length=length,
+                                       pad=pad, crop=crop, unknown=unknown, force=force)
+    return TuneResult(result, trials)

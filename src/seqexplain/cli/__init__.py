@@ -148,8 +148,13 @@ def _show_notes() -> None:
 
 
 def _register() -> None:
-    from . import (design, encode, explain, filters, grammar, logo, motifs,  # noqa: F401
-                   predict, report, simulate, train, tune, variants)  # each module adds its command to ``main``
+    """Import every module of this package: each command's module adds its command to
+    ``main`` (so a new command is its module alone, no list to extend here)."""
+    import importlib
+    import pkgutil
+
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name):
+        importlib.import_module(f".{info.name}", __name__)
 
 
 _register()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from . import main
-from .options import check_inputs, region_options
+from .options import region_options
 
 
 @main.command("design")
@@ -67,14 +67,6 @@ def design_command(model, inputs, regions, genome, off_edge, goal, target, thres
     MODEL meets --goal: OUT/designed.fa,
     OUT/edits.tsv (every edit, the motif it creates or breaks), OUT/trajectory.tsv and
     trajectory.png, OUT/designs.tsv (met or why not, per sequence) and OUT/logos/."""
-    from .._tf import import_tensorflow
-    from ..outputs import check_writable
-    from ..sequence_design import parse_goal
-
-    check_writable(out, force, kind="folder")
-    check_inputs([inputs] if inputs else [], [regions] if regions else [], genome)
-    parse_goal(goal)  # a bad goal is refused before TensorFlow loads
-    import_tensorflow()
     from ..sequence_design import design_files, summary_line
 
     result = design_files(model, inputs, out, goal=goal, force=force, mask=mask, logos=logos,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from ..npz import encode_to_npz
-from ..outputs import atomic_file, check_writable
 from . import main
 from .options import sequence_options
 
@@ -25,10 +24,8 @@ def encode_command(fasta, alphabet, length, pad, crop, unknown, batch_size, out,
     sequence's length before padding/cropping — and `alphabet` (the channel letters, e.g.
     ACGT). Load it with numpy.load(OUT).
     """
-    check_writable(out, force, kind="file")
-    with atomic_file(out, force=force, suffix=".npz") as tmp:
-        scan = encode_to_npz(fasta, tmp, alphabet=alphabet, length=length, pad=pad, crop=crop,
-                             unknown=unknown, batch_size=batch_size)
+    scan = encode_to_npz(fasta, out, alphabet=alphabet, length=length, pad=pad, crop=crop,
+                         unknown=unknown, batch_size=batch_size, force=force)
     click.echo(f"{out}: {scan.n} sequences × {scan.length} positions "
                f"({scan.alphabet.name}, {scan.alphabet.letters}); {scan.n_padded} padded, "
                f"{scan.n_cropped} cropped", err=True)

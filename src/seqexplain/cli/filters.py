@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from ..annotate import TAXA
 from . import main
-from .options import check_inputs, region_options, report_inputs
+from .options import region_options
 
 
 @main.command("filters")
@@ -36,38 +34,10 @@ def filters_command(model, fasta, regions, genome, off_edge, alphabet, target, m
     that activate it
     above half its maximum (DeepBind/Basset), with JASPAR matches and each filter's influence
     (logit change when it is switched off), most influential first."""
-    from itertools import islice
+    from ..filters import filters_files
 
-    from .._tf import import_tensorflow
-    from ..errors import SeqexplainError
-    from ..outputs import atomic_dir, check_writable
-
-    check_writable(out, force, kind="folder")
-    check_inputs([fasta] if fasta else [], [regions] if regions else [], genome)
-    if database and not Path(database).is_file():
-        raise SeqexplainError(f"{database}: no such motif file")
-    import_tensorflow()
-    from ..bundle import load_model
-    from ..explain import resolve_target
-    from ..fasta import iter_fasta
-    from ..filters import write_filters
-
-    from ..genome import sequence_inputs
-
-    bundle = load_model(model, alphabet)
-    inputs = sequence_inputs([fasta] if fasta else [], [regions] if regions else [], genome,
-                             length=bundle.length, off_edge=off_edge)
-    report_inputs(inputs)
-    fasta = inputs.sources[0]
-    records = list(islice(iter_fasta(fasta), max_sequences))
-    if not records:
-        raise SeqexplainError(f"{fasta}: no sequences")
-    enc = bundle.encode([r[2] for r in records], ids=[r[0] for r in records], source=str(fasta))
-    with atomic_dir(out, force=force) as tmp:
-        table = write_filters(bundle, enc.onehot, tmp, resolve_target(bundle, target),
-                              database, jaspar_release, taxon, logos=n_logos)
-    top = table.iloc[0] if len(table) else None
-    click.echo(f"{out}: {len(table)} filters" + (
-        f"; most influential {top['filter']} ({top['consensus']}"
-        + (f", {top['best_match']}" if top["best_match"] else "") + ")" if top is not None
-        else ""), err=True)
+    result = filters_files(model, fasta, out=out, regions=regions, genome=genome,
+                           off_edge=off_edge, alphabet=alphabet, target=target,
+                           max_sequences=max_sequences, database=database,
+                           release=jaspar_release, taxon=taxon, logos=n_logos, force=force)
+    click.echo(result.summary(), err=True)

@@ -47,11 +47,6 @@ def grammar_command(model, fasta, regions, genome, off_edge, motifs, alphabet, t
     output: OUT/marginal.tsv (each motif and strand against a shuffled control),
     OUT/spacing.tsv and OUT/grammar.tsv (every spacing and orientation of the top pairs,
     cooperativity, helical periodicity), OUT/dosage.tsv, and their figures."""
-    from .._tf import import_tensorflow
-    from ..outputs import check_writable
-
-    check_writable(out, force, kind="folder")
-    import_tensorflow()
     from ..grammar import grammar_files, summary_line
 
     result = grammar_files(model, fasta, motifs, out, regions=regions, genome=genome,

@@ -151,21 +151,3 @@ def region_options(many: bool = False, training: bool = False):
             func = deco(func)
         return func
     return wrap
-
-
-def report_inputs(inputs) -> None:
-    """Print what reading regions found (counts of off-edge windows, duplicates)."""
-    for note in inputs.notes:
-        click.echo(note, err=True)
-
-
-def check_inputs(fastas, regions, genome, **options) -> None:
-    """The choice of FASTA or --regions/--genome, checked before any work: a wrong
-    combination is a usage error (exit 2)."""
-    from ..errors import SeqexplainError
-    from ..genome import check_input_choice
-
-    try:
-        check_input_choice(fastas, regions, genome, **options)
-    except SeqexplainError as exc:
-        raise click.UsageError(str(exc)) from None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from .._tf import import_tensorflow
 from . import main
 from .options import check_window_option
 
@@ -39,11 +38,8 @@ def report_command(model_dir, attributions, motifs_dir, design_dir, grammar_dir,
     and the motifs found (see --motifs); with --grammar, what the motifs do; with --design, a
     design run.
     Images are embedded; the file needs no network."""
-    from ..outputs import check_writable
     from ..report import write_report
 
-    check_writable(out, force, kind="file")  # --window: checked by its click callback
-    import_tensorflow()
     path = write_report(model_dir, out, attributions, top, window, force=force,
                         motifs=motifs_dir, target=target, design=design_dir,
                         grammar=grammar_dir)

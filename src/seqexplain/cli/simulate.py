@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import click
-import numpy as np
 
-from ..motif_io import load_motifs
-from ..outputs import check_writable
-from ..simulate import BACKGROUND_MODES, DEFAULT_GC, TASKS, simulate
+from ..simulate import BACKGROUND_MODES, DEFAULT_GC, TASKS
 from . import main
 
 
@@ -69,15 +66,12 @@ def simulate_command(motif_tokens, motif_files, task, n_seqs, length, gc, backgr
     planted instance (`id motif start end strand instance offset role`, 0-based
     half-open; `offset` from the landmark at length // 2; `role` site or decoy).
     """
-    check_writable(out, force, kind="folder")  # fail before the work, not after it
-    if seed is None:
-        seed = int(np.random.SeedSequence().generate_state(1)[0])
-    motifs = load_motifs(motif_tokens, motif_files)
-    data = simulate(motifs, n=n_seqs, length=length, task=task,
-                    background=background if background is not None else "iid",
-                    background_mode=background_mode, gc=gc,
-                    positive_fraction=positive_fraction, instances=instances,
-                    positions=list(positions) or None, position_window=position_window,
-                    decoys=decoys, grammar=grammar, random_state=seed)
-    data.write(out, force=force)
-    click.echo(f"{out}: {data.summary()}; seed {seed}", err=True)
+    from ..simulate import simulate_files
+
+    data = simulate_files(motif_tokens, out, motif_files=motif_files, seed=seed, force=force,
+                          n=n_seqs, length=length, task=task, background=background,
+                          background_mode=background_mode, gc=gc,
+                          positive_fraction=positive_fraction, instances=instances,
+                          positions=list(positions) or None, position_window=position_window,
+                          decoys=decoys, grammar=grammar)
+    click.echo(f"{out}: {data.summary()}; seed {data.seed}", err=True)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import click
 from click.core import ParameterSource
 
-from .._tf import import_tensorflow
 from . import main
-from .options import check_inputs, region_options, report_inputs, sequence_options
+from .options import region_options, sequence_options
 
 
 def _ints(value):
@@ -143,32 +142,17 @@ def train_command(ctx, fasta, regions, genome, off_edge, label_column, backgroun
     window length), labelled by one --regions file per class, --label-column, --labels
     (keyed by the region ids chrom:start-end(strand)) or --background gc-matched.
     """
-    from ..outputs import check_writable
-
-    check_writable(out, force, kind="folder")
-    check_inputs(list(fasta), list(regions), genome, label_column=label_column,
-                 background=background)
-    import_tensorflow()
-    from ..train import format_report, read_train_setup, train_model_folder
+    from ..train_run import train_files
 
     # the flags given on the command line win over the file; the file over the defaults
     given = {k: v for k, v in options.items() if not k.startswith("model_")
              and ctx.get_parameter_source(k) == ParameterSource.COMMANDLINE}
-    setup = read_train_setup(config_file, labels=labels, verbose=not quiet, **given,
-                             model={k[len("model_"):]: v for k, v in options.items()
-                                    if k.startswith("model_")})
-    sources = list(fasta)
-    if regions:
-        from ..genome import sequence_inputs
-
-        inputs = sequence_inputs([], list(regions), genome, length=setup.sequence.get("length"),
-                                 off_edge=off_edge, label_column=label_column,
-                                 background=background, seed=setup.train.seed)
-        report_inputs(inputs)
-        sources = inputs.sources
-    result = train_model_folder(sources, out, labels=setup.labels, train_config=setup.train,
-                                model_config=setup.model, force=force, **setup.sequence)
-    click.echo(format_report(result))
+    model = {k[len("model_"):]: v for k, v in options.items() if k.startswith("model_")}
+    result = train_files(fasta, out=out, labels=labels, config=config_file, model=model,
+                         regions=regions, genome=genome, off_edge=off_edge,
+                         label_column=label_column, background=background, force=force,
+                         verbose=not quiet, **given)
+    click.echo(result.report())
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"model folder: {out}", err=True)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .._tf import import_tensorflow
 from . import main
-from .options import check_inputs, region_options, report_inputs, sequence_options
+from .options import region_options, sequence_options
 
 
 @main.command("tune")
@@ -39,32 +38,14 @@ def tune_command(fasta, regions, genome, off_edge, label_column, background, lab
 
     FASTA file(s) labelled as for train, or --regions windows of --genome (--length: the
     window length), labelled as for train."""
-    from ..outputs import check_writable
+    from ..tune import tune_files
 
-    check_writable(out, force, kind="folder")
-    check_inputs(list(fasta), list(regions), genome, label_column=label_column,
-                 background=background)
-    import_tensorflow()
-    from ..train import TrainConfig, format_report, read_config_file
-    from ..tune import read_search_space, tune_model_folder
-
-    values = read_config_file(config_file) if config_file else {}
-    base = dict(values.pop("model", None) or {})
-    values.update(task=task, epochs=epochs, batch_size=batch_size, patience=patience,
-                  seed=seed, verbose=not quiet)
-    train_config = TrainConfig.from_dict(values)
-    space = read_search_space(search_space) if search_space else None
-    sources = list(fasta)
-    if regions:
-        from ..genome import sequence_inputs
-
-        inputs = sequence_inputs([], list(regions), genome, length=length, off_edge=off_edge,
-                                 label_column=label_column, background=background, seed=seed)
-        report_inputs(inputs)
-        sources = inputs.sources
-    result, trials = tune_model_folder(sources, out, labels, train_config, space, base,
-                                       max_trials, tuner, alphabet=alphabet, length=length,
-                                       pad=pad, crop=crop, unknown=unknown, force=force)
-    click.echo(trials.to_string(index=False, max_rows=20))
-    click.echo(format_report(result))
+    run = tune_files(fasta, out=out, labels=labels, config=config_file,
+                     search_space=search_space, max_trials=max_trials, tuner=tuner,
+                     regions=regions, genome=genome, off_edge=off_edge,
+                     label_column=label_column, background=background, alphabet=alphabet,
+                     length=length, pad=pad, crop=crop, unknown=unknown, force=force,
+                     task=task, epochs=epochs, batch_size=batch_size, patience=patience,
+                     seed=seed, verbose=not quiet)
+    click.echo(run.summary())
     click.echo(f"model folder: {out}", err=True)
