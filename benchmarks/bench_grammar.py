@@ -76,7 +76,7 @@ print(json.dumps(out))
 """
 
 
-def simulated_task(work: Path, n_train: int, epochs: int) -> dict:
+def simulated_task(work: Path, n_train: int, epochs: int, figure: Path | None = None) -> dict:
     import seqexplain as sx
     from seqexplain.cli import main
     from click.testing import CliRunner
@@ -106,6 +106,10 @@ def simulated_task(work: Path, n_train: int, epochs: int) -> dict:
                            "SOX2,FOXA1,REST",
                            work / "grammar", n_backgrounds=100, max_spacing=30, seed=0)
     grammar_s = time.perf_counter() - t0
+    if figure is not None:
+        import shutil
+
+        shutil.copyfile(work / "grammar" / "spacing.png", figure)
     print(result.marginal[["motif", "strand", "effect", "control_effect", "q", "significant"]]
           .to_string(index=False, float_format=lambda v: f"{v:.3g}"))
     g = result.grammar.sort_values("cooperativity", ascending=False)
@@ -194,11 +198,14 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000, help="backgrounds for parts 2 and 3")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-task", action="store_true")
+    parser.add_argument("--only-task", action="store_true", help="part 1 alone")
+    parser.add_argument("--save-figure", type=Path, default=None,
+                        help="copy part 1's spacing.png here (the README's figure)")
     args = parser.parse_args()
     print(f"# load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} CPU cores")
     if not args.skip_task:
         with tempfile.TemporaryDirectory() as tmp:
-            t = simulated_task(Path(tmp), args.n_train, args.epochs)
+            t = simulated_task(Path(tmp), args.n_train, args.epochs, args.save_figure)
         print(f"## 1. simulated grammar task: {RULE}, {args.n_train} sequences × 200 bp")
         print(f"train {t['train_s']:.0f} s (tier {t['tier']}), test AUROC {t['test_auroc']} "
               f"(best baseline {t['best_baseline']}); "
@@ -211,6 +218,8 @@ def main() -> None:
               f"FOXA1 alone {t['effect_b']:.2f} (each < a third of the pair: "
               f"{max(t['effect_a'], t['effect_b']) < t['effect_pair'] / 3})")
         print(f"REST significant: {t['rest_significant']}")
+    if args.only_task:
+        return
     th = throughput(args.n)
     print(f"## 2. throughput, reference CNN, {2 * th['n']} forward passes")
     print(f"sx.predict {th['predict_seq_s']:.0f} seq/s; sx.marginalize "

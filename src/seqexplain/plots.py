@@ -147,7 +147,11 @@ def plot_spacing(spacing: pd.DataFrame):
     for ax, (a, b) in zip(axes[:, 0], pairs):
         rows = spacing[(spacing["motif_a"] == a) & (spacing["motif_b"] == b)]
         for orientation, part in rows.groupby("orientation", sort=False):
-            part = part.sort_values("spacing")
+            # every spacing of the range, NaN where the motifs would overlap: the line breaks
+            # there instead of joining the two sides
+            part = part.set_index("spacing").sort_index()
+            part = part.reindex(range(int(part.index.min()), int(part.index.max()) + 1))
+            part = part.reset_index()
             ax.plot(part["spacing"], part["cooperativity"], ".-", lw=1, label=orientation)
             ax.fill_between(part["spacing"], part["ci_low"].astype(float),
                             part["ci_high"].astype(float), alpha=0.15)
