@@ -336,6 +336,16 @@ ROWS = [
      "-o {out}", 2, "'--backgrounds'", "new"),
     ("grammar-readonly", "grammar {ctcf} {dna} --motifs {meme} -o {ro}/g", 1,
      "cannot write to folder", None),
+    # tracks
+    ("tracks-fasta-input", "tracks {attr} --genome {g} -o {out}", 1,
+     "record 'r0' has no genome coordinates", "new"),
+    ("tracks-missing-genome", "tracks {attr} --genome {missing} -o {out}", 1,
+     "missing.fa: no such genome file", "new"),
+    ("tracks-unknown-method", "tracks {attr} --genome {g} -m nope -o {out}", 1,
+     "unknown method 'nope'", "new"),
+    ("tracks-no-genome", "tracks {attr} -o {out}", 2, "'--genome'", "new"),
+    ("tracks-exists", "tracks {attr} --genome {g} -o {out}", 1, "folder exists; pass --force",
+     "dir"),
     # variants
     ("variants-missing-vcf", "variants {ctcf} --vcf {missing} --genome {g} -o {out}", 1,
      "missing.fa: no such VCF file", "new"),

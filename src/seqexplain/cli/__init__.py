@@ -148,8 +148,8 @@ def _show_notes() -> None:
 
 
 def _register() -> None:
-    from . import (encode, explain, filters, grammar, logo, motifs, predict, report,  # noqa: F401
-                   simulate, train, tune, variants)  # each module adds its command to ``main``
+    from . import (encode, explain, filters, grammar, logo, motifs, predict,  # noqa: F401
+                   report, simulate, tracks, train, tune, variants)  # each module adds its command to ``main``
 
 
 _register()
