@@ -336,6 +336,18 @@ ROWS = [
      "-o {out}", 2, "'--backgrounds'", "new"),
     ("grammar-readonly", "grammar {ctcf} {dna} --motifs {meme} -o {ro}/g", 1,
      "cannot write to folder", None),
+    # hits
+    ("hits-unknown-motif", "hits {attr} --motifs NOSUCH1 -o {out}", 1,
+     "no JASPAR CORE motif of that id or name", "new"),
+    ("hits-not-motifs-folder", "hits {attr} --motifs {ctcf} -o {out}", 1,
+     "not a motifs folder", "new"),
+    ("hits-missing-scores", "hits {missing} --motifs {meme} -o {out}", 1,
+     "missing.fa: no such file", "new"),
+    ("hits-method-absent", "hits {attr} --motifs {meme} -m deepshap -o {out}", 1,
+     "no 'deepshap' scores", "new"),
+    ("hits-fdr", "hits {attr} --motifs {meme} --fdr 0 -o {out}", 2, "'--fdr'", "new"),
+    ("hits-exists", "hits {attr} --motifs {meme} -o {out}", 1, "folder exists; pass --force",
+     "dir"),
     # tracks
     ("tracks-fasta-input", "tracks {attr} --genome {g} -o {out}", 1,
      "record 'r0' has no genome coordinates", "new"),

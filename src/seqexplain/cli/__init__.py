@@ -148,7 +148,7 @@ def _show_notes() -> None:
 
 
 def _register() -> None:
-    from . import (encode, explain, filters, grammar, logo, motifs, predict,  # noqa: F401
+    from . import (encode, explain, filters, grammar, hits, logo, motifs, predict,  # noqa: F401
                    report, simulate, tracks, train, tune, variants)  # each module adds its command to ``main``
 
 

@@ -1,0 +1,184 @@
+"""``seqexplain hits``: where given motifs are, called from a scores file's contributions.
+
+The motifs (:func:`read_hit_motifs`) are a motifs folder of ``explain --motifs`` /
+``seqexplain motifs`` (its CWMs, ``cwms.npz``, and their signs), a MEME or JASPAR file, or
+comma-separated JASPAR ids or names (the JASPAR CORE bundled with pyjaspar); a PFM's CWM is
+its logo (probability × information content). The calls are
+:func:`seqexplain.motifs.scan_hits` (projection on the CWM, cosine similarity, a null of the
+same contributions moved to random bases, Benjamini–Hochberg q; overlapping hits of one
+motif collapsed to the strongest).
+
+Files written (:func:`write_hits`):
+
+- ``hits.tsv`` — ``id, start, end, strand, motif, score, contribution, similarity, q``
+  (sequence coordinates, 0-based, half-open, counted from the record's first base), plus
+  ``chrom, genome_start, genome_end`` when every record id is ``chrom:start-end(strand)``
+  (from ``--regions``);
+- ``hits.bed`` — BED9 with a ``track`` line (``itemRgb="On"``), one colour per motif, the BED
+  score 0–1000 scaled to the strongest hit; genome coordinates when known (a hit on a ``-``
+  record is on the other genome strand), else the record id as the chromosome;
+- ``counts.tsv`` — one row per sequence: ``id``, then ``count:<motif>`` and
+  ``contribution:<motif>`` (summed ``contribution`` of its hits) for each motif.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .attributions import Attributions
+from .errors import OptionError, SeqexplainError
+from .fasta import genomic_strand, to_genome
+from .motifs.hits import HitMotif, scan_hits
+from .outputs import atomic_dir, check_writable
+
+HITS_COLUMNS = ["id", "start", "end", "strand", "motif", "score", "contribution",
+                "similarity", "q"]
+GENOME_COLUMNS = ["chrom", "genome_start", "genome_end"]
+#: tab10's colours (matplotlib's default cycle), as BED itemRgb
+COLOURS = ["31,119,180", "255,127,14", "44,160,44", "214,39,40", "148,103,189",
+           "140,86,75", "227,119,194", "127,127,127", "188,189,34", "23,190,207"]
+
+
+def read_hit_motifs(spec) -> list[HitMotif]:
+    """The motifs of ``spec``: a motifs folder (``cwms.npz``: each motif's CWM, signed by its
+    summed contribution), a MEME/JASPAR file or JASPAR ids/names (their PFMs' logos; see
+    :meth:`HitMotif.from_pfm`)."""
+    path = Path(str(spec))
+    cwms = path / "cwms.npz"
+    if path.is_dir() and cwms.is_file():
+        with np.load(cwms, allow_pickle=False) as npz:
+            ids = [str(i) for i in npz["ids"]]
+            motifs = []
+            for mid in ids:
+                cwm = np.asarray(npz[f"{mid}_cwm"], np.float64)
+                sign = 1 if cwm.sum() >= 0 else -1
+                motifs.append(HitMotif(mid, cwm, sign))
+        return motifs
+    if path.is_dir() and not (path / "motifs.meme").is_file():
+        raise SeqexplainError(f"{path}: not a motifs folder (no cwms.npz or motifs.meme; write "
+                              "one with seqexplain explain --motifs or seqexplain motifs)")
+    from .grammar import read_motif_spec
+
+    return [HitMotif.from_pfm(name, pfm) for name, pfm in read_motif_spec(str(spec)).items()]
+
+
+@dataclass(frozen=True)
+class HitsResult:
+    """The hits table (:data:`HITS_COLUMNS`, plus genome columns where known), the counts
+    table and how many sequences and motifs were scanned."""
+
+    hits: pd.DataFrame
+    counts: pd.DataFrame
+    motifs: list[str]
+    sequences: int
+
+    def summary_line(self, out) -> str:
+        per = self.hits["motif"].value_counts()
+        top = ", ".join(f"{m} {per.get(m, 0)}" for m in self.motifs[:5])
+        more = ", …" if len(self.motifs) > 5 else ""
+        return (f"{out}: {len(self.hits):,} hits of {len(self.motifs)} motifs in "
+                f"{self.sequences:,} sequences ({top}{more})")
+
+
+def call_motif_hits(attributions: Attributions, motifs: list[HitMotif], method: str, *,
+                    fdr: float = 0.05, min_similarity: float = 0.6, seed: int = 0
+                    ) -> HitsResult:
+    """Hits of ``motifs`` in ``method``'s contributions of ``attributions`` (one target), in
+    sequence (and genome) coordinates, and the sequences × motifs counts."""
+    if attributions.letters != "ACGT" and any(m.cwm.shape[1] != len(attributions.letters)
+                                              for m in motifs):
+        raise SeqexplainError(f"{attributions.source}: the scores are over "
+                              f"{attributions.letters}, the motifs over ACGT")
+    contrib = attributions.scores(method)
+    found = scan_hits(contrib, motifs, onehot=attributions.onehot, valid=attributions.valid(),
+                      fdr=fdr, min_similarity=min_similarity, seed=seed)
+    ids = attributions.ids
+    seq = found["seq"].to_numpy().astype(np.int64)
+    offsets = attributions.offsets
+    off = np.zeros(len(ids), np.int64) if offsets is None else np.asarray(offsets, np.int64)
+    hits = pd.DataFrame({
+        "id": ids[seq], "start": found["start"].to_numpy() + off[seq],
+        "end": found["end"].to_numpy() + off[seq], "strand": found["strand"].to_numpy(),
+        "motif": found["motif"].to_numpy(), "score": found["score"].to_numpy(),
+        "contribution": found["contribution"].to_numpy(),
+        "similarity": found["similarity"].to_numpy(), "q": found["q"].to_numpy()})
+    spans = [to_genome(str(i), s, e) for i, s, e in zip(ids, np.zeros(len(ids), int),
+                                                        np.ones(len(ids), int))]
+    if len(ids) and all(spans):
+        where = [to_genome(i, s, e) for i, s, e in zip(hits["id"], hits["start"], hits["end"])]
+        hits["chrom"] = [c for c, _, _ in where]
+        hits["genome_start"] = np.array([s for _, s, _ in where], np.int64)
+        hits["genome_end"] = np.array([e for _, _, e in where], np.int64)
+    names = [m.name for m in motifs]
+    counts = pd.DataFrame({"id": ids})
+    for name in names:
+        mine = found[found["motif"] == name]
+        counts[f"count:{name}"] = np.bincount(mine["seq"].to_numpy().astype(np.int64),
+                                              minlength=len(ids))
+        counts[f"contribution:{name}"] = np.bincount(
+            mine["seq"].to_numpy().astype(np.int64), weights=mine["contribution"].to_numpy(),
+            minlength=len(ids))
+    return HitsResult(hits, counts, names, len(ids))
+
+
+def write_hits(result: HitsResult, folder) -> None:
+    """``hits.tsv``, ``hits.bed`` and ``counts.tsv`` (see the module docstring) into the
+    existing ``folder``."""
+    folder = Path(folder)
+    hits = result.hits
+    hits.to_csv(folder / "hits.tsv", sep="\t", index=False, float_format="%.6g")
+    result.counts.to_csv(folder / "counts.tsv", sep="\t", index=False, float_format="%.6g")
+    colour = {m: COLOURS[i % len(COLOURS)] for i, m in enumerate(result.motifs)}
+    top = float(hits["score"].abs().max()) if len(hits) else 1.0
+    if "chrom" in hits:
+        flip = np.array([genomic_strand(i) == "-" for i in hits["id"]], bool)
+        strand = np.where(flip, hits["strand"].map({"+": "-", "-": "+"}), hits["strand"])
+        chrom, start, end = hits["chrom"], hits["genome_start"], hits["genome_end"]
+    else:
+        strand, chrom, start, end = hits["strand"], hits["id"], hits["start"], hits["end"]
+    bed = pd.DataFrame({
+        "chrom": chrom, "start": start, "end": end, "name": hits["motif"],
+        "score": np.clip(np.round(1000 * hits["score"].abs() / (top or 1.0)), 0,
+                         1000).astype(int),
+        "strand": strand, "thick_start": start, "thick_end": end,
+        "rgb": hits["motif"].map(colour)})
+    with open(folder / "hits.bed", "w", encoding="utf-8") as fh:
+        fh.write('track name="hits" description="seqexplain hits" itemRgb="On"\n')
+        bed.to_csv(fh, sep="\t", index=False, header=False)
+
+
+def hits_files(attributions, motifs, out, *, method: str | None = None, target=None,
+               fdr: float = 0.05, min_similarity: float = 0.6, seed: int = 0,
+               force: bool = False) -> HitsResult:
+    """What ``seqexplain hits`` does: the motifs of ``motifs`` (see :func:`read_hit_motifs`)
+    called in ``method``'s scores [deepshap when in the file, else its first method] of the
+    scores file ``attributions`` (``target``: of a file of several), written to the new
+    folder ``out`` (:func:`write_hits`; replaced only with ``force``)."""
+    from .attribution.registry import resolve_method
+
+    if not 0 < fdr <= 1:
+        raise OptionError(f"--fdr must be in (0, 1], not {fdr}", option="--fdr")
+    if not -1 <= min_similarity <= 1:
+        raise OptionError(f"--min-similarity must be in [-1, 1], not {min_similarity}",
+                          option="--min-similarity")
+    check_writable(out, force, kind="folder")
+    chosen = read_hit_motifs(motifs)
+    if not chosen:
+        raise SeqexplainError(f"{motifs}: holds no motifs")
+    if method is None:
+        have = Attributions.methods_of(attributions)
+        if not have:
+            raise SeqexplainError(f"{attributions}: no attribution scores")
+        method = "deepshap" if "deepshap" in have else have[0]
+    method = resolve_method(method).name
+    data = Attributions.read(attributions, [method], hypothetical=False, delta=False,
+                             target=target)
+    result = call_motif_hits(data, chosen, method, fdr=fdr, min_similarity=min_similarity,
+                             seed=seed)
+    with atomic_dir(out, force=force) as tmp:
+        write_hits(result, tmp)
+    return result

@@ -1,0 +1,189 @@
+"""Hits of given motifs (``seqexplain hits``) on synthetic contribution arrays, no model:
+planted sites recovered, the collapse rule, q-values, the files and their coordinates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from seqexplain.attributions import Attributions
+from seqexplain.motif_hits import HITS_COLUMNS, hits_files, read_hit_motifs
+from seqexplain.motif_io import Motif, write_meme
+from seqexplain.motifs.hits import HitMotif, collapse_overlaps, null_contributions, scan_hits
+
+#: two 8-bp motifs, sites sampled from them (rows A C G T)
+PFM_A = np.array([[.85, .05, .05, .05], [.05, .05, .85, .05], [.05, .05, .05, .85],
+                  [.85, .05, .05, .05], [.05, .85, .05, .05], [.05, .05, .85, .05],
+                  [.7, .1, .1, .1], [.05, .05, .05, .85]])
+PFM_B = np.array([[.05, .85, .05, .05], [.05, .05, .05, .85], [.05, .05, .85, .05],
+                  [.05, .85, .05, .05], [.85, .05, .05, .05], [.05, .05, .05, .85],
+                  [.1, .1, .7, .1], [.05, .85, .05, .05]])
+N, L = 80, 120
+
+
+def planted(seed=0):
+    """(onehot, contributions, truth): random DNA with 0–2 sites a sequence (some of A and B
+    overlapping by 3 bases), contributions = noise + a site's per-base log-odds × strength
+    (strong 0.3 or weak 0.02: the weak ones are sites a model barely uses)."""
+    rng = np.random.default_rng(seed)
+    seq = rng.integers(0, 4, (N, L))
+    track = rng.normal(0, 0.03, (N, L))
+    truth = []
+    for i in range(N):
+        places = [(rng.integers(0, 40), "A"), (rng.integers(60, 110), "B")]
+        if i % 10 == 0:  # an overlapping pair: B starts 5 bases into A
+            places = [(30, "A"), (35, "B")]
+        for start, name in places[: rng.integers(0, 3)] if i % 10 else places:
+            pfm = PFM_A if name == "A" else PFM_B
+            bases = np.array([rng.choice(4, p=row) for row in pfm])
+            odds = np.log2(pfm[np.arange(8), bases] / 0.25)
+            strand = "+-"[rng.integers(0, 2)]
+            if strand == "-":
+                bases, odds = 3 - bases[::-1], odds[::-1]
+            strength = 0.3 if rng.random() < 0.8 else 0.02
+            seq[i, start:start + 8] = bases
+            track[i, start:start + 8] += strength * np.clip(odds, 0, None)
+            truth.append((i, start, start + 8, name, strand, strength))
+    onehot = np.eye(4, dtype=np.float32)[seq]
+    truth = pd.DataFrame(truth, columns=["seq", "start", "end", "motif", "strand", "strength"])
+    return onehot, (onehot * track[..., None]).astype(np.float32), truth
+
+
+MOTIFS = [HitMotif.from_pfm("A", PFM_A), HitMotif.from_pfm("B", PFM_B)]
+
+
+@pytest.fixture(scope="module")
+def data():
+    onehot, contrib, truth = planted()
+    hits = scan_hits(contrib, MOTIFS, onehot=onehot)
+    return onehot, contrib, truth, hits
+
+
+def _overlaps(a, b) -> bool:
+    return min(a.end, b.end) - max(a.start, b.start) >= 4  # half of an 8-bp site
+
+
+def test_planted_sites_are_recovered(data):
+    _, _, truth, hits = data
+    strong = truth[truth["strength"] > 0.1]
+    found = [any(_overlaps(h, t) and h.motif == t.motif and h.strand == t.strand
+                 for h in hits[hits["seq"] == t.seq].itertuples()) for t in strong.itertuples()]
+    correct = [any(_overlaps(h, t) and h.motif == t.motif
+                   for t in truth[truth["seq"] == h.seq].itertuples()) for h in hits.itertuples()]
+    assert np.mean(found) >= 0.95, np.mean(found)        # recall of the strong sites
+    assert np.mean(correct) >= 0.95, np.mean(correct)    # precision
+    # both motifs of every overlapping pair (sequences 0, 10, …) with strong sites
+    pairs = strong[strong["seq"] % 10 == 0].groupby("seq")["motif"].nunique()
+    both = [set(hits[hits["seq"] == s]["motif"]) >= {"A", "B"} for s in pairs.index[pairs == 2]]
+    assert len(both) >= 5 and np.mean(both) >= 0.8  # 5 of 6 here
+
+
+def test_hit_columns_are_what_they_say(data):
+    onehot, contrib, _, hits = data
+    assert list(hits.columns) == ["seq", "start", "end", "strand", "motif", "score",
+                                  "contribution", "similarity", "p", "q"]
+    exact = []
+    for h in hits.itertuples():
+        window = contrib[h.seq, h.start:h.end].astype(np.float64)
+        cwm = next(m.cwm for m in MOTIFS if m.name == h.motif)
+        cwm = cwm if h.strand == "+" else cwm[::-1, ::-1]
+        assert h.contribution == pytest.approx(window.sum(), abs=1e-5)
+        cos = (window * cwm).sum() / np.linalg.norm(window) / np.linalg.norm(cwm)
+        proj = (window * cwm).sum() / np.linalg.norm(cwm)
+        # a hit fitted jointly with an overlapping candidate of another motif has the
+        # similarity and score of its window with that one's fit taken off
+        exact.append(abs(h.similarity - cos) < 1e-6 and abs(h.score - proj) < 1e-5)
+        assert h.similarity >= 0.6 and h.q <= 0.05
+    assert np.mean(exact) >= 0.3, np.mean(exact)  # lone hits: their own window exactly
+
+
+def test_q_values_lie_in_0_1_and_fall_as_scores_rise(data):
+    onehot, contrib, _, _ = data
+    every = scan_hits(contrib, MOTIFS, onehot=onehot, fdr=1.0, min_similarity=-1)
+    assert every["q"].between(0, 1).all() and every["p"].between(0, 1).all()
+    assert (every["q"] >= every["p"] - 1e-12).all()
+    for _, part in every.groupby("motif"):
+        part = part.sort_values("score")
+        assert (np.diff(part["q"].to_numpy()) <= 1e-12).all()   # higher score, lower q
+
+
+def test_no_contribution_no_hits(data):
+    onehot, _, _, _ = data
+    rng = np.random.default_rng(3)
+    noise = (onehot * rng.normal(0, 0.03, (N, L, 1))).astype(np.float32)
+    assert len(scan_hits(noise, MOTIFS, onehot=onehot)) <= 2  # FDR 5 %: next to nothing
+
+
+def test_collapse_keeps_the_strongest_of_overlapping_hits_of_one_motif():
+    table = pd.DataFrame({
+        "seq": [0, 0, 0, 0, 0, 1], "start": [10, 14, 17, 30, 12, 10],
+        "end": [18, 22, 25, 38, 20, 18], "strand": ["+", "-", "+", "+", "+", "+"],
+        "motif": ["A", "A", "A", "A", "B", "A"], "score": [1.0, 2.0, 1.5, 0.5, 0.1, 0.2]})
+    kept = collapse_overlaps(table, 40).sort_values(["seq", "motif", "start"])
+    # A in seq 0: 14–22 (2.0) beats 10–18 and 17–25 (both overlap it); 30–38 stands alone;
+    # B overlapping A stays (another motif); seq 1 is another sequence
+    assert list(zip(kept["seq"], kept["motif"], kept["start"])) == [
+        (0, "A", 14), (0, "A", 30), (0, "B", 12), (1, "A", 10)]
+
+
+def test_null_moves_contributions_onto_the_same_sequence(data):
+    onehot, contrib, _, _ = data
+    null = null_contributions(contrib, onehot, seed=1)
+    assert ((null != 0) <= (onehot != 0)).all()           # only on the bases there
+    assert np.allclose(np.sort(null.sum(-1), 1), np.sort(contrib.sum(-1), 1))  # same values
+    assert not np.allclose(null, contrib)
+
+
+@pytest.fixture(scope="module")
+def scores_file(tmp_path_factory, data):
+    onehot, contrib, _, _ = data
+    d = tmp_path_factory.mktemp("hits")
+    # the sequences as genome windows, every other one from the minus strand
+    ids = np.array([f"chr1:{1000 * i}-{1000 * i + L}({'+-'[i % 2]})" for i in range(N)])
+    Attributions({"ids": ids, "onehot": onehot, "alphabet": np.array("ACGT"),
+                  "deepshap": contrib, "deepshap_hypothetical": contrib}).write(
+        d / "attributions.npz")
+    write_meme([Motif("A", "A", PFM_A, "test"), Motif("B", "B", PFM_B, "test")],
+               d / "ab.meme")
+    return d
+
+
+def test_files_have_their_columns_and_genome_coordinates(scores_file, data):
+    d = scores_file
+    _, _, _, hits = data
+    result = hits_files(d / "attributions.npz", d / "ab.meme", d / "out")
+    table = pd.read_csv(d / "out" / "hits.tsv", sep="\t")
+    assert list(table.columns) == HITS_COLUMNS + ["chrom", "genome_start", "genome_end"]
+    assert len(table) == len(hits) == len(result.hits)
+    i = table["id"].str.extract(r"chr1:(\d+)-")[0].astype(int).to_numpy() // 1000
+    minus = i % 2 == 1
+    lo = 1000 * i
+    assert (table["genome_start"] == np.where(minus, lo + L - table["end"],
+                                              lo + table["start"])).all()
+    assert (table["genome_end"] - table["genome_start"] == 8).all()
+    lines = (d / "out" / "hits.bed").read_text().splitlines()
+    assert lines[0].startswith("track ") and 'itemRgb="On"' in lines[0]
+    bed = [line.split("\t") for line in lines[1:]]
+    assert all(len(f) == 9 for f in bed) and len(bed) == len(table)
+    assert {f[8] for f in bed if f[3] == "A"} != {f[8] for f in bed if f[3] == "B"}
+    # a hit on a minus record lies on the other genome strand
+    assert [f[5] for f in bed] == [({"+": "-", "-": "+"}[s] if m else s)
+                                   for s, m in zip(table["strand"], minus)]
+    assert all(0 <= int(f[4]) <= 1000 for f in bed)
+    counts = pd.read_csv(d / "out" / "counts.tsv", sep="\t")
+    assert list(counts.columns) == ["id", "count:A", "contribution:A", "count:B",
+                                    "contribution:B"]
+    assert len(counts) == N
+    per = table.groupby(["id", "motif"]).size()
+    assert all(counts.set_index("id").loc[k, f"count:{m}"] == v for (k, m), v in per.items())
+    assert counts["count:A"].sum() + counts["count:B"].sum() == len(table)
+
+
+def test_a_motifs_folder_gives_its_cwms(tmp_path):
+    cwm = np.zeros((6, 4))
+    cwm[np.arange(6), [0, 1, 2, 3, 0, 1]] = -0.5
+    np.savez(tmp_path / "cwms.npz", ids=np.array(["neg_1"]), alphabet=np.array("ACGT"),
+             neg_1_cwm=cwm, neg_1_pfm=np.abs(cwm) * 2, neg_1_hcwm=cwm)
+    (motif,) = read_hit_motifs(tmp_path)
+    assert motif.name == "neg_1" and motif.sign == -1 and np.allclose(motif.cwm, cwm)
