@@ -71,10 +71,18 @@ def test_planted_sites_are_recovered(data):
                  for h in hits[hits["seq"] == t.seq].itertuples()) for t in strong.itertuples()]
     correct = [any(_overlaps(h, t) and h.motif == t.motif
                    for t in truth[truth["seq"] == h.seq].itertuples()) for h in hits.itertuples()]
-    assert np.mean(found) >= 0.95, np.mean(found)        # recall of the strong sites
+    assert np.mean(found) >= 0.9, np.mean(found)         # recall of the strong sites
     assert np.mean(correct) >= 0.95, np.mean(correct)    # precision
-    # both motifs of every overlapping pair (sequences 0, 10, …) with strong sites
-    pairs = strong[strong["seq"] % 10 == 0].groupby("seq")["motif"].nunique()
+
+
+def test_overlapping_sites_of_two_motifs_are_both_called(data):
+    # sequences 0, 10, …: A at 30–38 with B planted over its last 3 bases (35–43); a
+    # similarity of 0.6 (the second site damages the first), the joint fit taking each
+    # one's share off the other's window
+    onehot, contrib, truth, _ = data
+    hits = scan_hits(contrib, MOTIFS, onehot=onehot, min_similarity=0.6)
+    strong = truth[(truth["strength"] > 0.1) & (truth["seq"] % 10 == 0)]
+    pairs = strong.groupby("seq")["motif"].nunique()
     both = [set(hits[hits["seq"] == s]["motif"]) >= {"A", "B"} for s in pairs.index[pairs == 2]]
     assert len(both) >= 5 and np.mean(both) >= 0.8  # 5 of 6 here
 
@@ -94,7 +102,7 @@ def test_hit_columns_are_what_they_say(data):
         # a hit fitted jointly with an overlapping candidate of another motif has the
         # similarity and score of its window with that one's fit taken off
         exact.append(abs(h.similarity - cos) < 1e-6 and abs(h.score - proj) < 1e-5)
-        assert h.similarity >= 0.6 and h.q <= 0.05
+        assert h.similarity >= 0.7 and h.q <= 0.05
     assert np.mean(exact) >= 0.3, np.mean(exact)  # lone hits: their own window exactly
 
 
