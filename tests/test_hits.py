@@ -195,3 +195,18 @@ def test_a_motifs_folder_gives_its_cwms(tmp_path):
              neg_1_cwm=cwm, neg_1_pfm=np.abs(cwm) * 2, neg_1_hcwm=cwm)
     (motif,) = read_hit_motifs(tmp_path)
     assert motif.name == "neg_1" and motif.sign == -1 and np.allclose(motif.cwm, cwm)
+
+
+def test_a_modisco_file_gives_its_trimmed_cwms(tmp_path):
+    import h5py
+
+    cwm = np.zeros((30, 4))
+    cwm[10:18] = MOTIFS[0].cwm            # motif A in the middle of a 30-column pattern
+    cwm[5, 0] = 0.01                      # a faint column outside: trimmed away
+    with h5py.File(tmp_path / "modisco.h5", "w") as h5:
+        h5["pos_patterns/pattern_0/contrib_scores"] = cwm
+        h5["neg_patterns/pattern_0/contrib_scores"] = -cwm
+    pos, neg = read_hit_motifs(tmp_path / "modisco.h5")
+    assert (pos.name, pos.sign, neg.name, neg.sign) == (
+        "pos_patterns.pattern_0", 1, "neg_patterns.pattern_0", -1)
+    assert np.allclose(pos.cwm, MOTIFS[0].cwm) and np.allclose(neg.cwm, -MOTIFS[0].cwm)

@@ -1,9 +1,10 @@
 """``seqexplain hits``: where given motifs are, called from a scores file's contributions.
 
 The motifs (:func:`read_hit_motifs`) are a motifs folder of ``explain --motifs`` /
-``seqexplain motifs`` (its CWMs, ``cwms.npz``, and their signs), a MEME or JASPAR file, or
-comma-separated JASPAR ids or names (the JASPAR CORE bundled with pyjaspar); a PFM's CWM is
-its logo (probability × information content). The calls are
+``seqexplain motifs`` (its CWMs, ``cwms.npz``, and their signs), a TF-MoDISco results
+``.h5`` (its CWMs), a MEME or JASPAR file, or comma-separated JASPAR ids or names (the
+JASPAR CORE bundled with pyjaspar); a PFM's CWM is its logo (probability × information
+content). The calls are
 :func:`seqexplain.motifs.scan_hits` (projection on the CWM, cosine similarity, a null of the
 same contributions moved to random bases, Benjamini–Hochberg q; overlapping hits of one
 motif collapsed to the strongest).
@@ -45,9 +46,11 @@ COLOURS = ["31,119,180", "255,127,14", "44,160,44", "214,39,40", "148,103,189",
 
 def read_hit_motifs(spec) -> list[HitMotif]:
     """The motifs of ``spec``: a motifs folder (``cwms.npz``: each motif's CWM, signed by its
-    summed contribution), a MEME/JASPAR file or JASPAR ids/names (their PFMs' logos; see
-    :meth:`HitMotif.from_pfm`)."""
+    summed contribution), a TF-MoDISco ``.h5`` (:func:`modisco_motifs`), a MEME/JASPAR file
+    or JASPAR ids/names (their PFMs' logos; see :meth:`HitMotif.from_pfm`)."""
     path = Path(str(spec))
+    if path.is_file() and path.suffix in (".h5", ".hdf5"):
+        return modisco_motifs(path)
     cwms = path / "cwms.npz"
     if path.is_dir() and cwms.is_file():
         with np.load(cwms, allow_pickle=False) as npz:
@@ -64,6 +67,40 @@ def read_hit_motifs(spec) -> list[HitMotif]:
     from .grammar import read_motif_spec
 
     return [HitMotif.from_pfm(name, pfm) for name, pfm in read_motif_spec(str(spec)).items()]
+
+
+#: a TF-MoDISco CWM keeps the columns holding at least this fraction of its largest column's
+#: contribution (the outer ones; the usual trimming of modisco's reports)
+MODISCO_TRIM = 0.3
+
+
+def modisco_motifs(path) -> list[HitMotif]:
+    """The CWMs of a TF-MoDISco (modisco-lite) results file: ``pos_patterns`` and
+    ``neg_patterns``, each pattern's ``contrib_scores`` trimmed to the outermost columns
+    holding :data:`MODISCO_TRIM` of its largest column's contribution; named
+    ``pos_patterns.pattern_0`` and so on."""
+    import h5py
+
+    motifs = []
+    try:
+        with h5py.File(path, "r") as h5:
+            for group, sign in (("pos_patterns", 1), ("neg_patterns", -1)):
+                if group not in h5:
+                    continue
+                names = sorted(h5[group], key=lambda n: int(n.rsplit("_", 1)[-1])
+                               if n.rsplit("_", 1)[-1].isdigit() else 0)
+                for name in names:
+                    cwm = np.asarray(h5[group][name]["contrib_scores"][()], np.float64)
+                    mass = np.abs(cwm).sum(1)
+                    keep = np.nonzero(mass >= MODISCO_TRIM * mass.max())[0]
+                    cwm = cwm[keep[0]:keep[-1] + 1] if len(keep) else cwm
+                    motifs.append(HitMotif(f"{group}.{name}", cwm, sign))
+    except (OSError, KeyError) as exc:
+        raise SeqexplainError(f"{path}: not a TF-MoDISco results file ({exc})") from None
+    if not motifs:
+        raise SeqexplainError(f"{path}: no pos_patterns or neg_patterns (not a TF-MoDISco "
+                              "results file?)")
+    return motifs
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ from . import main
 @main.command("hits")
 @click.argument("attributions", type=click.Path(dir_okay=False))
 @click.option("--motifs", "motifs", required=True,
-              help="A motifs/ folder of explain --motifs (its CWMs), a MEME/JASPAR file, or "
-                   "comma-separated JASPAR ids or names (bundled, offline).")
+              help="A motifs/ folder of explain --motifs (its CWMs), a TF-MoDISco .h5, a "
+                   "MEME/JASPAR file, or comma-separated JASPAR ids or names (bundled, "
+                   "offline).")
 @click.option("-m", "--method", default=None,
               help="Whose scores are searched [deepshap when in the file, else the first].")
 @click.option("--target", help="In a file of several targets (explain --target all): the one "
