@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from seqexplain.attributions import Attributions
+from seqexplain.errors import SeqexplainError
 from seqexplain.motif_hits import HITS_COLUMNS, hits_files, read_hit_motifs
 from seqexplain.motif_io import Motif, write_meme
 from seqexplain.motifs.hits import HitMotif, collapse_overlaps, null_contributions, scan_hits
@@ -210,3 +211,34 @@ def test_a_modisco_file_gives_its_trimmed_cwms(tmp_path):
     assert (pos.name, pos.sign, neg.name, neg.sign) == (
         "pos_patterns.pattern_0", 1, "neg_patterns.pattern_0", -1)
     assert np.allclose(pos.cwm, MOTIFS[0].cwm) and np.allclose(neg.cwm, -MOTIFS[0].cwm)
+
+
+def test_every_target_of_a_multi_task_file_and_the_class_table(tmp_path, data):
+    # target "a" sees motif A's sites (B's at 5 %), target "b" the other way round
+    onehot, contrib, truth, _ = data
+    arrays = {"ids": np.array([f"r{i}" for i in range(N)]), "onehot": onehot,
+              "alphabet": np.array("ACGT"), "targets": np.array(["a", "b"])}
+    for target, other in (("a", "B"), ("b", "A")):
+        scores = contrib.copy()
+        for t in truth[truth["motif"] == other].itertuples():
+            scores[t.seq, t.start:t.end] *= 0.05
+        arrays[f"deepshap@{target}"] = arrays[f"deepshap@{target}_hypothetical"] = scores
+    Attributions(arrays).write(tmp_path / "multi.npz")
+    write_meme([Motif("A", "A", PFM_A, "test"), Motif("B", "B", PFM_B, "test")],
+               tmp_path / "ab.meme")
+    hits_files(tmp_path / "multi.npz", tmp_path / "ab.meme", tmp_path / "out", target="all")
+    classes = pd.read_csv(tmp_path / "out" / "classes.tsv", sep="\t").set_index("target")
+    assert list(classes.columns) == ["count:A", "contribution:A", "count:B", "contribution:B"]
+    strong = truth[truth["strength"] > 0.1]["motif"].value_counts()
+    assert classes.at["a", "count:A"] >= 0.9 * strong["A"] and classes.at["a", "count:B"] <= 2
+    assert classes.at["b", "count:B"] >= 0.9 * strong["B"] and classes.at["b", "count:A"] <= 2
+    assert classes.at["a", "contribution:A"] > 10 * abs(classes.at["a", "contribution:B"])
+    table = pd.read_csv(tmp_path / "out" / "hits.tsv", sep="\t")
+    for (target, motif), n in table.groupby(["target", "motif"]).size().items():
+        assert classes.at[target, f"count:{motif}"] == n
+    assert (tmp_path / "out" / "classes.png").stat().st_size > 0
+    one = tmp_path / "one.npz"
+    Attributions({k: v for k, v in arrays.items() if "@" not in k and k != "targets"}
+                 | {"deepshap": contrib, "deepshap_hypothetical": contrib}).write(one)
+    with pytest.raises(SeqexplainError, match="explains one target"):
+        hits_files(one, tmp_path / "ab.meme", tmp_path / "x", target="all")

@@ -19,7 +19,11 @@ Files written (:func:`write_hits`):
   score 0–1000 scaled to the strongest hit; genome coordinates when known (a hit on a ``-``
   record is on the other genome strand), else the record id as the chromosome;
 - ``counts.tsv`` — one row per sequence: ``id``, then ``count:<motif>`` and
-  ``contribution:<motif>`` (summed ``contribution`` of its hits) for each motif.
+  ``contribution:<motif>`` (summed ``contribution`` of its hits) for each motif;
+- with ``--target all`` (a file of several targets, e.g. the classes of a multi-task model):
+  a ``target`` column in both tables, ``classes.tsv`` (targets × motifs: hit counts and
+  summed signed contribution) and ``classes.png`` (that contribution as a heat map, rows and
+  columns clustered).
 """
 
 from __future__ import annotations
@@ -188,13 +192,32 @@ def write_hits(result: HitsResult, folder) -> None:
         bed.to_csv(fh, sep="\t", index=False, header=False)
 
 
+def class_table(results: dict[str, HitsResult]) -> pd.DataFrame:
+    """Targets × motifs: each motif's hit count (``count:<motif>``) and the summed, signed
+    contribution of its hits (``contribution:<motif>``) over every sequence, per target (the
+    "which class uses which motif" table of a multi-task model)."""
+    rows = []
+    for target, result in results.items():
+        row = {"target": target}
+        per = result.hits.groupby("motif")["contribution"]
+        counts, sums = per.size(), per.sum()
+        for m in result.motifs:
+            row[f"count:{m}"] = int(counts.get(m, 0))
+            row[f"contribution:{m}"] = float(sums.get(m, 0.0))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def hits_files(attributions, motifs, out, *, method: str | None = None, target=None,
                fdr: float = 0.05, min_similarity: float = 0.7, seed: int = 0,
                force: bool = False) -> HitsResult:
     """What ``seqexplain hits`` does: the motifs of ``motifs`` (see :func:`read_hit_motifs`)
     called in ``method``'s scores [deepshap when in the file, else its first method] of the
-    scores file ``attributions`` (``target``: of a file of several), written to the new
-    folder ``out`` (:func:`write_hits`; replaced only with ``force``)."""
+    scores file ``attributions``, written to the new folder ``out`` (:func:`write_hits`;
+    replaced only with ``force``). ``target``: of a file of several targets, the one searched,
+    or ``"all"``: every target — then ``hits.tsv`` and ``counts.tsv`` gain a ``target``
+    column, and ``classes.tsv`` (:func:`class_table`) and ``classes.png`` (its contributions
+    as a clustered heat map) compare the targets. Returns the hits (of every target)."""
     from .attribution.registry import resolve_method
 
     if not 0 < fdr <= 1:
@@ -212,10 +235,38 @@ def hits_files(attributions, motifs, out, *, method: str | None = None, target=N
             raise SeqexplainError(f"{attributions}: no attribution scores")
         method = "deepshap" if "deepshap" in have else have[0]
     method = resolve_method(method).name
-    data = Attributions.read(attributions, [method], hypothetical=False, delta=False,
-                             target=target)
-    result = call_motif_hits(data, chosen, method, fdr=fdr, min_similarity=min_similarity,
-                             seed=seed)
+    if target == "all":
+        targets = Attributions.targets_of(attributions)
+        if not targets:
+            raise SeqexplainError(f"{attributions}: explains one target; --target all is for "
+                                  "files of several (explain --target all)")
+    else:
+        targets = [target]
+    results = {}
+    for t in targets:
+        data = Attributions.read(attributions, [method], hypothetical=False, delta=False,
+                                 target=t)
+        results[t] = call_motif_hits(data, chosen, method, fdr=fdr,
+                                     min_similarity=min_similarity, seed=seed)
+    if target != "all":
+        result = results[target]
+    else:
+        first = next(iter(results.values()))
+        result = HitsResult(
+            pd.concat([r.hits.assign(target=t) for t, r in results.items()],
+                      ignore_index=True),
+            pd.concat([r.counts.assign(target=t) for t, r in results.items()],
+                      ignore_index=True), first.motifs, first.sequences)
     with atomic_dir(out, force=force) as tmp:
         write_hits(result, tmp)
+        if target == "all":
+            classes = class_table(results)
+            classes.to_csv(tmp / "classes.tsv", sep="\t", index=False, float_format="%.6g")
+            from .plots import plot_class_motifs, plt
+
+            shown = classes.set_index("target")[[f"contribution:{m}" for m in result.motifs]]
+            shown.columns = result.motifs
+            fig = plot_class_motifs(shown)
+            fig.savefig(tmp / "classes.png", dpi=120)
+            plt.close(fig)
     return result

@@ -16,7 +16,8 @@ from . import main
 @click.option("-m", "--method", default=None,
               help="Whose scores are searched [deepshap when in the file, else the first].")
 @click.option("--target", help="In a file of several targets (explain --target all): the one "
-                               "searched.")
+                               "searched, or 'all': every target, with classes.tsv and "
+                               "classes.png (targets × motifs).")
 @click.option("--fdr", type=float, default=0.05, show_default=True,
               help="Largest Benjamini–Hochberg q of a hit (null: the same contributions "
                    "moved to random bases of the same sequences).")
