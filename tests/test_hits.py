@@ -52,12 +52,15 @@ def planted(seed=0):
 
 
 MOTIFS = [HitMotif.from_pfm("A", PFM_A), HitMotif.from_pfm("B", PFM_B)]
+#: these contributions follow each base's log-odds, not the logo the CWM is made of: a looser
+#: shape threshold than the default (0.75, chosen on a trained model's DeepSHAP scores)
+SIMILARITY = 0.6
 
 
 @pytest.fixture(scope="module")
 def data():
     onehot, contrib, truth = planted()
-    hits = scan_hits(contrib, MOTIFS, onehot=onehot)
+    hits = scan_hits(contrib, MOTIFS, onehot=onehot, min_similarity=SIMILARITY)
     return onehot, contrib, truth, hits
 
 
@@ -72,16 +75,15 @@ def test_planted_sites_are_recovered(data):
                  for h in hits[hits["seq"] == t.seq].itertuples()) for t in strong.itertuples()]
     correct = [any(_overlaps(h, t) and h.motif == t.motif
                    for t in truth[truth["seq"] == h.seq].itertuples()) for h in hits.itertuples()]
-    assert np.mean(found) >= 0.9, np.mean(found)         # recall of the strong sites
+    assert np.mean(found) >= 0.95, np.mean(found)        # recall of the strong sites
     assert np.mean(correct) >= 0.95, np.mean(correct)    # precision
 
 
 def test_overlapping_sites_of_two_motifs_are_both_called(data):
-    # sequences 0, 10, …: A at 30–38 with B planted over its last 3 bases (35–43); a
-    # similarity of 0.6 (the second site damages the first), the joint fit taking each
-    # one's share off the other's window
+    # sequences 0, 10, …: A at 30–38 with B planted over its last 3 bases (35–43): the
+    # joint fit takes each one's share off the other's window
     onehot, contrib, truth, _ = data
-    hits = scan_hits(contrib, MOTIFS, onehot=onehot, min_similarity=0.6)
+    hits = scan_hits(contrib, MOTIFS, onehot=onehot, min_similarity=SIMILARITY)
     strong = truth[(truth["strength"] > 0.1) & (truth["seq"] % 10 == 0)]
     pairs = strong.groupby("seq")["motif"].nunique()
     both = [set(hits[hits["seq"] == s]["motif"]) >= {"A", "B"} for s in pairs.index[pairs == 2]]
@@ -103,7 +105,7 @@ def test_hit_columns_are_what_they_say(data):
         # a hit fitted jointly with an overlapping candidate of another motif has the
         # similarity and score of its window with that one's fit taken off
         exact.append(abs(h.similarity - cos) < 1e-6 and abs(h.score - proj) < 1e-5)
-        assert h.similarity >= 0.7 and h.q <= 0.05
+        assert h.similarity >= SIMILARITY and h.q <= 0.05
     assert np.mean(exact) >= 0.3, np.mean(exact)  # lone hits: their own window exactly
 
 
@@ -161,7 +163,8 @@ def scores_file(tmp_path_factory, data):
 def test_files_have_their_columns_and_genome_coordinates(scores_file, data):
     d = scores_file
     _, _, _, hits = data
-    result = hits_files(d / "attributions.npz", d / "ab.meme", d / "out")
+    result = hits_files(d / "attributions.npz", d / "ab.meme", d / "out",
+                        min_similarity=SIMILARITY)
     table = pd.read_csv(d / "out" / "hits.tsv", sep="\t")
     assert list(table.columns) == HITS_COLUMNS + ["chrom", "genome_start", "genome_end"]
     assert len(table) == len(hits) == len(result.hits)
@@ -226,7 +229,8 @@ def test_every_target_of_a_multi_task_file_and_the_class_table(tmp_path, data):
     Attributions(arrays).write(tmp_path / "multi.npz")
     write_meme([Motif("A", "A", PFM_A, "test"), Motif("B", "B", PFM_B, "test")],
                tmp_path / "ab.meme")
-    hits_files(tmp_path / "multi.npz", tmp_path / "ab.meme", tmp_path / "out", target="all")
+    hits_files(tmp_path / "multi.npz", tmp_path / "ab.meme", tmp_path / "out", target="all",
+               min_similarity=SIMILARITY)
     classes = pd.read_csv(tmp_path / "out" / "classes.tsv", sep="\t").set_index("target")
     assert list(classes.columns) == ["count:A", "contribution:A", "count:B", "contribution:B"]
     strong = truth[truth["strength"] > 0.1]["motif"].value_counts()

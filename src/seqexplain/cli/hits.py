@@ -21,7 +21,7 @@ from . import main
 @click.option("--fdr", type=float, default=0.05, show_default=True,
               help="Largest Benjamini–Hochberg q of a hit (null: the same contributions "
                    "moved to random bases of the same sequences).")
-@click.option("--min-similarity", type=float, default=0.7, show_default=True,
+@click.option("--min-similarity", type=float, default=0.75, show_default=True,
               help="Smallest cosine similarity of a hit's contributions with the motif's CWM.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("-o", "--out", required=True, type=click.Path(file_okay=False),
