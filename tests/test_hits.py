@@ -105,7 +105,7 @@ def test_hit_columns_are_what_they_say(data):
         # a hit fitted jointly with an overlapping candidate of another motif has the
         # similarity and score of its window with that one's fit taken off
         exact.append(abs(h.similarity - cos) < 1e-6 and abs(h.score - proj) < 1e-5)
-        assert h.similarity >= SIMILARITY and h.q <= 0.05
+        assert h.similarity >= SIMILARITY and h.q <= 0.1
     assert np.mean(exact) >= 0.3, np.mean(exact)  # lone hits: their own window exactly
 
 
@@ -123,7 +123,7 @@ def test_no_contribution_no_hits(data):
     onehot, _, _, _ = data
     rng = np.random.default_rng(3)
     noise = (onehot * rng.normal(0, 0.03, (N, L, 1))).astype(np.float32)
-    assert len(scan_hits(noise, MOTIFS, onehot=onehot)) <= 2  # FDR 5 %: next to nothing
+    assert len(scan_hits(noise, MOTIFS, onehot=onehot)) <= 2  # next to nothing
 
 
 def test_collapse_keeps_the_strongest_of_overlapping_hits_of_one_motif():

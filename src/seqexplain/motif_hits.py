@@ -126,7 +126,7 @@ class HitsResult:
 
 
 def call_motif_hits(attributions: Attributions, motifs: list[HitMotif], method: str, *,
-                    fdr: float = 0.05, min_similarity: float = 0.75, seed: int = 0
+                    fdr: float = 0.1, min_similarity: float = 0.75, seed: int = 0
                     ) -> HitsResult:
     """Hits of ``motifs`` in ``method``'s contributions of ``attributions`` (one target), in
     sequence (and genome) coordinates, and the sequences × motifs counts."""
@@ -209,7 +209,7 @@ def class_table(results: dict[str, HitsResult]) -> pd.DataFrame:
 
 
 def hits_files(attributions, motifs, out, *, method: str | None = None, target=None,
-               fdr: float = 0.05, min_similarity: float = 0.75, seed: int = 0,
+               fdr: float = 0.1, min_similarity: float = 0.75, seed: int = 0,
                force: bool = False) -> HitsResult:
     """What ``seqexplain hits`` does: the motifs of ``motifs`` (see :func:`read_hit_motifs`)
     called in ``method``'s scores [deepshap when in the file, else its first method] of the

@@ -18,7 +18,7 @@ from . import main
 @click.option("--target", help="In a file of several targets (explain --target all): the one "
                                "searched, or 'all': every target, with classes.tsv and "
                                "classes.png (targets × motifs).")
-@click.option("--fdr", type=float, default=0.05, show_default=True,
+@click.option("--fdr", type=float, default=0.1, show_default=True,
               help="Largest Benjamini–Hochberg q of a hit (null: the same contributions "
                    "moved to random bases of the same sequences).")
 @click.option("--min-similarity", type=float, default=0.75, show_default=True,

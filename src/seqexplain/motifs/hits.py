@@ -185,7 +185,7 @@ def _bh(p: np.ndarray) -> np.ndarray:
 
 def scan_hits(contrib: np.ndarray, motifs: list[HitMotif], *, onehot: np.ndarray | None = None,
               valid: np.ndarray | None = None, null: np.ndarray | None = None,
-              fdr: float = 0.05, min_similarity: float = 0.75, both_strands: bool = True,
+              fdr: float = 0.1, min_similarity: float = 0.75, both_strands: bool = True,
               seed: int = 0) -> pd.DataFrame:
     """Hits of ``motifs`` in contribution scores ``contrib`` (n, L, C; the observed base's
     contribution; ``onehot``: the sequences, (n, L, C), default the bases with a non-zero
