@@ -246,3 +246,20 @@ def test_every_target_of_a_multi_task_file_and_the_class_table(tmp_path, data):
                  | {"deepshap": contrib, "deepshap_hypothetical": contrib}).write(one)
     with pytest.raises(SeqexplainError, match="explains one target"):
         hits_files(one, tmp_path / "ab.meme", tmp_path / "x", target="all")
+
+
+def test_a_finemo_regions_file_is_read_as_its_contributions(tmp_path, data):
+    # Fi-NeMo's input (finemo extract-regions-*): channels first, float16 contributions
+    onehot, contrib, _, _ = data
+    np.savez(tmp_path / "regions.npz", sequences=onehot.transpose(0, 2, 1).astype(np.int8),
+             contributions=contrib.transpose(0, 2, 1).astype(np.float16),
+             chr=np.array(["chr2"] * N), start=np.arange(N) * 500)
+    write_meme([Motif("A", "A", PFM_A, "test"), Motif("B", "B", PFM_B, "test")],
+               tmp_path / "ab.meme")
+    result = hits_files(tmp_path / "regions.npz", tmp_path / "ab.meme", tmp_path / "out",
+                        min_similarity=SIMILARITY)
+    direct = scan_hits(contrib.astype(np.float16).astype(np.float32), MOTIFS, onehot=onehot,
+                       min_similarity=SIMILARITY)
+    assert len(result.hits) == len(direct) > 50
+    assert (result.hits["genome_start"].to_numpy()
+            == 500 * direct["seq"].to_numpy() + direct["start"].to_numpy()).all()

@@ -4,7 +4,8 @@ The motifs (:func:`read_hit_motifs`) are a motifs folder of ``explain --motifs``
 ``seqexplain motifs`` (its CWMs, ``cwms.npz``, and their signs), a TF-MoDISco results
 ``.h5`` (its CWMs), a MEME or JASPAR file, or comma-separated JASPAR ids or names (the
 JASPAR CORE bundled with pyjaspar); a PFM's CWM is its logo (probability × information
-content). The calls are
+content). The scores are a scores file of ``seqexplain explain`` or a Fi-NeMo regions
+``.npz`` (:func:`read_finemo_regions`). The calls are
 :func:`seqexplain.motifs.scan_hits` (projection on the CWM, cosine similarity, a null of the
 same contributions moved to random bases, Benjamini–Hochberg q; overlapping hits of one
 motif collapsed to the strongest).
@@ -105,6 +106,41 @@ def modisco_motifs(path) -> list[HitMotif]:
         raise SeqexplainError(f"{path}: no pos_patterns or neg_patterns (not a TF-MoDISco "
                               "results file?)")
     return motifs
+
+
+def read_finemo_regions(path) -> Attributions:
+    """A Fi-NeMo regions file (``finemo extract-regions-*``: ``sequences`` and
+    ``contributions``, (N, 4, L); ``chr`` and ``start`` when it was given peaks) as an
+    :class:`Attributions` holding the contributions as ``deepshap`` scores (what those
+    files hold: DeepSHAP of ChromBPNet/BPNet), observed ones being the contributions times
+    the sequence; ids ``chrom:start-end(+)`` when the coordinates are there, so the hits get
+    genome coordinates."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            seqs = np.asarray(npz["sequences"], np.float32).transpose(0, 2, 1)
+            contrib = np.asarray(npz["contributions"], np.float32)
+            chrom = npz["chr"] if "chr" in npz.files else None
+            start = npz["start"] if "start" in npz.files else None
+    except (OSError, ValueError, KeyError) as exc:
+        raise SeqexplainError(f"{path}: not a Fi-NeMo regions file ({exc})") from None
+    hyp = contrib.transpose(0, 2, 1) if contrib.ndim == 3 else (
+        seqs * contrib[:, :, None])
+    n, length = seqs.shape[:2]
+    if chrom is not None and start is not None:
+        ids = np.array([f"{c}:{int(s)}-{int(s) + length}(+)" for c, s in zip(chrom, start)])
+    else:
+        ids = np.array([f"region{i}" for i in range(n)])
+    return Attributions({"ids": ids, "onehot": seqs, "alphabet": np.array("ACGT"),
+                         "deepshap": hyp * seqs, "deepshap_hypothetical": hyp},
+                        source=str(path))
+
+
+def _is_finemo(path) -> bool:
+    try:
+        members = Attributions.members(path)
+    except SeqexplainError:
+        return False
+    return "ids" not in members and {"sequences", "contributions"} <= set(members)
 
 
 @dataclass(frozen=True)
@@ -229,6 +265,16 @@ def hits_files(attributions, motifs, out, *, method: str | None = None, target=N
     chosen = read_hit_motifs(motifs)
     if not chosen:
         raise SeqexplainError(f"{motifs}: holds no motifs")
+    if _is_finemo(attributions):  # Fi-NeMo's input: its contributions as deepshap
+        data = read_finemo_regions(attributions)
+        if method is not None and resolve_method(method).name != "deepshap":
+            raise SeqexplainError(f"{attributions}: a Fi-NeMo regions file holds one set of "
+                                  "contributions (read as deepshap)")
+        result = call_motif_hits(data, chosen, "deepshap", fdr=fdr,
+                                 min_similarity=min_similarity, seed=seed)
+        with atomic_dir(out, force=force) as tmp:
+            write_hits(result, tmp)
+        return result
     if method is None:
         have = Attributions.methods_of(attributions)
         if not have:

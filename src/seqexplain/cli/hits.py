@@ -28,7 +28,8 @@ from . import main
               help="Output folder: hits.tsv, hits.bed, counts.tsv.")
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 def hits_command(attributions, motifs, method, target, fdr, min_similarity, seed, out, force):
-    """Where the motifs of --motifs are in ATTRIBUTIONS (from `seqexplain explain`): each hit
+    """Where the motifs of --motifs are in ATTRIBUTIONS (from `seqexplain explain`, or a
+    Fi-NeMo regions .npz of `finemo extract-regions-*`): each hit
     with its strength, its similarity to the motif's CWM and a q-value; in genome coordinates
     when the sequences came from --regions. Overlapping hits of one motif are collapsed to the
     strongest."""
