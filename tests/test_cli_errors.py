@@ -229,6 +229,8 @@ ROWS = [
      "invalid value for '--n-references'", "new"),
     ("explain-references-missing", "explain {ctcf} {dna} --references {missing} -o {out}", 2,
      "invalid value for '--references'", "new"),
+    ("explain-tracks-fasta", "explain {ctcf} {dna} -m saliency --tracks -o {out}", 2,
+     "--tracks needs --regions and --genome", "new"),
     ("explain-invalid-char", "explain {ctcf} {bad} -m saliency -o {out}", 1,
      "record 'r2', position 17: invalid character 'J' for dna", "new"),
     ("explain-protein-to-dna-model", "explain {ctcf} {prot} -m saliency -o {out}", 1,

@@ -143,3 +143,34 @@ def test_fasta_input_without_coordinates_is_refused(tmp_path):
 def test_sizes_from_fai_and_fasta_agree(written):
     d, _, _ = written
     assert chrom_sizes(d / "g.fa") == chrom_sizes(d / "g.fa.fai") == SIZES
+
+
+@pytest.mark.slow  # TensorFlow and a model: ~10–20 s on 2 cores
+def test_explain_writes_tracks_of_regions(tmp_path):
+    # the shipped CTCF model on 12 of the example peaks, saliency (quick): the track holds
+    # each window's scores at its bases
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from seqexplain.cli import main
+
+    root = Path(__file__).resolve().parents[1]
+    genome = root / "examples" / "data" / "genome"
+    lines = (genome / "ctcf_sites.narrowPeak").read_text().splitlines()[:12]
+    (tmp_path / "peaks.narrowPeak").write_text("\n".join(lines) + "\n")
+    r = CliRunner().invoke(main, ["explain", str(root / "models" / "ctcf"), "--regions",
+                                  str(tmp_path / "peaks.narrowPeak"), "--genome",
+                                  str(genome / "genome.fa"), "-m", "saliency", "--logos", "0",
+                                  "-q", "--tracks", "-o", str(tmp_path / "ex")])
+    assert r.exit_code == 0, r.output
+    data = Attributions.read(tmp_path / "ex" / "attributions.npz")
+    layout = genome_layout(data, chrom_sizes(genome / "genome.fa"))
+    values = data.scores("saliency").sum(-1).ravel()
+    bw = pyBigWig.open(str(tmp_path / "ex" / "tracks" / "saliency.bw"))
+    for c in layout.chroms:
+        got = np.array(bw.values(c, 0, layout.sizes[c]))
+        pos = layout.positions[c]
+        assert (got[pos] == values[layout.rows[c]].astype(np.float32)).all()
+        assert np.isnan(np.delete(got, pos)).all()
+    bw.close()

@@ -7,6 +7,8 @@ folder, everything ``seqexplain explain`` writes.
     OUT/logos/               logos of the ``logos`` sequences with the highest output
     OUT/motifs/[TARGET/]     motifs of ``motif_method``'s scores (``motifs=True``)
     OUT/modisco/[TARGET/]    TF-MoDISco's inputs (``modisco=METHOD``; exports.py)
+    OUT/tracks/              a bigWig per method [and target] (``tracks=True``, regions only;
+                             tracks.py)
 
 With several targets (``target="all"`` or ``"a,b"``), motifs and MoDISco inputs get one
 folder per target. The folder is written atomically: on any error nothing is left.
@@ -71,7 +73,7 @@ def explain_files(model, inputs=None, *, out, methods="deepshap", target=None,
                   logo_window: str = "auto", motifs: bool = False,
                   motif_method: str | None = None, database=None,
                   taxon: str = "vertebrates", modisco: str | None = None,
-                  cluster: str | None = None, resume: bool = False, force: bool = False,
+                  tracks: bool = False, cluster: str | None = None, resume: bool = False, force: bool = False,
                   progress: bool = True, **options) -> ExplainResult:
     """Explain every record of ``inputs`` (a FASTA path), or every ``regions`` window of
     ``genome``, under ``model`` and write the folder ``out`` (see the module's table).
@@ -97,6 +99,8 @@ def explain_files(model, inputs=None, *, out, methods="deepshap", target=None,
         against ``database`` [JASPAR CORE of ``taxon``].
     modisco : also write TF-MoDISco's inputs (``OUT/modisco/``) from this method's
         hypothetical scores.
+    tracks : with ``regions``, also write ``OUT/tracks/``: a bigWig of each base's
+        contribution per method (and target), :mod:`seqexplain.tracks`.
     cluster, resume : run chunks as Dask tasks (``"local"``, ``"local:N"`` or a scheduler
         address; shards in ``OUT.shards/``); ``resume`` keeps an interrupted run's shards.
     progress : show a progress bar.
@@ -130,6 +134,9 @@ def explain_files(model, inputs=None, *, out, methods="deepshap", target=None,
     references = options.get("references", "shuffle")
     if resume and not cluster:
         raise OptionError("--resume needs --cluster (shards exist only in Dask runs)")
+    if tracks and not regions:
+        raise OptionError("--tracks needs --regions and --genome (tracks are in genome "
+                          "coordinates)")
     if cluster and regions:
         raise OptionError("--cluster reads a FASTA file; --regions runs in one process "
                           "(leave out --cluster)")
@@ -236,6 +243,18 @@ def explain_files(model, inputs=None, *, out, methods="deepshap", target=None,
                 write_modisco(Attributions.read(tmp / name, [modisco_name], delta=False,
                                                 target=t if several else None),
                               modisco_name, tmp / "modisco" / folder)
+        if tracks:
+            from .tracks import chrom_sizes, genome_layout, write_tracks
+
+            (tmp / "tracks").mkdir()
+            layout = None
+            for t in summary["targets"]:
+                data = Attributions.read(tmp / name, chosen, hypothetical=False,
+                                         delta=False, target=t if several else None)
+                if layout is None:
+                    layout = genome_layout(data, chrom_sizes(genome))
+                write_tracks(data, tmp / "tracks", None, chosen, layout=layout,
+                             suffix=f".{folders[t]}" if several else "")
     if cluster:
         summary["shards"].remove()
     return ExplainResult(out=os.fspath(out), path=Path(os.fspath(out)) / name, n=summary["n"],

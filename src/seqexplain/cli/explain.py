@@ -42,6 +42,9 @@ from .options import check_window_option, cluster_options, method_options, regio
               help="--motifs: MEME/JASPAR file of known motifs [JASPAR CORE, pyjaspar].")
 @click.option("--taxon", default="vertebrates", show_default=True,
               type=click.Choice(TAXA), help="--motifs: JASPAR taxon.")
+@click.option("--tracks", "with_tracks", is_flag=True,
+              help="With --regions: also write OUT/tracks/METHOD.bw, each base's "
+                   "contribution as a bigWig (as `seqexplain tracks`).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("-o", "--out", required=True, type=click.Path(file_okay=False),
               help="Output folder.")
@@ -49,7 +52,7 @@ from .options import check_window_option, cluster_options, method_options, regio
 @cluster_options
 def explain_command(model, fasta, regions, genome, off_edge, methods, alphabet, fmt,
                     modisco_method, n_logos, logo_window, with_motifs, motif_method, database,
-                    taxon, quiet, out, force, cluster, resume, **options):
+                    taxon, with_tracks, quiet, out, force, cluster, resume, **options):
     """Attribution scores of every record of FASTA (or every --regions window of --genome)
     under MODEL (a model folder or a Keras .keras/.h5 file), written to
     OUT/attributions.npz."""
@@ -59,8 +62,8 @@ def explain_command(model, fasta, regions, genome, off_edge, methods, alphabet, 
                            regions=regions, genome=genome, off_edge=off_edge, fmt=fmt,
                            logos=n_logos, logo_window=logo_window, motifs=with_motifs,
                            motif_method=motif_method, database=database, taxon=taxon,
-                           modisco=modisco_method, cluster=cluster, resume=resume,
-                           force=force, progress=not quiet, **options)
+                           modisco=modisco_method, tracks=with_tracks, cluster=cluster,
+                           resume=resume, force=force, progress=not quiet, **options)
     for line in result.summary():
         click.echo(line, err=True)
 
