@@ -35,7 +35,8 @@ same contributions and motifs, in no more wall time.
    (log-odds, uniform background, as FIMO scores; the threshold the 1 − 1e-4 quantile of 10⁶
    random sites) on either strand (target ≥ 90 %).
 
-    python benchmarks/bench_hits.py [--windows 2500] [--epochs 40] [--response 2.0] [--keep DIR [--reuse]]
+    python benchmarks/bench_hits.py [--windows 2500] [--epochs 40] [--response 2.0]
+                                    [--keep DIR [--reuse]]
     python benchmarks/bench_hits.py --ctcf
 """
 
@@ -338,15 +339,16 @@ def main() -> None:
             return
         truth, windows = build(tmp, args.windows, args.seed)
         reuse = args.reuse and (tmp / "ex" / "attributions.npz").is_file()
-        t_train = 0.0 if reuse else cli("train", "--regions", tmp / "sites.bed", "--regions", tmp / "plain.bed",
-                      "--genome", tmp / "g.fa", "--length", L, "--epochs", args.epochs,
-                      "--seed", args.seed, "--force", "-o", tmp / "model")
+        t_train = 0.0 if reuse else cli(
+            "train", "--regions", tmp / "sites.bed", "--regions", tmp / "plain.bed",
+            "--genome", tmp / "g.fa", "--length", L, "--epochs", args.epochs,
+            "--seed", args.seed, "--force", "-o", tmp / "model")
         truth["delta"] = responses(tmp, truth, windows, args.seed)
         truth["responds"] = truth["delta"] >= args.response
         truth.to_csv(tmp / "truth.tsv", sep="\t", index=False)
-        t_explain = 0.0 if reuse else cli("explain", tmp / "model", "--regions", tmp / "all.narrowPeak",
-                        "--genome", tmp / "g.fa", "-m", "deepshap", "--logos", "0", "-q",
-                        "--force", "-o", tmp / "ex")
+        t_explain = 0.0 if reuse else cli(
+            "explain", tmp / "model", "--regions", tmp / "all.narrowPeak", "--genome",
+            tmp / "g.fa", "-m", "deepshap", "--logos", "0", "-q", "--force", "-o", tmp / "ex")
         t_hits = cli("hits", tmp / "ex" / "attributions.npz", "--motifs",
                      tmp / "motifs.meme", "--force", "-o", tmp / "hits")
         ours = pd.read_csv(tmp / "hits" / "hits.tsv", sep="\t")
