@@ -263,3 +263,15 @@ def test_a_finemo_regions_file_is_read_as_its_contributions(tmp_path, data):
     assert len(result.hits) == len(direct) > 50
     assert (result.hits["genome_start"].to_numpy()
             == 500 * direct["seq"].to_numpy() + direct["start"].to_numpy()).all()
+
+
+def test_a_repressive_motif_is_called_on_negative_contributions(data):
+    # the same sites with every contribution negated, called with the negated CWMs
+    # (sign −1, as a motifs folder gives neg_ motifs): the same hits, contribution negated
+    onehot, contrib, _, hits = data
+    negative = [HitMotif(m.name, -m.cwm, -1) for m in MOTIFS]
+    found = scan_hits(-contrib, negative, onehot=onehot, min_similarity=SIMILARITY)
+    cols = ["seq", "start", "end", "strand", "motif"]
+    assert found[cols].equals(hits[cols]) and len(found) > 50
+    assert np.allclose(found["contribution"], -hits["contribution"], atol=1e-5)
+    assert np.allclose(found["score"], hits["score"], atol=1e-5) and (found["score"] > 0).all()

@@ -157,7 +157,9 @@ def null_contributions(contrib: np.ndarray, onehot: np.ndarray,
 def _window_scores(contrib: np.ndarray, motif: HitMotif, both: bool):
     """Per strand (0 forward, 1 reverse complement): (score, contribution, similarity),
     each (n, L − W + 1). ``score`` is the window's contribution projected on the unit CWM
-    (times the motif's sign), ``similarity`` the cosine of the two."""
+    (positive where the contribution has the CWM's shape and sign: a repressive motif's
+    negative CWM projects negative contributions to positive scores), ``similarity`` the
+    cosine of the two."""
     cwm = np.asarray(motif.cwm, np.float64)
     unit = cwm / max(np.linalg.norm(cwm), 1e-12)
     width = motif.width
@@ -169,7 +171,7 @@ def _window_scores(contrib: np.ndarray, motif: HitMotif, both: bool):
     for kernel in ([unit, unit[::-1, ::-1]] if both else [unit]):
         proj = _window_dot(contrib, kernel)
         sim = np.where(norm > 0, proj / np.where(norm > 0, norm, 1), 0.0)
-        out.append((motif.sign * proj, total, sim))
+        out.append((proj, total, sim))
     return out
 
 
@@ -193,12 +195,13 @@ def scan_hits(contrib: np.ndarray, motifs: list[HitMotif], *, onehot: np.ndarray
 
     Every window of every motif's width, on both strands (``both_strands``), is scored by its
     contribution projected on the motif's unit CWM (``score``: how much CWM-shaped
-    contribution is there; signed by the motif's sign). Its ``p`` is the fraction of windows
+    contribution is there; positive for contributions of the CWM's sign, so a repressive
+    motif's hits score positive too). Its ``p`` is the fraction of windows
     of the ``null`` contributions (default :func:`null_contributions`: the same contributions
     moved to random bases of the same sequences) of that motif scoring at least as high, and
     ``q`` the Benjamini–Hochberg adjustment over every window of every motif and strand. A
     hit needs ``q ≤ fdr``, a cosine ``similarity`` of at least ``min_similarity`` with the CWM
-    and a summed ``contribution`` of the motif's sign. Hits of one motif that overlap (by a
+    and a positive score. Hits of one motif that overlap (by a
     base or more, either strand) are collapsed to the one of highest score
     (:func:`collapse_overlaps`).
 
@@ -271,10 +274,9 @@ def _compete(cand: pd.DataFrame, contrib, onehot, motifs: dict, nulls: dict, qma
             window = rest[a[k] - lo:b[k] - lo]
             cwm = _oriented(motifs[cand["motif"].iat[k]], cand["strand"].iat[k])
             unit = cwm / max(np.linalg.norm(cwm), 1e-12)
-            proj = float((window * unit).sum()) * motifs[cand["motif"].iat[k]].sign
+            proj = float((window * unit).sum())
             norm = float(np.linalg.norm(window))
-            score[k], sim[k] = proj, (proj * motifs[cand["motif"].iat[k]].sign / norm
-                                      if norm > 0 else 0.0)
+            score[k], sim[k] = proj, (proj / norm if norm > 0 else 0.0)
             null_scores = nulls[cand["motif"].iat[k]]
             above = len(null_scores) - np.searchsorted(null_scores, proj, side="left")
             p[k] = (1 + above) / (1 + len(null_scores))
