@@ -145,7 +145,6 @@ def test_sizes_from_fai_and_fasta_agree(written):
     assert chrom_sizes(d / "g.fa") == chrom_sizes(d / "g.fa.fai") == SIZES
 
 
-@pytest.mark.slow  # TensorFlow and a model: ~10–20 s on 2 cores
 def test_explain_writes_tracks_of_regions(tmp_path):
     # the shipped CTCF model on 12 of the example peaks, saliency (quick): the track holds
     # each window's scores at its bases
