@@ -207,6 +207,14 @@ class Attributions:
         found = [k.partition(TARGET_SEPARATOR)[0] for k in members if TARGET_SEPARATOR in k]
         return list(dict.fromkeys(m for m in found if m in METHOD_NAMES))
 
+    @classmethod
+    def targets_of(cls, path) -> list[str]:
+        """The targets of a file of several targets ([] for a one-target file), reading that
+        member only."""
+        if "targets" not in cls.members(path):
+            return []
+        return [str(t) for t in np.atleast_1d(_read_members(Path(path), {"targets"})["targets"])]
+
     def write(self, path) -> Path:
         """Write these arrays to ``path`` (``.npz`` or ``.h5``, as ``seqexplain explain``
         writes them); returns the path."""

@@ -8,6 +8,8 @@ folder, everything ``seqexplain explain`` writes.
     OUT/motifs/[TARGET/]     motifs of ``motif_method``'s scores (``motifs=True``)
     OUT/grammar/[TARGET/]    what those motifs do (``grammar=True``; grammar.py)
     OUT/modisco/[TARGET/]    TF-MoDISco's inputs (``modisco=METHOD``; exports.py)
+    OUT/tracks/              a bigWig per method [and target] (``tracks=True``, regions only;
+                             tracks.py)
 
 With several targets (``target="all"`` or ``"a,b"``), motifs and MoDISco inputs get one
 folder per target. The folder is written atomically: on any error nothing is left.
@@ -94,7 +96,7 @@ def explain_files(model, inputs=None, *, out, methods="deepshap", target=None,
                   logo_window: str = "auto", motifs: bool = False,
                   motif_method: str | None = None, database=None,
                   taxon: str = "vertebrates", grammar: bool = False,
-                  modisco: str | None = None,
+                  modisco: str | None = None, tracks: bool = False,
                   cluster: str | None = None, resume: bool = False, force: bool = False,
                   progress: bool = True, custom_objects=None, input_layout: str | None = None,
                   profile_outputs=None, **options) -> ExplainResult:
@@ -126,6 +128,8 @@ def explain_files(model, inputs=None, *, out, methods="deepshap", target=None,
         the inputs.
     modisco : also write TF-MoDISco's inputs (``OUT/modisco/``) from this method's
         hypothetical scores.
+    tracks : with ``regions``, also write ``OUT/tracks/``: a bigWig of each base's
+        contribution per method (and target), :mod:`seqexplain.tracks`.
     cluster, resume : run chunks as Dask tasks (``"local"``, ``"local:N"`` or a scheduler
         address; shards in ``OUT.shards/``); ``resume`` keeps an interrupted run's shards.
     progress : show a progress bar.
@@ -161,6 +165,9 @@ def explain_files(model, inputs=None, *, out, methods="deepshap", target=None,
     references = options.get("references", "shuffle")
     if resume and not cluster:
         raise OptionError("--resume needs --cluster (shards exist only in Dask runs)")
+    if tracks and not regions:
+        raise OptionError("--tracks needs --regions and --genome (tracks are in genome "
+                          "coordinates)")
     if cluster and regions:
         raise OptionError("--cluster reads a FASTA file; --regions runs in one process "
                           "(leave out --cluster)")
@@ -279,6 +286,18 @@ def explain_files(model, inputs=None, *, out, methods="deepshap", target=None,
                 write_modisco(Attributions.read(tmp / name, [modisco_name], delta=False,
                                                 target=t if several else None),
                               modisco_name, tmp / "modisco" / folder)
+        if tracks:
+            from .tracks import chrom_sizes, genome_layout, write_tracks
+
+            (tmp / "tracks").mkdir()
+            layout = None
+            for t in summary["targets"]:
+                data = Attributions.read(tmp / name, chosen, hypothetical=False,
+                                         delta=False, target=t if several else None)
+                if layout is None:
+                    layout = genome_layout(data, chrom_sizes(genome))
+                write_tracks(data, tmp / "tracks", None, chosen, layout=layout,
+                             suffix=f".{folders[t]}" if several else "")
     if cluster:
         summary["shards"].remove()
     return ExplainResult(out=os.fspath(out), path=Path(os.fspath(out)) / name, n=summary["n"],

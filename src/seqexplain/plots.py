@@ -200,3 +200,27 @@ def plot_trajectory(trajectory: pd.DataFrame, threshold: float | None = None,
         ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def plot_class_motifs(table: pd.DataFrame, title: str = "summed contribution of hits"):
+    """A heat map of a classes × motifs table (rows: targets, columns: motifs), rows and
+    columns ordered by average-linkage clustering (when there are 3 or more), diverging
+    colours centred on 0."""
+    from scipy.cluster.hierarchy import leaves_list, linkage
+
+    data = table.to_numpy(dtype=float)
+    rows, cols = np.arange(data.shape[0]), np.arange(data.shape[1])
+    if data.shape[0] >= 3:
+        rows = leaves_list(linkage(data, "average"))
+    if data.shape[1] >= 3:
+        cols = leaves_list(linkage(data.T, "average"))
+    data = data[np.ix_(rows, cols)]
+    top = float(np.abs(data).max()) or 1.0
+    fig, ax = plt.subplots(figsize=(1.2 + 0.6 * data.shape[1], 1.2 + 0.45 * data.shape[0]))
+    image = ax.imshow(data, cmap="RdBu_r", vmin=-top, vmax=top, aspect="auto")
+    ax.set_xticks(range(data.shape[1]), [str(table.columns[c]) for c in cols], rotation=90)
+    ax.set_yticks(range(data.shape[0]), [str(table.index[r]) for r in rows])
+    ax.set_title(title, fontsize=9)
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    fig.tight_layout()
+    return fig

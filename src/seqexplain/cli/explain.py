@@ -48,6 +48,9 @@ from .options import check_window_option, cluster_options, method_options, model
               help="--motifs: MEME/JASPAR file of known motifs [JASPAR CORE, pyjaspar].")
 @click.option("--taxon", default="vertebrates", show_default=True,
               type=click.Choice(TAXA), help="--motifs: JASPAR taxon.")
+@click.option("--tracks", "with_tracks", is_flag=True,
+              help="With --regions: also write OUT/tracks/METHOD.bw, each base's "
+                   "contribution as a bigWig (as `seqexplain tracks`).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("-o", "--out", required=True, type=click.Path(file_okay=False),
               help="Output folder.")
@@ -56,7 +59,7 @@ from .options import check_window_option, cluster_options, method_options, model
 def explain_command(model, fasta, regions, genome, off_edge, methods, alphabet,
                     custom_objects, input_layout, profile_outputs, fmt, modisco_method,
                     n_logos, logo_window, with_motifs, with_grammar, motif_method, database,
-                    taxon, quiet, out, force, cluster, resume, **options):
+                    taxon, with_tracks, quiet, out, force, cluster, resume, **options):
     """Attribution scores of every record of FASTA (or every --regions window of --genome)
     under MODEL (a model folder, a Keras .keras/.h5 file or a TF SavedModel folder), written
     to OUT/attributions.npz."""
@@ -67,8 +70,8 @@ def explain_command(model, fasta, regions, genome, off_edge, methods, alphabet,
                            logos=n_logos, logo_window=logo_window, motifs=with_motifs,
                            grammar=with_grammar, motif_method=motif_method,
                            database=database, taxon=taxon,
-                           modisco=modisco_method, cluster=cluster, resume=resume,
-                           force=force, progress=not quiet,
+                           modisco=modisco_method, tracks=with_tracks, cluster=cluster,
+                           resume=resume, force=force, progress=not quiet,
                            **model_kwargs(custom_objects, input_layout, profile_outputs),
                            **options)
     for line in result.summary():
