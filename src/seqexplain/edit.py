@@ -163,7 +163,7 @@ def _edit(X, motif, start, alphabet, random_state, how: str):
     X = _check_array(X)
     batch = X[None] if X.ndim == 2 else X
     length, channels = batch.shape[1:]
-    rows, is_pwm = _motif_rows(motif, channels, alphabet)
+    rows, is_pwm = motif_rows(motif, channels, alphabet)
     at = _start(start, len(rows), length)
     if is_pwm:
         rows = sample_pwm(rows, len(batch), random_state)
@@ -187,7 +187,7 @@ def _edit_strings(seqs: list[str], motif, start, alphabet, random_state, how: st
             raise SeqexplainError(f"motif has shape {array.shape}; expected a string or "
                                   "(L_m, C)")
         alph = alphabet_for(array.shape[1], alphabet)
-        rows, is_pwm = _motif_rows(array, alph.channels, alph)
+        rows, is_pwm = motif_rows(array, alph.channels, alph)
         if is_pwm:
             texts = decode(sample_pwm(rows, len(seqs), random_state), alph)
         else:
@@ -211,7 +211,7 @@ def _check_array(X) -> np.ndarray:
     return X
 
 
-def _motif_rows(motif, channels: int, alphabet) -> tuple[np.ndarray, bool]:
+def motif_rows(motif, channels: int, alphabet) -> tuple[np.ndarray, bool]:
     """The motif as rows (L_m, C) and whether they are a PWM to draw from."""
     if isinstance(motif, str):
         if not motif:

@@ -601,7 +601,7 @@ def _motif_pfms(motifs) -> dict[str, np.ndarray]:
 
 def _motif_rows(motif, alphabet, n: int, rng) -> np.ndarray:
     """What method="motif" writes, per sequence: (n, L_m, C) one-hot."""
-    from .edit import _motif_rows as rows_of, sample_pwm
+    from .edit import motif_rows as rows_of, sample_pwm
 
     if isinstance(motif, str):
         valid = set(alphabet.accepted_letters().upper())

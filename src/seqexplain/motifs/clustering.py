@@ -110,7 +110,7 @@ def is_nucleotide(letters: str) -> bool:
 
 
 # -- similarity and clustering --------------------------------------------------------------
-def _windows(arr: np.ndarray, seqlets: pd.DataFrame, width: int, pad: int) -> np.ndarray:
+def seqlet_windows(arr: np.ndarray, seqlets: pd.DataFrame, width: int, pad: int) -> np.ndarray:
     """(k, width + 2 pad, C) windows of ``arr`` (n, L, C) around each seqlet core, zero
     outside the sequence."""
     n, length = arr.shape[:2]
@@ -184,7 +184,7 @@ def cluster(ext: np.ndarray, width: int, flank: int, both_strands: bool, thresho
 
 
 # -- 3. motif matrices ---------------------------------------------------------------------------
-def _aligned(arr_ext: np.ndarray, shift: np.ndarray, strand: np.ndarray, width: int,
+def aligned_windows(arr_ext: np.ndarray, shift: np.ndarray, strand: np.ndarray, width: int,
              flank: int) -> np.ndarray:
     """Member windows (width + 2 flank, C) aligned to the motif frame."""
     pad = 2 * flank
@@ -195,7 +195,7 @@ def _aligned(arr_ext: np.ndarray, shift: np.ndarray, strand: np.ndarray, width: 
     return out
 
 
-def _redundant(proto: np.ndarray, kept: list, width: int, flank: int, both: bool,
+def is_redundant(proto: np.ndarray, kept: list, width: int, flank: int, both: bool,
                threshold: float) -> bool:
     """Whether ``proto`` matches one of the ``kept`` prototypes at some shift and strand."""
     if not kept:
@@ -218,7 +218,7 @@ def assign_seqlets(seqlets: pd.DataFrame, features: np.ndarray, protos: list, wi
         members = seqlets.index[seqlets["sign"] == sign].to_numpy()
         if not mine or not len(members):
             continue
-        ext = _windows(features, seqlets.loc[members], width, 2 * flank)
+        ext = seqlet_windows(features, seqlets.loc[members], width, 2 * flank)
         sim, sh, st = best_alignment(np.stack([p for _, p in mine]), ext, width, flank, both)
         best = np.argmax(sim, axis=0)
         cols = np.arange(len(members))
@@ -248,7 +248,7 @@ def consensus(pfm: np.ndarray, letters: str) -> str:
 MIN_WIDTH = 4
 
 
-def _trim_span(cwm: np.ndarray, trim: float) -> tuple[int, int]:
+def trim_span(cwm: np.ndarray, trim: float) -> tuple[int, int]:
     mass = np.abs(cwm).sum(axis=1)
     keep = np.nonzero(mass >= trim * mass.max())[0] if mass.max() > 0 else np.arange(len(mass))
     a, b = int(keep[0]), int(keep[-1]) + 1

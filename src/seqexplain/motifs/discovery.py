@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 
 from ..attributions import Attributions
-from .clustering import (LearnedMotif, MotifResult, MotifSettings, _aligned, _redundant,
-                         _trim_span, _windows, assign_seqlets, best_alignment, cluster,
-                         consensus, default_width, is_nucleotide)
+from .clustering import (LearnedMotif, MotifResult, MotifSettings, aligned_windows,
+                         assign_seqlets, best_alignment, cluster, consensus, default_width,
+                         is_nucleotide, is_redundant, seqlet_windows, trim_span)
 from .hits import call_hits
 from .seqlets import NullAttributions, seqlets_and_thresholds
 
@@ -49,7 +49,7 @@ def discover(attributions: Attributions, settings: MotifSettings | None = None,
 
 
 
-def _suggest(*options: str) -> str:
+def suggest_options(*options: str) -> str:
     """"; try more sequences, or seqexplain motifs with A or B" (options that apply)."""
     options = [o for o in options if o]
     if not options:
@@ -83,21 +83,21 @@ def why_no_motifs(seqlets: pd.DataFrame, s: MotifSettings, width: int,
     most, m = max(pos, neg), s.min_seqlets
     if n == 0:
         return (f"no window of {width} positions passed the seqlet FDR (--fdr {s.fdr:g})"
-                + _suggest(_looser_fdr(s.fdr)))
+                + suggest_options(_looser_fdr(s.fdr)))
     called = (f"{n} seqlet{'s' if n != 1 else ''} passed the seqlet FDR (--fdr {s.fdr:g}; "
               f"{pos} activating, {neg} repressive)")
     needs = f"the {m} seqlets of one sign a motif needs (--min-seqlets {m}"
     if most < m:
         return (f"{called}, fewer than {needs})"
-                + _suggest(_fewer_seqlets(s, most) or _looser_fdr(s.fdr)))
+                + suggest_options(_fewer_seqlets(s, most) or _looser_fdr(s.fdr)))
     lower = f"--similarity {s.similarity - 0.1:.2g}" if s.similarity > 0.15 else ""
     if largest_kept is None:
         return (f"{called}, but no cluster of them (cut at --similarity {s.similarity:g}) "
                 f"reached {needs}; the largest held {largest_cluster})"
-                + _suggest(_fewer_seqlets(s, largest_cluster), lower))
+                + suggest_options(_fewer_seqlets(s, largest_cluster), lower))
     return (f"{called}, but once each seqlet was assigned to the motif it matches best "
             f"(--similarity {s.similarity:g}), none kept {needs}; the largest kept "
-            f"{largest_kept})" + _suggest(_fewer_seqlets(s, largest_kept), lower))
+            f"{largest_kept})" + suggest_options(_fewer_seqlets(s, largest_kept), lower))
 
 
 
@@ -119,7 +119,7 @@ def assemble(seqlets, thresholds, onehot, contrib, hyp, letters, s: MotifSetting
             continue
         sample = members if len(members) <= s.max_seqlets else np.sort(
             rng.choice(members, s.max_seqlets, replace=False))
-        ext = _windows(features, seqlets.loc[sample], width, 2 * flank)
+        ext = seqlet_windows(features, seqlets.loc[sample], width, 2 * flank)
         labels = cluster(ext, width, flank, both, s.similarity)
         if len(labels):
             largest_cluster = max(largest_cluster, int(np.bincount(labels).max()))
@@ -130,9 +130,9 @@ def assemble(seqlets, thresholds, onehot, contrib, hyp, letters, s: MotifSetting
             core = ext[idx, 2 * flank:2 * flank + width]
             sim, sh, st = best_alignment(core, ext[idx], width, flank, both)
             medoid = int(np.argmax(sim.sum(axis=1)))
-            aligned = _aligned(ext[idx], sh[medoid], st[medoid], width, flank)
+            aligned = aligned_windows(ext[idx], sh[medoid], st[medoid], width, flank)
             proto = aligned.mean(axis=0)[flank:flank + width]
-            if _redundant(proto, [p for sg, _, p in protos if sg == sign], width, flank, both,
+            if is_redundant(proto, [p for sg, _, p in protos if sg == sign], width, flank, both,
                           s.merge):
                 continue  # a shifted or reverse-complement copy of a larger motif
             protos.append((sign, f"{prefix}_{sum(1 for p in protos if p[0] == sign) + 1}",
@@ -145,10 +145,11 @@ def assemble(seqlets, thresholds, onehot, contrib, hyp, letters, s: MotifSetting
             continue
         sel = seqlets.loc[part["seqlet"].to_numpy()]
         sh, st = part["shift"].to_numpy(), part["strand"].to_numpy()
-        views = {name: _aligned(_windows(arr, sel, width, 2 * flank), sh, st, width, flank)
+        views = {name: aligned_windows(seqlet_windows(arr, sel, width, 2 * flank), sh, st,
+                                       width, flank)
                  for name, arr in (("onehot", onehot), ("contrib", contrib), ("hyp", hyp))}
         cwm_full = views["contrib"].mean(axis=0)
-        a, b = _trim_span(cwm_full * sign, s.trim)
+        a, b = trim_span(cwm_full * sign, s.trim)
         pfm = views["onehot"].mean(axis=0)[a:b]
         pfm = pfm / np.clip(pfm.sum(axis=1, keepdims=True), 1e-9, None)
         motif = LearnedMotif(id=mid, sign=sign, pfm=pfm, cwm=cwm_full[a:b],

@@ -10,7 +10,7 @@ import pandas as pd
 from ..attributions import Attributions
 from ..errors import SeqexplainError
 from .clustering import LearnedMotif, MotifResult, MotifSettings, consensus, default_width
-from .discovery import _suggest
+from .discovery import suggest_options
 from .seqlets import NullAttributions, seqlets_and_thresholds
 
 
@@ -81,7 +81,7 @@ def discover_modisco(attributions: Attributions, settings: MotifSettings | None 
     none = "" if motifs else (
         f"TF-MoDISco (its default settings) found no pattern in {n} sequences "
         f"({len(seqlets)} seqlets pass our seqlet FDR, --fdr {s.fdr:g})"
-        + _suggest("--engine seqexplain"))
+        + suggest_options("--engine seqexplain"))
     return MotifResult(motifs=motifs, seqlets=seqlets, instances=inst, thresholds=thresholds,
                        settings=s, n_sequences=n, prototypes=prototypes, width=width,
                        hit_thresholds=hit_thresholds, no_motifs=none)
