@@ -279,6 +279,12 @@ def dosage(model, X, motif, copies: Sequence[int] = (1, 2, 3), *, func: Callable
     return Dosage(copies, tuple(placed), _run(func, bundle, X, kwargs), after)
 
 
+def default_target(bundle):
+    """The target an experiment measures when given none: the model's first output (its name)
+    or, for one output, column 0 — what ``sx.attribute`` explains by default."""
+    return 0 if bundle.single_output else bundle.targets(None)[0].name
+
+
 def low_scoring_backgrounds(model, X, n: int, *, target=None, batch_size: int = 256,
                             alphabet=None) -> np.ndarray:
     """The ``n`` sequences of ``X`` the model scores lowest on ``target`` (its logit), lowest
@@ -290,7 +296,7 @@ def low_scoring_backgrounds(model, X, n: int, *, target=None, batch_size: int = 
     if len(X) < 4:
         raise SeqexplainError(f"low-scoring backgrounds: {len(X)} sequences; give at least 4")
     if target is None:
-        target = bundle.targets(None)[0].name if not bundle.single_output else 0
+        target = default_target(bundle)
     score = np.asarray(predict(bundle, X, target=target, output="logit",
                                batch_size=batch_size), dtype=np.float64).reshape(len(X), -1)
     k = min(int(n), len(X) // 2)

@@ -40,7 +40,7 @@ import pandas as pd
 from .edit import substitute
 from .encoding import reverse_complement
 from .errors import SeqexplainError
-from .experiments import arrangement_starts, dosage_starts
+from .experiments import arrangement_starts, default_target, dosage_starts
 
 #: two-sided 95 % normal quantile
 Z95 = 1.959963984540054
@@ -293,7 +293,7 @@ def run_grammar(model, X: np.ndarray, motifs: dict[str, np.ndarray], *, target=N
             raise SeqexplainError(f"motif {name}: {np.asarray(pfm).shape[1]} letters; the "
                                   f"model takes {alphabet.name} ({alphabet.channels})")
     if target is None:
-        target = bundle.targets(None)[0].name if not bundle.single_output else 0
+        target = default_target(bundle)
     score = _Scorer(bundle, target, output, batch_size)
     rng = np.random.default_rng(seed)
     seqs = {name: consensus(pfm, letters) for name, pfm in motifs.items()}
