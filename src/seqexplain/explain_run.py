@@ -152,7 +152,7 @@ def explain_files(model, inputs=None, *, out, methods="deepshap", target=None,
     from ._tf import import_tensorflow
     from .attribution.options import REFERENCE_KINDS, Options
     from .attribution.registry import resolve_method, resolve_methods
-    from .genome import check_input_choice
+    from .genome import check_input_option
     from .logos import check_window
     from .outputs import atomic_dir, check_writable
 
@@ -195,10 +195,7 @@ def explain_files(model, inputs=None, *, out, methods="deepshap", target=None,
         raise OptionError(f"{fmt!r}: choose one of {', '.join(FORMATS)}", "--format")
     check_writable(out, force, kind="folder")
     fastas, region_files = [inputs] if inputs else [], [regions] if regions else []
-    try:
-        check_input_choice(fastas, region_files, genome)
-    except SeqexplainError as exc:
-        raise OptionError(str(exc)) from None
+    check_input_option(fastas, region_files, genome)
     if isinstance(references, str) and references not in REFERENCE_KINDS \
             and not Path(references).is_file():
         raise OptionError(f"{references!r}: not shuffle, zero, uniform or an existing FASTA "

@@ -228,15 +228,12 @@ def filters_files(model, inputs=None, *, out, regions=None, genome=None, off_edg
 
     from ._tf import import_tensorflow
     from .errors import OptionError
-    from .genome import check_input_choice
+    from .genome import check_input_option
     from .outputs import atomic_dir, check_writable
 
     check_writable(out, force, kind="folder")
     fastas, region_files = [inputs] if inputs else [], [regions] if regions else []
-    try:
-        check_input_choice(fastas, region_files, genome)
-    except SeqexplainError as exc:
-        raise OptionError(str(exc)) from None
+    check_input_option(fastas, region_files, genome)
     if database and not Path(database).is_file():
         raise SeqexplainError(f"{database}: no such motif file")
     import_tensorflow()

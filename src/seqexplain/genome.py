@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .encoding import reverse_complement
-from .errors import SeqexplainError, check_choice, check_int
+from .errors import OptionError, SeqexplainError, check_choice, check_int
 from .fasta import GZIP_MAGIC, RecordSource
 
 OFF_EDGE = ("pad", "drop")
@@ -489,6 +489,17 @@ def sequence_inputs(fastas: Sequence[str] = (), regions: Sequence[str] = (), gen
         sources.append(back)
         notes.append(f"background: {len(back)} GC-matched windows (seed {seed})")
     return SequenceInputs(sources, notes)
+
+
+def check_input_option(fastas=(), regions=(), genome=None, **options) -> None:
+    """:func:`check_input_choice` as a file verb checks its options before any work: a wrong
+    combination is an :class:`~seqexplain.errors.OptionError` (a usage error, exit 2)."""
+    try:
+        check_input_choice(fastas, regions, genome, **options)
+    except OptionError:
+        raise
+    except SeqexplainError as exc:
+        raise OptionError(str(exc)) from None
 
 
 def check_input_choice(fastas=(), regions=(), genome=None, label_column=None, background=None,

@@ -62,7 +62,7 @@ def predict_files(model, inputs=None, *, out, regions=None, genome=None, off_edg
     SeqexplainError : a bad file or record; nothing is written.
     """
     from ._tf import import_tensorflow
-    from .genome import check_input_choice
+    from .genome import check_input_option
 
     if resume and not cluster:
         raise OptionError("--resume needs --cluster (shards exist only in Dask runs)")
@@ -79,10 +79,7 @@ def predict_files(model, inputs=None, *, out, regions=None, genome=None, off_edg
                           "--custom-objects, --input-layout and --profile-output)")
     check_writable(out, force, kind="file")
     fastas, region_files = [inputs] if inputs else [], [regions] if regions else []
-    try:
-        check_input_choice(fastas, region_files, genome)
-    except SeqexplainError as exc:
-        raise OptionError(str(exc)) from None
+    check_input_option(fastas, region_files, genome)
     import_tensorflow()
     from .bundle import load_model
     from .genome import sequence_inputs
@@ -151,16 +148,13 @@ def evaluate_files(model, inputs=(), *, labels=None, regions=(), genome=None,
     SeqexplainError : a bad file or record; nothing is written.
     """
     from ._tf import import_tensorflow
-    from .genome import check_input_choice
+    from .genome import check_input_option
 
     if out:
         check_writable(out, force, kind="file")
     fastas, regions = list(inputs or ()), list(regions or ())
-    try:
-        check_input_choice(fastas, regions, genome, label_column=label_column,
-                           background=background)
-    except SeqexplainError as exc:
-        raise OptionError(str(exc)) from None
+    check_input_option(fastas, regions, genome, label_column=label_column,
+                       background=background)
     import_tensorflow()
     from .bundle import ModelBundle
     from .genome import sequence_inputs

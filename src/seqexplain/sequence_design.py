@@ -991,14 +991,12 @@ def design_files(model, inputs, out, *, goal="max", force: bool = False, mask=No
     ``mask``: ranges ``"START-END,…"`` or a BED-like file (:func:`read_mask_file`).
     """
     from ._tf import import_tensorflow
-    from .genome import check_input_choice
+    from .genome import check_input_option
     from .outputs import atomic_dir, check_writable
 
     check_writable(out, force, kind="folder")
-    try:  # the choice of inputs and the goal are checked before TensorFlow loads
-        check_input_choice([inputs] if inputs else [], [regions] if regions else [], genome)
-    except SeqexplainError as exc:
-        raise OptionError(str(exc)) from None
+    # the choice of inputs and the goal are checked before TensorFlow loads
+    check_input_option([inputs] if inputs else [], [regions] if regions else [], genome)
     parse_goal(goal)
     import_tensorflow()
     from .bundle import load_model

@@ -144,15 +144,12 @@ def train_files(inputs=(), *, out, labels: str | None = None, config=None,
     SeqexplainError : a bad file, record or setting; nothing is written.
     """
     from ._tf import import_tensorflow
-    from .genome import check_input_choice
+    from .genome import check_input_option
 
     check_writable(out, force, kind="folder")
     fastas, regions = list(inputs or ()), list(regions or ())
-    try:
-        check_input_choice(fastas, regions, genome, label_column=label_column,
-                           background=background)
-    except SeqexplainError as exc:
-        raise OptionError(str(exc)) from None
+    check_input_option(fastas, regions, genome, label_column=label_column,
+                       background=background)
     import_tensorflow()
     setup = read_train_setup(config, labels=labels, model=model, **overrides)
     sources = fastas
