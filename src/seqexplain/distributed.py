@@ -44,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ModelQualityWarning, SeqexplainError
+from .errors import ModelQualityWarning, OptionError, SeqexplainError
 from .progress import Progress
 
 #: bumped when the shard layout changes (a resumed run refuses shards of another version)
@@ -56,6 +56,26 @@ _MODELS: dict[tuple, object] = {}
 _MODELS_LOCK = threading.Lock()
 #: models loaded by this process (a worker loads each model once)
 MODEL_LOADS = {"count": 0}
+
+
+def check_cluster_options(cluster, *, resume: bool, regions, model, loading: bool) -> None:
+    """The options a Dask run (``cluster``) rules out, checked before any work:
+    :class:`~seqexplain.errors.OptionError` for ``resume`` without a cluster, or a cluster
+    with ``regions``, a loaded (not a path) ``model``, or model-loading options (``loading``:
+    custom objects, input layout or profile outputs given)."""
+    if resume and not cluster:
+        raise OptionError("--resume needs --cluster (shards exist only in Dask runs)")
+    if not cluster:
+        return
+    if regions:
+        raise OptionError("--cluster reads a FASTA file; --regions runs in one process "
+                          "(leave out --cluster)")
+    if not isinstance(model, (str, os.PathLike)):
+        raise OptionError("cluster: the workers load the model from its path; give a model "
+                          "folder or file, not a loaded model")
+    if loading:
+        raise OptionError("--cluster: Dask workers load the model file as it is (leave out "
+                          "--custom-objects, --input-layout and --profile-output)")
 
 
 def parse_cluster(spec: str) -> tuple[str, int | str]:

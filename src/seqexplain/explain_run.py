@@ -152,6 +152,7 @@ def explain_files(model, inputs=None, *, out, methods="deepshap", target=None,
     from ._tf import import_tensorflow
     from .attribution.options import REFERENCE_KINDS, Options
     from .attribution.registry import resolve_method, resolve_methods
+    from .distributed import check_cluster_options
     from .genome import check_input_option
     from .logos import check_window
     from .outputs import atomic_dir, check_writable
@@ -163,20 +164,11 @@ def explain_files(model, inputs=None, *, out, methods="deepshap", target=None,
                               f"are {', '.join(sorted(known))}")
     options = {k: v for k, v in dict(options, target=target).items() if v is not None}
     references = options.get("references", "shuffle")
-    if resume and not cluster:
-        raise OptionError("--resume needs --cluster (shards exist only in Dask runs)")
     if tracks and not regions:
         raise OptionError("--tracks needs --regions and --genome (tracks are in genome "
                           "coordinates)")
-    if cluster and regions:
-        raise OptionError("--cluster reads a FASTA file; --regions runs in one process "
-                          "(leave out --cluster)")
-    if cluster and not isinstance(model, (str, os.PathLike)):
-        raise OptionError("cluster: the workers load the model from its path; give a model "
-                          "folder or file, not a loaded model")
-    if cluster and (custom_objects or input_layout or profile_outputs):
-        raise OptionError("--cluster: Dask workers load the model file as it is (leave out "
-                          "--custom-objects, --input-layout and --profile-output)")
+    check_cluster_options(cluster, resume=resume, regions=regions, model=model,
+                          loading=bool(custom_objects or input_layout or profile_outputs))
     if custom_objects is not None and not isinstance(custom_objects, dict) \
             and not Path(custom_objects).is_file():
         raise OptionError(f"{custom_objects}: no such Python file", "--custom-objects")

@@ -62,21 +62,13 @@ def predict_files(model, inputs=None, *, out, regions=None, genome=None, off_edg
     SeqexplainError : a bad file or record; nothing is written.
     """
     from ._tf import import_tensorflow
+    from .distributed import check_cluster_options
     from .genome import check_input_option
 
-    if resume and not cluster:
-        raise OptionError("--resume needs --cluster (shards exist only in Dask runs)")
-    if cluster and regions:
-        raise OptionError("--cluster reads a FASTA file; --regions runs in one process "
-                          "(leave out --cluster)")
-    if cluster and not isinstance(model, (str, os.PathLike)):
-        raise OptionError("cluster: the workers load the model from its path; give a model "
-                          "folder or file, not a loaded model")
     loading = dict(custom_objects=custom_objects, input_layout=input_layout,
                    profile_outputs=profile_outputs)
-    if cluster and any(loading.values()):
-        raise OptionError("--cluster: Dask workers load the model file as it is (leave out "
-                          "--custom-objects, --input-layout and --profile-output)")
+    check_cluster_options(cluster, resume=resume, regions=regions, model=model,
+                          loading=any(loading.values()))
     check_writable(out, force, kind="file")
     fastas, region_files = [inputs] if inputs else [], [regions] if regions else []
     check_input_option(fastas, region_files, genome)
