@@ -179,22 +179,12 @@ def test_centred_and_uncentred_profile_differ_by_the_mean_logit(zoo_files, bundl
 
 
 def test_custom_loss_and_default_target_are_one_note_each(zoo_files, caplog):
-    # caplog listens on the root logger; a command run in-process earlier (CliRunner) stops
-    # the seqexplain logger from propagating, so listen on it directly
-    log = logging.getLogger("seqexplain")
-    direct = not log.propagate
-    if direct:
-        log.addHandler(caplog.handler)
-    try:
-        with caplog.at_level(logging.INFO, logger="seqexplain"):
-            chrombpnet = load_model(zoo_files["chrombpnet"][0])
-            load_model(zoo_files["deepstarr"][0])  # Keras's own loss: no note
-            load_model(zoo_files["basset"][0])
-            chrombpnet.targets(None)
-            chrombpnet.targets(None)
-    finally:
-        if direct:
-            log.removeHandler(caplog.handler)
+    with caplog.at_level(logging.INFO, logger="seqexplain"):
+        chrombpnet = load_model(zoo_files["chrombpnet"][0])
+        load_model(zoo_files["deepstarr"][0])  # Keras's own loss: no note
+        load_model(zoo_files["basset"][0])
+        chrombpnet.targets(None)
+        chrombpnet.targets(None)
     notes = [r.getMessage() for r in caplog.records]
     assert notes == [f"note: {zoo_files['chrombpnet'][0]}: custom loss 'multinomial_nll' "
                      "ignored (not needed to explain the model: it is loaded for inference, "

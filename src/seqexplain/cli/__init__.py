@@ -122,7 +122,7 @@ def main(ctx: click.Context, debug: bool) -> None:
     """seqexplain: train CNNs on DNA, RNA or protein sequences and see what they learned."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
-    _show_notes()
+    _show_notes(ctx)
     # the command line only writes figures to files: draw off-screen (the library never
     # touches a user's backend; this is the command's own choice)
     if "matplotlib" in sys.modules:
@@ -139,12 +139,24 @@ class _NoteHandler(logging.Handler):
         click.echo(self.format(record), err=True)
 
 
-def _show_notes() -> None:
+def _show_notes(ctx: click.Context) -> None:
+    """The library's notes on stderr for the length of the command; when it ends the logger
+    is put back as it was, so a command run in-process (a test runner, a notebook) leaves
+    logging as it found it."""
     log = logging.getLogger("seqexplain")
-    if not any(isinstance(h, _NoteHandler) for h in log.handlers):
-        log.addHandler(_NoteHandler())
-        log.setLevel(logging.INFO)
-        log.propagate = False
+    if any(isinstance(h, _NoteHandler) for h in log.handlers):
+        return
+    handler, level, propagate = _NoteHandler(), log.level, log.propagate
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+
+    def restore() -> None:
+        log.removeHandler(handler)
+        log.setLevel(level)
+        log.propagate = propagate
+
+    ctx.call_on_close(restore)
 
 
 def _register() -> None:
