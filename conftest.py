@@ -34,6 +34,8 @@ from sybil.parsers.markdown import CodeBlockParser, PythonCodeBlockParser, SkipP
 ROOT = Path(__file__).resolve().parent
 PIP_INSTALL = re.compile(r"^\s*pip install [^&\n]*&&\s*", re.M)
 BLOCK_TIMEOUT = 900
+#: rough seconds of one slow and one fast test on 2 cores, to start the longest files first
+SLOW_ITEM_S, FAST_ITEM_S = 25.0, 0.5
 
 
 def _setup(namespace: dict) -> None:
@@ -84,6 +86,11 @@ def _figures_module():
     return module
 
 
+def _file(item) -> str:
+    """The file an item belongs to, as xdist's ``loadfile`` groups them."""
+    return item.nodeid.split("::", 1)[0]
+
+
 def pytest_collection_modifyitems(config, items) -> None:
     """Every documentation block is in the slow tier (``-m "not slow"`` leaves them out): most
     start a command that imports TensorFlow, and later blocks need the earlier ones."""
@@ -92,6 +99,17 @@ def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         if isinstance(item, SybilItem):
             item.add_marker(pytest.mark.slow)
+    # Longest files first (xdist hands out whole files in this order, ``--dist loadfile
+    # --no-loadscope-reorder``), so that no long file starts while the other workers are
+    # finishing: a file's cost is estimated from its slow and fast items. Items keep their order
+    # within a file (documentation blocks build on the blocks before them).
+    cost: dict[str, float] = {}
+    for item in items:
+        slow = item.get_closest_marker("slow") is not None
+        cost[_file(item)] = cost.get(_file(item), 0.0) + (SLOW_ITEM_S if slow
+                                                                     else FAST_ITEM_S)
+    order = {path: rank for rank, path in enumerate(sorted(cost, key=lambda p: -cost[p]))}
+    items.sort(key=lambda item: order[_file(item)])
 
 
 # -- memelite's TOMTOM, compiled once -------------------------------------------------------------
@@ -124,7 +142,7 @@ TOMTOM_READY = "SEQEXPLAIN_TEST_TOMTOM_READY"
 #: what, in a test's source or a block's text, leads to a TOMTOM call
 TOMTOM_USERS = re.compile(r"tomtom|--motifs|--database|discover_motifs|load_database|"
                           r"jaspar_motifs|run_motifs|seqexplain (motifs|filters) |"
-                          r"(\[|invoke\()\s*[\"'](motifs|filters)[\"']")
+                          r"(\[|invoke\()\s*[\"'](motifs|filters)[\"']\s*,\s*str\(")
 
 
 def pytest_configure(config) -> None:

@@ -11,7 +11,8 @@ outputs of the README's own blocks, run in order in a fresh workspace by the tes
 - ``python examples/make_docs_figures.py`` runs the same blocks with
   ``SEQEXPLAIN_UPDATE_FIGURES=1``, which writes the values and timings into README.md and
   copies the Quick-start figure to ``docs/images/ctcf_top_peak.png`` and the design
-  section's before/after logos to ``docs/images/ctcf_design.png``.
+  section's before/after logos to ``docs/images/ctcf_design.png``, and the grammar block's
+  ``spacing.png`` to ``docs/images/grammar_pair_spacing.png``.
 
 Timings are measured on the machine that runs the script; the README states it (2 CPU cores).
 """
@@ -36,6 +37,7 @@ TIME = re.compile(r"<!--time:(\w+)-->(.*?)<!--/time-->", re.S)
 TIMED = {"quickstart": "examples/data/ctcf_test.fa --method deepshap,saliency,ism --motifs"}
 IMAGE = ROOT / "docs" / "images" / "ctcf_top_peak.png"
 DESIGN_IMAGE = ROOT / "docs" / "images" / "ctcf_design.png"
+GRAMMAR_IMAGE = ROOT / "docs" / "images" / "grammar_pair_spacing.png"
 
 
 def _count_records(path: Path) -> int:
@@ -74,6 +76,17 @@ def compute(workspace: Path) -> dict[str, str]:
     figs["ctcf_auroc"] = f"{auroc:.3f}"
     figs["ctcf_baseline"] = f"{_baseline_label(base)} {base_value:.3f}"
     figs["ww_auroc"] = f"{_model_figures('ww')[0]:.3f}"
+    auroc, base, base_value = _model_figures("grammar")
+    figs["grammar_auroc"] = f"{auroc:.3f}"
+    figs["grammar_baseline"] = f"{_baseline_label(base)} {base_value:.3f}"
+    pair = pd.read_csv(ws / "pair_grammar" / "grammar.tsv", sep="\t").iloc[0]
+    figs["grammar_best"] = (f"{pair['motif_a']}+{pair['motif_b']} {pair['orientation']} at "
+                            f"{int(pair['spacing'])} bp")
+    figs["grammar_coop"] = f"{float(pair['cooperativity']):.1f}"
+    marginal = pd.read_csv(ws / "pair_grammar" / "marginal.tsv", sep="\t")
+    plus = marginal[marginal["strand"] == "+"].set_index("motif")["effect"]
+    figs["grammar_sox2"] = f"{float(plus['SOX2']):.2f}"
+    figs["grammar_foxa1"] = f"{float(plus['FOXA1']):.2f}"
     sim = pd.read_csv(ws / "sim_motifs" / "motifs.tsv", sep="\t", keep_default_na=False)
     figs["sim_motif"] = (f"{sim['motif'].iloc[0]}, best match {sim['best_match'].iloc[0]}"
                          if len(sim) else "none found")
@@ -160,6 +173,7 @@ def update(document: Path, workspace: Path, blocks: list[tuple[str, float]]) -> 
     design_logos = sorted((Path(workspace) / "ctcf_design" / "logos").glob("*.png"))
     if design_logos:  # the best design's before/after logos (--logos 1)
         shutil.copy(design_logos[0], DESIGN_IMAGE)
+    shutil.copy(Path(workspace) / "pair_grammar" / "spacing.png", GRAMMAR_IMAGE)
 
 
 def main() -> None:

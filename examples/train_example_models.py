@@ -4,15 +4,24 @@
    background windows, 200 bp, binary.
 2. models/ww — protein: 4,025 Pfam WW domains against proteome fragments of the same lengths,
    padded to 34 residues, binary.
+3. models/grammar — DNA, simulated: a SOX2–FOXA1 pair rule (FOXA1 14 ± 1 bp after SOX2, both
+   on the + strand) in 3,000 random 200 bp sequences, whose negatives hold each motif alone,
+   the pair at other spacings and the pair in other orientations; binary. The data are made
+   by ``seqexplain simulate`` (seed 7) into examples/data/grammar_sim/ (not shipped: this
+   script makes it again, identical), exactly as
 
-Both are trained with seqexplain's default settings (seed 0), exactly as
+    seqexplain simulate --motif SOX2 --motif FOXA1 --motif-file examples/data/jaspar2024_selected.meme --grammar "SOX2,FOXA1,spacing=14±1,orientation=++" -n 3000 --length 200 --seed 7 --out sim
+    seqexplain train sim/sequences.fa --labels sim/labels.tsv --out models/grammar
+
+All are trained with seqexplain's default settings (seed 0), exactly as
 
     seqexplain train examples/data/ctcf_peaks.fa examples/data/human_background.fa --out models/ctcf
     seqexplain train examples/data/ww_domains.fa examples/data/proteome_fragments.fa --length 34 --out models/ww
 
 and held-out test-split records of each are written as demo FASTA files: 20 positives
 (examples/data/ctcf_demo.fa, ww_demo.fa) and the whole test split (ctcf_test.fa, ww_test.fa,
-positives and negatives — the README's first command explains ctcf_test.fa).
+positives and negatives — the README's first command explains ctcf_test.fa; grammar_test.fa is
+what the README's grammar block studies).
 Run from the repository root (≈ 3 minutes on 2 cores); rebuild the data first with
 examples/make_example_data.py if needed.
 """
@@ -35,11 +44,26 @@ EXAMPLES = {
              "demo": "ctcf_demo.fa", "n_demo": 20, "test": "ctcf_test.fa"},
     "ww": {"fastas": ["ww_domains.fa", "proteome_fragments.fa"], "length": 34,
            "demo": "ww_demo.fa", "n_demo": 20, "test": "ww_test.fa"},
+    "grammar": {"fastas": ["grammar_sim/sequences.fa"], "labels": "grammar_sim/labels.tsv",
+                "length": None, "demo": None, "n_demo": 0, "test": "grammar_test.fa"},
 }
+#: the simulated pair-grammar task behind models/grammar
+GRAMMAR_RULE = "SOX2,FOXA1,spacing=14±1,orientation=++"
 
 
-def demo_fasta(model_dir: Path, fastas: list[Path], out: Path, n: int) -> None:
+def simulate_grammar() -> None:
+    """examples/data/grammar_sim/: the pair-rule task (sequences, labels, planted sites)."""
+    from seqexplain.simulate import simulate_files
+
+    simulate_files(["SOX2", "FOXA1"], DATA / "grammar_sim",
+                      motif_files=[DATA / "jaspar2024_selected.meme"], seed=7, force=True,
+                      n=3000, length=200, task="binary", grammar=GRAMMAR_RULE)
+
+
+def demo_fasta(model_dir: Path, fastas: list[Path], out: Path | None, n: int) -> None:
     """The first ``n`` positive test-split records (never seen in training)."""
+    if out is None:
+        return
     splits = pd.read_csv(model_dir / "splits.tsv", sep="\t").set_index("id")["split"]
     records = sx.read_fasta(fastas[0])
     chosen = [(i, s) for i, s in zip(records.ids, records.sequences)
@@ -69,7 +93,8 @@ def main() -> None:
         for name in args.only:
             spec = EXAMPLES[name]
             fastas = [DATA / f for f in spec["fastas"]]
-            demo_fasta(args.out / name, fastas, DATA / spec["demo"], spec["n_demo"])
+            demo_fasta(args.out / name, fastas, spec["demo"] and DATA / spec["demo"],
+                       spec["n_demo"])
             test_fasta(args.out / name, fastas, DATA / spec["test"])
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
@@ -78,13 +103,16 @@ def main() -> None:
         spec = EXAMPLES[name]
         fastas = [DATA / f for f in spec["fastas"]]
         out = args.out / name
+        if name == "grammar":
+            simulate_grammar()
+        labels = spec.get("labels") and os.path.relpath(DATA / spec["labels"], ROOT)
         # sources recorded relative to the repository, as a user would type them
-        result = sx.train_model([os.path.relpath(f, ROOT) for f in fastas], out,
+        result = sx.train_model([os.path.relpath(f, ROOT) for f in fastas], out, labels,
                                 length=spec["length"],
                                 train_config=sx.TrainConfig(seed=0, verbose=False),
                                 force=True)
         print(f"== {name}\n{result.report()}")
-        demo_fasta(out, fastas, DATA / spec["demo"], spec["n_demo"])
+        demo_fasta(out, fastas, spec["demo"] and DATA / spec["demo"], spec["n_demo"])
         test_fasta(out, fastas, DATA / spec["test"])
 
 
