@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from seqexplain.annotate import KnownMotif, file_motifs
@@ -48,6 +49,7 @@ def test_shared_and_lone_motifs_with_strand():
     assert compare_motifs(a, [])["status"].tolist() == ["only_a"] * 3
 
 
+@pytest.mark.slow  # a motif discovery (logos drawn in worker processes): about 10 s
 def test_cli_compares_a_scores_file_with_a_motif_file(tmp_path):
     """A scores file's motifs are discovered (OUT/a, a full motifs folder), then matched to
     a MEME file: the planted motif it holds is shared, a motif it lacks is only in B."""

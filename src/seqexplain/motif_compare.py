@@ -78,7 +78,7 @@ def _is_scores_file(path) -> bool:
     from .attributions import Attributions
 
     path = Path(path)
-    if not path.is_file() or path.suffix != ".npz":
+    if not path.is_file() or path.suffix not in (".npz", ".h5"):
         return False
     try:
         return "ids" in Attributions.members(path)
