@@ -12,9 +12,11 @@ same contributions and motifs, in no more wall time.
    ``chance`` sites. The truth table is written by this script (``truth.tsv``: chrom, start,
    end, motif, strand, strength — strong, weak or chance — and the model's response).
 2. ``seqexplain train --regions sites.bed --regions plain.bed --genome g.fa`` (default
-   architecture for the data size); the sites the model **responds to**: those whose bases,
-   replaced by random bases (3 draws), lower the logit by at least ``--response`` (2.0, the
-   fall `seqexplain variants` calls a broken site: odds e² ≈ 7.4 times lower) on average.
+   architecture for the data size); the sites the model **responds to**: those whose own
+   bases (of an overlapping pair, not the shared ones: replacing those breaks the partner
+   too), replaced by random bases (3 draws), lower the logit by at least ``--response`` (2.0,
+   the fall `seqexplain variants` calls a broken site: odds e² ≈ 7.4 times lower) on
+   average.
 3. ``seqexplain explain --regions all.narrowPeak --genome g.fa -m deepshap`` (both kinds of
    windows).
 4. ``seqexplain hits … --motifs motifs.meme`` (the three PFMs), timed as a command; Fi-NeMo
@@ -166,8 +168,11 @@ def cli(*args, quiet=True):
     return time.perf_counter() - t
 
 
-def responses(tmp: Path, truth: pd.DataFrame, windows, seed: int) -> np.ndarray:
-    """Mean logit drop when each site's bases are replaced by random bases (3 draws)."""
+def responses(tmp: Path, truth: pd.DataFrame, windows, seed: int,
+              own: bool = True) -> np.ndarray:
+    """Mean logit drop when each site's bases are replaced by random bases (3 draws). With
+    ``own``, only the site's own bases: those it shares with another site (an overlapping
+    pair) stay, else the drop of the other site would be counted as this one's."""
     import seqexplain as sx
     from seqexplain.genome import Genome
 
@@ -178,15 +183,22 @@ def responses(tmp: Path, truth: pd.DataFrame, windows, seed: int) -> np.ndarray:
         start_of.setdefault(c, []).append(s)
     rng = np.random.default_rng(seed)
     X, edits = [], []
+    by_chrom = {c: part for c, part in truth.groupby("chrom")}
     for t in truth.itertuples():
         s = max(w for w in start_of[t.chrom] if w <= t.start)
         seq = np.frombuffer(g.fetch(t.chrom, s, s + L).encode(), np.uint8)
         onehot = (seq[:, None] == np.frombuffer(b"ACGT", np.uint8)[None]).astype(np.float32)
         X.append(onehot)
+        mine = np.arange(t.start, t.end)
+        if own:
+            part = by_chrom[t.chrom]
+            others = part[(part.index != t.Index) & (part["start"] < t.end)
+                          & (part["end"] > t.start)]
+            for o in others.itertuples():
+                mine = mine[(mine < o.start) | (mine >= o.end)]
         for _ in range(3):
             edit = onehot.copy()
-            edit[t.start - s:t.end - s] = np.eye(4, dtype=np.float32)[
-                rng.integers(0, 4, t.end - t.start)]
+            edit[mine - s] = np.eye(4, dtype=np.float32)[rng.integers(0, 4, len(mine))]
             edits.append(edit)
     ref = sx.predict(bundle, np.stack(X), target=0, output="logit")
     alt = sx.predict(bundle, np.stack(edits), target=0, output="logit").reshape(-1, 3)

@@ -258,6 +258,28 @@ def test_outputs_meme_round_trip_and_bed(tmp_path):
     assert bed.iloc[0, 0] == ids[first["seq"]] and bed.iloc[0, 1] == first["start"] - 3
     seq_start = 1000 + 100 * first["seq"]
     assert gbed.iloc[0, 0] == "chr2" and gbed.iloc[0, 1] == seq_start + first["start"] - 3
+    # hits of the discovered motifs, by the caller of `seqexplain hits`: on the planted sites
+    # (sequence and genome coordinates), each motif on one planted motif, its strand the
+    # planted one's throughout (or the other throughout: a motif found reverse complemented)
+    hits = pd.read_csv(tmp_path / "hits.tsv", sep="\t")
+    planted = {(i, a, b): (motif, strand) for i, a, b, motif, strand in sites}
+    on = [planted.get((ids.index(h.id), h.start, h.end)) for h in hits.itertuples()]
+    assert sum(x is not None for x in on) >= 0.95 * len(planted)
+    assert sum(x is None for x in on) <= 0.02 * len(planted)
+    pairs = {(h.motif, x[0], h.strand == x[1]) for h, x in zip(hits.itertuples(), on) if x}
+    assert len(pairs) == 3 and len({p[1] for p in pairs}) == 3
+    assert {p[1] for p in pairs if p[0].startswith("neg")} == {M3}
+    assert (hits["genome_start"] == [1000 + 100 * ids.index(i) for i in hits["id"]]
+            + hits["start"]).all()
+    assert hits.groupby("motif")["strand"].nunique().eq(2).all()
+    counts = pd.read_csv(tmp_path / "counts.tsv", sep="\t")
+    assert counts.filter(like="count:").to_numpy().sum() == len(hits)
+    assert (tmp_path / "hits.bed").read_text().startswith("track ")
+    # the same files as `seqexplain hits --motifs <this folder>` on the same scores
+    from seqexplain.motif_hits import call_motif_hits, read_hit_motifs
+
+    again = call_motif_hits(data, read_hit_motifs(tmp_path), "deepshap").hits
+    pd.testing.assert_frame_equal(hits, again, check_exact=False, rtol=1e-5)
     assert (gbed[2] - gbed[1] == bed[2] - bed[1]).all()
     # planted site coordinates are recovered in sequence coordinates
     i, a, b, motif, strand = sites[0]

@@ -63,7 +63,12 @@ def motif_options(func):
 
 
 @main.command("motifs")
-@click.argument("attributions", type=click.Path(dir_okay=False))
+@click.argument("attributions", type=click.Path(dir_okay=False), required=False)
+@click.option("--compare", nargs=2, type=click.Path(), default=None, metavar="A B",
+              help="Compare the motifs of A and B (each a motifs folder, a MEME/JASPAR file "
+                   "or a scores file, whose motifs are discovered with these options into "
+                   "OUT/a, OUT/b): OUT/compare.tsv, the motifs shared, only in A and only "
+                   "in B (TOMTOM).")
 @click.option("-m", "--method", default="deepshap", show_default=True,
               help="Attribution method whose scores are used.")
 @click.option("--target", help="In an attributions file of several targets (explain --target "
@@ -74,26 +79,43 @@ def motif_options(func):
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("-o", "--out", required=True, type=click.Path(file_okay=False))
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
-def motifs_command(attributions, method, target, model_path, database, jaspar_release, taxon, fdr,
-                   hit_fdr, engine, seqlet_null, seqlet_width, similarity, min_seqlets,
-                   max_seqlets, null_size, no_support, n_maps, seed, out, force):
+def motifs_command(attributions, compare, method, target, model_path, database, jaspar_release,
+                   taxon, fdr, hit_fdr, engine, seqlet_null, seqlet_width, similarity,
+                   min_seqlets, max_seqlets, null_size, no_support, n_maps, seed, out, force):
     """Motifs learned by the model: seqlets of high attribution in ATTRIBUTIONS are clustered
     into motifs, matched to known motifs (TOMTOM vs JASPAR), tested against a shuffled-sequence
-    null and mapped on every sequence."""
-    from ..errors import SeqexplainError
+    null and mapped on every sequence. With --compare A B (no ATTRIBUTIONS): the motifs of two
+    runs matched to each other."""
+    from ..errors import OptionError, SeqexplainError
     from ..attribution.registry import resolve_method
     from ..motifs.pipeline import run_and_write, summary_line
     from ..outputs import atomic_dir, check_writable
 
+    if (attributions is None) == (compare is None):
+        raise OptionError("give ATTRIBUTIONS, or --compare A B (not both)", option="--compare")
+    if compare and model_path:
+        raise OptionError("--model is for one scores file; with --compare each scores file "
+                          "uses the model it records", option="--model")
     check_writable(out, force, kind="folder")
     if database and not Path(database).is_file():
         raise SeqexplainError(f"{database}: no such motif file")
     method = resolve_method(method).name
-    data = Attributions.read(attributions, [method], target=target)  # checks the method
     settings = MotifSettings(method=method, width=seqlet_width, fdr=fdr, hit_fdr=hit_fdr,
                              engine=engine, similarity=similarity, min_seqlets=min_seqlets,
                              max_seqlets=max_seqlets, null_size=null_size, seed=seed,
                              seqlet_null="laplace" if no_support else seqlet_null)
+    if compare:
+        from .. import motif_compare
+
+        def discover(path, folder):
+            run_and_write(Attributions.read(path, [method], target=target), folder, settings,
+                          str(path), database=database, jaspar_release=jaspar_release,
+                          taxon=taxon, no_support=no_support, n_maps=n_maps)
+
+        table = motif_compare.compare_files(*compare, out, discover=discover, force=force)
+        click.echo(motif_compare.summary_line(out, table), err=True)
+        return
+    data = Attributions.read(attributions, [method], target=target)  # checks the method
     with atomic_dir(out, force=force) as tmp:
         result, table = run_and_write(data, tmp, settings, str(attributions),
                                       model_path=model_path, database=database,

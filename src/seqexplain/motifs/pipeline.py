@@ -14,7 +14,11 @@ Files written (see the README for columns):
 - ``motifs.meme`` — PFMs in MEME minimal format; ``cwms.npz`` — PFM, CWM and hypothetical CWM
   of every motif (``<id>_pfm`` …, (width, C));
 - ``instances.tsv`` / ``instances.bed`` — every motif instance in sequence coordinates
-  (``instances.genome.bed`` too when record ids are ``chrom:start-end``);
+  (``instances.genome.bed`` too when record ids are ``chrom:start-end``): the motif map of
+  discovery (windows matched to the motifs' prototypes);
+- ``hits.tsv``, ``hits.bed``, ``counts.tsv`` — the hits of the discovered motifs called by
+  ``seqexplain hits``' caller (:func:`seqexplain.motif_hits.call_motif_hits` on the CWMs of
+  ``cwms.npz``: null, BH q, genome coordinates for region ids);
 - ``seqlets.tsv`` — every seqlet called, with its motif (empty when unassigned);
 - ``discovery.json`` — counts, the settings, and ``no_motifs``: why no motif was found (which
   threshold stopped discovery, and what to try; empty when motifs were found);
@@ -40,6 +44,7 @@ from ..bundle import load_model
 from ..errors import SeqexplainError
 from ..explain import ExplainSettings, attribute_chunk, read_references
 from ..fasta import genomic_strand, to_genome
+from ..motif_hits import call_motif_hits, read_hit_motifs, write_hits
 from ..motif_io import Motif, write_meme
 from ..outputs import recorded_path
 from ..plots import motif_colors, plot_cooccurrence, plot_motif_map, plot_motif_positions, plt
@@ -287,6 +292,10 @@ def write_motifs(result: MotifResult, attributions: Attributions, out_dir, maps:
              alphabet=np.array(letters),
              **{f"{m.id}_{k}": getattr(m, k).astype(np.float32)
                 for m in result.motifs for k in ("pfm", "cwm", "hcwm")})
+    # hits of the discovered motifs by the caller of `seqexplain hits` (read back from
+    # cwms.npz, so `hits --motifs <this folder>` on the same scores writes the same files)
+    write_hits(call_motif_hits(attributions, read_hit_motifs(out), result.settings.method),
+               out)
     (out / "logos").mkdir()
     lg.render_matrix_logos(
         [(kind, getattr(m, {"pwm": "pfm", "cwm": "cwm"}[kind]), letters,
