@@ -119,6 +119,8 @@ ROWS = [
      "labels.tsv, line 1: expected ID START END", "new"),
     ("design-bad-gc", "design {ctcf} {dna} --goal max --gc 0.7-0.2 -o {out} --force", 2,
      "0 ≤ LOW ≤ HIGH ≤ 1", "dir"),
+    ("design-folds-other-length", "design {ctcf},{bpnet} {dna} --goal max -o {out}", 1,
+     "several models must take the same input", "new"),
     ("design-no-inputs", "design {ctcf} --goal max -o {out}", 2,
      "no sequences: give a FASTA file or --regions", "new"),
     ("design-invalid-char", "design {ctcf} {bad} --goal max -o {out} --force", 1,
@@ -282,6 +284,13 @@ ROWS = [
      "--grammar studies the motifs found: add --motifs", None),
     ("explain-resume-no-cluster", "explain {ctcf} {dna} -o {out} --resume", 2,
      "--resume needs --cluster", "new"),
+    # several models (folds): the same input and targets, one process, no grammar study
+    ("explain-folds-other-length", "explain {ctcf},{bpnet} {dna} -o {out}", 1,
+     "bpnet.keras: takes 50 × ACGT, but", "new"),
+    ("explain-folds-cluster", "explain {ctcf},{ctcf} {dna} -o {out} --cluster local", 2,
+     "--cluster runs one model", "dir"),
+    ("explain-folds-grammar", "explain {ctcf},{ctcf} {dna} --motifs --grammar -o {out}", 2,
+     "--grammar studies one model", "new"),
 
     ("explain-target-unknown", "explain {bpnet} {dna} --target foo -o {out}", 1,
      "unknown target 'foo': the model's outputs are profile (per position", "new"),

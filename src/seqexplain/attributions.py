@@ -18,6 +18,8 @@ Members (N sequences, L input rows, C channels, T outputs):
 ``settings``                    ()            the explain settings, as JSON
 ``lengths``, ``offsets``        (N,)          record length; sequence coordinate of row 0
 ``model``, ``model_fingerprint``  ()          the model's path and fingerprint
+``models``                      (F,)          scores averaged over F models (folds; explain
+                                              with MODEL as PATH,PATH,…): their paths
 ``targets``                     (K,)          several explained targets (``--target all`` or
                                               ``a,b``): their names
 ``M@t``, ``M@t_hypothetical``,  as above      method M's arrays for target ``t`` (files with
@@ -53,7 +55,7 @@ from .outputs import forget_unfinished, recorded_path, track_unfinished
 
 #: Members that describe the whole file (every other member has one row per sequence).
 METADATA = ("alphabet", "target", "output_names", "explained_output", "settings", "model",
-            "model_fingerprint", "targets")
+            "model_fingerprint", "targets", "models")
 #: Per-sequence members other than the methods' scores.
 SEQUENCE_MEMBERS = ("ids", "onehot", "logits", "predictions", "lengths", "offsets")
 #: Suffixes of a method's other arrays (``M_hypothetical``, ``M_delta``).
@@ -377,6 +379,23 @@ class Attributions:
         return str(recorded_path(str(value), self.source))
 
     @property
+    def model_paths(self) -> list[str]:
+        """Where the models are now expected: the one model of :attr:`model_path`, or the
+        several whose mean the scores are (``models``, see :attr:`mean_over_models`); []
+        when none is recorded."""
+        value = self._optional("models")
+        if value is None:
+            return [self.model_path] if self.model_path else []
+        return [str(recorded_path(str(v), self.source)) if str(v) else ""
+                for v in np.atleast_1d(value)]
+
+    @property
+    def mean_over_models(self) -> int:
+        """How many models the scores, logits and predictions are a mean over (1: one)."""
+        value = self._optional("models")
+        return 1 if value is None else len(np.atleast_1d(value))
+
+    @property
     def fingerprint(self) -> str:
         """The fingerprint of the model that computed the scores ("" in older files)."""
         value = self._optional("model_fingerprint")
@@ -451,7 +470,8 @@ class Attributions:
 
     # -- the model ----------------------------------------------------------------------------
     def check_model(self, model, model_source: str, letters: str | None = None) -> None:
-        """Refuse to combine these scores with a model other than the one that computed them:
+        """Refuse to combine these scores with a model other than the one that computed them
+        (``model``: a Keras model, or the list of models whose mean they are):
         the recorded fingerprint must equal ``model``'s (over ``letters``, default
         :attr:`letters`). Files written before fingerprints were recorded pass unchecked.
 
@@ -460,12 +480,15 @@ class Attributions:
         SeqexplainError
             Naming both sources and both fingerprints.
         """
-        from .bundle import model_fingerprint
+        from .bundle import ensemble_fingerprint, model_fingerprint
 
         recorded = self.fingerprint
         if not recorded:
             return
-        actual = model_fingerprint(model, self.letters if letters is None else letters)
+        letters = self.letters if letters is None else letters
+        # several models (a list): the scores must be the mean of exactly these, in order
+        actual = ensemble_fingerprint(model_fingerprint(m, letters) for m in model) \
+            if isinstance(model, (list, tuple)) else model_fingerprint(model, letters)
         if recorded != actual:
             raise SeqexplainError(
                 f"{self.source} was computed with another model (fingerprint {recorded}) "

@@ -314,6 +314,65 @@ def load_model(model, alphabet: str | None = None, *, custom_objects=None,
                          **extras)
 
 
+def split_models(model) -> list:
+    """The models of ``model``: a list or tuple as it is; a string of paths separated by
+    commas (``"fold0,fold1,fold2"``, the command lines' MODEL of several models) split at the
+    commas, unless the whole string is an existing path; anything else as one model."""
+    if isinstance(model, (list, tuple)):
+        return list(model)
+    if isinstance(model, str) and "," in model and not Path(model).exists():
+        return [m for m in model.split(",") if m.strip()]
+    return [model]
+
+
+def load_models(model, alphabet: str | None = None, **options) -> list[ModelBundle]:
+    """Several models (folds, an ensemble) as bundles: ``model`` is anything
+    :func:`split_models` splits, each part loaded by :func:`load_model` (``options``: its
+    keyword arguments). Several models must take the same input (length and alphabet) and
+    have the same targets, so their outputs and scores can be averaged sequence by sequence.
+
+    Raises
+    ------
+    SeqexplainError
+        No model, or one that differs from the first (named, with what differs).
+    """
+    models = split_models(model)
+    if not models:
+        raise SeqexplainError("no model given")
+    bundles = [load_model(m, alphabet, **options) for m in models]
+    first = bundles[0]
+
+    def shown(b, m):
+        return str(b.path) if b.path else (f"model {m.name!r}" if hasattr(m, "name") else
+                                           str(m))
+
+    for b, m in zip(bundles[1:], models[1:]):
+        if (b.length, b.alphabet.letters) != (first.length, first.alphabet.letters):
+            raise SeqexplainError(
+                f"{shown(b, m)}: takes {b.length} × {b.alphabet.letters}, but "
+                f"{shown(first, models[0])} takes {first.length} × {first.alphabet.letters}; "
+                "several models must take the same input")
+        names = [t.name for t in b.targets("all")]
+        first_names = [t.name for t in first.targets("all")]
+        if names != first_names:
+            raise SeqexplainError(
+                f"{shown(b, m)}: targets {', '.join(names[:6])}, but "
+                f"{shown(first, models[0])} has {', '.join(first_names[:6])}; several models "
+                "must have the same targets")
+    return bundles
+
+
+def ensemble_fingerprint(fingerprints) -> str:
+    """The fingerprint of the mean of several models: a hash of theirs in order (16 hex
+    digits); one model's own fingerprint when there is one."""
+    import hashlib
+
+    fingerprints = list(fingerprints)
+    if len(fingerprints) == 1:
+        return fingerprints[0]
+    return hashlib.sha256(("mean:" + ",".join(fingerprints)).encode()).hexdigest()[:16]
+
+
 #: the input layouts a bare model may have
 INPUT_LAYOUTS = ("channels_last", "channels_first")
 

@@ -122,7 +122,11 @@ def attribute_chunk(model, X: np.ndarray, settings: ExplainSettings, references,
     table (:mod:`seqexplain.attribution.registry`) forms them. ``references``: a kind
     (``"shuffle"``: seeded per block, so chunking changes nothing) or a (r, length, C) array.
     ``targets``: several targets as ``(spec, name)`` pairs, each method's arrays then under
-    ``M@name`` keys; default: ``settings.target`` alone, under plain keys."""
+    ``M@name`` keys; default: ``settings.target`` alone, under plain keys. ``model``: one
+    Keras model, or a list of them (folds), whose arrays are averaged (:func:`mean_arrays`)."""
+    if isinstance(model, (list, tuple)):
+        return mean_arrays(attribute_chunk(m, X, settings, references, offset, targets)
+                           for m in model)
     options = chunk_options(X, settings, references, offset)
     out: dict[str, np.ndarray] = {}
     for method in settings.methods:
@@ -138,6 +142,32 @@ def attribute_chunk(model, X: np.ndarray, settings: ExplainSettings, references,
     return out
 
 
+#: per-sequence members that are the same under every model (not averaged over models)
+SHARED_MEMBERS = ("ids", "onehot", "lengths", "offsets")
+
+
+def mean_arrays(parts) -> dict[str, np.ndarray]:
+    """The member-wise mean of several models' arrays of the same sequences (an iterable of
+    dicts with the same keys): every score, hypothetical score, delta, logit and prediction
+    averaged in float64 and stored in its first dtype; :data:`SHARED_MEMBERS` taken from the
+    first. The mean's delta is the mean of the deltas: completeness is linear in the scores
+    and the outputs."""
+    total: dict[str, np.ndarray] = {}
+    dtypes: dict[str, np.dtype] = {}
+    n = 0
+    for arrays in parts:
+        n += 1
+        for key, value in arrays.items():
+            if key in SHARED_MEMBERS:
+                total.setdefault(key, value)
+            elif key in total:
+                total[key] += value
+            else:
+                dtypes[key] = np.asarray(value).dtype
+                total[key] = np.array(value, np.float64)
+    return {k: (v / n).astype(dtypes[k]) if k in dtypes else v for k, v in total.items()}
+
+
 def _target_plan(bundle: ModelBundle, settings: ExplainSettings):
     """The run's targets: ``(targets, specs, several, single, output_names, columns)`` —
     ``columns`` the index of each target's column in the ``logits`` member."""
@@ -149,14 +179,19 @@ def _target_plan(bundle: ModelBundle, settings: ExplainSettings):
     return targets, specs, len(targets) > 1, single, output_names, columns
 
 
-def explain_records(bundle: ModelBundle, ids: list[str], sequences: list[str],
+def explain_records(bundle: ModelBundle | list[ModelBundle], ids: list[str], sequences: list[str],
                     settings: ExplainSettings, references, offset: int = 0,
                     source: str = "") -> dict[str, np.ndarray]:
     """One chunk of records ``offset …`` (a multiple of :data:`REFERENCE_BLOCK`) → every
     per-sequence member of the scores file (``ids``, ``onehot``, ``lengths``, ``offsets``,
     ``logits``, ``predictions`` and the methods' arrays, under ``M@t`` keys when
     ``settings.target`` names several targets). What a single process does chunk by chunk,
-    and what each Dask task does (:mod:`seqexplain.distributed`)."""
+    and what each Dask task does (:mod:`seqexplain.distributed`). ``bundle``: one model, or a
+    list of them (folds, checked alike by :func:`~seqexplain.bundle.load_models`), each run
+    on the chunk in turn and their arrays averaged (:func:`mean_arrays`)."""
+    if isinstance(bundle, (list, tuple)):
+        return mean_arrays(explain_records(b, ids, sequences, settings, references, offset,
+                                           source) for b in bundle)
     from .attribution import explained_model, explained_output  # TensorFlow: when a model runs
 
     model = bundle.model
@@ -187,7 +222,7 @@ def chunk_records(settings: ExplainSettings) -> int:
     return -(-settings.chunk_size // REFERENCE_BLOCK) * REFERENCE_BLOCK
 
 
-def explain_fasta(bundle: ModelBundle, fasta, out_path, settings: ExplainSettings,
+def explain_fasta(bundle: ModelBundle | list[ModelBundle], fasta, out_path, settings: ExplainSettings,
                   references=None, progress: bool = True, keep_top: int = 0) -> dict:
     """Explain every record of ``fasta`` and write ``out_path`` (``.npz`` or ``.h5``).
 
@@ -215,10 +250,18 @@ def _offsets(batches):
         lo += len(batch.ids)
 
 
-def write_explained(bundle: ModelBundle, chunks, n: int, out_path, settings: ExplainSettings,
+def write_explained(bundle: ModelBundle | list[ModelBundle], chunks, n: int, out_path, settings: ExplainSettings,
                     progress: bool = True, keep_top: int = 0) -> dict:
     """Write the chunks of :func:`explain_records` (in record order, ``n`` records in all) to
-    ``out_path`` with the run's metadata; the summary of :func:`explain_fasta`."""
+    ``out_path`` with the run's metadata; the summary of :func:`explain_fasta`. ``bundle``:
+    one model, or the list of models whose mean the chunks are: the file then records them
+    all (``models``: their paths; ``settings``: ``mean_over_models`` N and
+    ``model_fingerprints``) and ``model_fingerprint`` is their
+    :func:`~seqexplain.bundle.ensemble_fingerprint`."""
+    from .bundle import ensemble_fingerprint
+
+    bundles = list(bundle) if isinstance(bundle, (list, tuple)) else [bundle]
+    bundle = bundles[0]
     out_path = Path(out_path)
     L, C = bundle.length, bundle.alphabet.channels
     targets, specs, several, _, output_names, columns = _target_plan(bundle, settings)
@@ -229,7 +272,7 @@ def write_explained(bundle: ModelBundle, chunks, n: int, out_path, settings: Exp
     # the methods' batch loops report inner progress: one step per method and target
     with AttributionsWriter(out_path, n) as writer, \
             Progress(n, "explain", enabled=progress,
-                     passes=len(settings.methods) * len(targets)) as bar:
+                     passes=len(settings.methods) * len(targets) * len(bundles)) as bar:
         for arrays in chunks:
             chunk_ids = [str(i) for i in arrays["ids"]]
             arrays = {k: v for k, v in arrays.items() if k != "ids"}
@@ -249,13 +292,19 @@ def write_explained(bundle: ModelBundle, chunks, n: int, out_path, settings: Exp
         recorded = dict(settings.recorded(), target=specs[0], targets=specs)
         if settings.references not in REFERENCE_KINDS:  # a FASTA, recorded portably
             recorded["references"] = portable_path(settings.references, out_path)
+        paths = [portable_path(b.path, out_path) if b.path else "" for b in bundles]
+        fingerprints = [b.fingerprint for b in bundles]
+        if len(bundles) > 1:
+            recorded.update(mean_over_models=len(bundles), model_fingerprints=fingerprints)
         small = dict(alphabet=np.array(bundle.alphabet.letters),
                      target=np.array(columns[0]),
                      output_names=np.array(output_names),
                      explained_output=np.array(settings.output),
                      settings=np.array(json.dumps(recorded)),
-                     model=np.array(portable_path(bundle.path, out_path) if bundle.path else ""),
-                     model_fingerprint=np.array(bundle.fingerprint))
+                     model=np.array(paths[0] if len(bundles) == 1 else ""),
+                     model_fingerprint=np.array(ensemble_fingerprint(fingerprints)))
+        if len(bundles) > 1:
+            small["models"] = np.array(paths)
         if several:
             small["targets"] = np.array([t.name for t in targets])
         writer.finish(dict(ids=np.array(ids), **small))

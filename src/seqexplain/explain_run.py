@@ -54,6 +54,7 @@ class ExplainResult:
     max_abs_delta: dict[str, float] = field(default_factory=dict)
     dask: dict | None = None
     motif_lines: list[str] = field(default_factory=list)
+    models: int = 1
 
     def summary(self) -> list[str]:
         """The lines ``seqexplain explain`` prints: the scores file, then each motif folder."""
@@ -63,6 +64,8 @@ class ExplainResult:
             where = (f", {self.dask['workers']} Dask workers, {self.dask['computed']} chunks "
                      f"computed, {self.dask['resumed']} resumed")
         listed = f", targets {', '.join(self.targets)}" if len(self.targets) > 1 else ""
+        if self.models > 1:
+            listed += f", mean over {self.models} models"
         return [f"{self.out}/{self.path.name}: {self.n} sequences × {self.length} positions, "
                 f"methods {', '.join(self.methods)}{listed} ({rate:.0f} sequences/s{where})",
                 *self.motif_lines]
@@ -107,7 +110,13 @@ def explain_files(model, inputs=None, *, out, methods="deepshap", target=None,
     ----------
     model : a model folder or a Keras ``.keras``/``.h5`` file (a path, which Dask workers
         load with ``cluster``), or, without ``cluster``, anything
-        :func:`~seqexplain.bundle.load_model` takes.
+        :func:`~seqexplain.bundle.load_model` takes; or several models (folds: a list, or
+        paths separated by commas, :func:`~seqexplain.bundle.load_models`), not with
+        ``cluster`` or ``grammar``: each method's scores, hypothetical scores and deltas,
+        and the logits and predictions, are then the mean over the models sequence by
+        sequence (the same references for all), before logos, motifs, hits, MoDISco inputs
+        and tracks; the file records the models (``models``, ``settings``'s
+        ``mean_over_models``).
     inputs : a FASTA file; or ``None`` with ``regions`` (a BED/narrowPeak file) and
         ``genome`` (its genome FASTA), windows of the model's length (``off_edge``: "pad" or
         "drop" those running off a chromosome).
@@ -164,6 +173,15 @@ def explain_files(model, inputs=None, *, out, methods="deepshap", target=None,
                               f"are {', '.join(sorted(known))}")
     options = {k: v for k, v in dict(options, target=target).items() if v is not None}
     references = options.get("references", "shuffle")
+    from .bundle import split_models
+
+    several = len(split_models(model)) > 1
+    if several and cluster:
+        raise OptionError("--cluster runs one model; several models (MODEL as PATH,PATH,…) "
+                          "are averaged in one process (leave out --cluster)")
+    if several and grammar:
+        raise OptionError("--grammar studies one model; with several models run seqexplain "
+                          "grammar on each")
     if tracks and not regions:
         raise OptionError("--tracks needs --regions and --genome (tracks are in genome "
                           "coordinates)")
@@ -211,14 +229,15 @@ def explain_files(model, inputs=None, *, out, methods="deepshap", target=None,
 
     import_tensorflow()
     from .attributions import Attributions
-    from .bundle import load_model
+    from .bundle import load_models
     from .explain import ExplainSettings, explain_fasta, read_references
     from .exports import write_modisco
     from .genome import sequence_inputs
     from .logos import safe_name
 
-    bundle = load_model(model, alphabet, custom_objects=custom_objects,
-                        input_layout=input_layout, profile_outputs=profile_outputs)
+    bundles = load_models(model, alphabet, custom_objects=custom_objects,
+                          input_layout=input_layout, profile_outputs=profile_outputs)
+    bundle = bundles[0]
     bundle.targets(options.get("target"))  # checked before any work
     found = sequence_inputs(fastas, region_files, genome, length=bundle.length,
                             off_edge=off_edge)
@@ -240,7 +259,8 @@ def explain_files(model, inputs=None, *, out, methods="deepshap", target=None,
                                          shards=f"{out}.shards", progress=progress,
                                          keep_top=logos)
         else:
-            summary = explain_fasta(bundle, fasta, tmp / name, settings, references=refs,
+            summary = explain_fasta(bundles if several else bundle, fasta, tmp / name,
+                                    settings, references=refs,
                                     progress=progress, keep_top=logos)
         if logos:
             from .logos import write_logos
@@ -263,7 +283,8 @@ def explain_files(model, inputs=None, *, out, methods="deepshap", target=None,
                     Attributions.read(tmp / name, [motif_method], target=t if several
                                       else None), tmp / "motifs" / folder,
                     MotifSettings(method=motif_method, seed=settings.seed), str(fasta),
-                    model=bundle.model, database=database, taxon=taxon)
+                    model=[b.model for b in bundles] if several else bundle.model,
+                    database=database, taxon=taxon)
                 shown = f"{out}/motifs/{folder}" if several else f"{out}/motifs"
                 motif_lines.append(summary_line(shown, result, table))
                 if grammar:
@@ -293,4 +314,5 @@ def explain_files(model, inputs=None, *, out, methods="deepshap", target=None,
                          length=summary["length"], methods=chosen,
                          targets=summary["targets"], seconds=summary["seconds"],
                          max_abs_delta=summary["max_abs_delta"],
-                         dask=summary.get("dask"), motif_lines=motif_lines)
+                         dask=summary.get("dask"), motif_lines=motif_lines,
+                         models=len(bundles))

@@ -510,7 +510,7 @@ def design(model, X, goal="max", *, method: str = "greedy", max_edits: int | Non
     -------
     :class:`Design`.
     """
-    from .bundle import load_model
+    from .bundle import load_models
 
     goal = parse_goal(goal)
     if method not in DESIGN_METHODS:
@@ -532,15 +532,8 @@ def design(model, X, goal="max", *, method: str = "greedy", max_edits: int | Non
     if not np.isfinite(tolerance) or tolerance < 0:
         raise OptionError(f"tolerance={tolerance!r}: expected a number ≥ 0", "--tolerance")
     gc = _check_gc(gc)
-    models = list(model) if isinstance(model, (list, tuple)) else [model]
-    if not models:
-        raise OptionError("design: no model", "MODEL")
-    bundles = [load_model(m, alphabet) for m in models]
+    bundles = load_models(model, alphabet)
     first = bundles[0]
-    for b in bundles[1:]:
-        if (b.length, b.alphabet.letters) != (first.length, first.alphabet.letters):
-            raise OptionError("design: the models take different inputs (length or "
-                              "alphabet)", "MODEL")
     soft = None
     if isinstance(X, str):
         X = [X]
@@ -999,13 +992,10 @@ def design_files(model, inputs, out, *, goal="max", force: bool = False, mask=No
     check_input_option([inputs] if inputs else [], [regions] if regions else [], genome)
     parse_goal(goal)
     import_tensorflow()
-    from .bundle import load_model
+    from .bundle import load_models
     from .fasta import read_fasta
 
-    if isinstance(model, str) and "," in model:
-        model = [m for m in model.split(",") if m]
-    models = model if isinstance(model, (list, tuple)) else [model]
-    bundles = [load_model(m, alphabet) for m in models]
+    bundles = load_models(model, alphabet)
     from .genome import sequence_inputs
 
     source = sequence_inputs([inputs] if inputs else [], [regions] if regions else [], genome,

@@ -212,7 +212,9 @@ def attribute(model, X: np.ndarray, method: str = "deepshap", **options):
     Parameters
     ----------
     model : a Keras model (input (None, length, C)), a ``.keras``/``.h5`` file, a model
-        folder or a ModelBundle (:func:`~seqexplain.bundle.load_model`, the one loader).
+        folder or a ModelBundle (:func:`~seqexplain.bundle.load_model`, the one loader); or a
+        list of them (folds, same input and targets, :func:`~seqexplain.bundle.load_models`):
+        the mean of their scores (and deltas) per sequence.
     X : one-hot sequences, shape=(n, length, C); or a string or a list of strings, encoded
         with the model's alphabet as :func:`~seqexplain.prediction.predict` encodes them.
     method : "deepshap" (default), "deeplift", "saliency", "grad_input",
@@ -227,6 +229,19 @@ def attribute(model, X: np.ndarray, method: str = "deepshap", **options):
     ``return_delta=True``.
     """
     verb = resolve_method(method)  # an unknown method is refused before a model loads
+    if isinstance(model, (list, tuple)):
+        from ..bundle import load_models
+
+        bundles = load_models(model)
+        X = bundles[0].onehot_input(X)
+        # the same options (seed included) for every model: the same references for all
+        results = [verb(b.model, X, **options) for b in bundles]
+        def mean(parts):
+            return np.mean(parts, axis=0, dtype=np.float64).astype(parts[0].dtype)
+
+        if isinstance(results[0], tuple):  # (scores, delta): completeness is linear
+            return tuple(mean([r[k] for r in results]) for k in range(len(results[0])))
+        return mean(results)
     keras = sys.modules.get("keras")
     if keras is None or not isinstance(model, keras.Model) or isinstance(X, (str, list, tuple)):
         from ..bundle import load_model

@@ -62,7 +62,8 @@ def explain_command(model, fasta, regions, genome, off_edge, methods, alphabet,
                     taxon, with_tracks, quiet, out, force, cluster, resume, **options):
     """Attribution scores of every record of FASTA (or every --regions window of --genome)
     under MODEL (a model folder, a Keras .keras/.h5 file or a TF SavedModel folder), written
-    to OUT/attributions.npz."""
+    to OUT/attributions.npz. MODEL may be several models, PATH,PATH,… (folds): their scores
+    are averaged per sequence before logos, motifs and tracks."""
     from ..explain_run import explain_files
 
     result = explain_files(model, fasta, out=out, methods=methods, alphabet=alphabet,

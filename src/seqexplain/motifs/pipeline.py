@@ -40,7 +40,7 @@ from .._tf import import_tensorflow
 from ..annotate import DEFAULT_RELEASE, file_motifs, jaspar_motifs, motif_title, tomtom
 from ..attribution.registry import REFERENCE_KINDS
 from ..attributions import Attributions
-from ..bundle import load_model
+from ..bundle import load_model, load_models
 from ..errors import SeqexplainError
 from ..explain import ExplainSettings, attribute_chunk, read_references
 from ..fasta import genomic_strand, to_genome
@@ -94,7 +94,9 @@ def run_motifs(attributions: Attributions, settings: MotifSettings, model=None, 
     null = None
     if model is not None:
         # the null reruns the model: it must be the one that computed the scores
-        attributions.check_model(model, f"model {model.name!r}")
+        shown = ", ".join(f"model {m.name!r}" for m in model) \
+            if isinstance(model, (list, tuple)) else f"model {model.name!r}"
+        attributions.check_model(model, shown)
         explain_settings = settings_from_file(attributions)
         if explain_settings is None:
             raise SeqexplainError(f"{source}: no explain settings recorded (written by an "
@@ -114,10 +116,13 @@ def run_motifs(attributions: Attributions, settings: MotifSettings, model=None, 
 
 def explained_predict(model, target: int | str = 0):
     """The support tests' ``predict`` callable: one-hot sequences → the explained output (the
-    logit of ``target``: an index or a target spec such as ``"counts:0"``) of ``model``."""
+    logit of ``target``: an index or a target spec such as ``"counts:0"``) of ``model``, or
+    its mean over a list of models (folds)."""
     # imports TensorFlow: only here, where the pipeline runs the model
     from ..attribution import explained_output
 
+    if isinstance(model, (list, tuple)):
+        return lambda X: np.mean([explained_output(m, X, target) for m in model], axis=0)
     return lambda X: explained_output(model, X, target)
 
 
@@ -156,6 +161,17 @@ def run_and_write(data: Attributions, out_dir, settings: MotifSettings, source: 
     letters = data.letters
     if no_support:
         model = None
+    elif model is None and not model_path and data.mean_over_models > 1:
+        # scores averaged over several models: the null and the support use their mean
+        paths = data.model_paths
+        gone = [p for p in paths if not p or not Path(p).exists()]
+        if gone:
+            raise SeqexplainError(f"{source}: a model its scores are a mean over is not at "
+                                  f"{gone[0] or '(unrecorded)'}; pass --no-support")
+        import_tensorflow()
+        bundles = load_models(paths, data.alphabet.name)
+        model = [b.model for b in bundles]
+        data.check_model(model, ",".join(paths))
     elif model is None:
         path = model_path or data.model_path
         if not path:
