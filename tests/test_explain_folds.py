@@ -40,9 +40,9 @@ def folds(tmp_path_factory):
     single = [explain_files(p, fasta, out=d / p.stem, **options) for p in paths]
     r = CliRunner().invoke(main, ["explain", f"{paths[0]},{paths[1]}", str(fasta), "-m",
                                   "deepshap", "--n-references", str(REFS),
-                                  "--logos", "0", "-q", "-o", str(d / "mean")])
+                                  "--logos", "0", "--motifs", "-q", "-o", str(d / "mean")])
     assert r.exit_code == 0, r.output
-    return dict(paths=paths, X=X, fasta=fasta, stderr=r.output,
+    return dict(paths=paths, X=X, fasta=fasta, stderr=r.output, out=d / "mean",
                 single=[np.load(s.path) for s in single],
                 mean=np.load(d / "mean" / "attributions.npz"),
                 mean_path=d / "mean" / "attributions.npz")
@@ -61,6 +61,8 @@ def test_mean_file_is_the_mean_of_the_single_model_files(folds):
     # the two folds disagree: a file of one model alone would fail the check above
     assert np.abs(a["deepshap"] - b["deepshap"]).max() > 100 * REL * batch_scale(a["deepshap"])
     assert "mean over 2 models" in folds["stderr"]
+    # the motif step ran on the mean, its null from the same folds (their fingerprint checked)
+    assert (folds["out"] / "motifs" / "seqlets.tsv").is_file()
 
 
 def test_file_records_every_model(folds):

@@ -175,11 +175,11 @@ def explain_files(model, inputs=None, *, out, methods="deepshap", target=None,
     references = options.get("references", "shuffle")
     from .bundle import split_models
 
-    several = len(split_models(model)) > 1
-    if several and cluster:
+    folds = len(split_models(model)) > 1
+    if folds and cluster:
         raise OptionError("--cluster runs one model; several models (MODEL as PATH,PATH,…) "
                           "are averaged in one process (leave out --cluster)")
-    if several and grammar:
+    if folds and grammar:
         raise OptionError("--grammar studies one model; with several models run seqexplain "
                           "grammar on each")
     if tracks and not regions:
@@ -259,7 +259,7 @@ def explain_files(model, inputs=None, *, out, methods="deepshap", target=None,
                                          shards=f"{out}.shards", progress=progress,
                                          keep_top=logos)
         else:
-            summary = explain_fasta(bundles if several else bundle, fasta, tmp / name,
+            summary = explain_fasta(bundles if folds else bundle, fasta, tmp / name,
                                     settings, references=refs,
                                     progress=progress, keep_top=logos)
         if logos:
@@ -283,7 +283,7 @@ def explain_files(model, inputs=None, *, out, methods="deepshap", target=None,
                     Attributions.read(tmp / name, [motif_method], target=t if several
                                       else None), tmp / "motifs" / folder,
                     MotifSettings(method=motif_method, seed=settings.seed), str(fasta),
-                    model=[b.model for b in bundles] if several else bundle.model,
+                    model=[b.model for b in bundles] if folds else bundle.model,
                     database=database, taxon=taxon)
                 shown = f"{out}/motifs/{folder}" if several else f"{out}/motifs"
                 motif_lines.append(summary_line(shown, result, table))
