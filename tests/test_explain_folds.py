@@ -8,13 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from helpers import REL, assert_close, batch_scale, contribution_scale
 from toy_models import random_onehot, toy_model
 
 import seqexplain as sx
 from seqexplain.attributions import Attributions
-from seqexplain.cli import main
 from seqexplain.errors import OptionError, SeqexplainError
 from seqexplain.explain_run import explain_files
 
@@ -25,8 +23,9 @@ FLOAT_MEMBERS = ("logits", "predictions", "deepshap", "deepshap_hypothetical",
 
 @pytest.fixture(scope="module")
 def folds(tmp_path_factory):
-    """Two random models of the same input, their single-model files (the library) and their
-    mean's file (the command line)."""
+    """Two random models of the same input, their single-model files and their mean's file
+    (with motifs: the null and support rerun the mean). The command line's PATH,PATH is
+    split by the same library call (tests/test_cli_errors.py's explain-folds rows)."""
     d = tmp_path_factory.mktemp("folds")
     paths = []
     for seed in (1, 2):
@@ -36,13 +35,13 @@ def folds(tmp_path_factory):
     fasta = d / "x.fa"
     fasta.write_text("".join(f">r{i}\n{''.join('ACGT'[c] for c in x.argmax(-1))}\n"
                              for i, x in enumerate(X)))
+    # the same loaded models for every run: their traced functions are reused (fast)
+    bundles = [sx.load_model(p) for p in paths]
     options = dict(methods="deepshap", n_references=REFS, logos=0, progress=False)
-    single = [explain_files(p, fasta, out=d / p.stem, **options) for p in paths]
-    r = CliRunner().invoke(main, ["explain", f"{paths[0]},{paths[1]}", str(fasta), "-m",
-                                  "deepshap", "--n-references", str(REFS),
-                                  "--logos", "0", "--motifs", "-q", "-o", str(d / "mean")])
-    assert r.exit_code == 0, r.output
-    return dict(paths=paths, X=X, fasta=fasta, stderr=r.output, out=d / "mean",
+    single = [explain_files(b, fasta, out=d / p.stem, **options)
+              for b, p in zip(bundles, paths)]
+    mean = explain_files(bundles, fasta, out=d / "mean", motifs=True, **options)
+    return dict(paths=paths, models=[b.model for b in bundles], X=X, fasta=fasta, summary=mean.summary(), out=d / "mean",
                 single=[np.load(s.path) for s in single],
                 mean=np.load(d / "mean" / "attributions.npz"),
                 mean_path=d / "mean" / "attributions.npz")
@@ -60,7 +59,7 @@ def test_mean_file_is_the_mean_of_the_single_model_files(folds):
         assert_close(mean[key], expected, batch_scale(a[key], b[key]), what=key)
     # the two folds disagree: a file of one model alone would fail the check above
     assert np.abs(a["deepshap"] - b["deepshap"]).max() > 100 * REL * batch_scale(a["deepshap"])
-    assert "mean over 2 models" in folds["stderr"]
+    assert "mean over 2 models" in folds["summary"][0]
     # the motif step ran on the mean, its null from the same folds (their fingerprint checked)
     assert (folds["out"] / "motifs" / "seqlets.tsv").is_file()
 
@@ -74,7 +73,7 @@ def test_file_records_every_model(folds):
     singles = [str(s["model_fingerprint"]) for s in folds["single"]]
     assert data.settings["model_fingerprints"] == singles
     # the fingerprint check takes the list of models whose mean the scores are, in order
-    models = [sx.load_model(p).model for p in folds["paths"]]
+    models = folds["models"]
     data.check_model(models, "the folds")
     with pytest.raises(SeqexplainError, match="another model"):
         data.check_model(models[:1], "one fold")
@@ -89,8 +88,8 @@ def test_deepshap_of_the_mean_is_complete_against_the_mean_logit(folds):
     mean = folds["mean"]
     X = mean["onehot"]
     refs = shuffled_references(X, 0, REFS, seed=0).reshape(-1, L, 4)
-    ref_logit = np.mean([explained_output(sx.load_model(p).model, refs, 0)
-                         .reshape(N, REFS).mean(1) for p in folds["paths"]], axis=0)
+    ref_logit = np.mean([explained_output(m, refs, 0).reshape(N, REFS).mean(1)
+                         for m in folds["models"]], axis=0)
     sums = mean["deepshap"].sum(axis=(1, 2), dtype=np.float64)
     scale = batch_scale(mean["logits"], ref_logit, contribution_scale(mean["deepshap"]))
     assert_close(sums, mean["logits"][:, 0] - ref_logit, scale, what="completeness")
@@ -98,7 +97,7 @@ def test_deepshap_of_the_mean_is_complete_against_the_mean_logit(folds):
 
 
 def test_attribute_takes_a_list_of_models(folds):
-    models = [sx.load_model(p).model for p in folds["paths"]]
+    models = folds["models"]
     X = folds["X"]
     each = [sx.attribute(m, X, "saliency") for m in models]
     both = sx.attribute(models, X, "saliency")

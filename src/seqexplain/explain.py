@@ -222,7 +222,8 @@ def chunk_records(settings: ExplainSettings) -> int:
     return -(-settings.chunk_size // REFERENCE_BLOCK) * REFERENCE_BLOCK
 
 
-def explain_fasta(bundle: ModelBundle | list[ModelBundle], fasta, out_path, settings: ExplainSettings,
+def explain_fasta(bundle: ModelBundle | list[ModelBundle], fasta, out_path,
+                  settings: ExplainSettings,
                   references=None, progress: bool = True, keep_top: int = 0) -> dict:
     """Explain every record of ``fasta`` and write ``out_path`` (``.npz`` or ``.h5``).
 
@@ -234,7 +235,11 @@ def explain_fasta(bundle: ModelBundle | list[ModelBundle], fasta, out_path, sett
 
     ``settings.target`` may name several targets (``"all"``, ``"a,b"``): each method's
     arrays of target ``t`` are then stored as ``M@t``, ``M@t_hypothetical``, ``M@t_delta``
-    and the file lists ``targets`` (see :mod:`seqexplain.attributions`)."""
+    and the file lists ``targets`` (see :mod:`seqexplain.attributions`).
+
+    ``bundle`` may be a list of models (folds, checked by
+    :func:`~seqexplain.bundle.load_models`): each chunk is explained under each, and the file
+    holds their per-sequence mean (see :func:`write_explained`)."""
     refs = settings.references if references is None else references
     chunks = (explain_records(bundle, batch.ids, batch.sequences, settings, refs,
                               offset=lo, source=os.fspath(fasta))
@@ -250,7 +255,8 @@ def _offsets(batches):
         lo += len(batch.ids)
 
 
-def write_explained(bundle: ModelBundle | list[ModelBundle], chunks, n: int, out_path, settings: ExplainSettings,
+def write_explained(bundle: ModelBundle | list[ModelBundle], chunks, n: int, out_path,
+                    settings: ExplainSettings,
                     progress: bool = True, keep_top: int = 0) -> dict:
     """Write the chunks of :func:`explain_records` (in record order, ``n`` records in all) to
     ``out_path`` with the run's metadata; the summary of :func:`explain_fasta`. ``bundle``:
