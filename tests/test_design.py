@@ -396,6 +396,55 @@ def test_ledidi_finds_the_edits_worth_their_penalty_and_keeps_constraints():
         design(model, X, "max", method="ledidi", ledidi=dict(lam=1))
 
 
+def test_ledidi_polish_reaches_the_brute_force_optimum(monkeypatch):
+    # a linear model over 8 positions: letter G at positions 0-4 adds 0.5, 0.3, 0.2, 0.1, 0.04;
+    # the goal is 0.6 from 0; the relaxation is made to return G at 1, 2, 3 (0.6, 3 edits)
+    from seqexplain import sequence_design
+
+    gains = [0.5, 0.3, 0.2, 0.1, 0.04]
+    W = np.zeros((8, 4))
+    W[:5, 2] = gains
+    model = linear(W)
+    X = np.zeros((1, 8, 4), np.float32)
+    X[..., 0] = 1
+    start = X.copy()
+    start[0, 1:4] = [0, 0, 1, 0]
+    monkeypatch.setattr(sequence_design, "_ledidi_search", lambda run, X, *a: start.copy())
+    lam = 1e-3
+    settings = dict(penalty=lam, prune=0.0)
+    # brute force over every sequence: (q − V)² + λ × edits
+    every = np.stack(np.meshgrid(*[range(4)] * 8, indexing="ij"), -1).reshape(-1, 8)
+    q = (every[:, :5] == 2) @ np.array(gains)
+    edits = (every != 0).sum(axis=1)
+    loss = (q - 0.6) ** 2 + lam * edits
+
+    def best(allowed):
+        pick = every[np.flatnonzero(allowed)[np.argmin(loss[allowed])]]
+        return "".join("ACGT"[c] for c in pick)
+
+    assert best(np.ones(len(every), bool)) == "GAAGAAAA"
+    polished = design(model, X, "value:0.6", method="ledidi", ledidi=settings, output="logit")
+    assert polished.sequences == ["GAAGAAAA"]  # two weak edits swapped for a strong one
+    raw = design(model, X, "value:0.6", method="ledidi", ledidi=dict(settings, polish=0),
+                 output="logit")
+    assert raw.sequences == ["AGGGAAAA"]
+    # constraints hold in the polish: position 0 protected, at most 2 edits
+    held = design(model, X, "value:0.6", method="ledidi", ledidi=settings, output="logit",
+                  mask="0-1", max_edits=2)
+    assert held.sequences == [best((every[:, 0] == 0) & (edits <= 2))] == ["AGGAAAAA"]
+    np.testing.assert_allclose(held.score_after, [0.5], atol=1e-6)
+    # restarts: the best of the copies' designs by the exact loss
+    other = X.copy()
+    other[0, [0, 3]] = [0, 0, 1, 0]
+    monkeypatch.setattr(sequence_design, "_ledidi_search",
+                        lambda run, X, *a: np.concatenate([start, other])[:len(X)])
+    two = design(model, X, "value:0.6", method="ledidi", output="logit",
+                 ledidi=dict(settings, polish=0, restarts=2))
+    assert two.sequences == ["GAAGAAAA"]
+    with pytest.raises(OptionError, match="polish must be"):
+        design(model, X, "value:0.6", method="ledidi", ledidi=dict(polish=-1))
+
+
 def test_cli_designs_genome_regions(toy, tmp_path):
     from click.testing import CliRunner
 

@@ -24,7 +24,7 @@ from .options import region_options
               show_default=True, help="greedy: best single substitution per round (fast "
                                       "ISM); motif: write --motif at the best place; ledidi: "
                                       "a Gumbel-softmax relaxation with an edit penalty, "
-                                      "then pruning.")
+                                      "then pruning and an exact local search.")
 @click.option("--penalty", type=click.FloatRange(min=0), default=0.1, show_default=True,
               help="ledidi: λ, the loss of one edit in output units.")
 @click.option("--prune", type=click.FloatRange(min=0),
