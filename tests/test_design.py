@@ -469,3 +469,58 @@ def test_cli_designs_genome_regions(toy, tmp_path):
         assert len(diff) == 2
         if lo == 40:
             assert min(diff) >= 15
+
+
+def test_cli_genome_masks_and_soft_masked_bases_are_never_edited(toy, tmp_path):
+    # windows [40, 70) on + and [150, 180) on −; protected: a genome-coordinate mask
+    # (45-50, 175-178) and, with --soft-masked, the lowercase bases (60-75, 160-170)
+    from click.testing import CliRunner
+
+    from seqexplain.cli import main
+    from seqexplain.encoding import reverse_complement
+
+    toy.save(tmp_path / "toy.keras")
+    chrom = "".join(np.random.default_rng(22).choice(list("ACGT"), 300))
+    soft = chrom[:60] + chrom[60:75].lower() + chrom[75:160] + chrom[160:170].lower() \
+        + chrom[170:]
+    (tmp_path / "g.fa").write_text(">chr1\n" + "".join(soft[i:i + 60] + "\n"
+                                                       for i in range(0, 300, 60)))
+    (tmp_path / "r.bed").write_text("chr1\t40\t70\ta\t0\t+\nchr1\t150\t180\tb\t0\t-\n")
+    (tmp_path / "mask.bed").write_text("chr1\t45\t50\nchr1\t175\t178\n")
+    protected = set(range(45, 50)) | set(range(175, 178)) | set(range(60, 75)) \
+        | set(range(160, 170))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, [
+        "design", str(tmp_path / "toy.keras"), "--regions", str(tmp_path / "r.bed"),
+        "--genome", str(tmp_path / "g.fa"), "--goal", "max", "--max-edits", "25",
+        "--mask", str(tmp_path / "mask.bed"), "--soft-masked", "--logos", "0",
+        "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    designed = sx.read_fasta(out / "designed.fa")
+    edited = 0
+    for seq, (lo, hi, strand) in zip(designed.sequences, ((40, 70, "+"), (150, 180, "-"))):
+        before = chrom[lo:hi] if strand == "+" else reverse_complement(chrom[lo:hi])
+        diff = [p for p in range(L) if seq[p] != before[p]]
+        genomic = {lo + p if strand == "+" else hi - 1 - p for p in diff}
+        assert not genomic & protected
+        assert len(diff) >= 3, diff
+        edited += len(diff)
+    assert edited >= 10, edited
+    # the masks as the model reads each window, written out by hand
+    from seqexplain.genome import RegionSource
+    from seqexplain.sequence_design import read_mask_file
+
+    source = RegionSource(str(tmp_path / "r.bed"), str(tmp_path / "g.fa"), length=L)
+    expected = np.zeros((2, L), bool)
+    expected[0, 20:30] = expected[1, 10:20] = True                # soft: 60-70; 160-170 on −
+    assert source.soft_masked().tolist() == expected.tolist()
+    expected = np.zeros((2, L), bool)
+    expected[0, 5:10] = expected[1, 2:5] = True                   # 45-50; 175-178 on −
+    expected[1, 0:3] = True                                       # a window-id line
+    (tmp_path / "both.bed").write_text("chr1\t45\t50\nchr1\t175\t178\nchr1:150-180(-)\t0\t3\n")
+    got = read_mask_file(tmp_path / "both.bed", source.ids, L, source.windows, {"chr1"})
+    assert got.tolist() == expected.tolist()
+    (tmp_path / "bad.bed").write_text("chr2\t1\t5\n")
+    with pytest.raises(SeqexplainError, match="bad.bed, line 1: no sequence or chromosome "
+                                              "of the genome 'chr2'"):
+        read_mask_file(tmp_path / "bad.bed", source.ids, L, source.windows, {"chr1"})

@@ -968,12 +968,21 @@ def _alphabet_of(letters: str):
 
 
 # -- files --------------------------------------------------------------------------------------
-def read_mask_file(path, ids: list[str], length: int) -> np.ndarray:
+def read_mask_file(path, ids: list[str], length: int, windows=None,
+                   chroms=()) -> np.ndarray:
     """A BED-like mask file → bool (n, length): lines ``ID START END`` (tab or space
     separated; 0-based, half-open positions in that sequence as the model reads it; ``#``
-    comments and ``track``/``browser`` lines skipped). Errors name the file and line."""
+    comments and ``track``/``browser`` lines skipped). Errors name the file and line.
+
+    With ``windows`` (the genome windows of ``--regions``, one per id, :class:`~seqexplain.
+    genome.Window`) a line may also name a chromosome of ``chroms`` (the genome's): then
+    START END are genome coordinates, and the part of the range inside each window on that
+    chromosome is protected (counted from the window's end on a ``-`` strand window, as the
+    model reads it)."""
     index = {name: i for i, name in enumerate(ids)}
+    chroms = set(chroms) if windows is not None else set()
     out = np.zeros((len(ids), length), bool)
+    genomic: dict[str, list[tuple[int, int]]] = {}
     with open(path, encoding="utf-8", errors="replace") as handle:
         for number, line in enumerate(handle, start=1):
             fields = line.split()
@@ -983,22 +992,38 @@ def read_mask_file(path, ids: list[str], length: int) -> np.ndarray:
             if len(fields) < 3:
                 raise SeqexplainError(f"{where}: expected ID START END")
             name, lo, hi = fields[:3]
+            if name not in index and name in chroms:
+                if not (lo.isdigit() and hi.isdigit()) or not int(lo) < int(hi):
+                    raise SeqexplainError(f"{where}: {lo}-{hi} is not a genome range "
+                                          "(0-based, half-open, START < END)")
+                genomic.setdefault(name, []).append((int(lo), int(hi)))
+                continue
             if name not in index:
-                raise SeqexplainError(f"{where}: no sequence {name!r} in the input")
+                also = " or chromosome of the genome" if windows is not None else ""
+                raise SeqexplainError(f"{where}: no sequence{also} {name!r} in the input")
             if not (lo.isdigit() and hi.isdigit()) or not int(lo) < int(hi) <= length:
                 raise SeqexplainError(f"{where}: {lo}-{hi} is not a range inside the "
                                       f"{length}-long sequence (0-based, half-open)")
             out[index[name], int(lo):int(hi)] = True
+    for i, w in enumerate(windows or ()):
+        for lo, hi in genomic.get(w.chrom, ()):
+            lo, hi = max(lo, w.start) - w.start, min(hi, w.end) - w.start
+            if lo >= hi:
+                continue
+            if w.strand == "-":
+                lo, hi = length - hi, length - lo
+            out[i, lo:hi] = True
     return out
 
 
 def design_files(model, inputs, out, *, goal="max", force: bool = False, mask=None,
                  logos: int = 5, logo_method: str = "deepshap", dpi: int = 120,
                  alphabet: str | None = None, regions=None, genome=None,
-                 off_edge: str = "pad", **options) -> Design:
+                 off_edge: str = "pad", soft_masked: bool = False, **options) -> Design:
     """What ``seqexplain design`` does: read the FASTA ``inputs`` (lowercase letters are
     protected) or the ``regions`` (BED/narrowPeak) of ``genome`` (windows of the model's
-    length; read in upper case, so a soft-masked genome's repeats are not protected), run
+    length; read in upper case: a soft-masked genome's lowercase bases are protected only
+    with ``soft_masked=True``), run
     :func:`design` (``options``: its keyword arguments), and write the folder ``out``
     atomically:
 
@@ -1010,7 +1035,8 @@ def design_files(model, inputs, out, *, goal="max", force: bool = False, mask=No
       ``logos`` designs of highest objective, edited positions shaded.
 
     ``model``: one model, or several (a list, or one string of paths separated by commas).
-    ``mask``: ranges ``"START-END,…"`` or a BED-like file (:func:`read_mask_file`).
+    ``mask``: ranges ``"START-END,…"`` or a BED-like file (:func:`read_mask_file`; with
+    ``regions`` its lines may be genome coordinates, ``CHROM START END``).
     """
     from ._tf import import_tensorflow
     from .genome import check_input_option
@@ -1019,6 +1045,9 @@ def design_files(model, inputs, out, *, goal="max", force: bool = False, mask=No
     check_writable(out, force, kind="folder")
     # the choice of inputs and the goal are checked before TensorFlow loads
     check_input_option([inputs] if inputs else [], [regions] if regions else [], genome)
+    if soft_masked and not regions:
+        raise OptionError("--soft-masked is used with --regions (lowercase letters of a "
+                          "FASTA input are protected already)", "--soft-masked")
     parse_goal(goal)
     import_tensorflow()
     from .bundle import load_model
@@ -1040,8 +1069,14 @@ def design_files(model, inputs, out, *, goal="max", force: bool = False, mask=No
         raise SeqexplainError(f"{inputs or regions}: no records")
     # the input's letters checked (and named by file, record and position) before any work
     bundles[0].encode(sequences, ids=list(records.ids), source=str(inputs or regions))
+    windows = source.windows if regions else None
     if isinstance(mask, (str, Path)) and Path(mask).is_file():
-        mask = read_mask_file(mask, list(records.ids), bundles[0].length)
+        mask = read_mask_file(mask, list(records.ids), bundles[0].length, windows,
+                              source.genome.lengths if regions else ())
+    if soft_masked:
+        # lowercase genome bases (soft-masked repeats) as the model reads each window
+        soft = source.soft_masked()
+        mask = soft | mask_array(mask, len(soft), bundles[0].length)
     result = design(bundles if len(bundles) > 1 else bundles[0], sequences, goal,
                     mask=mask, ids=list(records.ids), **options)
     figures = _logo_figures(bundles[0], result, logos, logo_method, options) if logos else []
