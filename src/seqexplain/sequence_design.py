@@ -1380,9 +1380,9 @@ def _ledidi_polish(run: "_Run", X: np.ndarray, protected: np.ndarray, designed: 
                    candidates: int = 8) -> np.ndarray:
     """Exact local search after the relaxation: each round, one fast-ISM pass per design
     proposes every single move (add an edit, change an edited letter, revert one) and every
-    swap (revert one edit and add another, scored as the sum of the two ISM changes); the
-    ``candidates`` best by the relaxation's loss ``h(score) + penalty × edits`` are predicted
-    exactly and the best that lowers that loss, and keeps the constraints, is taken. An added
+    swap (revert one or two edits and make another move, scored as the sum of the ISM
+    changes); the ``candidates`` best of each kind by the relaxation's loss ``h(score) +
+    penalty × edits`` are predicted exactly and the best that lowers that loss, and keeps the constraints, is taken. An added
     edit must also gain at least ``prune`` of the objective (pruning would revert it
     otherwise). Stops per sequence when no move helps, after ``rounds`` rounds at most.
 
@@ -1446,8 +1446,9 @@ def _ledidi_polish(run: "_Run", X: np.ndarray, protected: np.ndarray, designed: 
                 for f in np.argsort(approx, kind="stable")[:candidates]:
                     if approx[f] < loss[i]:
                         options.append((approx[f], [(mv_pos[m], mv_c[m]) for m in members[f]]))
-            options.sort(key=lambda t: t[0])
-            for _, moves in options[:candidates]:
+            # the best ``candidates`` of each kind: single moves are exact, and sums of ISM
+            # changes that promise more must not crowd them out
+            for _, moves in options:
                 t = x[i].copy()
                 for p, c in moves:
                     t[p] = 0
