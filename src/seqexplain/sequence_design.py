@@ -1388,7 +1388,7 @@ def _ledidi_polish(run: "_Run", X: np.ndarray, protected: np.ndarray, designed: 
 
     ``designed`` (n, L, C) → the polished designs (n, L, C).
     """
-    n, length, channels = X.shape
+    n = len(X)
     goal = run.goal
     x = designed.copy()
     ref = X > 0.5                                                   # (n, L, C)
