@@ -21,7 +21,9 @@ model learned, and is it fast enough?
    MSE loss, the best of its batch of 16 samples by its own loss, then its `greedy_pruning`);
    each with its median |logit − V|, median edits and seconds. Both relaxations minimise
    (logit − V)² + λ × edits with the same λ = (0.1 sd of the pool)², and both prune edits
-   whose reversal moves the objective less than 0.1 sd.
+   whose reversal moves the objective less than 0.1 sd; seqexplain's then polishes the
+   design by exact local search on the same loss (its default), with 1 and 4 restarts.
+   ``--ledidi-cache FILE`` keeps ledidi 2.2's designs between runs.
 4. **Speed**: greedy design of 100 random 200 bp sequences with 10 edits each
    (`goal="max"`, no threshold: all 10 rounds) on the reference CNN of
    `tests/data/reference/tangermeme_maxpool.npz` (target ≤ 60 s on the 2 cores).
@@ -174,7 +176,28 @@ def speed(n: int, edits: int) -> tuple[float, float]:
     return time.perf_counter() - t, float(np.mean(result.n_edits))
 
 
-def ledidi_peer(X: np.ndarray, V: float, lam: float, prune: float, seed: int):
+def ledidi_peer(X: np.ndarray, V: float, lam: float, prune: float, seed: int,
+                cache: Path | None = None):
+    """ledidi 2.2's designs of ``X`` (its info dict with ``"X"``), or (None, why not). With
+    ``cache`` (an .npz), an earlier run's designs of the same inputs and settings are read
+    from it instead of being run again (ledidi 2.2 takes minutes per sequence), and a new run
+    is written to it."""
+    settings = np.array([V, lam, prune, seed], np.float64)
+    if cache is not None and Path(cache).exists():
+        with np.load(cache) as saved:
+            if (saved["inputs"].shape == X.shape and np.array_equal(saved["inputs"], X)
+                    and np.allclose(saved["settings"], settings)):
+                return dict(X=saved["designs"], seconds=float(saved["seconds"]),
+                            torch=str(saved["torch"]), ledidi=str(saved["ledidi"]),
+                            cached=True), ""
+    info, why = _run_ledidi_peer(X, V, lam, prune, seed)
+    if info is not None and cache is not None:
+        np.savez(cache, inputs=X, designs=info["X"], seconds=info["seconds"],
+                 torch=info["torch"], ledidi=info["ledidi"], settings=settings)
+    return info, why
+
+
+def _run_ledidi_peer(X: np.ndarray, V: float, lam: float, prune: float, seed: int):
     python = next((p for p in BENCH_PYTHONS if p.exists()), None)
     if python is None:
         return None, "no .venv-bench (see benchmarks/README.md)"
@@ -192,7 +215,8 @@ def ledidi_peer(X: np.ndarray, V: float, lam: float, prune: float, seed: int):
         return info, ""
 
 
-def side_by_side(n: int, seed: int, tolerance: float | None, max_edits: int) -> None:
+def side_by_side(n: int, seed: int, tolerance: float | None, max_edits: int,
+                 cache: Path | None = None) -> None:
     import keras
 
     import seqexplain as sx
@@ -217,14 +241,18 @@ def side_by_side(n: int, seed: int, tolerance: float | None, max_edits: int) -> 
     greedy = sx.design(model, X, goal, max_edits=max_edits, tolerance=tolerance,
                        output="logit", random_state=seed)
     rows.append(("seqexplain greedy", greedy.X, time.perf_counter() - t))
-    t = time.perf_counter()
-    ours = sx.design(model, X, goal, method="ledidi", output="logit", random_state=seed,
-                     ledidi=dict(penalty=ours_penalty, prune=prune))
-    rows.append(("seqexplain ledidi (TensorFlow)", ours.X, time.perf_counter() - t))
-    peer, why = ledidi_peer(X, V, ledidi_l, prune, seed)
+    for restarts in (1, 4):
+        t = time.perf_counter()
+        ours = sx.design(model, X, goal, method="ledidi", output="logit", random_state=seed,
+                         ledidi=dict(penalty=ours_penalty, prune=prune, restarts=restarts))
+        rows.append((f"seqexplain ledidi (TensorFlow, restarts={restarts})", ours.X,
+                     time.perf_counter() - t))
+    peer, why = ledidi_peer(X, V, ledidi_l, prune, seed, cache)
     if peer is not None:
         rows.append((f"ledidi {peer['ledidi']} (torch {peer['torch']}, CPU)", peer["X"],
                      peer["seconds"]))
+    if peer is not None and peer.get("cached"):
+        print("  (ledidi 2.2's designs and seconds read from the cache)")
     print(f"side by side on the reference CNN, {n} random 200 bp sequences, goal logit = V = "
           f"{V:.4f} (pool mean {pool.mean():.4f}, sd {pool.std():.4f}); start |logit − V| "
           f"median {np.median(np.abs(sx.predict(model, X, output='logit')[:, 0] - V)):.4f}; "
@@ -250,6 +278,9 @@ def main() -> None:
     parser.add_argument("--ledidi-n", type=int, default=4,
                         help="sequences side by side with ledidi 2.2 (about 80 s each for "
                              "ledidi 2.2 on 2 busy cores)")
+    parser.add_argument("--ledidi-cache", type=Path, default=None,
+                        help="an .npz keeping ledidi 2.2's designs: read when it holds the "
+                             "same inputs and settings, written after a run")
     parser.add_argument("--tolerance", type=float, default=None,
                         help="greedy's tolerance around V [0.25 sd of the pool]")
     args = parser.parse_args()
@@ -296,7 +327,7 @@ def main() -> None:
               f"{args.random_cap}) against greedy's {np.median(greedy_edits):g}: "
               f"{'≥ ' if not done.all() else ''}{ratio:.1f}× (target ≥ 5×)")
     if args.ledidi_n:
-        side_by_side(args.ledidi_n, args.seed, args.tolerance, 40)
+        side_by_side(args.ledidi_n, args.seed, args.tolerance, 40, args.ledidi_cache)
     if args.skip_speed:
         return
     took, mean_edits = speed(100, 10)

@@ -125,6 +125,8 @@ ROWS = [
      "no sequences: give a FASTA file or --regions", "new"),
     ("design-invalid-char", "design {ctcf} {bad} --goal max -o {out} --force", 1,
      "record 'r2', position 17: invalid character 'J'", "dir"),
+    ("design-soft-masked-fasta", "design {ctcf} {dna} --goal max --soft-masked -o {out}", 2,
+     "--soft-masked is used with --regions", "new"),
     # encode
     ("encode-missing-fasta", "encode {missing} -o {out}", 1, "missing.fa: no such file", "new"),
     ("encode-length-0", "encode {dna} -o {out} --length 0", 2, "'--length'", "new"),

@@ -396,6 +396,55 @@ def test_ledidi_finds_the_edits_worth_their_penalty_and_keeps_constraints():
         design(model, X, "max", method="ledidi", ledidi=dict(lam=1))
 
 
+def test_ledidi_polish_reaches_the_brute_force_optimum(monkeypatch):
+    # a linear model over 8 positions: letter G at positions 0-4 adds 0.5, 0.3, 0.2, 0.1, 0.04;
+    # the goal is 0.6 from 0; the relaxation is made to return G at 1, 2, 3 (0.6, 3 edits)
+    from seqexplain import sequence_design
+
+    gains = [0.5, 0.3, 0.2, 0.1, 0.04]
+    W = np.zeros((8, 4))
+    W[:5, 2] = gains
+    model = linear(W)
+    X = np.zeros((1, 8, 4), np.float32)
+    X[..., 0] = 1
+    start = X.copy()
+    start[0, 1:4] = [0, 0, 1, 0]
+    monkeypatch.setattr(sequence_design, "_ledidi_search", lambda run, X, *a: start.copy())
+    lam = 1e-3
+    settings = dict(penalty=lam, prune=0.0)
+    # brute force over every sequence: (q − V)² + λ × edits
+    every = np.stack(np.meshgrid(*[range(4)] * 8, indexing="ij"), -1).reshape(-1, 8)
+    q = (every[:, :5] == 2) @ np.array(gains)
+    edits = (every != 0).sum(axis=1)
+    loss = (q - 0.6) ** 2 + lam * edits
+
+    def best(allowed):
+        pick = every[np.flatnonzero(allowed)[np.argmin(loss[allowed])]]
+        return "".join("ACGT"[c] for c in pick)
+
+    assert best(np.ones(len(every), bool)) == "GAAGAAAA"
+    polished = design(model, X, "value:0.6", method="ledidi", ledidi=settings, output="logit")
+    assert polished.sequences == ["GAAGAAAA"]  # two weak edits swapped for a strong one
+    raw = design(model, X, "value:0.6", method="ledidi", ledidi=dict(settings, polish=0),
+                 output="logit")
+    assert raw.sequences == ["AGGGAAAA"]
+    # constraints hold in the polish: position 0 protected, at most 2 edits
+    held = design(model, X, "value:0.6", method="ledidi", ledidi=settings, output="logit",
+                  mask="0-1", max_edits=2)
+    assert held.sequences == [best((every[:, 0] == 0) & (edits <= 2))] == ["AGGAAAAA"]
+    np.testing.assert_allclose(held.score_after, [0.5], atol=1e-6)
+    # restarts: the best of the copies' designs by the exact loss
+    other = X.copy()
+    other[0, [0, 3]] = [0, 0, 1, 0]
+    monkeypatch.setattr(sequence_design, "_ledidi_search",
+                        lambda run, X, *a: np.concatenate([start, other])[:len(X)])
+    two = design(model, X, "value:0.6", method="ledidi", output="logit",
+                 ledidi=dict(settings, polish=0, restarts=2))
+    assert two.sequences == ["GAAGAAAA"]
+    with pytest.raises(OptionError, match="polish must be"):
+        design(model, X, "value:0.6", method="ledidi", ledidi=dict(polish=-1))
+
+
 def test_cli_designs_genome_regions(toy, tmp_path):
     from click.testing import CliRunner
 
@@ -420,3 +469,58 @@ def test_cli_designs_genome_regions(toy, tmp_path):
         assert len(diff) == 2
         if lo == 40:
             assert min(diff) >= 15
+
+
+def test_cli_genome_masks_and_soft_masked_bases_are_never_edited(toy, tmp_path):
+    # windows [40, 70) on + and [150, 180) on −; protected: a genome-coordinate mask
+    # (45-50, 175-178) and, with --soft-masked, the lowercase bases (60-75, 160-170)
+    from click.testing import CliRunner
+
+    from seqexplain.cli import main
+    from seqexplain.encoding import reverse_complement
+
+    toy.save(tmp_path / "toy.keras")
+    chrom = "".join(np.random.default_rng(22).choice(list("ACGT"), 300))
+    soft = chrom[:60] + chrom[60:75].lower() + chrom[75:160] + chrom[160:170].lower() \
+        + chrom[170:]
+    (tmp_path / "g.fa").write_text(">chr1\n" + "".join(soft[i:i + 60] + "\n"
+                                                       for i in range(0, 300, 60)))
+    (tmp_path / "r.bed").write_text("chr1\t40\t70\ta\t0\t+\nchr1\t150\t180\tb\t0\t-\n")
+    (tmp_path / "mask.bed").write_text("chr1\t45\t50\nchr1\t175\t178\n")
+    protected = set(range(45, 50)) | set(range(175, 178)) | set(range(60, 75)) \
+        | set(range(160, 170))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, [
+        "design", str(tmp_path / "toy.keras"), "--regions", str(tmp_path / "r.bed"),
+        "--genome", str(tmp_path / "g.fa"), "--goal", "max", "--max-edits", "25",
+        "--mask", str(tmp_path / "mask.bed"), "--soft-masked", "--logos", "0",
+        "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    designed = sx.read_fasta(out / "designed.fa")
+    edited = 0
+    for seq, (lo, hi, strand) in zip(designed.sequences, ((40, 70, "+"), (150, 180, "-"))):
+        before = chrom[lo:hi] if strand == "+" else reverse_complement(chrom[lo:hi])
+        diff = [p for p in range(L) if seq[p] != before[p]]
+        genomic = {lo + p if strand == "+" else hi - 1 - p for p in diff}
+        assert not genomic & protected
+        assert len(diff) >= 3, diff
+        edited += len(diff)
+    assert edited >= 10, edited
+    # the masks as the model reads each window, written out by hand
+    from seqexplain.genome import RegionSource
+    from seqexplain.sequence_design import read_mask_file
+
+    source = RegionSource(str(tmp_path / "r.bed"), str(tmp_path / "g.fa"), length=L)
+    expected = np.zeros((2, L), bool)
+    expected[0, 20:30] = expected[1, 10:20] = True                # soft: 60-70; 160-170 on −
+    assert source.soft_masked().tolist() == expected.tolist()
+    expected = np.zeros((2, L), bool)
+    expected[0, 5:10] = expected[1, 2:5] = True                   # 45-50; 175-178 on −
+    expected[1, 0:3] = True                                       # a window-id line
+    (tmp_path / "both.bed").write_text("chr1\t45\t50\nchr1\t175\t178\nchr1:150-180(-)\t0\t3\n")
+    got = read_mask_file(tmp_path / "both.bed", source.ids, L, source.windows, {"chr1"})
+    assert got.tolist() == expected.tolist()
+    (tmp_path / "bad.bed").write_text("chr2\t1\t5\n")
+    with pytest.raises(SeqexplainError, match="bad.bed, line 1: no sequence or chromosome "
+                                              "of the genome 'chr2'"):
+        read_mask_file(tmp_path / "bad.bed", source.ids, L, source.windows, {"chr1"})

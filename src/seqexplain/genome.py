@@ -80,6 +80,7 @@ class Genome:
                 type(exc).__name__
             raise SeqexplainError(f"{path}: cannot index the genome FASTA ({reason})") from None
         self.path = path
+        self._cased = None  # opened by soft_masked when first needed
         self.lengths: dict[str, int] = {name: int(rec.rlen)
                                         for name, rec in self._fasta.faidx.index.items()}
         if not self.lengths:
@@ -92,6 +93,24 @@ class Genome:
         lo, hi = max(start, 0), min(end, size)
         core = self._fasta[chrom][lo:hi] if hi > lo else ""
         return "N" * (lo - start) + core + "N" * max(0, end - max(hi, start))
+
+    def soft_masked(self, chrom: str, start: int, end: int) -> np.ndarray:
+        """bool (end − start,): whether each base of ``[start, end)`` is lowercase in the
+        genome file (soft-masked); False where the interval runs off the chromosome."""
+        import pyfaidx
+
+        if self._cased is None:
+            # a second handle on the same index that keeps the file's case
+            self._cased = pyfaidx.Fasta(self.path, as_raw=True, sequence_always_upper=False,
+                                        read_long_names=False)
+        size = self.lengths[chrom]
+        lo, hi = max(start, 0), min(end, size)
+        out = np.zeros(end - start, bool)
+        if hi > lo:
+            core = np.frombuffer(self._cased[chrom][lo:hi].encode("ascii", "replace"),
+                                 np.uint8)
+            out[lo - start:hi - start] = (core >= ord("a")) & (core <= ord("z"))
+        return out
 
     def missing(self, chroms, source: str, what: str = "chromosome") -> None:
         """Raise a one-line error when any of ``chroms`` is not in the genome, suggesting the
@@ -334,6 +353,13 @@ class RegionSource(RecordSource):
     def sequence(self, w: Window) -> str:
         seq = self.genome.fetch(w.chrom, w.start, w.end)
         return reverse_complement(seq) if w.strand == "-" else seq
+
+    def soft_masked(self) -> np.ndarray:
+        """bool (windows, length): the genome's lowercase (soft-masked) bases of each window
+        as its sequence reads (reversed on a ``-`` strand)."""
+        rows = [self.genome.soft_masked(w.chrom, w.start, w.end) for w in self.windows]
+        return np.stack([r[::-1] if w.strand == "-" else r
+                         for r, w in zip(rows, self.windows)]).reshape(len(rows), self.length)
 
     def records(self) -> Iterator[tuple[str, str, str]]:
         for w in self.windows:

@@ -32,8 +32,12 @@ Methods:
   position and letter, sequences drawn from it by a straight-through Gumbel-softmax, the loss
   ``−objective + λ × edits`` (for ``value:V``, ``(score − V)² + λ × edits``) minimised by
   Adam with early stopping; then edits are pruned
-  greedily (each reverted while its reversal costs less than ``prune``) and the constraints
-  enforced by reverting the cheapest edits that break them.
+  greedily (each reverted while its reversal costs less than ``prune``), the constraints
+  enforced by reverting the cheapest edits that break them, and the design polished by an
+  exact local search on the same loss (each round one fast-ISM pass proposes every single
+  move, every revert-plus-move pair and every two-reverts-plus-move swap; the best that
+  lowers the loss when predicted exactly is taken). ``restarts`` runs several relaxations
+  of each sequence in one batch and keeps the design with the lowest exact loss.
 - ``"motif"``: writes a motif (a string, a PWM, a one-hot array or a JASPAR id/name) over the
   best position and strand, ``copies`` times (copies never overlap).
 
@@ -498,7 +502,9 @@ def design(model, X, goal="max", *, method: str = "greedy", max_edits: int | Non
         per sequence and step), ``max_iter``, ``patience`` (steps without improvement before
         a sequence stops), ``learning_rate`` (Adam), ``prune`` (an edit whose reversal costs
         less objective than this is reverted; default ``penalty``: an edit that does not earn
-        its penalty goes).
+        its penalty goes), ``polish`` (rounds of the exact local search after pruning, 0:
+        none; an edit it adds must gain at least ``prune``), ``restarts`` (relaxations per
+        sequence, the best design by exact loss kept).
     motifs : PFMs to explain edits with: a dict name → (w, 4), a MEME/JASPAR file, or
         comma-separated JASPAR ids; ``None``: no motif columns filled.
     ids : names of the sequences (default ``seq0``, …).
@@ -775,17 +781,33 @@ class _Run:
         options = {**LEDIDI_DEFAULTS, **settings}
         if options["prune"] is None:
             options["prune"] = options["penalty"]
-        for key in ("samples", "max_iter", "patience"):
+        for key in ("samples", "max_iter", "patience", "restarts"):
             if int(options[key]) < 1:
                 raise OptionError(f"ledidi: {key} must be ≥ 1", "--ledidi")
+        if int(options["polish"]) < 0:
+            raise OptionError("ledidi: polish must be ≥ 0", "--ledidi")
         for key in ("penalty", "prune"):
             if float(options[key]) < 0:
                 raise OptionError(f"ledidi: {key} must be ≥ 0", "--ledidi")
         for key in ("tau", "learning_rate"):
             if float(options[key]) <= 0:
                 raise OptionError(f"ledidi: {key} must be > 0", "--ledidi")
-        designed = _ledidi_search(self, X, options, seed)
-        designed = _ledidi_finish(self, X, designed, float(options["prune"]))
+        # each restart is its own copy of the sequence in one batch; the best design of
+        # each sequence by the exact loss is kept
+        k = int(options["restarts"])
+        starts = np.repeat(X, k, axis=0)
+        protected = np.repeat(self.protected, k, axis=0)
+        designed = _ledidi_search(self, starts, protected, options, seed)
+        designed = _ledidi_finish(self, starts, designed, float(options["prune"]))
+        if int(options["polish"]):
+            designed = _ledidi_polish(self, starts, protected, designed,
+                                      float(options["penalty"]), float(options["prune"]),
+                                      int(options["polish"]))
+        if k > 1:
+            score, _ = self.scorer.score(designed)
+            edits = (np.abs(designed - starts).sum(axis=-1) > 0).sum(axis=1)
+            loss = _smooth_loss(self.goal, score) + float(options["penalty"]) * edits
+            designed = designed[np.arange(len(X)) * k + loss.reshape(-1, k).argmin(axis=1)]
         histories, trajectories = _ordered_history(self, X, designed)
         best = [_Member(i, designed[i], np.zeros(X.shape[1], bool), histories[i],
                         trajectories[i], trajectories[i][-1][0], trajectories[i][-1][1])
@@ -939,12 +961,21 @@ def _alphabet_of(letters: str):
 
 
 # -- files --------------------------------------------------------------------------------------
-def read_mask_file(path, ids: list[str], length: int) -> np.ndarray:
+def read_mask_file(path, ids: list[str], length: int, windows=None,
+                   chroms=()) -> np.ndarray:
     """A BED-like mask file → bool (n, length): lines ``ID START END`` (tab or space
     separated; 0-based, half-open positions in that sequence as the model reads it; ``#``
-    comments and ``track``/``browser`` lines skipped). Errors name the file and line."""
+    comments and ``track``/``browser`` lines skipped). Errors name the file and line.
+
+    With ``windows`` (the genome windows of ``--regions``, one per id, :class:`~seqexplain.
+    genome.Window`) a line may also name a chromosome of ``chroms`` (the genome's): then
+    START END are genome coordinates, and the part of the range inside each window on that
+    chromosome is protected (counted from the window's end on a ``-`` strand window, as the
+    model reads it)."""
     index = {name: i for i, name in enumerate(ids)}
+    chroms = set(chroms) if windows is not None else set()
     out = np.zeros((len(ids), length), bool)
+    genomic: dict[str, list[tuple[int, int]]] = {}
     with open(path, encoding="utf-8", errors="replace") as handle:
         for number, line in enumerate(handle, start=1):
             fields = line.split()
@@ -954,22 +985,38 @@ def read_mask_file(path, ids: list[str], length: int) -> np.ndarray:
             if len(fields) < 3:
                 raise SeqexplainError(f"{where}: expected ID START END")
             name, lo, hi = fields[:3]
+            if name not in index and name in chroms:
+                if not (lo.isdigit() and hi.isdigit()) or not int(lo) < int(hi):
+                    raise SeqexplainError(f"{where}: {lo}-{hi} is not a genome range "
+                                          "(0-based, half-open, START < END)")
+                genomic.setdefault(name, []).append((int(lo), int(hi)))
+                continue
             if name not in index:
-                raise SeqexplainError(f"{where}: no sequence {name!r} in the input")
+                also = " or chromosome of the genome" if windows is not None else ""
+                raise SeqexplainError(f"{where}: no sequence{also} {name!r} in the input")
             if not (lo.isdigit() and hi.isdigit()) or not int(lo) < int(hi) <= length:
                 raise SeqexplainError(f"{where}: {lo}-{hi} is not a range inside the "
                                       f"{length}-long sequence (0-based, half-open)")
             out[index[name], int(lo):int(hi)] = True
+    for i, w in enumerate(windows or ()):
+        for lo, hi in genomic.get(w.chrom, ()):
+            lo, hi = max(lo, w.start) - w.start, min(hi, w.end) - w.start
+            if lo >= hi:
+                continue
+            if w.strand == "-":
+                lo, hi = length - hi, length - lo
+            out[i, lo:hi] = True
     return out
 
 
 def design_files(model, inputs, out, *, goal="max", force: bool = False, mask=None,
                  logos: int = 5, logo_method: str = "deepshap", dpi: int = 120,
                  alphabet: str | None = None, regions=None, genome=None,
-                 off_edge: str = "pad", **options) -> Design:
+                 off_edge: str = "pad", soft_masked: bool = False, **options) -> Design:
     """What ``seqexplain design`` does: read the FASTA ``inputs`` (lowercase letters are
     protected) or the ``regions`` (BED/narrowPeak) of ``genome`` (windows of the model's
-    length; read in upper case, so a soft-masked genome's repeats are not protected), run
+    length; read in upper case: a soft-masked genome's lowercase bases are protected only
+    with ``soft_masked=True``), run
     :func:`design` (``options``: its keyword arguments), and write the folder ``out``
     atomically:
 
@@ -981,7 +1028,8 @@ def design_files(model, inputs, out, *, goal="max", force: bool = False, mask=No
       ``logos`` designs of highest objective, edited positions shaded.
 
     ``model``: one model, or several (a list, or one string of paths separated by commas).
-    ``mask``: ranges ``"START-END,…"`` or a BED-like file (:func:`read_mask_file`).
+    ``mask``: ranges ``"START-END,…"`` or a BED-like file (:func:`read_mask_file`; with
+    ``regions`` its lines may be genome coordinates, ``CHROM START END``).
     """
     from ._tf import import_tensorflow
     from .genome import check_input_option
@@ -990,6 +1038,9 @@ def design_files(model, inputs, out, *, goal="max", force: bool = False, mask=No
     check_writable(out, force, kind="folder")
     # the choice of inputs and the goal are checked before TensorFlow loads
     check_input_option([inputs] if inputs else [], [regions] if regions else [], genome)
+    if soft_masked and not regions:
+        raise OptionError("--soft-masked is used with --regions (lowercase letters of a "
+                          "FASTA input are protected already)", "--soft-masked")
     parse_goal(goal)
     import_tensorflow()
     from .bundle import load_models
@@ -1008,8 +1059,14 @@ def design_files(model, inputs, out, *, goal="max", force: bool = False, mask=No
         raise SeqexplainError(f"{inputs or regions}: no records")
     # the input's letters checked (and named by file, record and position) before any work
     bundles[0].encode(sequences, ids=list(records.ids), source=str(inputs or regions))
+    windows = source.windows if regions else None
     if isinstance(mask, (str, Path)) and Path(mask).is_file():
-        mask = read_mask_file(mask, list(records.ids), bundles[0].length)
+        mask = read_mask_file(mask, list(records.ids), bundles[0].length, windows,
+                              source.genome.lengths if regions else ())
+    if soft_masked:
+        # lowercase genome bases (soft-masked repeats) as the model reads each window
+        soft = source.soft_masked()
+        mask = soft | mask_array(mask, len(soft), bundles[0].length)
     result = design(bundles if len(bundles) > 1 else bundles[0], sequences, goal,
                     mask=mask, ids=list(records.ids), **options)
     figures = _logo_figures(bundles[0], result, logos, logo_method, options) if logos else []
@@ -1088,7 +1145,7 @@ def summary_line(out, result: Design) -> str:
 # -- ledidi: a relaxation in TensorFlow ---------------------------------------------------------
 #: defaults of method="ledidi" (λ per edit as ledidi 2.2's ``l``: the L1 distance / 2)
 LEDIDI_DEFAULTS = dict(penalty=0.1, tau=1.0, samples=16, max_iter=1000, patience=100,
-                       learning_rate=1.0, prune=None)
+                       learning_rate=1.0, prune=None, polish=100, restarts=1)
 
 
 def _tf_objective(scorer: _Scorer):
@@ -1135,7 +1192,8 @@ def _tf_objective(scorer: _Scorer):
     return objective
 
 
-def _ledidi_search(run: "_Run", X: np.ndarray, options: dict, seed: int) -> np.ndarray:
+def _ledidi_search(run: "_Run", X: np.ndarray, protected: np.ndarray, options: dict,
+                   seed: int) -> np.ndarray:
     """The relaxation: per sequence, weights W (L, C) over letters, samples drawn by a
     straight-through Gumbel-softmax of ``log(X + ε) + W``, loss ``−objective + penalty ×
     edits``, Adam on W; the best hard sample of each sequence (lowest loss) is kept, and a
@@ -1150,7 +1208,7 @@ def _ledidi_search(run: "_Run", X: np.ndarray, options: dict, seed: int) -> np.n
     objective = _tf_objective(run.scorer)
     x0 = tf.constant(X, tf.float32)
     log_x = tf.math.log(x0 + 1e-4)
-    keep = tf.constant(run.protected[:, None, :, None])          # (n, 1, L, 1)
+    keep = tf.constant(protected[:, None, :, None])              # (n, 1, L, 1)
     real = tf.constant((X.sum(axis=-1) > 0)[:, None, :, None], tf.float32)  # not N rows
     weights = tf.Variable(tf.zeros_like(x0))
     optimizer = keras.optimizers.Adam(learning_rate=float(options["learning_rate"]))
@@ -1282,3 +1340,133 @@ def _ordered_history(run: "_Run", X: np.ndarray, designed: np.ndarray):
             trajectories[i].append((float(s[j]), float(o[j])))
             scores[i] = float(s[j])
     return histories, trajectories
+
+
+def _smooth_loss(goal: Goal, score: np.ndarray) -> np.ndarray:
+    """The relaxation's loss of a score, without the edit penalty: ``(q − V)²`` for
+    ``value:V``, ``q`` for ``min``, ``−q`` otherwise (the score is the ensemble's mean, or
+    its worst model's quantity, so this is the loss the relaxation minimised)."""
+    if goal.kind == "value":
+        return np.square(score - goal.value)
+    return score if goal.kind == "min" else -score
+
+
+def _breaks_constraints(run: "_Run", x0: np.ndarray, x: np.ndarray) -> bool:
+    """Whether design ``x`` of input ``x0`` (L, C) breaks max_edits, a forbidden site the
+    input did not have, or the GC range (farther out than the input)."""
+    edits = int((np.abs(x - x0).sum(axis=-1) > 0).sum())
+    if run.max_edits is not None and edits > run.max_edits:
+        return True
+    if run.patterns and len(_new_site_positions(x0, x, run.patterns)):
+        return True
+    if run.gc is not None:
+        return not run._gc_ok(_gc_counts(x0[None], run.letters),
+                              _gc_counts(x[None], run.letters), len(x0))[0]
+    return False
+
+
+def _ledidi_polish(run: "_Run", X: np.ndarray, protected: np.ndarray, designed: np.ndarray,
+                   penalty: float, prune: float, rounds: int,
+                   candidates: int = 8) -> np.ndarray:
+    """Exact local search after the relaxation: each round, one fast-ISM pass per design
+    proposes every single move (add an edit, change an edited letter, revert one) and every
+    swap (revert one or two edits and make another move, scored as the sum of the ISM
+    changes); the ``candidates`` best of each kind by the relaxation's loss ``h(score) +
+    penalty × edits`` are predicted exactly and the best that lowers that loss, and keeps the constraints, is taken. An added
+    edit must also gain at least ``prune`` of the objective (pruning would revert it
+    otherwise). Stops per sequence when no move helps, after ``rounds`` rounds at most.
+
+    ``designed`` (n, L, C) → the polished designs (n, L, C).
+    """
+    n = len(X)
+    goal = run.goal
+    x = designed.copy()
+    ref = X > 0.5                                                   # (n, L, C)
+    real = X.sum(axis=-1) > 0                                       # not N rows
+    score, objective = run.scorer.score(x)
+    edits = (np.abs(x - X).sum(axis=-1) > 0).sum(axis=1)
+    loss = _smooth_loss(goal, score) + penalty * edits
+    active = np.arange(n)
+    for _ in range(int(rounds)):
+        if not len(active):
+            break
+        batch = x[active]
+        s_move, _ = run.scorer.substitutions(batch)                 # (m, L, C) scores
+        cur = batch > 0.5
+        edited = (np.abs(batch - X[active]).sum(axis=-1) > 0)      # (m, L)
+        at_ref = ref[active]
+        movable = ~protected[active] & real[active]
+        adds = movable[:, :, None] & ~edited[:, :, None] & ~cur     # one edit more
+        changes = edited[:, :, None] & ~cur & ~at_ref               # the same count
+        reverts = edited[:, :, None] & at_ref                       # one edit fewer
+        trials, owners = [], []
+        for row, i in enumerate(active):
+            # every single move, and the reverts among them, with the change of score each
+            # makes (ISM) and the change of edit count
+            mv_pos, mv_c = np.nonzero(adds[row] | changes[row] | reverts[row])
+            d_mv = s_move[row, mv_pos, mv_c] - score[i]
+            step = np.where(edited[row, mv_pos],
+                            np.where(at_ref[row, mv_pos, mv_c], -1, 0), 1)
+            rev = np.flatnonzero(step < 0)
+            # combinations: a single move; one revert and another move; two reverts and
+            # another move (a swap of two weak edits for one strong one), each scored as the
+            # sum of its ISM changes (exact where the positions do not interact)
+            every = np.arange(len(mv_pos))
+            combos = [every[:, None]]
+            if len(rev):
+                combos.append(np.stack(np.meshgrid(rev, every, indexing="ij"), -1)
+                              .reshape(-1, 2))
+            if len(rev) > 1:
+                r1, r2 = np.triu_indices(len(rev), 1)
+                two = np.repeat(np.stack([rev[r1], rev[r2]], -1), len(every), axis=0)
+                combos.append(np.concatenate([two, np.tile(every, len(r1))[:, None]], 1))
+            options = []                                            # (approximate loss, moves)
+            for members in combos:
+                picked = mv_pos[members]
+                # the last move is at a position of its own, and after the reverts when it
+                # is one too (each set of reverts once)
+                last = picked[:, -1:]
+                ok = (picked[:, :-1] != last).all(axis=1)
+                ok &= (step[members[:, -1]] >= 0) | (picked[:, :-1] < last).all(axis=1)
+                count = edits[i] + step[members].sum(axis=1)
+                if run.max_edits is not None:
+                    ok &= count <= run.max_edits
+                approx = np.where(ok, _smooth_loss(goal, score[i] + d_mv[members].sum(axis=1))
+                                  + penalty * count, np.inf)
+                for f in np.argsort(approx, kind="stable")[:candidates]:
+                    if approx[f] < loss[i]:
+                        options.append((approx[f], [(mv_pos[m], mv_c[m]) for m in members[f]]))
+            # the best ``candidates`` of each kind: single moves are exact, and sums of ISM
+            # changes that promise more must not crowd them out
+            for _, moves in options:
+                t = x[i].copy()
+                for p, c in moves:
+                    t[p] = 0
+                    t[p, c] = 1
+                trials.append(t)
+                owners.append(i)
+        if not trials:
+            break
+        trials = np.stack(trials)
+        owners = np.array(owners)
+        t_score, t_obj = run.scorer.score(trials)
+        t_edits = (np.abs(trials - X[owners]).sum(axis=-1) > 0).sum(axis=1)
+        t_loss = _smooth_loss(goal, t_score) + penalty * t_edits
+        moved = []
+        for i in np.unique(owners):
+            best = None
+            for j in np.flatnonzero(owners == i):
+                if t_loss[j] >= loss[i] - 1e-12 or (best is not None and
+                                                     t_loss[j] >= t_loss[best]):
+                    continue
+                if t_edits[j] > edits[i] and t_obj[j] - objective[i] < prune:
+                    continue
+                if _breaks_constraints(run, X[i], trials[j]):
+                    continue
+                best = j
+            if best is not None:
+                x[i], score[i], objective[i] = trials[best], t_score[best], t_obj[best]
+                edits[i], loss[i] = t_edits[best], t_loss[best]
+                moved.append(i)
+        active = np.array(moved, int)
+    return x

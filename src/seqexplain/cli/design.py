@@ -24,7 +24,7 @@ from .options import region_options
               show_default=True, help="greedy: best single substitution per round (fast "
                                       "ISM); motif: write --motif at the best place; ledidi: "
                                       "a Gumbel-softmax relaxation with an edit penalty, "
-                                      "then pruning.")
+                                      "then pruning and an exact local search.")
 @click.option("--penalty", type=click.FloatRange(min=0), default=0.1, show_default=True,
               help="ledidi: λ, the loss of one edit in output units.")
 @click.option("--prune", type=click.FloatRange(min=0),
@@ -35,8 +35,12 @@ from .options import region_options
 @click.option("--beam", type=click.IntRange(min=1), default=1, show_default=True,
               help="Sequences kept per input each greedy round (beam search).")
 @click.option("--mask", help="Positions never edited: START-END,… (0-based, half-open) or a "
-                             "BED-like file of ID START END lines; lowercase letters of "
+                             "BED-like file of ID START END lines (with --regions also "
+                             "CHROM START END in genome coordinates); lowercase letters of "
                              "INPUTS are kept too.")
+@click.option("--soft-masked", is_flag=True,
+              help="With --regions: the genome's lowercase (soft-masked) bases are never "
+                   "edited.")
 @click.option("--forbid", help="Sites never created, both strands: IUPAC strings separated by "
                                "commas (e.g. GAATTC,GGATCC).")
 @click.option("--gc", help="GC fraction range every design keeps, LOW-HIGH (e.g. 0.4-0.6).")
@@ -61,7 +65,7 @@ from .options import region_options
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 def design_command(model, inputs, regions, genome, off_edge, goal, target, threshold, tolerance, method, penalty, prune,
                    max_edits, beam,
-                   mask, forbid, gc, motif, copies, motifs, ensemble, output, logos, alphabet,
+                   mask, soft_masked, forbid, gc, motif, copies, motifs, ensemble, output, logos, alphabet,
                    batch_size, seed, out, force):
     """Edit the sequences of INPUTS (FASTA; or the --regions windows of --genome) until
     MODEL meets --goal: OUT/designed.fa,
@@ -71,6 +75,7 @@ def design_command(model, inputs, regions, genome, off_edge, goal, target, thres
 
     result = design_files(model, inputs, out, goal=goal, force=force, mask=mask, logos=logos,
                           regions=regions, genome=genome, off_edge=off_edge,
+                          soft_masked=soft_masked,
                           alphabet=alphabet, target=target, threshold=threshold,
                           tolerance=tolerance, method=method, max_edits=max_edits, beam=beam,
                           forbidden=forbid or (), gc=gc, motif=motif, copies=copies,
