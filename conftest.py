@@ -5,7 +5,9 @@
   repository's ``examples/`` and ``models/``), so it needs only what the repository ships or
   what its earlier blocks create.
 - ``bash`` blocks run with ``bash -eo pipefail``; a leading ``pip install … &&`` is dropped
-  (the suite runs inside the installed package). ``python`` blocks share one namespace per
+  (the suite runs inside the installed package). A block of plain ``seqexplain …`` lines runs
+  them in the test process instead, through the same click group (see
+  :func:`run_in_process`; ``SEQEXPLAIN_DOCS_SUBPROCESS=1`` turns this off). ``python`` blocks share one namespace per
   document. Blocks without a language are output shown to the reader, and are not run.
 - ``<!-- skip: next -->`` skips the next block (the CI command itself; external tools that
   take minutes).
@@ -63,11 +65,69 @@ def _environment() -> dict:
     return env
 
 
+#: shell syntax that only bash can run (pipes, redirection, variables, globs, chaining)
+SHELL_ONLY = re.compile(r"[|&;<>$`*?~(){}\\]")
+
+
+def seqexplain_commands(script: str) -> list[list[str]] | None:
+    """The argument lists of a block made only of plain ``seqexplain …`` lines (no shell
+    syntax), or None for any other block."""
+    import shlex
+
+    commands = []
+    for line in script.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if SHELL_ONLY.search(line) or not line.startswith("seqexplain "):
+            return None
+        try:
+            commands.append(shlex.split(line)[1:])
+        except ValueError:
+            return None
+    return commands or None
+
+
+def run_in_process(commands: list[list[str]]) -> tuple[int, str]:
+    """Run ``seqexplain`` commands in this process, one after another, as the console script
+    would (the same click group, arguments and working folder): the exit status of the first
+    that fails (or 0) and its output.
+
+    A block of plain commands runs here rather than in a new ``bash``: each new process would
+    import TensorFlow again, seconds each, for about 50 commands across the documents. What
+    the console script adds around the group (signals, the worker thread) is tested in
+    tests/test_interrupts.py; ``SEQEXPLAIN_DOCS_SUBPROCESS=1`` runs every block in bash."""
+    from click.testing import CliRunner
+
+    from seqexplain.cli import main
+
+    for args in commands:
+        result = CliRunner().invoke(main, args, prog_name="seqexplain")
+        if result.exit_code != 0:
+            detail = "".join(__import__("traceback").format_exception(*result.exc_info)) \
+                if result.exc_info and not isinstance(result.exception, SystemExit) else ""
+            return result.exit_code, result.output + detail
+    return 0, ""
+
+
 def run_bash(example) -> str | None:
     """Run one ``bash`` block in the document's workspace; a failure message, or None."""
     script = PIP_INSTALL.sub("", example.parsed)
     workspace = example.namespace["__workspace__"]
     start = time.perf_counter()
+    commands = seqexplain_commands(script)
+    if commands is not None and not any(os.environ.get(name) == "1" for name in (
+            "SEQEXPLAIN_DOCS_SUBPROCESS", "SEQEXPLAIN_UPDATE_FIGURES")):
+        previous = os.getcwd()
+        os.chdir(workspace)
+        try:
+            status, output = run_in_process(commands)
+        finally:
+            os.chdir(previous)
+        example.namespace["__timings__"].append((script, time.perf_counter() - start))
+        if status != 0:
+            tail = "\n".join(output.strip().splitlines()[-15:])
+            return f"block exited with status {status}:\n{script}\n--- output ---\n{tail}"
+        return None
     r = subprocess.run(["bash", "-eo", "pipefail", "-c", script], cwd=workspace,
                        env=_environment(), capture_output=True, text=True,
                        timeout=BLOCK_TIMEOUT)
