@@ -84,6 +84,45 @@ def choose_reverse_complement(X: np.ndarray, targets: Targets, split: Split,
                             f"{key} {forward:.3f}, and {reverse:.3f} on the reverse complements"}
 
 
+def choose_pooling(X: np.ndarray, targets: Targets, split: Split,
+                   fitted: dict[str, Any]) -> tuple[bool, dict]:
+    """Whether position matters: the positional baseline (one weight per position and
+    letter) beats the best k-mer baseline (counts, position-blind) on the validation split
+    by the main metric, by more than :data:`NOISE_Z` paired bootstrap standard errors
+    (:func:`bootstrap_se`). Windows aligned on a landmark (translation starts, splice sites)
+    do; a motif anywhere in a peak does not. When it does, the capacity rule flattens the
+    last conv block's map instead of max-pooling it over the length
+    (:func:`~seqexplain.training.capacity.capacity_rule` ``position_matters``), as the
+    position-aware heads of published splice-site CNNs do. Returns ``(position matters,
+    JSON-ready record)``."""
+    key = main_metric(targets.task)
+    val_t = targets.subset(split.val)
+    X_val = X[split.val]
+    scores = {name: model.predict_scores(X_val) for name, model in fitted.items()
+              if name != "trivial"}
+    if "positional" not in scores or len(scores) < 2:
+        return False, {"value": "max", "by": "validation",
+                       "reason": "no positional and k-mer baselines to compare"}
+    values = {name: headline_value(evaluate(targets.task, true_for_metrics(val_t), v,
+                                            metric_names(targets)), key)
+              for name, v in scores.items()}
+    positional = values["positional"]
+    kmer_name = max((n for n in values if n != "positional"), key=values.get)
+    kmer = values[kmer_name]
+    gain = positional - kmer
+    se = bootstrap_se(val_t, scores["positional"], scores[kmer_name]) if gain > 0 else math.inf
+    record = {"by": "validation", "metric": key, "positional": round(positional, 4),
+              kmer_name: round(kmer, 4),
+              "gain_se": round(se, 4) if math.isfinite(se) else None}
+    matters = gain > NOISE_Z * se
+    verdict = ("position matters" if matters else
+               "position-blind features do as well" if gain <= 0 else
+               f"no clear gain from position (bootstrap SE {se:.3f})")
+    return matters, {"value": "flatten" if matters else "max", **record,
+                     "reason": f"{verdict}: the positional baseline scores validation {key} "
+                               f"{positional:.3f}, the {kmer_name} baseline {kmer:.3f}"}
+
+
 #: a trained CNN this far below the best baseline on the validation main metric has stalled;
 #: it is trained again with less capacity (:func:`capacity_rule` ``step_down``)
 COLLAPSE_MARGIN = 0.01
@@ -307,7 +346,8 @@ def what_would_help(baseline: str, choices: dict, model_config, config: TrainCon
                          "landmark)")
         if choices.get("head", {}).get("position_path") != "on":
             hints.append("the positional path (--position-path; it was off)")
-        hints.append("--global-pool flatten (position-resolved features)")
+        if choices.get("pooling", {}).get("value") != "flatten":
+            hints.append("--global-pool flatten (position-resolved features)")
     elif baseline.startswith("kmer"):
         hints.append("--conv-blocks 1 or --filters 32 (less capacity: few records)")
     else:
@@ -340,6 +380,9 @@ def describe_choices(choices: dict) -> list[str]:
                      f"{'retry' if check.get('kept') == 'retry' else 'first run'} "
                      f"(validation {check['metric']} {check['validation_cnn']:.3f} first, "
                      f"{check['validation_retry']:.3f} retry)")
+    pooling = choices.get("pooling")
+    if pooling:
+        lines.append(f"pooling: {pooling['value']} ({pooling['reason']})")
     rc = choices.get("reverse_complement")
     if rc:
         lines.append(f"reverse-complement augmentation: {'on' if rc['value'] else 'off'} "
