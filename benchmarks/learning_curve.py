@@ -4,9 +4,10 @@
 Each task is subsampled (stratified by label, seeded) to each size where it has that many
 records — the size is of the whole subsample, which ``train`` splits 70/10/20 as usual —
 and trained with the defaults, which now follow the data (``capacity_rule``: the *small*
-tier under 1,000 training sequences, *medium* under 5,000, *large* above). Printed per
-size: the CNN's test AUROC and the best baseline's (k-mer or positional), mean ± sd over
-seeds, and the tier used. Tasks (the builders of ``bench_train_panel.py`` where they
+tier under 1,000 training sequences, *medium* under 5,000, *large* above; flatten instead
+of max pooling where the positional baseline wins on validation). Printed per size: the
+CNN's test main metric (AUROC) and the best baseline's (k-mer or positional), mean ± sd over
+seeds, and the tier and pooling used. Tasks (the builders of ``bench_train_panel.py`` where they
 exist):
 
 1. ``motif`` — one CTCF site (sampled from its JASPAR PWM) planted anywhere in half of
@@ -17,14 +18,19 @@ exist):
    internal ATGs (~4,100 windows; ``examples/make_ecoli_starts.py``);
 4. ``ctcf`` — 500 CTCF ChIP-seq peaks against 1,000 human background windows, 200 bp
    (``examples/data``; 1,500 records in all);
-5. ``ww`` — 4,025 WW domains against as many proteome fragments, 34 residues.
+5. ``ww`` — 4,025 WW domains against as many proteome fragments, 34 residues;
+6. ``splice`` — splice-junction-like, 3 classes (donor, acceptor, neither) in 60 bp with the
+   junction at the centre (:func:`splice_like`): a fixed landmark plus a motif at a variable
+   position. Main metric: macro one-vs-rest AUROC.
 
 Targets (issue 28): the CNN ≥ best baseline − 0.01 at every size, and ahead of it from
 1,000 on wherever the task has non-additive structure. CPU heavy (a full run is hours on
 2 cores); run a subset with e.g. ``--sizes 300 1000 --seeds 0``:
 
-    python benchmarks/learning_curve.py [--tasks motif pair ecoli ctcf ww]
+    python benchmarks/learning_curve.py [--tasks motif pair ecoli ctcf ww splice]
         [--sizes 300 1000 3000 10000] [--seeds 0 1 2] [--json curve.json]
+        [--jsonl rows.jsonl]        # rows appended as they finish
+    python benchmarks/learning_curve.py --table rows.jsonl   # the table of saved rows
 """
 
 from __future__ import annotations

@@ -232,3 +232,42 @@ def test_bootstrap_metric_matches_sklearn_and_its_se_the_hanley_mcneil_formula()
     # a paired difference of a score with itself has no spread; perfect scores neither
     assert bootstrap_se(targets, noise, noise) == 0
     assert bootstrap_se(targets, y.astype(float)) == 0
+
+
+class _ScoresBaseline:
+    """A fitted baseline stand-in: given scores on the validation sequences, other scores on
+    anything else (their reverse complements)."""
+
+    def __init__(self, X_val, forward, reverse):
+        self.X_val, self.forward, self.reverse = X_val, forward, reverse
+
+    def predict_scores(self, X):
+        return self.forward if np.array_equal(X, self.X_val) else self.reverse
+
+
+@pytest.mark.parametrize("copies, expected", [(1, True), (40, False)])
+def test_reverse_complement_stays_on_when_the_loss_is_within_noise(copies, expected):
+    """The same loss of skill on reverse complements (AUROC 0.78 -> 0.65) turns augmentation
+    off only when the validation split is large enough to tell it from chance: not on 30
+    records, but on 1,200."""
+    from seqexplain.metrics import evaluate
+    from seqexplain.targets import Targets
+    from seqexplain.training.choices import choose_reverse_complement
+    from seqexplain.training.splits import Split
+
+    rng = np.random.default_rng(3)
+    y = np.tile(np.arange(30) % 2, copies)
+    forward = np.tile(rng.normal(size=30), copies) + y * 1.1
+    reverse = np.tile(rng.normal(size=30), copies) + y * 0.5
+    X = np.eye(4, dtype=np.float32)[rng.integers(0, 4, (len(y), 12))]
+    targets = Targets("binary", y[:, None].astype(np.float32), ["label"])
+    split = Split(np.array([], dtype=int), np.arange(len(y)), np.array([], dtype=int))
+    fitted = {"kmer4": _ScoresBaseline(X, forward[:, None], reverse[:, None])}
+    value, record = choose_reverse_complement(X, targets, split, TrainConfig(), True, fitted)
+    auroc = [evaluate("binary", y, s[:, None], ["auroc"])["auroc"] for s in (forward, reverse)]
+    assert record["validation"] == pytest.approx(auroc[0], abs=1e-4)
+    assert record["validation_reverse_complement"] == pytest.approx(auroc[1], abs=1e-4)
+    loss = auroc[0] - auroc[1]
+    assert loss > 0.25 * (auroc[0] - 0.5)  # the old rule alone would turn it off
+    assert value is expected and (loss > 2 * record["loss_se"]) is not expected
+    assert ("within validation noise" in record["reason"]) is expected
