@@ -20,8 +20,8 @@ DATA = Path(__file__).resolve().parents[1] / "examples" / "data"
 
 
 @pytest.mark.parametrize("n_train, length, tier, blocks, filters, dense, l2, patience", [
-    (420, 200, "small", 1, (32,), (32,), 1e-5, 15),
-    (999, 200, "small", 1, (32,), (32,), 1e-5, 15),
+    (420, 200, "small", 1, (32,), (), 1e-5, 15),
+    (999, 200, "small", 1, (32,), (), 1e-5, 15),
     (1000, 200, "medium", 2, (64, 32), (64,), 1e-6, 10),
     (4999, 100, "medium", 2, (64, 32), (64,), 1e-6, 10),
     (5000, 200, "large", 2, (128, 64), (128,), 1e-6, 10),
@@ -36,6 +36,7 @@ def test_the_rule_by_size_and_length(n_train, length, tier, blocks, filters, den
     assert config.dense_units == dense and config.l2 == l2
     assert train_config.patience == patience
     assert config.learning_rate == 3e-3 and config.conv_dropout == 0.2
+    assert config.global_pool == "max"
     assert record["given"] == {} and set(record["from_rule"]) == {*SIZED_FIELDS, "patience"}
     assert record["summary"].startswith(f"{tier} ({n_train} training sequences of {length})")
 
@@ -52,7 +53,50 @@ def test_step_down_for_the_retry():
     assert capacity_rule(20_000, 200, step_down=True)["tier"] == "medium"
     assert capacity_rule(2_000, 200, step_down=True)["tier"] == "small"
     reduced = capacity_rule(300, 200, step_down=True)
-    assert reduced["tier"] == "reduced" and reduced["settings"] == REDUCED_TIER[2]
+    assert reduced["tier"] == "reduced"
+    assert reduced["settings"] == {**REDUCED_TIER[2], "global_pool": "max"}
+
+
+def test_position_matters_flattens_unless_the_user_chose():
+    rule = capacity_rule(300, 100, position_matters=True)
+    config, _, record = apply_capacity_rule(rule, ModelConfig(), TrainConfig())
+    assert config.global_pool == "flatten" and record["from_rule"]["global_pool"] == "flatten"
+    for step_down in (False, True):
+        assert capacity_rule(2_000, 100, step_down, True)["settings"]["global_pool"] == "flatten"
+    user = ModelConfig(global_pool="average")
+    config, _, record = apply_capacity_rule(rule, user, TrainConfig())
+    assert config.global_pool == "average" and record["given"] == {"global_pool": "average"}
+
+
+def _fitted_baselines(X, y):
+    from seqexplain.targets import Targets
+    from seqexplain.training.evaluation import fit_baseline_models
+    from seqexplain.training.splits import Split
+
+    targets = Targets("binary", y[:, None].astype(np.float32), ["label"])
+    idx = np.arange(len(y))
+    split = Split(idx[:160], idx[160:], idx[160:])
+    return targets, split, fit_baseline_models(X, targets, split, TrainConfig(kmer=2), True)
+
+
+@pytest.mark.parametrize("fixed", [True, False])
+def test_choose_pooling_by_the_baselines(fixed):
+    """A label read off one fixed position (position matters: the positional baseline wins)
+    against the same letter pair anywhere (the k-mer baseline wins)."""
+    from seqexplain.training.choices import choose_pooling
+
+    rng = np.random.default_rng(0)
+    n, length = 240, 16
+    X = np.eye(4, dtype=np.float32)[rng.integers(0, 4, (n, length))]
+    y = rng.integers(0, 2, n)
+    for i in np.flatnonzero(y):
+        start = 10 if fixed else rng.integers(0, length - 1)
+        X[i, start:start + 2] = np.eye(4, dtype=np.float32)[[2, 3]]  # "GT"
+    targets, split, fitted = _fitted_baselines(X, y)
+    matters, record = choose_pooling(X, targets, split, fitted)
+    assert matters is fixed and record["value"] == ("flatten" if fixed else "max")
+    assert (record["positional"] > record["kmer2"]) is fixed
+    assert record["metric"] == "auroc" and f"{record['positional']:.3f}" in record["reason"]
 
 
 def test_explicit_settings_win():
@@ -62,7 +106,7 @@ def test_explicit_settings_win():
     user = ModelConfig.from_dict({"filters": 64, "l2": 1e-3, "first_activation": "exponential"})
     config, train_config, record = apply_capacity_rule(rule, user, TrainConfig(patience=3))
     assert config.filters == (64,) and config.l2 == 1e-3  # user's
-    assert config.n_conv_blocks == 1 and config.dense_units == (32,)  # rule's
+    assert config.n_conv_blocks == 1 and config.dense_units == ()  # rule's
     assert config.first_activation == "exponential" and train_config.patience == 3
     assert record["given"] == {"filters": 64, "l2": 1e-3, "patience": 3}
     assert "filters" not in record["from_rule"] and record["from_rule"]["n_conv_blocks"] == 1
@@ -141,7 +185,7 @@ def test_failed_training_warns_once_and_flags_the_folder(failed_model):
     check = meta["choices"]["collapse_check"]
     assert check["retrained"] is True and check["retry"]["tier"] == "reduced"
     assert "filters" not in check["retry"]["changed"]
-    assert check["retry"]["changed"]["dense_units"] == [16]
+    assert check["retry"]["changed"]["l2"] == 1e-4
 
 
 def test_commands_on_a_failed_model_repeat_the_warning(failed_model, tmp_path):
@@ -188,3 +232,42 @@ def test_bootstrap_metric_matches_sklearn_and_its_se_the_hanley_mcneil_formula()
     # a paired difference of a score with itself has no spread; perfect scores neither
     assert bootstrap_se(targets, noise, noise) == 0
     assert bootstrap_se(targets, y.astype(float)) == 0
+
+
+class _ScoresBaseline:
+    """A fitted baseline stand-in: given scores on the validation sequences, other scores on
+    anything else (their reverse complements)."""
+
+    def __init__(self, X_val, forward, reverse):
+        self.X_val, self.forward, self.reverse = X_val, forward, reverse
+
+    def predict_scores(self, X):
+        return self.forward if np.array_equal(X, self.X_val) else self.reverse
+
+
+@pytest.mark.parametrize("copies, expected", [(1, True), (40, False)])
+def test_reverse_complement_stays_on_when_the_loss_is_within_noise(copies, expected):
+    """The same loss of skill on reverse complements (AUROC 0.78 -> 0.65) turns augmentation
+    off only when the validation split is large enough to tell it from chance: not on 30
+    records, but on 1,200."""
+    from seqexplain.metrics import evaluate
+    from seqexplain.targets import Targets
+    from seqexplain.training.choices import choose_reverse_complement
+    from seqexplain.training.splits import Split
+
+    rng = np.random.default_rng(3)
+    y = np.tile(np.arange(30) % 2, copies)
+    forward = np.tile(rng.normal(size=30), copies) + y * 1.1
+    reverse = np.tile(rng.normal(size=30), copies) + y * 0.5
+    X = np.eye(4, dtype=np.float32)[rng.integers(0, 4, (len(y), 12))]
+    targets = Targets("binary", y[:, None].astype(np.float32), ["label"])
+    split = Split(np.array([], dtype=int), np.arange(len(y)), np.array([], dtype=int))
+    fitted = {"kmer4": _ScoresBaseline(X, forward[:, None], reverse[:, None])}
+    value, record = choose_reverse_complement(X, targets, split, TrainConfig(), True, fitted)
+    auroc = [evaluate("binary", y, s[:, None], ["auroc"])["auroc"] for s in (forward, reverse)]
+    assert record["validation"] == pytest.approx(auroc[0], abs=1e-4)
+    assert record["validation_reverse_complement"] == pytest.approx(auroc[1], abs=1e-4)
+    loss = auroc[0] - auroc[1]
+    assert loss > 0.25 * (auroc[0] - 0.5)  # the old rule alone would turn it off
+    assert value is expected and (loss > 2 * record["loss_se"]) is not expected
+    assert ("within validation noise" in record["reason"]) is expected

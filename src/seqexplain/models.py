@@ -317,7 +317,7 @@ ModelConfig.__init__ = _record_given(ModelConfig.__init__)
 #: settings that follow the size of the training data unless given (see
 #: :func:`seqexplain.training.capacity.capacity_rule`); every other field keeps its default
 SIZED_FIELDS = ("n_conv_blocks", "filters", "dense_units", "conv_dropout", "dense_dropout",
-                "l2", "learning_rate")
+                "l2", "learning_rate", "global_pool")
 
 
 def build_model(config: ModelConfig | None, input_length: int, channels: int, task: str,

@@ -24,8 +24,9 @@ from .metrics import (evaluate, headline_value, main_metric, metric_names, score
                       summarize, true_for_metrics)
 from .targets import Targets
 from .training.capacity import apply_capacity_rule, capacity_rule, format_setting
-from .training.choices import (choose_position_path, choose_reverse_complement, collapse_check,
-                               describe_choices, quality_check, what_would_help)
+from .training.choices import (choose_pooling, choose_position_path, choose_reverse_complement,
+                               collapse_check, describe_choices, quality_check,
+                               what_would_help)
 from .training.evaluation import baseline_test_metrics, cross_validate, fit_baseline_models
 from .training.fitting import fit_cnn, predict_outputs
 from .training.settings import TrainConfig
@@ -97,9 +98,15 @@ def train(X: np.ndarray, targets: Targets, model_config=None, config: TrainConfi
     rc, rc_choice = choose_reverse_complement(X, targets, split, config, nucleic, fitted)
     choices = {"reverse_complement": rc_choice}
     say(f"reverse-complement augmentation {'on' if rc else 'off'}: {rc_choice['reason']}")
+    # windows aligned on a landmark keep where each filter matched (flatten, not max pooling)
+    position_matters, choices["pooling"] = choose_pooling(X, targets, split, fitted)
+    if "global_pool" in model_config.given:
+        choices["pooling"] = {"value": model_config.global_pool, "by": "user",
+                              "reason": "set by --global-pool"}
+    say(f"pooling: {choices['pooling']['value']} ({choices['pooling']['reason']})")
     # capacity and regularisation follow the number of training sequences and their length;
     # what the user set is kept
-    rule = capacity_rule(len(split.train), X.shape[1])
+    rule = capacity_rule(len(split.train), X.shape[1], position_matters=position_matters)
     sized_model, run_config, choices["capacity"] = apply_capacity_rule(
         rule, model_config, replace(config, reverse_complement=rc))
     say(f"capacity: {choices['capacity']['summary']}")
@@ -127,7 +134,8 @@ def train(X: np.ndarray, targets: Targets, model_config=None, config: TrainConfi
     check = collapse_check(best_run["model"], X, targets, split, fitted)
     if check["retrained"]:
         seed = config.seed + 1000 * config.restarts
-        smaller = capacity_rule(len(split.train), X.shape[1], step_down=True)
+        smaller = capacity_rule(len(split.train), X.shape[1], step_down=True,
+                                position_matters=position_matters)
         retry_model, retry_config, retry_choice = apply_capacity_rule(smaller, model_config,
                                                                       run_config)
         changed = {k: v for k, v in retry_choice["from_rule"].items()
