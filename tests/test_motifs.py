@@ -616,7 +616,7 @@ def test_explain_motifs_and_report(tmp_path):
 @pytest.mark.slow
 def test_modisco_engine_on_the_same_scores(tmp_path):
     """TF-MoDISco (modisco-lite) through the same outputs: it finds the planted motifs too."""
-    data, sites = planted_attributions(n=400, length=150, seed=4, random_slots=True)
+    data, sites = planted_attributions(n=300, length=120, seed=4, random_slots=True)
     npz = save_npz(tmp_path / "a.npz", data)
     out = tmp_path / "modisco"
     r = CliRunner().invoke(main, ["motifs", str(npz), "--engine", "modisco", "--no-support",

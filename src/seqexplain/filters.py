@@ -209,14 +209,16 @@ class FiltersResult:
 def filters_files(model, inputs=None, *, out, regions=None, genome=None, off_edge: str = "pad",
                   alphabet: str | None = None, target=None, max_sequences: int = 2000,
                   database=None, release: str | None = "JASPAR2024",
-                  taxon: str = "vertebrates", logos: int | None = None,
+                  taxon: str = "vertebrates", logos: int | None = 20,
                   force: bool = False) -> FiltersResult:
     """What ``seqexplain filters`` does: the first ``max_sequences`` records of ``inputs`` (a
     FASTA file), or windows of ``regions`` on ``genome``, through ``model`` (a model folder
     or a Keras file; ``alphabet`` for a bare file), and :func:`write_filters` into the folder
     ``out`` atomically (replaced only with ``force``): every first-layer filter's PWM,
     its influence on ``target`` and its matches in ``database`` [JASPAR CORE ``release`` of
-    ``taxon``]; PWM logos of the ``logos`` most influential filters [all].
+    ``taxon``]; PWM logos of the ``logos`` most influential filters [20; ``None``: all] —
+    drawing a logo costs far more than computing a PWM, and a model's first layer can hold
+    hundreds of filters.
 
     Raises
     ------

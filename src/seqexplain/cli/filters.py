@@ -24,8 +24,8 @@ from .options import region_options
 @click.option("--jaspar-release", default="JASPAR2024", show_default=True)
 @click.option("--taxon", default="vertebrates", show_default=True,
               type=click.Choice(TAXA), help="JASPAR taxon.")
-@click.option("--logos", "n_logos", type=click.IntRange(min=0), default=None,
-              help="PWM logos of the K most influential filters [all].")
+@click.option("--logos", "n_logos", type=click.IntRange(min=0), default=20, show_default=True,
+              help="PWM logos of the K most influential filters (filters.meme has them all).")
 @click.option("-o", "--out", required=True, type=click.Path(file_okay=False))
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 def filters_command(model, fasta, regions, genome, off_edge, alphabet, target, max_sequences,
