@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from ..annotate import DEFAULT_RELEASE, TAXA
-from ..attributions import Attributions
 from ..motifs import MotifSettings
 from . import main
 
@@ -80,23 +77,12 @@ def motifs_command(attributions, method, target, model_path, database, jaspar_re
     """Motifs learned by the model: seqlets of high attribution in ATTRIBUTIONS are clustered
     into motifs, matched to known motifs (TOMTOM vs JASPAR), tested against a shuffled-sequence
     null and mapped on every sequence."""
-    from ..errors import SeqexplainError
-    from ..attribution.registry import resolve_method
-    from ..motifs.pipeline import run_and_write, summary_line
-    from ..outputs import atomic_dir, check_writable
+    from ..motifs.pipeline import motifs_files
 
-    check_writable(out, force, kind="folder")
-    if database and not Path(database).is_file():
-        raise SeqexplainError(f"{database}: no such motif file")
-    method = resolve_method(method).name
-    data = Attributions.read(attributions, [method], target=target)  # checks the method
-    settings = MotifSettings(method=method, width=seqlet_width, fdr=fdr, hit_fdr=hit_fdr,
-                             engine=engine, similarity=similarity, min_seqlets=min_seqlets,
-                             max_seqlets=max_seqlets, null_size=null_size, seed=seed,
-                             seqlet_null="laplace" if no_support else seqlet_null)
-    with atomic_dir(out, force=force) as tmp:
-        result, table = run_and_write(data, tmp, settings, str(attributions),
-                                      model_path=model_path, database=database,
-                                      jaspar_release=jaspar_release, taxon=taxon,
-                                      no_support=no_support, n_maps=n_maps)
-    click.echo(summary_line(out, result, table), err=True)
+    run = motifs_files(attributions, out, method=method, target=target, model=model_path,
+                       database=database, jaspar_release=jaspar_release, taxon=taxon,
+                       support=not no_support, maps=n_maps, force=force, width=seqlet_width,
+                       fdr=fdr, hit_fdr=hit_fdr, engine=engine, seqlet_null=seqlet_null,
+                       similarity=similarity, min_seqlets=min_seqlets,
+                       max_seqlets=max_seqlets, null_size=null_size, seed=seed)
+    click.echo(run.summary(), err=True)
