@@ -756,3 +756,37 @@ def test_cooccurrence_of_one_motif_has_room(tmp_path):
         fig.savefig(tmp_path / "c.png", dpi=60)
     plt.close(fig)
     assert (tmp_path / "c.png").stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_motifs_files_takes_a_loaded_model(untrained, tmp_path):
+    """The library call behind `seqexplain motifs` takes a loaded Keras model for the support
+    tests (the CLI gives a path): the model that computed the scores runs them; another model
+    is refused before anything is written."""
+    import keras
+
+    from seqexplain.errors import SeqexplainError
+    from seqexplain.explain_run import explain_files
+    from seqexplain.models import ModelConfig, build_model
+    from seqexplain.motifs.pipeline import MotifsRun, motifs_files
+
+    path, fa = untrained
+    few = tmp_path / "few.fa"  # 60 of the planted sequences
+    few.write_text("".join(Path(fa).read_text().splitlines(keepends=True)[:120]))
+    explain_files(path, few, out=tmp_path / "ex", methods="saliency", logos=0, progress=False)
+    npz = tmp_path / "ex" / "attributions.npz"
+    relaxed = dict(method="saliency", maps=0, null_size=30, fdr=0.5, similarity=0.3,
+                   min_seqlets=5, seqlet_null="laplace",
+                   database=Path(__file__).parent / "data" / "motifs" / "jaspar2024_selected.meme")
+    keras.utils.set_random_seed(1)
+    other = build_model(ModelConfig(n_conv_blocks=1, filters=8, kernel_sizes=7, pool_sizes=1,
+                                    dense_units=[8]), 40, 4, "binary", 1)
+    with pytest.raises(SeqexplainError, match="computed with another model"):
+        motifs_files(npz, tmp_path / "other", model=other, **relaxed)
+    assert not (tmp_path / "other").exists()
+    run = motifs_files(npz, tmp_path / "m", model=keras.models.load_model(path), **relaxed)
+    assert isinstance(run, MotifsRun) and len(run.table) > 0
+    assert set(run.table["supported"]) <= {"yes", "no"}  # tested with it, not "untested"
+    table = pd.read_csv(tmp_path / "m" / "motifs.tsv", sep="\t", keep_default_na=False)
+    assert list(table["motif"]) == list(run.table["motif"])
+    assert run.summary().startswith(f"{tmp_path / 'm'}: {len(table)} motifs from ")

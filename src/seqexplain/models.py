@@ -46,14 +46,13 @@ Only built-in Keras layers are used (no ``Lambda``), so models save with
 from __future__ import annotations
 
 import difflib
-from dataclasses import asdict, dataclass, fields
-from typing import Any
-
-import keras
-from keras import layers
+from dataclasses import asdict, dataclass, field, fields
+from typing import TYPE_CHECKING, Any
 
 from .errors import SeqexplainError, check_choice, check_int, check_number
-from .metrics import check_task
+
+if TYPE_CHECKING:  # Keras loads where a model is built or compiled, not with the settings
+    import keras
 
 ACTIVATIONS = ("relu", "elu", "gelu", "silu", "softplus", "sigmoid", "tanh", "exponential",
                "linear")
@@ -77,6 +76,16 @@ _PER_BLOCK = ("filters", "kernel_sizes", "dilations", "pool_types", "pool_sizes"
 # output activation of each task; the logits layer before it is always linear
 _OUTPUT_ACTIVATION = {"binary": "sigmoid", "multiclass": "softmax", "multilabel": "sigmoid",
                       "regression": "linear"}
+
+
+def _setting(value: Any, flag: str, help: str, *, values: str | None = None, **click: Any):
+    """A field of :class:`ModelConfig` whose default is ``value``, with its ``seqexplain
+    train`` flag (the command generates it from here) and the flag's ``help``. ``values``:
+    ``"ints"`` or ``"words"`` for a per-block setting given as a comma-separated list;
+    ``click``: the flag's other click arguments (``type`` given as a function of the ``click``
+    module, so that this module needs no click import)."""
+    return field(default=value, metadata=dict(flag=flag, help=help, values=values,
+                                              click=click))
 
 
 @dataclass
@@ -154,31 +163,64 @@ class ModelConfig:
         motif slowly — 0.99 with 1e-2; E. coli translation starts 0.931 with either.
     """
 
-    n_conv_blocks: int = 2
-    filters: int | tuple[int, ...] | None = None
-    kernel_sizes: int | tuple[int, ...] | None = None
-    dilations: int | tuple[int, ...] | None = None
-    pool_types: str | tuple[str, ...] | None = None
-    pool_sizes: int | tuple[int, ...] | None = None
+    n_conv_blocks: int = _setting(
+        2, "--conv-blocks", "Number of conv blocks [by data size: 1 under 1,000 training "
+        "sequences, else 2].", type=lambda click: click.IntRange(min=1))
+    filters: int | tuple[int, ...] | None = _setting(
+        None, "--filters", "Filters per block [by data size: 32; 64,32; 128,64].",
+        values="ints")
+    kernel_sizes: int | tuple[int, ...] | None = _setting(
+        None, "--kernel-sizes", "Kernel widths per block [19,7].", values="ints")
+    dilations: int | tuple[int, ...] | None = _setting(
+        None, "--dilations", "Dilation per block.", values="ints")
+    pool_types: str | tuple[str, ...] | None = _setting(
+        None, "--pool-types", "max or average, per block.", values="words")
+    pool_sizes: int | tuple[int, ...] | None = _setting(
+        None, "--pool-sizes", "Pooling size per block, 1 = none [4,1].", values="ints")
     padding: str = "same"
-    activation: str = "relu"
-    first_activation: str | None = None
-    batch_norm: bool = False
-    conv_dropout: float = 0.2
-    dense_dropout: float = 0.5
-    regularizer: str = "l2"
-    l1: float = 1e-6
-    l2: float = 1e-6
-    global_pool: str = "max"
-    dense_units: tuple[int, ...] = (128,)
-    regression_loss: str = "mse"
-    optimizer: str = "adam"
-    learning_rate: float = 3e-3
-    momentum: float | None = None
-    nesterov: bool = False
+    activation: str = _setting("relu", "--activation", "Activation of hidden layers [relu].",
+                               type=lambda click: str)
+    first_activation: str | None = _setting(
+        None, "--first-activation", "Activation of the first conv layer (e.g. exponential).",
+        type=lambda click: str)
+    batch_norm: bool = _setting(False, "--batch-norm/--no-batch-norm",
+                                "Batch normalisation [off].")
+    conv_dropout: float = _setting(
+        0.2, "--conv-dropout", "Dropout after conv blocks [0.2].",
+        type=lambda click: click.FloatRange(0, 1, max_open=True))
+    dense_dropout: float = _setting(
+        0.5, "--dense-dropout", "Dropout before dense layers [0.5].",
+        type=lambda click: click.FloatRange(0, 1, max_open=True))
+    regularizer: str = _setting("l2", "--regularizer", "Kernel regulariser [l2].",
+                                type=lambda click: click.Choice(REGULARIZERS))
+    l1: float = _setting(1e-6, "--l1", "L1 strength [1e-6].",
+                         type=lambda click: click.FloatRange(min=0))
+    l2: float = _setting(1e-6, "--l2", "L2 strength [1e-5 under 1,000 training sequences, "
+                         "else 1e-6].", type=lambda click: click.FloatRange(min=0))
+    global_pool: str = _setting("max", "--global-pool",
+                                "Global pooling before the dense head [max].",
+                                type=lambda click: click.Choice(GLOBAL_POOLS))
+    dense_units: tuple[int, ...] = _setting(
+        (128,), "--dense-units", "Hidden dense layer sizes, e.g. 128 [by data size: 32, 64, "
+        "128].", values="ints")
+    regression_loss: str = _setting("mse", "--regression-loss", "Regression loss [mse].",
+                                    type=lambda click: click.Choice(REGRESSION_LOSSES))
+    optimizer: str = _setting("adam", "--optimizer", "Optimiser [adam].",
+                              type=lambda click: click.Choice(OPTIMIZERS))
+    learning_rate: float = _setting(
+        3e-3, "--learning-rate", "Learning rate [3e-3].",
+        type=lambda click: click.FloatRange(min=0, min_open=True))
+    momentum: float | None = _setting(
+        None, "--momentum", "Momentum (sgd, rmsprop).",
+        type=lambda click: click.FloatRange(0, 1, max_open=True))
+    nesterov: bool = _setting(False, "--nesterov", "Nesterov momentum (sgd).", is_flag=True)
     clipnorm: float | None = None
-    position_path: bool = True
-    position_l2: float = 1e-2
+    position_path: bool = _setting(
+        True, "--position-path/--no-position-path", "Positional linear path (a logistic "
+        "regression on the one-hot positions) added to the logits [on].")
+    position_l2: float = _setting(
+        1e-2, "--position-l2", "L2 strength on the positional linear path [1e-2].",
+        type=lambda click: click.FloatRange(min=0))
 
     def __post_init__(self) -> None:
         self.n_conv_blocks = _int("n_conv_blocks", self.n_conv_blocks, minimum=1)
@@ -347,6 +389,11 @@ def build_model(config: ModelConfig | None, input_length: int, channels: int, ta
     SeqexplainError
         A bad task/n_outputs combination, or an input too short for the pooling schedule.
     """
+    import keras  # here, where a model is built: ModelConfig alone needs no TensorFlow
+    from keras import layers
+
+    from .metrics import check_task
+
     config = ModelConfig() if config is None else config
     check_task(task)
     n_outputs = _check_outputs(task, n_outputs)
@@ -434,6 +481,10 @@ def compile_model(model: keras.Model, config: ModelConfig | None, task: str) -> 
     Metrics logged during training: ``auroc``/``auprc`` (binary, multilabel), ``accuracy``
     (classification), ``mse``/``mae`` (regression).
     """
+    import keras
+
+    from .metrics import check_task
+
     config = ModelConfig() if config is None else config
     check_task(task)
     n_outputs = model.output_shape[-1]
@@ -462,6 +513,8 @@ def compile_model(model: keras.Model, config: ModelConfig | None, task: str) -> 
 def optimizer_from_config(config: ModelConfig | None) -> keras.optimizers.Optimizer:
     """A fresh Keras optimiser from ``config.optimizer``, ``learning_rate``, ``momentum``,
     ``nesterov`` and ``clipnorm``."""
+    import keras
+
     config = ModelConfig() if config is None else config
     common: dict[str, Any] = {"learning_rate": config.learning_rate}
     if config.clipnorm is not None:
@@ -479,12 +532,16 @@ def optimizer_from_config(config: ModelConfig | None) -> keras.optimizers.Optimi
     return cls(**common)
 
 
-def _pool(kind: str, size: int, name: str) -> layers.Layer:
+def _pool(kind: str, size: int, name: str) -> keras.layers.Layer:
+    from keras import layers
+
     cls = layers.MaxPooling1D if kind == "max" else layers.AveragePooling1D
     return cls(pool_size=size, name=name)
 
 
 def _kernel_regularizer(config: ModelConfig) -> keras.regularizers.Regularizer | None:
+    import keras
+
     if config.regularizer == "l1":
         return keras.regularizers.L1(config.l1)
     if config.regularizer == "l2":

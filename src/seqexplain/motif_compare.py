@@ -118,3 +118,33 @@ def summary_line(out, table: pd.DataFrame) -> str:
             f"in A, {counts.get('only_b', 0)} only in B")
 
 
+
+
+def compare_runs(a, b, out, *, method: str = "deepshap", target=None, database=None,
+                 jaspar_release: str | None = None, taxon: str = "vertebrates",
+                 support: bool = True, maps: int = 10, force: bool = False,
+                 **settings) -> str:
+    """What ``seqexplain motifs --compare A B`` does: :func:`compare_files` with a scores
+    file's motifs discovered as ``seqexplain motifs`` would (the same options as
+    :func:`~seqexplain.motifs.pipeline.motifs_files`; each scores file uses the model it
+    records). Returns the summary line."""
+    from .attribution.registry import resolve_method
+    from .attributions import Attributions
+    from .motifs import MotifSettings
+    from .motifs.pipeline import run_and_write
+
+    if database and not Path(database).is_file():
+        raise SeqexplainError(f"{database}: no such motif file")
+    method = resolve_method(method).name
+    if not support:
+        settings["seqlet_null"] = "laplace"
+    chosen = MotifSettings(method=method, **settings)
+    release = {} if jaspar_release is None else {"jaspar_release": jaspar_release}
+
+    def discover(path, folder):
+        run_and_write(Attributions.read(path, [method], target=target), folder, chosen,
+                      str(path), database=database, taxon=taxon, no_support=not support,
+                      n_maps=maps, **release)
+
+    table = compare_files(a, b, out, discover=discover, force=force)
+    return summary_line(out, table)

@@ -27,6 +27,7 @@ row per variant. For each alternative allele (multi-allelic records are split):
   reference window), so the maps differ only by the allele.
 - **motifs** (``motifs``): see :func:`seqexplain.motifs.scan.allele_motif_effects`.
 
+:func:`variants_files` is what ``seqexplain variants`` does (files → a new folder).
 Outputs (:func:`write_variants`): ``variants.tsv``; ``top_attributions.npz`` (the maps of
 the logos' variants, :func:`write_top_attributions`); ``variants.vcf.gz`` (BGZF) — the input
 records with INFO fields ``SX_REF``, ``SX_ALT``, ``SX_EFFECT``, ``SX_LOG2FC`` (Number=A: one
@@ -49,7 +50,7 @@ import pandas as pd
 
 from .bundle import ModelBundle, load_model
 from .edit import insert
-from .errors import SeqexplainError, check_int
+from .errors import OptionError, SeqexplainError, check_int
 from .genome import Genome, open_genome
 from .progress import Progress
 
@@ -229,6 +230,92 @@ def write_variants(bundle: ModelBundle, vcf, genome, out_dir,
                               logos_dir=out_dir / "logos")
     table.to_csv(out_dir / "variants.tsv", sep="\t", index=False, float_format="%.6g")
     return table, report
+
+
+@dataclass
+class VariantsRun:
+    """What :func:`variants_files` did: ``out``, the folder as given; ``table``, the rows of
+    ``variants.tsv``; ``report``, the counts of scored and skipped alleles; ``motifs``: whether
+    motifs were tested for broken or created instances."""
+
+    out: str
+    table: pd.DataFrame
+    report: VariantReport
+    motifs: bool = False
+
+    def summary(self) -> list[str]:
+        """The lines ``seqexplain variants`` prints: the counts, then (with motifs) how many
+        variants break or create a motif instance."""
+        lines = [f"{self.out}: {self.report.line()}"]
+        if self.motifs and len(self.table):
+            lines.append(f"{self.out}: {int((self.table['motif_broken'] != '').sum())} "
+                         f"variants break and {int((self.table['motif_created'] != '').sum())}"
+                         " create a motif instance")
+        return lines
+
+
+def variants_files(model, vcf, genome, out, *, methods=None, target=None, logos: int = 10,
+                   motifs=None, database=None, alphabet: str | None = None,
+                   n_references: int = 20, batch_size: int = 256, chunk_size: int = 2000,
+                   seed: int = 0, progress: bool = True, force: bool = False) -> VariantsRun:
+    """What ``seqexplain variants`` does: every variant of ``vcf`` (a VCF path, plain or
+    bgzipped) on ``genome`` (its FASTA) scored by ``model`` (a model folder or a Keras file;
+    ``alphabet`` for a bare file), written to the new folder ``out`` (:func:`write_variants`;
+    replaced only with ``force``).
+
+    ``methods``: attribution methods of both alleles (names or aliases, a list or a
+    comma-separated string; none: predictions only), with paired ``logos`` of the top K;
+    ``target``: the output whose effect sorts the table [0; a model of several outputs: the
+    first column of its vector outputs]; ``motifs``: a ``seqexplain motifs`` output folder
+    (its ``motifs.meme``) or ``database``: a MEME/JASPAR file, whose motifs are tested for
+    instances the variants break or create. The inputs are checked before TensorFlow
+    starts."""
+    from ._tf import import_tensorflow
+    from .motif_io import read_motifs
+    from .outputs import atomic_dir, check_writable
+
+    check_writable(out, force, kind="folder")
+    if motifs and database:
+        raise OptionError("give --motifs or --database, not both")
+    motif_file = None
+    if motifs:
+        motif_file = Path(motifs) / "motifs.meme"
+        if not motif_file.is_file():
+            raise SeqexplainError(f"{motifs}: not a `seqexplain motifs` output folder "
+                                  "(no motifs.meme)")
+    elif database:
+        motif_file = Path(database)
+        if not motif_file.is_file():
+            raise SeqexplainError(f"{database}: no such motif file (--database)")
+    chosen = ()
+    if methods:
+        from .attribution.registry import resolve_methods
+
+        chosen = resolve_methods(methods)
+    for path, what in ((vcf, "VCF"), (genome, "genome")):
+        if not Path(path).exists():
+            raise SeqexplainError(f"{path}: no such {what} file")
+    g = open_genome(genome)  # a bad genome or VCF is reported before TensorFlow starts
+    check_vcf_records(vcf)
+    motif_list = read_motifs(motif_file) if motif_file else None
+    import_tensorflow()
+    from .explain import resolve_target
+    from .heads import column_names
+
+    bundle = load_model(model, alphabet)
+    # several outputs: the default is the first column of the vector outputs
+    if target is None and not bundle.single_output:
+        chosen_target = 0
+        bundle.tell_default_target(column_names(bundle.outputs)[0])
+    else:
+        chosen_target = resolve_target(bundle, target)
+    settings = VariantSettings(target=chosen_target, methods=chosen, logos=logos,
+                               n_references=n_references, batch_size=batch_size,
+                               chunk_size=chunk_size, seed=seed)
+    with atomic_dir(out, force=force) as tmp:
+        table, report = write_variants(bundle, vcf, g, tmp, settings, motif_list,
+                                       progress=progress)
+    return VariantsRun(str(out), table, report, motifs=motif_list is not None)
 
 
 def _quiet_htslib() -> None:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from ..annotate import DEFAULT_RELEASE, TAXA
-from ..attributions import Attributions
 from ..motifs import MotifSettings
 from . import main
 
@@ -86,39 +83,30 @@ def motifs_command(attributions, compare, method, target, model_path, database, 
     into motifs, matched to known motifs (TOMTOM vs JASPAR), tested against a shuffled-sequence
     null and mapped on every sequence. With --compare A B (no ATTRIBUTIONS): the motifs of two
     runs matched to each other."""
-    from ..errors import OptionError, SeqexplainError
-    from ..attribution.registry import resolve_method
-    from ..motifs.pipeline import run_and_write, summary_line
-    from ..outputs import atomic_dir, check_writable
+    from ..errors import OptionError
 
     if (attributions is None) == (compare is None):
         raise OptionError("give ATTRIBUTIONS, or --compare A B (not both)", option="--compare")
-    if compare and model_path:
-        raise OptionError("--model is for one scores file; with --compare each scores file "
-                          "uses the model it records", option="--model")
-    check_writable(out, force, kind="folder")
-    if database and not Path(database).is_file():
-        raise SeqexplainError(f"{database}: no such motif file")
-    method = resolve_method(method).name
-    settings = MotifSettings(method=method, width=seqlet_width, fdr=fdr, hit_fdr=hit_fdr,
-                             engine=engine, similarity=similarity, min_seqlets=min_seqlets,
-                             max_seqlets=max_seqlets, null_size=null_size, seed=seed,
-                             seqlet_null="laplace" if no_support else seqlet_null)
     if compare:
-        from .. import motif_compare
+        from ..motif_compare import compare_runs
 
-        def discover(path, folder):
-            run_and_write(Attributions.read(path, [method], target=target), folder, settings,
-                          str(path), database=database, jaspar_release=jaspar_release,
-                          taxon=taxon, no_support=no_support, n_maps=n_maps)
-
-        table = motif_compare.compare_files(*compare, out, discover=discover, force=force)
-        click.echo(motif_compare.summary_line(out, table), err=True)
+        if model_path:
+            raise OptionError("--model is for one scores file; with --compare each scores "
+                              "file uses the model it records", option="--model")
+        run = compare_runs(*compare, out, method=method, target=target, database=database,
+                           jaspar_release=jaspar_release, taxon=taxon, support=not no_support,
+                           maps=n_maps, force=force, width=seqlet_width, fdr=fdr,
+                           hit_fdr=hit_fdr, engine=engine, seqlet_null=seqlet_null,
+                           similarity=similarity, min_seqlets=min_seqlets,
+                           max_seqlets=max_seqlets, null_size=null_size, seed=seed)
+        click.echo(run, err=True)
         return
-    data = Attributions.read(attributions, [method], target=target)  # checks the method
-    with atomic_dir(out, force=force) as tmp:
-        result, table = run_and_write(data, tmp, settings, str(attributions),
-                                      model_path=model_path, database=database,
-                                      jaspar_release=jaspar_release, taxon=taxon,
-                                      no_support=no_support, n_maps=n_maps)
-    click.echo(summary_line(out, result, table), err=True)
+    from ..motifs.pipeline import motifs_files
+
+    run = motifs_files(attributions, out, method=method, target=target, model=model_path,
+                       database=database, jaspar_release=jaspar_release, taxon=taxon,
+                       support=not no_support, maps=n_maps, force=force, width=seqlet_width,
+                       fdr=fdr, hit_fdr=hit_fdr, engine=engine, seqlet_null=seqlet_null,
+                       similarity=similarity, min_seqlets=min_seqlets,
+                       max_seqlets=max_seqlets, null_size=null_size, seed=seed)
+    click.echo(run.summary(), err=True)

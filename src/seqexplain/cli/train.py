@@ -27,58 +27,23 @@ def _words(value):
     return parts[0] if len(parts) == 1 else parts
 
 
-# (option, ModelConfig key, click type or converter, help)
-_MODEL_OPTIONS = [
-    ("--conv-blocks", "n_conv_blocks", click.IntRange(min=1), "Number of conv blocks [by data size: 1 under 1,000 training sequences, else 2]."),
-    ("--filters", "filters", _ints, "Filters per block [by data size: 32; 64,32; 128,64]."),
-    ("--kernel-sizes", "kernel_sizes", _ints, "Kernel widths per block [19,7]."),
-    ("--dilations", "dilations", _ints, "Dilation per block."),
-    ("--pool-types", "pool_types", _words, "max or average, per block."),
-    ("--pool-sizes", "pool_sizes", _ints, "Pooling size per block, 1 = none [4,1]."),
-    ("--activation", "activation", str, "Activation of hidden layers [relu]."),
-    ("--first-activation", "first_activation", str,
-     "Activation of the first conv layer (e.g. exponential)."),
-    ("--conv-dropout", "conv_dropout", click.FloatRange(0, 1, max_open=True),
-     "Dropout after conv blocks [0.2]."),
-    ("--dense-dropout", "dense_dropout", click.FloatRange(0, 1, max_open=True),
-     "Dropout before dense layers [0.5]."),
-    ("--regularizer", "regularizer", click.Choice(["l1", "l2", "l1_l2", "none"]),
-     "Kernel regulariser [l2]."),
-    ("--l1", "l1", click.FloatRange(min=0), "L1 strength [1e-6]."),
-    ("--l2", "l2", click.FloatRange(min=0), "L2 strength [1e-5 under 1,000 training sequences, else 1e-6]."),
-    ("--global-pool", "global_pool", click.Choice(["max", "average", "flatten"]),
-     "Global pooling before the dense head [max]."),
-    ("--dense-units", "dense_units", _ints, "Hidden dense layer sizes, e.g. 128 [by data size: 32, 64, 128]."),
-    ("--optimizer", "optimizer", click.Choice(["adam", "sgd", "rmsprop", "adagrad", "adadelta",
-                                               "adamax", "nadam"]), "Optimiser [adam]."),
-    ("--learning-rate", "learning_rate", click.FloatRange(min=0, min_open=True),
-     "Learning rate [3e-3]."),
-    ("--momentum", "momentum", click.FloatRange(0, 1, max_open=True),
-     "Momentum (sgd, rmsprop)."),
-    ("--regression-loss", "regression_loss", click.Choice(["mse", "mae"]),
-     "Regression loss [mse]."),
-    ("--position-l2", "position_l2", click.FloatRange(min=0),
-     "L2 strength on the positional linear path [1e-2]."),
-]
+def architecture_options(func):
+    """One flag per field of :class:`~seqexplain.models.ModelConfig` that has one, generated
+    from the field: its flag, help and click type; the command receives each as
+    ``model_<field>``, ``None`` when not given (the config file's or the data-sized value
+    stays)."""
+    from dataclasses import fields
 
+    from ..models import ModelConfig
 
-def model_options(func):
-    for flag, key, typ, help_text in reversed(_MODEL_OPTIONS):
-        kwargs = {"default": None, "help": help_text}
-        if callable(typ) and not isinstance(typ, (click.ParamType, type)):
-            kwargs["callback"] = lambda ctx, param, value, conv=typ: conv(value)
-            kwargs["type"] = str
-        else:
-            kwargs["type"] = typ
-        func = click.option(flag, "model_" + key, **kwargs)(func)
-    func = click.option("--batch-norm/--no-batch-norm", "model_batch_norm", default=None,
-                        help="Batch normalisation [off].")(func)
-    func = click.option("--position-path/--no-position-path", "model_position_path",
-                        default=None, help="Positional linear path (a logistic regression on "
-                                           "the one-hot positions) added to the logits "
-                                           "[on].")(func)
-    func = click.option("--nesterov", "model_nesterov", is_flag=True, default=None,
-                        help="Nesterov momentum (sgd).")(func)
+    parsers = {"ints": _ints, "words": _words}
+    for f in reversed([f for f in fields(ModelConfig) if f.metadata.get("flag")]):
+        extra = {k: v(click) if k == "type" else v for k, v in f.metadata["click"].items()}
+        if f.metadata["values"]:
+            parse = parsers[f.metadata["values"]]
+            extra.update(type=str, callback=lambda ctx, param, value, parse=parse: parse(value))
+        func = click.option(f.metadata["flag"], "model_" + f.name, default=None,
+                            help=f.metadata["help"], **extra)(func)
     return func
 
 
@@ -123,7 +88,7 @@ def model_options(func):
 @click.option("--distribute", type=click.Choice(["none", "mirrored"]), default="none",
               show_default=True, help="mirrored: tf.distribute over all GPUs (or TF_CONFIG "
                                       "workers).")
-@model_options
+@architecture_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
 @click.option("-o", "--out", required=True, type=click.Path(file_okay=False),
               help="Model folder to write.")

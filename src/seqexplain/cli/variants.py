@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from . import main
@@ -47,60 +45,11 @@ def variants_command(model, vcf, genome, methods, target, n_logos, motifs_dir, d
     every output; optionally attributions of both alleles with paired logos, and the motif
     instance each variant breaks or creates. Multi-allelic records are split; symbolic alleles
     and REF alleles that do not match the genome are counted and skipped."""
-    from .._tf import import_tensorflow
-    from ..errors import SeqexplainError
-    from ..outputs import atomic_dir, check_writable
+    from ..variants import variants_files
 
-    check_writable(out, force, kind="folder")
-    if motifs_dir and database:
-        raise click.UsageError("give --motifs or --database, not both")
-    motif_file = None
-    if motifs_dir:
-        motif_file = Path(motifs_dir) / "motifs.meme"
-        if not motif_file.is_file():
-            raise SeqexplainError(f"{motifs_dir}: not a `seqexplain motifs` output folder "
-                                  "(no motifs.meme)")
-    elif database:
-        motif_file = Path(database)
-        if not motif_file.is_file():
-            raise SeqexplainError(f"{database}: no such motif file (--database)")
-    chosen = ()
-    if methods:
-        from ..attribution.registry import resolve_methods
-
-        chosen = resolve_methods(methods)
-    for path, what in ((vcf, "VCF"), (genome, "genome")):
-        if not Path(path).exists():
-            raise SeqexplainError(f"{path}: no such {what} file")
-    from ..genome import open_genome
-    from ..motif_io import read_motifs
-
-    from ..variants import check_vcf_records
-
-    g = open_genome(genome)  # a bad genome or VCF is reported before TensorFlow starts
-    check_vcf_records(vcf)
-    motifs = read_motifs(motif_file) if motif_file else None
-    import_tensorflow()
-    from ..bundle import load_model
-    from ..explain import resolve_target
-    from ..heads import column_names
-    from ..variants import VariantSettings, write_variants
-
-    bundle = load_model(model, alphabet)
-    # several outputs: the default is the first column of the vector outputs
-    if target is None and not bundle.single_output:
-        chosen_target = 0
-        bundle.tell_default_target(column_names(bundle.outputs)[0])
-    else:
-        chosen_target = resolve_target(bundle, target)
-    settings = VariantSettings(target=chosen_target, methods=chosen,
-                               logos=n_logos, n_references=n_references,
-                               batch_size=batch_size, chunk_size=chunk_size, seed=seed)
-    with atomic_dir(out, force=force) as tmp:
-        table, report = write_variants(bundle, vcf, g, tmp, settings, motifs,
-                                       progress=not quiet)
-    click.echo(f"{out}: {report.line()}", err=True)
-    if motifs is not None and len(table):
-        click.echo(f"{out}: {int((table['motif_broken'] != '').sum())} variants break and "
-                   f"{int((table['motif_created'] != '').sum())} create a motif instance",
-                   err=True)
+    run = variants_files(model, vcf, genome, out, methods=methods, target=target,
+                         logos=n_logos, motifs=motifs_dir, database=database,
+                         alphabet=alphabet, n_references=n_references, batch_size=batch_size,
+                         chunk_size=chunk_size, seed=seed, progress=not quiet, force=force)
+    for line in run.summary():
+        click.echo(line, err=True)

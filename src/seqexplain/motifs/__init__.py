@@ -16,7 +16,8 @@
                        the motif instance a variant breaks or creates
 :mod:`.pipeline`       the ``seqexplain motifs`` pipeline: the null attributions and the
                        ``predict`` callable from the model, annotation (TOMTOM), the output
-                       files (``run_motifs``, ``write_motifs``, ``run_and_write``)
+                       files (``run_motifs``, ``write_motifs``, ``run_and_write``), and
+                       ``motifs_files``: what ``seqexplain motifs`` does
 =====================  ======================================================================
 
 Importing this package imports the array steps only (NumPy, pandas, SciPy): not the pipeline,

@@ -29,7 +29,7 @@ Files written (see the README for columns):
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +46,7 @@ from ..explain import ExplainSettings, attribute_chunk, read_references
 from ..fasta import genomic_strand, to_genome
 from ..motif_hits import call_motif_hits, read_hit_motifs, write_hits
 from ..motif_io import Motif, write_meme
-from ..outputs import recorded_path
+from ..outputs import atomic_dir, check_writable, recorded_path
 from ..plots import motif_colors, plot_cooccurrence, plot_motif_map, plot_motif_positions, plt
 from ..shuffle import dinucleotide_shuffle
 from .clustering import LearnedMotif, MotifResult, MotifSettings, is_nucleotide
@@ -192,6 +192,54 @@ def run_and_write(data: Attributions, out_dir, settings: MotifSettings, source: 
     result, _ = run_motifs(data, settings, model=model, database=database, source=source)
     table = write_motifs(result, data, out_dir, maps=n_maps)
     return result, table
+
+
+@dataclass
+class MotifsRun:
+    """What :func:`motifs_files` did: ``out``, the folder as given; ``result``, the motifs
+    found (:class:`~seqexplain.motifs.MotifResult`); ``table``, ``motifs.tsv`` as written."""
+
+    out: str
+    result: MotifResult
+    table: pd.DataFrame
+
+    def summary(self) -> str:
+        """The line ``seqexplain motifs`` prints (:func:`summary_line`)."""
+        return summary_line(self.out, self.result, self.table)
+
+
+def motifs_files(attributions, out, *, method: str = "deepshap", target=None, model=None,
+                 database=None, jaspar_release: str = DEFAULT_RELEASE,
+                 taxon: str = "vertebrates", support: bool = True, maps: int = 10,
+                 force: bool = False, **settings) -> MotifsRun:
+    """What ``seqexplain motifs`` does: the motifs of ``method``'s scores (a name or alias of
+    the method table) in the scores file ``attributions`` (of ``target``, in a file of
+    several), written to the new folder ``out`` (replaced only with ``force``; see the module
+    docstring for its files).
+
+    ``model``: the model for the support tests, a path (a model folder or a Keras file) or a
+    loaded Keras model [the one recorded in the file; its fingerprint is checked];
+    ``support=False`` skips them (no model; Laplace seqlet thresholds). ``database``: a
+    MEME/JASPAR file of known motifs [JASPAR ``jaspar_release``, ``taxon``, from pyjaspar].
+    ``maps``: motif-map figures of the top K sequences. ``**settings``: the fields of
+    :class:`~seqexplain.motifs.MotifSettings` (``width``, ``fdr``, ``seed``, ...)."""
+    from ..attribution.registry import resolve_method
+
+    check_writable(out, force, kind="folder")
+    if database and not Path(database).is_file():
+        raise SeqexplainError(f"{database}: no such motif file")
+    method = resolve_method(method).name
+    data = Attributions.read(attributions, [method], target=target)  # checks the method
+    if not support:
+        settings["seqlet_null"] = "laplace"
+    chosen = MotifSettings(method=method, **settings)
+    loaded = model if model is not None and not isinstance(model, (str, Path)) else None
+    with atomic_dir(out, force=force) as tmp:
+        result, table = run_and_write(data, tmp, chosen, str(attributions), model=loaded,
+                                      model_path=None if loaded is not None else model,
+                                      database=database, jaspar_release=jaspar_release,
+                                      taxon=taxon, no_support=not support, n_maps=maps)
+    return MotifsRun(str(out), result, table)
 
 
 def summary_line(out, result: MotifResult, table: pd.DataFrame) -> str:
