@@ -6,7 +6,7 @@ motif positions are known:
 1. simulate a binary task with ``seqexplain.simulate`` (CTCF from
    ``examples/data/jaspar2024_selected.meme`` planted once in each positive, i.i.d.
    background), ``--n`` sequences × ``--length`` bp, seeded;
-2. train the default CNN (``seqexplain.train.train`` with ``TrainConfig(seed=0)``);
+2. train the default CNN (``seqexplain.train.train`` with ``TrainSettings(seed=0)``);
 3. explain the logit of up to ``--max-seqs`` test-split positives with every method of
    ``seqexplain.attribution``; the **observed-base contribution** is used throughout:
    saliency's gradient × X (for every channel the function returns the gradient, corrected or
@@ -95,7 +95,7 @@ def main() -> None:
     from seqexplain.simulate import simulate
     from seqexplain.targets import make_targets
     from seqexplain.train import train
-    from seqexplain.training.settings import TrainConfig
+    from seqexplain.training.settings import TrainSettings
 
     # -- data and model ---------------------------------------------------------------------
     motifs = load_motifs(["CTCF"], [MOTIF_FILE])
@@ -111,7 +111,7 @@ def main() -> None:
           f"Keras {keras.__version__}")
 
     t = time.perf_counter()
-    result = train(X, targets, None, TrainConfig(seed=0, verbose=False))
+    result = train(X, targets, None, TrainSettings(seed=0, verbose=False))
     t_train = time.perf_counter() - t
     model = result.model
     print(f"# CNN (default settings, seed 0): {t_train:.0f} s, best epoch "

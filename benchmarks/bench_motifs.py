@@ -147,11 +147,11 @@ def main() -> None:
         import keras
 
         from seqexplain.bundle import ModelBundle
-        from seqexplain.models import ModelConfig, build_model
+        from seqexplain.models import ModelSettings, build_model
 
         trained = ModelBundle.load(tmp / "model")
         keras.utils.set_random_seed(0)
-        cfg = ModelConfig(**trained.metadata["model_config"])
+        cfg = ModelSettings(**trained.metadata["model_config"])
         build_model(cfg, 200, 4, "binary", 1).save(tmp / "untrained.keras")
         run(["explain", str(tmp / "untrained.keras"), str(tmp / "sim" / "sequences.fa"), "-m",
              "deepshap", "--logos", "0", "-q", "-o", str(tmp / "ex0")], "explain")

@@ -42,7 +42,7 @@ def main() -> None:
     from seqexplain.simulate import simulate
     from seqexplain.targets import make_targets
     from seqexplain.train import train
-    from seqexplain.training.settings import TrainConfig
+    from seqexplain.training.settings import TrainSettings
 
     rows = []
     for task in args.tasks:
@@ -55,7 +55,7 @@ def main() -> None:
         targets = make_targets(data.labels.set_index("id"), "binary")
         for seed in args.seeds:
             t0 = time.perf_counter()
-            result = train(X, targets, None, TrainConfig(seed=seed, verbose=False))
+            result = train(X, targets, None, TrainSettings(seed=seed, verbose=False))
             dt = time.perf_counter() - t0
             kmer = max(m["auroc"] for k, m in result.baselines.items() if k.startswith("kmer"))
             rows.append((task, seed, result.metrics["auroc"], kmer, result.best_epoch,

@@ -54,7 +54,7 @@ def task_data(name: str, n: int):
     from seqexplain.simulate import simulate
     from seqexplain.targets import make_targets
     from seqexplain.train_run import load_training_data
-    from seqexplain.training.settings import TrainConfig
+    from seqexplain.training.settings import TrainSettings
 
     if name in ("random", "promoter"):
         if name == "random":
@@ -79,7 +79,7 @@ def task_data(name: str, n: int):
         fastas, length = [DATA / "ctcf_peaks.fa", DATA / "human_background.fa"], None
     else:
         fastas, length = [DATA / "ww_domains.fa", DATA / "proteome_fragments.fa"], 34
-    loaded = load_training_data([str(f) for f in fastas], None, TrainConfig(verbose=False),
+    loaded = load_training_data([str(f) for f in fastas], None, TrainSettings(verbose=False),
                                 length=length)
     return loaded.encoded.onehot, loaded.targets, loaded.encoded.alphabet.is_nucleic
 
@@ -97,12 +97,12 @@ def main() -> None:
 
     import_tensorflow()
     from seqexplain.train import train
-    from seqexplain.training.settings import TrainConfig
+    from seqexplain.training.settings import TrainSettings
 
     if args.time_10k:
         X, targets, nucleic = task_data("random", 10_000)
         t0 = time.perf_counter()
-        result = train(X, targets, None, TrainConfig(seed=0, verbose=False), nucleic=nucleic,
+        result = train(X, targets, None, TrainSettings(seed=0, verbose=False), nucleic=nucleic,
                        log=lambda msg: None)
         print(f"10,000 × 200 bp, default settings: {time.perf_counter() - t0:.0f} s for "
               f"{len(result.history)} epochs (best {result.best_epoch}), test AUROC "
@@ -114,7 +114,7 @@ def main() -> None:
         X, targets, nucleic = task_data(task, args.n)
         for seed in args.seeds:
             t0 = time.perf_counter()
-            result = train(X, targets, None, TrainConfig(seed=seed, verbose=False),
+            result = train(X, targets, None, TrainSettings(seed=seed, verbose=False),
                            nucleic=nucleic, log=lambda msg: None)
             seconds = time.perf_counter() - t0
             row = {"task": task, "seed": seed, "n": len(X), "length": X.shape[1],

@@ -43,17 +43,17 @@ REFERENCE = {"auroc": "0.995", "named": "88.7 %", "rate": "4,580–9,982/s", "de
 def train_small(out: Path, epochs: int, seed: int):
     from seqexplain import read_regions
     from seqexplain.genome import gc_matched_background
-    from seqexplain.models import ModelConfig
+    from seqexplain.models import ModelSettings
     from seqexplain.train_run import train_model
-    from seqexplain.training.settings import TrainConfig
+    from seqexplain.training.settings import TrainSettings
 
     peaks = read_regions(DATA / "ctcf_sites.narrowPeak", DATA / "genome.fa", length=200)
     background = gc_matched_background(peaks, seed=seed)
     t0 = time.perf_counter()
     result = train_model(
-        [peaks, background], out, train_config=TrainConfig(epochs=epochs, split_by="chrom",
+        [peaks, background], out, train_config=TrainSettings(epochs=epochs, split_by="chrom",
                                                            seed=seed, verbose=False),
-        model_config=ModelConfig(), log=lambda msg: None)
+        model_config=ModelSettings(), log=lambda msg: None)
     auroc = result.metrics.get("auroc")
     print(f"trained the model in {time.perf_counter() - t0:.0f} s: test AUROC "
           f"{auroc:.3f} (split by chromosome)")

@@ -164,7 +164,7 @@ def run(tasks, sizes, seeds, log=print, out: Path | None = None) -> list[dict]:
 
     import_tensorflow()
     from seqexplain.train import train
-    from seqexplain.training.settings import TrainConfig
+    from seqexplain.training.settings import TrainSettings
 
     data = {task: task_data(task, max(sizes)) for task in tasks}
     rows = []
@@ -179,7 +179,7 @@ def run(tasks, sizes, seeds, log=print, out: Path | None = None) -> list[dict]:
                 keep = subsample(targets, size, seed)
                 t0 = time.perf_counter()
                 result = train(X[keep], targets.subset(keep), None,
-                               TrainConfig(seed=seed, verbose=False), nucleic=nucleic,
+                               TrainSettings(seed=seed, verbose=False), nucleic=nucleic,
                                log=lambda msg: None)
                 name, best = result.best_baseline()
                 key = main_metric(result.targets.task)

@@ -109,7 +109,7 @@ def main() -> None:
         # sources recorded relative to the repository, as a user would type them
         result = sx.train_model([os.path.relpath(f, ROOT) for f in fastas], out, labels,
                                 length=spec["length"],
-                                train_config=sx.TrainConfig(seed=0, verbose=False),
+                                train_config=sx.TrainSettings(seed=0, verbose=False),
                                 force=True)
         print(f"== {name}\n{result.report()}")
         demo_fasta(out, fastas, spec["demo"] and DATA / spec["demo"], spec["n_demo"])

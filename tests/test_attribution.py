@@ -319,7 +319,7 @@ def test_nested_sequential_in_functional():
 
 def test_seqexplain_built_model():
     from seqexplain import models
-    config = models.ModelConfig.from_dict({
+    config = models.ModelSettings.from_dict({
         "n_conv_blocks": 2, "filters": 6, "kernel_sizes": [7, 3], "pool_sizes": [2, 1],
         "dense_units": [8], "first_activation": "exponential"})
     model = models.build_model(config, 40, 4, "binary", compile=False)
@@ -578,7 +578,7 @@ def test_attribute_dispatches_by_name():
 def test_registry_scores_follow_the_definitions():
     """The table's observed/hypothetical arrays are what each method means: saliency the
     corrected gradient, gradient × input the raw gradient times the input, ISM centred."""
-    from seqexplain.attribution.registry import Options, compute
+    from seqexplain.attribution.registry import MethodSettings, compute
 
     model = toy_model("elu")
     X = random_onehot(3, 40, seed=21)
@@ -591,11 +591,11 @@ def test_registry_scores_follow_the_definitions():
     assert_close(gi.observed, grad_input(model, X), scale, rel=1e-6)
     assert_close(gi.observed, raw * X, scale, rel=1e-6)
     assert np.abs(gi.observed - sal.observed).max() > 1e-3 * scale  # the two differ
-    assert_close(compute(model, X, "saliency", Options(correct=False)).hypothetical, raw, scale,
+    assert_close(compute(model, X, "saliency", MethodSettings(correct=False)).hypothetical, raw, scale,
                  rel=1e-6)
     centred = ism(model, X, center=True)
     np.testing.assert_array_equal(compute(model, X, "ism").hypothetical, centred)
-    deep = compute(model, X, "deepshap", Options(n_references=3, seed=0))
+    deep = compute(model, X, "deepshap", MethodSettings(n_references=3, seed=0))
     assert deep.delta.shape == (3,)
     assert_close(deep.observed, deep_shap(model, X, n_references=3, random_state=0),
                  batch_scale(contribution_scale(deep.observed)), rel=1e-6)

@@ -11,10 +11,10 @@ from click.testing import CliRunner
 from helpers import planted_dataset
 
 from seqexplain.cli import main
-from seqexplain.models import SIZED_FIELDS, ModelConfig
+from seqexplain.models import SIZED_FIELDS, ModelSettings
 from seqexplain.training.capacity import (CAPACITY_TIERS, REDUCED_TIER, apply_capacity_rule,
                                          capacity_rule)
-from seqexplain.training.settings import TrainConfig
+from seqexplain.training.settings import TrainSettings
 
 DATA = Path(__file__).resolve().parents[1] / "examples" / "data"
 
@@ -31,7 +31,7 @@ def test_the_rule_by_size_and_length(n_train, length, tier, blocks, filters, den
                                      patience):
     rule = capacity_rule(n_train, length)
     assert rule["tier"] == tier and rule["n_train"] == n_train and rule["length"] == length
-    config, train_config, record = apply_capacity_rule(rule, ModelConfig(), TrainConfig())
+    config, train_config, record = apply_capacity_rule(rule, ModelSettings(), TrainSettings())
     assert config.n_conv_blocks == blocks and config.filters == filters
     assert config.dense_units == dense and config.l2 == l2
     assert train_config.patience == patience
@@ -42,10 +42,10 @@ def test_the_rule_by_size_and_length(n_train, length, tier, blocks, filters, den
 
 
 def test_large_tier_is_the_class_default():
-    """Above 5,000 sequences the rule gives exactly ModelConfig's defaults, so a model built
+    """Above 5,000 sequences the rule gives exactly ModelSettings's defaults, so a model built
     without data (build_model(None, …)) is the large one."""
-    large = ModelConfig().sized(capacity_rule(10_000, 200)["settings"])
-    assert large == ModelConfig()
+    large = ModelSettings().sized(capacity_rule(10_000, 200)["settings"])
+    assert large == ModelSettings()
     assert [name for name, _, _ in CAPACITY_TIERS] == ["small", "medium", "large"]
 
 
@@ -59,12 +59,12 @@ def test_step_down_for_the_retry():
 
 def test_position_matters_flattens_unless_the_user_chose():
     rule = capacity_rule(300, 100, position_matters=True)
-    config, _, record = apply_capacity_rule(rule, ModelConfig(), TrainConfig())
+    config, _, record = apply_capacity_rule(rule, ModelSettings(), TrainSettings())
     assert config.global_pool == "flatten" and record["from_rule"]["global_pool"] == "flatten"
     for step_down in (False, True):
         assert capacity_rule(2_000, 100, step_down, True)["settings"]["global_pool"] == "flatten"
-    user = ModelConfig(global_pool="average")
-    config, _, record = apply_capacity_rule(rule, user, TrainConfig())
+    user = ModelSettings(global_pool="average")
+    config, _, record = apply_capacity_rule(rule, user, TrainSettings())
     assert config.global_pool == "average" and record["given"] == {"global_pool": "average"}
 
 
@@ -76,7 +76,7 @@ def _fitted_baselines(X, y):
     targets = Targets("binary", y[:, None].astype(np.float32), ["label"])
     idx = np.arange(len(y))
     split = Split(idx[:160], idx[160:], idx[160:])
-    return targets, split, fit_baseline_models(X, targets, split, TrainConfig(kmer=2), True)
+    return targets, split, fit_baseline_models(X, targets, split, TrainSettings(kmer=2), True)
 
 
 @pytest.mark.parametrize("fixed", [True, False])
@@ -103,18 +103,18 @@ def test_explicit_settings_win():
     """Keywords, from_dict keys (YAML, CLI flags) and an explicit patience are kept; only the
     rest follow the data."""
     rule = capacity_rule(300, 200)
-    user = ModelConfig.from_dict({"filters": 64, "l2": 1e-3, "first_activation": "exponential"})
-    config, train_config, record = apply_capacity_rule(rule, user, TrainConfig(patience=3))
+    user = ModelSettings.from_dict({"filters": 64, "l2": 1e-3, "first_activation": "exponential"})
+    config, train_config, record = apply_capacity_rule(rule, user, TrainSettings(patience=3))
     assert config.filters == (64,) and config.l2 == 1e-3  # user's
     assert config.n_conv_blocks == 1 and config.dense_units == ()  # rule's
     assert config.first_activation == "exponential" and train_config.patience == 3
     assert record["given"] == {"filters": 64, "l2": 1e-3, "patience": 3}
     assert "filters" not in record["from_rule"] and record["from_rule"]["n_conv_blocks"] == 1
     # a per-block list fixes the number of blocks; the rule's filters follow that number
-    two = ModelConfig(kernel_sizes=[9, 5]).sized(rule["settings"])
+    two = ModelSettings(kernel_sizes=[9, 5]).sized(rule["settings"])
     assert two.n_conv_blocks == 2 and two.kernel_sizes == (9, 5) and two.filters == (32, 16)
     # the same value as a class default still counts as set
-    kept = ModelConfig(n_conv_blocks=2, dense_units=[128]).sized(rule["settings"])
+    kept = ModelSettings(n_conv_blocks=2, dense_units=[128]).sized(rule["settings"])
     assert kept.n_conv_blocks == 2 and kept.dense_units == (128,) and kept.filters == (32, 16)
     # the sized config remembers what was given, so a retry can size it again
     assert kept.given == {"n_conv_blocks": 2, "dense_units": [128]}
@@ -134,7 +134,7 @@ def test_defaults_beat_the_kmer_baseline_on_a_few_hundred_windows():
                     length=200, background=DATA / "human_background.fa", random_state=5)
     X = one_hot(data.sequences, "dna")
     targets = make_targets(data.labels.set_index("id"), "binary")
-    result = train(X, targets, None, TrainConfig(verbose=False), log=lambda m: None)
+    result = train(X, targets, None, TrainSettings(verbose=False), log=lambda m: None)
     capacity = result.choices["capacity"]
     assert capacity["tier"] == "small" and capacity["n_train"] == len(result.split.train)
     check = result.choices["collapse_check"]
@@ -263,7 +263,7 @@ def test_reverse_complement_stays_on_when_the_loss_is_within_noise(copies, expec
     targets = Targets("binary", y[:, None].astype(np.float32), ["label"])
     split = Split(np.array([], dtype=int), np.arange(len(y)), np.array([], dtype=int))
     fitted = {"kmer4": _ScoresBaseline(X, forward[:, None], reverse[:, None])}
-    value, record = choose_reverse_complement(X, targets, split, TrainConfig(), True, fitted)
+    value, record = choose_reverse_complement(X, targets, split, TrainSettings(), True, fitted)
     auroc = [evaluate("binary", y, s[:, None], ["auroc"])["auroc"] for s in (forward, reverse)]
     assert record["validation"] == pytest.approx(auroc[0], abs=1e-4)
     assert record["validation_reverse_complement"] == pytest.approx(auroc[1], abs=1e-4)

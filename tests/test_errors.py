@@ -32,11 +32,11 @@ def test_checks_pass_values_through():
      r"batch_size=0: expected an integer ≥ 1"),
     (lambda m, X: __import__("seqexplain").attribute(m, X, "integrated_gradients", steps=-1),
      r"steps=-1: expected an integer ≥ 1"),
-    (lambda m, X: __import__("seqexplain").ModelConfig.from_dict({"filters": 0}),
+    (lambda m, X: __import__("seqexplain").ModelSettings.from_dict({"filters": 0}),
      r"model config: filters=0: expected an integer ≥ 1"),
-    (lambda m, X: __import__("seqexplain").ModelConfig.from_dict({"padding": "full"}),
+    (lambda m, X: __import__("seqexplain").ModelSettings.from_dict({"padding": "full"}),
      r"model config: padding='full': choose one of"),
-    (lambda m, X: __import__("seqexplain").TrainConfig.from_dict({"epochs": 0}),
+    (lambda m, X: __import__("seqexplain").TrainSettings.from_dict({"epochs": 0}),
      r"training config: "),
 ])
 def test_public_functions_use_the_one_helper(call, message):

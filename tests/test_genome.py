@@ -125,7 +125,7 @@ def test_bad_bed_files(tmp_path, lines, match):
 
 def test_labels_three_ways_and_split_by_chrom(genome, tmp_path):
     from seqexplain.train_run import load_training_data
-    from seqexplain.training.settings import TrainConfig
+    from seqexplain.training.settings import TrainSettings
 
     d, _ = genome
     pos = bed(tmp_path / "bound.bed", [("chr1", s, s + 40, "p", 0, "+") for s in
@@ -144,7 +144,7 @@ def test_labels_three_ways_and_split_by_chrom(genome, tmp_path):
     tsv = tmp_path / "labels.tsv"
     tsv.write_text("id\ty\n" + "".join(f"{rid}\t{i}\n" for i, rid in enumerate(by_column.ids)))
     assert list(labels_for(by_column, tsv)["y"]) == list(range(len(by_column)))
-    data = load_training_data(sources, None, TrainConfig(split_by="chrom"), length=40)
+    data = load_training_data(sources, None, TrainSettings(split_by="chrom"), length=40)
     assert list(data.groups) == ["chr1"] * 7 + ["chr2"] * 6 + ["chr3"]
 
 

@@ -20,7 +20,7 @@ from helpers import REL, assert_close, batch_scale, contribution_scale
 from toy_models import TOY_MODELS, float64_copy, random_onehot, toy_model
 
 from seqexplain.attribution import logit_model
-from seqexplain.attribution.registry import METHODS, Options, compute
+from seqexplain.attribution.registry import METHODS, MethodSettings, compute
 from seqexplain.errors import SeqexplainError
 
 LENGTH = 40
@@ -53,7 +53,7 @@ def test_the_matrix_covers_every_method():
 def test_gradients_equal_finite_differences(toy):
     kind, model, logits = toy
     target = target_of(kind)
-    options = Options(target=target, correct=False)
+    options = MethodSettings(target=target, correct=False)
     raw = compute(model, X, "saliency", options).hypothetical
     # directional derivatives of the float64 model along random directions, central
     # differences with a step far below any kink's distance on these inputs
@@ -67,10 +67,10 @@ def test_gradients_equal_finite_differences(toy):
     analytic = (raw.astype(np.float64) * v).sum(axis=(1, 2))
     scale = batch_scale(np.abs(raw).sum(axis=(1, 2)) * np.abs(v).max())
     assert_close(analytic, numeric, scale, rel=1e-4, what=f"{kind} gradient · v")
-    saliency = compute(model, X, "saliency", Options(target=target))
+    saliency = compute(model, X, "saliency", MethodSettings(target=target))
     assert_close(saliency.hypothetical, raw - raw.mean(-1, keepdims=True), batch_scale(raw),
                  rel=1e-6, what="correction")
-    gi = compute(model, X, "grad_input", Options(target=target))
+    gi = compute(model, X, "grad_input", MethodSettings(target=target))
     assert_close(gi.observed, raw * X, batch_scale(raw), rel=1e-6, what="gradient × input")
 
 
@@ -83,7 +83,7 @@ def test_integrated_gradients_completeness(toy):
                                                              target=target)
     errors = []
     for steps in (50, 256):
-        scores = compute(model, X, "integrated_gradients", Options(target=target,
+        scores = compute(model, X, "integrated_gradients", MethodSettings(target=target,
                                                                    ig_steps=steps))
         assert_close(scores.observed.sum(axis=(1, 2)) + scores.delta, difference,
                      batch_scale(difference, contribution_scale(scores.observed)),
@@ -97,7 +97,7 @@ def test_integrated_gradients_completeness(toy):
 def test_deeplift_and_deepshap_completeness(toy, method):
     kind, model, logits = toy
     target = target_of(kind)
-    options = Options(target=target, references=REFS, deeplift_reference="uniform")
+    options = MethodSettings(target=target, references=REFS, deeplift_reference="uniform")
     scores = compute(model, X, method, options)
     if method == "deepshap":
         refs = REFS
@@ -116,7 +116,7 @@ def test_ism_is_every_substitution_repredicted(toy):
     kind, model, logits = toy
     target = target_of(kind)
     x = X[:2]
-    scores = compute(model, x, "ism", Options(target=target))
+    scores = compute(model, x, "ism", MethodSettings(target=target))
     wild = outputs(logits, x, target=target)
     expected = np.zeros(x.shape)
     for i in range(len(x)):
@@ -131,7 +131,7 @@ def test_ism_is_every_substitution_repredicted(toy):
 def test_shap_is_complete_or_says_it_is_not(toy):
     kind, model, logits = toy
     target = target_of(kind)
-    options = Options(target=target, references=REFS[:2])
+    options = MethodSettings(target=target, references=REFS[:2])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:

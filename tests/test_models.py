@@ -13,7 +13,7 @@ from toy_models import random_onehot
 
 from seqexplain.errors import SeqexplainError
 from seqexplain.attribution import logit_model
-from seqexplain.models import ModelConfig, build_model, compile_model, optimizer_from_config
+from seqexplain.models import ModelSettings, build_model, compile_model, optimizer_from_config
 
 # Keras' model.save converts variables with np.array(x, copy=False), which numpy 2 flags
 pytestmark = pytest.mark.filterwarnings(
@@ -25,8 +25,8 @@ TINY = {"n_conv_blocks": 2, "filters": 4, "kernel_sizes": [5, 3], "pool_sizes": 
         "dense_units": [8], "optimizer": "sgd"}
 
 
-def tiny(**overrides) -> ModelConfig:
-    return ModelConfig.from_dict({**TINY, **overrides})
+def tiny(**overrides) -> ModelSettings:
+    return ModelSettings.from_dict({**TINY, **overrides})
 
 
 def labels(task: str, n: int, n_outputs: int, seed: int = 0) -> np.ndarray:
@@ -55,7 +55,7 @@ def test_default_model_for_200bp_dna():
                      "global_pool", "flatten",
                      "dense1", "dense_act1", "dense_drop1", "position_flatten",
                      "cnn_logits", "position_linear",
-                     "logits", "output"]  # no batch norm by default (see ModelConfig)
+                     "logits", "output"]  # no batch norm by default (see ModelSettings)
     assert model.get_layer("conv1").kernel.shape == (19, 4, 128)
     assert model.get_layer("conv2").output.shape == (None, 50, 64)   # 200 → 50
     assert model.get_layer("global_pool").pool_size == (50,)
@@ -273,13 +273,13 @@ def test_save_load_round_trip(tmp_path):
 
 
 def test_config_defaults_and_schedules():
-    config = ModelConfig()
+    config = ModelSettings()
     assert config.filters == (128, 64)
     assert config.kernel_sizes == (19, 7)
     assert config.pool_sizes == (4, 1)
     assert config.pool_types == ("max", "max")
     assert config.dilations == (1, 1)
-    three = ModelConfig.from_dict({"n_conv_blocks": 3, "filters": 32})
+    three = ModelSettings.from_dict({"n_conv_blocks": 3, "filters": 32})
     assert three.filters == (32, 32, 32)
     assert three.kernel_sizes == (19, 7, 7)
     assert three.pool_sizes == (4, 4, 1)
@@ -290,12 +290,12 @@ def test_config_dict_round_trip():
                   momentum=0.5, clipnorm=1.0)
     values = json.loads(json.dumps(config.to_dict()))
     assert values["filters"] == [4, 4]
-    assert ModelConfig.from_dict(values) == config
+    assert ModelSettings.from_dict(values) == config
 
 
 def test_config_reads_yaml_style_values():
     # PyYAML reads 1e-3 (no decimal point) as a string; a single dense size may be an int
-    config = ModelConfig.from_dict({"learning_rate": "1e-3", "dense_units": 32,
+    config = ModelSettings.from_dict({"learning_rate": "1e-3", "dense_units": 32,
                                     "regularizer": None, "activation": "ReLU"})
     assert config.learning_rate == 0.001
     assert config.dense_units == (32,)
@@ -333,18 +333,18 @@ def test_config_reads_yaml_style_values():
 ])
 def test_config_rejects_bad_values(values, message):
     with pytest.raises(SeqexplainError, match=message):
-        ModelConfig.from_dict(values)
+        ModelSettings.from_dict(values)
 
 
 def test_config_rejects_unknown_keys():
     with pytest.raises(SeqexplainError) as info:
-        ModelConfig.from_dict({"filtres": 64})
+        ModelSettings.from_dict({"filtres": 64})
     text = str(info.value)
     assert "unknown key 'filtres'" in text
     assert "did you mean 'filters'?" in text
     assert "valid keys: n_conv_blocks, filters, kernel_sizes" in text
     with pytest.raises(SeqexplainError, match="expected a mapping"):
-        ModelConfig.from_dict([("filters", 64)])
+        ModelSettings.from_dict([("filters", 64)])
 
 
 @pytest.mark.parametrize("name, cls", [
@@ -354,18 +354,18 @@ def test_config_rejects_unknown_keys():
     ("nadam", keras.optimizers.Nadam),
 ])
 def test_optimizer_from_config(name, cls):
-    optimizer = optimizer_from_config(ModelConfig(optimizer=name, learning_rate=0.01))
+    optimizer = optimizer_from_config(ModelSettings(optimizer=name, learning_rate=0.01))
     assert type(optimizer) is cls
     assert float(optimizer.learning_rate.numpy()) == pytest.approx(0.01)
 
 
 def test_optimizer_momentum_and_clipping():
-    sgd = optimizer_from_config(ModelConfig(optimizer="sgd", nesterov=True, clipnorm=2.0))
+    sgd = optimizer_from_config(ModelSettings(optimizer="sgd", nesterov=True, clipnorm=2.0))
     assert sgd.momentum == pytest.approx(0.9)
     assert sgd.nesterov
     assert sgd.clipnorm == pytest.approx(2.0)
-    assert optimizer_from_config(ModelConfig(optimizer="rmsprop")).momentum == 0.0
-    assert optimizer_from_config(ModelConfig(optimizer="rmsprop", momentum=0.5)).momentum == 0.5
+    assert optimizer_from_config(ModelSettings(optimizer="rmsprop")).momentum == 0.0
+    assert optimizer_from_config(ModelSettings(optimizer="rmsprop", momentum=0.5)).momentum == 0.5
 
 
 @pytest.mark.parametrize("task, n_outputs", [("binary", 1), ("multiclass", 3)])

@@ -532,12 +532,12 @@ def untrained(tmp_path_factory):
     import_tensorflow()
     import keras
 
-    from seqexplain.models import ModelConfig, build_model
+    from seqexplain.models import ModelSettings, build_model
 
     folder = tmp_path_factory.mktemp("untrained")
     fa, _ = planted_dataset(folder, n=200, length=40)
     keras.utils.set_random_seed(0)
-    model = build_model(ModelConfig(**TINY_MODEL), 40, 4, "binary", 1)
+    model = build_model(ModelSettings(**TINY_MODEL), 40, 4, "binary", 1)
     model.save(folder / "untrained.keras")
     return folder / "untrained.keras", fa
 
@@ -767,7 +767,7 @@ def test_motifs_files_takes_a_loaded_model(untrained, tmp_path):
 
     from seqexplain.errors import SeqexplainError
     from seqexplain.explain_run import explain_files
-    from seqexplain.models import ModelConfig, build_model
+    from seqexplain.models import ModelSettings, build_model
     from seqexplain.motifs.pipeline import MotifsRun, motifs_files
 
     path, fa = untrained
@@ -779,7 +779,7 @@ def test_motifs_files_takes_a_loaded_model(untrained, tmp_path):
                    min_seqlets=5, seqlet_null="laplace",
                    database=Path(__file__).parent / "data" / "motifs" / "jaspar2024_selected.meme")
     keras.utils.set_random_seed(1)
-    other = build_model(ModelConfig(n_conv_blocks=1, filters=8, kernel_sizes=7, pool_sizes=1,
+    other = build_model(ModelSettings(n_conv_blocks=1, filters=8, kernel_sizes=7, pool_sizes=1,
                                     dense_units=[8]), 40, 4, "binary", 1)
     with pytest.raises(SeqexplainError, match="computed with another model"):
         motifs_files(npz, tmp_path / "other", model=other, **relaxed)

@@ -246,28 +246,28 @@ def test_config_file_values_and_command_line_wins(data, tmp_path):
 
 
 def test_config_file_merged_in_the_library(tmp_path):
-    """TrainConfig.from_yaml / read_train_setup: overrides win over the file, the file over
+    """TrainSettings.from_yaml / read_train_setup: overrides win over the file, the file over
     the defaults; the file's model mapping, labels and sequence keys come back too."""
     import yaml
 
-    from seqexplain.models import ModelConfig
-    from seqexplain.training.settings import TrainConfig, read_train_setup
+    from seqexplain.models import ModelSettings
+    from seqexplain.training.settings import TrainSettings, read_train_setup
 
     cfg = tmp_path / "c.yaml"
     cfg.write_text(yaml.safe_dump({"epochs": 2, "seed": 3, "labels": "l.tsv", "length": 60,
                                    "model": {"filters": 4, "kernel_sizes": 7}}))
-    config = TrainConfig.from_yaml(cfg, seed=9)
-    assert (config.epochs, config.seed, config.batch_size) == (2, 9, TrainConfig().batch_size)
+    config = TrainSettings.from_yaml(cfg, seed=9)
+    assert (config.epochs, config.seed, config.batch_size) == (2, 9, TrainSettings().batch_size)
     setup = read_train_setup(cfg, model={"filters": 6, "dense_units": None}, pad="left",
                              labels=None)
     assert setup.train.seed == 3 and setup.labels == "l.tsv"
     assert setup.sequence == {"length": 60, "pad": "left"}
     # the flag's filters over the file's; None (a flag not given) leaves the default
-    assert setup.model == ModelConfig.from_dict({"filters": 6, "kernel_sizes": 7})
+    assert setup.model == ModelSettings.from_dict({"filters": 6, "kernel_sizes": 7})
     assert read_train_setup(cfg, labels="other.tsv").labels == "other.tsv"
-    assert read_train_setup(None).train == TrainConfig()
+    assert read_train_setup(None).train == TrainSettings()
     with pytest.raises(SeqexplainError, match="unknown key 'epoch' \\(did you mean 'epochs'"):
-        TrainConfig.from_yaml(cfg, epoch=3)
+        TrainSettings.from_yaml(cfg, epoch=3)
 
 
 @pytest.mark.parametrize("extra,match", [
@@ -490,10 +490,10 @@ def test_reverse_complement_is_chosen_by_validation():
     from seqexplain.targets import make_targets
     from seqexplain.training.choices import choose_reverse_complement
     from seqexplain.training.evaluation import fit_baseline_models
-    from seqexplain.training.settings import TrainConfig
+    from seqexplain.training.settings import TrainSettings
     from seqexplain.training.splits import split_indices
 
-    config = TrainConfig(verbose=False)
+    config = TrainSettings(verbose=False)
     X, targets = _strand_specific()
     split = split_indices(targets, config)
     fitted = fit_baseline_models(X, targets, split, config, True)
@@ -502,7 +502,7 @@ def test_reverse_complement_is_chosen_by_validation():
     assert why["validation"] > 0.95 and why["validation_reverse_complement"] < 0.7
     assert "strand-specific" in why["reason"]
     kept, why = choose_reverse_complement(X, targets, split,
-                                          TrainConfig(reverse_complement=True), True, fitted)
+                                          TrainSettings(reverse_complement=True), True, fitted)
     assert kept is True and why["by"] == "user"
     assert choose_reverse_complement(X, targets, split, config, False, fitted)[0] is False
 
@@ -521,7 +521,7 @@ def test_reverse_complement_is_chosen_by_validation():
     perfect = Stub(lambda x: (x[:, 10:13] * motif).sum(axis=(1, 2))[:, None] / 3)
     assert not collapse_check(perfect, X, targets, split, fitted)["retrained"]
     with pytest.raises(SeqexplainError, match="needs DNA or RNA"):
-        choose_reverse_complement(X, targets, split, TrainConfig(reverse_complement=True),
+        choose_reverse_complement(X, targets, split, TrainSettings(reverse_complement=True),
                                   False, fitted)
 
     data = simulate(load_motifs(["GGATAAGGCA"]), n=400, length=40, random_state=1)
@@ -544,13 +544,13 @@ def test_default_cnn_beats_the_positional_baseline_on_a_positional_grammar():
     from seqexplain.simulate import simulate
     from seqexplain.targets import make_targets
     from seqexplain.train import train
-    from seqexplain.training.settings import TrainConfig
+    from seqexplain.training.settings import TrainSettings
 
     data = simulate(load_motifs(["GGATAAGG", "CACGTGAC"]), n=600, length=60, task="and",
                     positions=[-15, 5], position_window=3, random_state=3)
     X = one_hot(data.sequences, "dna")
     targets = make_targets(data.labels.set_index("id"), "binary")
-    result = train(X, targets, None, TrainConfig(
+    result = train(X, targets, None, TrainSettings(
         epochs=25, patience=5, verbose=False), log=lambda m: None)
     positional = result.baselines["positional"]["auroc"]
     assert result.metrics["auroc"] >= positional + 0.05, (result.metrics["auroc"], positional)
@@ -569,14 +569,14 @@ def test_default_cnn_beats_the_positional_baseline_on_a_positional_grammar():
 def test_hint_when_a_baseline_wins():
     """The warning names the options most likely to close the gap to the winning baseline."""
     from seqexplain.training.choices import what_would_help
-    from seqexplain.training.settings import TrainConfig
+    from seqexplain.training.settings import TrainSettings
 
     rc_on = {"reverse_complement": {"value": True}, "head": {"position_path": "off"}}
-    hint = what_would_help("positional", rc_on, None, TrainConfig(), nucleic=True)
+    hint = what_would_help("positional", rc_on, None, TrainSettings(), nucleic=True)
     assert hint.startswith("try --no-reverse-complement")
     assert "--position-path" in hint and "--global-pool flatten" in hint
     assert hint.endswith("--restarts 3")
     rc_off = {"reverse_complement": {"value": False}, "head": {"position_path": "on"}}
-    hint = what_would_help("positional", rc_off, None, TrainConfig(restarts=3), nucleic=True)
+    hint = what_would_help("positional", rc_off, None, TrainSettings(restarts=3), nucleic=True)
     assert hint == "try --global-pool flatten (position-resolved features)"
-    assert "--conv-blocks 1" in what_would_help("kmer4", rc_off, None, TrainConfig(), True)
+    assert "--conv-blocks 1" in what_would_help("kmer4", rc_off, None, TrainSettings(), True)

@@ -285,7 +285,7 @@ def test_planted_motif_broken_and_created(bundle, tmp_path):
 
 
 def test_attributions_of_both_alleles(bundle, genome, tmp_path):
-    from seqexplain.attribution.registry import Options, compute
+    from seqexplain.attribution.registry import MethodSettings, compute
 
     path, seqs = genome
     c1 = seqs["chr1"]
@@ -299,8 +299,8 @@ def test_attributions_of_both_alleles(bundle, genome, tmp_path):
         ref = one_hot([c1[p0 - k:p0 - k + L]], "dna")
         alt = ref.copy()
         alt[0, k] = one_hot([row.alt], "dna")[0, 0]
-        sr = compute(bundle.model, ref, "saliency", Options())
-        sa = compute(bundle.model, alt, "saliency", Options())
+        sr = compute(bundle.model, ref, "saliency", MethodSettings())
+        sa = compute(bundle.model, alt, "saliency", MethodSettings())
         assert np.isclose(row.saliency_ref_site, sr.observed[0, k].sum(), atol=1e-6)
         assert np.isclose(row.saliency_alt_site, sa.observed[0, k].sum(), atol=1e-6)
         assert np.isclose(row.saliency_change, np.abs(sa.observed - sr.observed).sum(),

@@ -12,7 +12,7 @@ models                         ``load_model`` (a model folder, a ``.keras``/``.h
                                Keras model or a ``ModelBundle`` → ``ModelBundle``: the one
                                loader), ``predict(model, X, target=…)`` (arrays or strings →
                                outputs), ``train_model`` (FASTA + labels → a model folder),
-                               ``TrainConfig.from_yaml``/``read_train_setup`` (a config file
+                               ``TrainSettings.from_yaml``/``read_train_setup`` (a config file
                                + overrides),
                                ``predict_fasta``, ``evaluate_fasta``
 attribution                    ``attribute(model, X, method=…)``, ``register_rule`` (a custom
@@ -68,8 +68,8 @@ _LAZY = {
                                                 "shuffled_backgrounds")},
     "ModelBundle": ("bundle", "ModelBundle"),
     "load_model": ("bundle", "load_model"),
-    "ModelConfig": ("models", "ModelConfig"),
-    "TrainConfig": ("training.settings", "TrainConfig"),
+    "ModelSettings": ("models", "ModelSettings"),
+    "TrainSettings": ("training.settings", "TrainSettings"),
     "TrainSetup": ("training.settings", "TrainSetup"),
     "read_train_setup": ("training.settings", "read_train_setup"),
     "train_model": ("train_run", "train_model"),

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .alphabets import Alphabet
-from .attribution.registry import REFERENCE_KINDS, Options, resolve_method
+from .attribution.registry import REFERENCE_KINDS, MethodSettings, resolve_method
 from .attributions import DELTA, Attributions, AttributionsWriter, target_key
 from .bundle import ModelBundle
 from .encoding import encode
@@ -54,8 +54,8 @@ def target_spec(target: Target) -> int | str:
 
 
 @dataclass(frozen=True)
-class ExplainSettings(Options):
-    """The methods run and their :class:`~seqexplain.attribution.options.Options` (declared
+class ExplainSettings(MethodSettings):
+    """The methods run and their :class:`~seqexplain.attribution.options.MethodSettings` (declared
     there once; ``seqexplain explain`` generates its flags from them). ``target`` may name
     several targets (``"all"``, ``"a,b"``; see :mod:`seqexplain.heads`); ``references`` is a
     kind or a FASTA path."""
@@ -104,7 +104,7 @@ def deeplift_reference(references):
 
 
 def chunk_options(X: np.ndarray, settings: ExplainSettings, references, offset: int = 0
-                  ) -> Options:
+                  ) -> MethodSettings:
     """The options the methods get on the chunk of sequences ``offset …`` (a multiple of
     :data:`REFERENCE_BLOCK`): ``settings`` with the chunk's shuffled references drawn
     (seeded per block, so chunking changes nothing) and DeepLIFT's one reference.

@@ -145,7 +145,7 @@ def explain_files(model, inputs=None, *, out, methods="deepshap", target=None,
     custom_objects, input_layout, profile_outputs : how a bare model file is read (see
         :func:`~seqexplain.bundle.load_model`); not with ``cluster``.
     **options : the methods' options, fields of
-        :class:`~seqexplain.attribution.options.Options` (``output``, ``references`` — a
+        :class:`~seqexplain.attribution.options.MethodSettings` (``output``, ``references`` — a
         kind or a FASTA file —, ``n_references``, ``correct``, ``ig_steps``,
         ``batch_size``, ``chunk_size``, ``seed``); ``None`` values take the defaults.
 
@@ -159,14 +159,14 @@ def explain_files(model, inputs=None, *, out, methods="deepshap", target=None,
     SeqexplainError : a bad file or record; nothing is written.
     """
     from ._tf import import_tensorflow
-    from .attribution.options import REFERENCE_KINDS, Options
+    from .attribution.options import REFERENCE_KINDS, MethodSettings
     from .attribution.registry import resolve_method, resolve_methods
     from .distributed import check_cluster_options
     from .genome import check_input_option
     from .logos import check_window
     from .outputs import atomic_dir, check_writable
 
-    known = {f.name for f in fields(Options)}
+    known = {f.name for f in fields(MethodSettings)}
     for name in options:
         if name not in known:
             raise OptionError(f"explain_files has no option {name!r}; the methods' options "

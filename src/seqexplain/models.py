@@ -1,4 +1,4 @@
-"""Regularized 1-D CNNs for one-hot sequences, built from a :class:`ModelConfig`.
+"""Regularized 1-D CNNs for one-hot sequences, built from a :class:`ModelSettings`.
 
 Architecture (layer names in brackets; ``i`` counts conv blocks, ``j`` dense blocks, from 1)::
 
@@ -79,7 +79,7 @@ _OUTPUT_ACTIVATION = {"binary": "sigmoid", "multiclass": "softmax", "multilabel"
 
 
 def _setting(value: Any, flag: str, help: str, *, values: str | None = None, **click: Any):
-    """A field of :class:`ModelConfig` whose default is ``value``, with its ``seqexplain
+    """A field of :class:`ModelSettings` whose default is ``value``, with its ``seqexplain
     train`` flag (the command generates it from here) and the flag's ``help``. ``values``:
     ``"ints"`` or ``"words"`` for a per-block setting given as a comma-separated list;
     ``click``: the flag's other click arguments (``type`` given as a function of the ``click``
@@ -89,13 +89,13 @@ def _setting(value: Any, flag: str, help: str, *, values: str | None = None, **c
 
 
 @dataclass
-class ModelConfig:
+class ModelSettings:
     """Architecture and optimiser settings of a CNN; see the module docstring for the layout.
 
     Per-block settings (``filters``, ``kernel_sizes``, ``dilations``, ``pool_types``,
     ``pool_sizes``) take one value for every block or a list with one value per block;
     ``None`` means the default schedule. After construction they are always tuples of length
-    ``n_conv_blocks``, so ``ModelConfig.from_dict(c.to_dict()) == c``.
+    ``n_conv_blocks``, so ``ModelSettings.from_dict(c.to_dict()) == c``.
 
     The defaults make a small CNN for ~200 bp DNA (77k parameters for 4 channels) that trains
     in a few seconds per epoch of 3,200 sequences on two CPU cores: 128 filters of width 19 (wide
@@ -286,7 +286,7 @@ class ModelConfig:
         self.position_l2 = _float("position_l2", self.position_l2, minimum=0.0)
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> ModelConfig:
+    def from_dict(cls, values: dict[str, Any]) -> ModelSettings:
         """A config from a mapping (e.g. parsed YAML/JSON); missing keys take defaults.
 
         Raises
@@ -319,7 +319,7 @@ class ModelConfig:
         keeps them and lets the rest of :data:`SIZED_FIELDS` follow the data."""
         return dict(self._given)
 
-    def sized(self, values: dict[str, Any]) -> ModelConfig:
+    def sized(self, values: dict[str, Any]) -> ModelSettings:
         """This config with ``values`` (e.g. from :func:`seqexplain.training.capacity.capacity_rule`)
         for the :data:`SIZED_FIELDS` that were not given; given settings are kept as given.
         ``values["filters"]`` is the first block's count, later blocks get half of it (the
@@ -331,7 +331,7 @@ class ModelConfig:
             first = int(out["filters"])
             out["filters"] = [first] + [max(1, first // 2)] * (int(blocks) - 1)
         per_block_defaults = {k: None for k in _PER_BLOCK if k not in given}
-        config = ModelConfig.from_dict({**self.to_dict(), **per_block_defaults, **out,
+        config = ModelSettings.from_dict({**self.to_dict(), **per_block_defaults, **out,
                                         **given})
         config._given = dict(given)
         return config
@@ -339,8 +339,8 @@ class ModelConfig:
 
 def _record_given(init):
     """Wrap the dataclass ``__init__`` so that a config remembers which settings were passed
-    (what a user set wins over the data-sized defaults; see :meth:`ModelConfig.sized`)."""
-    names = [f.name for f in fields(ModelConfig)]
+    (what a user set wins over the data-sized defaults; see :meth:`ModelSettings.sized`)."""
+    names = [f.name for f in fields(ModelSettings)]
 
     def __init__(self, *args, **kwargs):
         init(self, *args, **kwargs)
@@ -354,7 +354,7 @@ def _record_given(init):
     return __init__
 
 
-ModelConfig.__init__ = _record_given(ModelConfig.__init__)
+ModelSettings.__init__ = _record_given(ModelSettings.__init__)
 
 #: settings that follow the size of the training data unless given (see
 #: :func:`seqexplain.training.capacity.capacity_rule`); every other field keeps its default
@@ -362,7 +362,7 @@ SIZED_FIELDS = ("n_conv_blocks", "filters", "dense_units", "conv_dropout", "dens
                 "l2", "learning_rate", "global_pool")
 
 
-def build_model(config: ModelConfig | None, input_length: int, channels: int, task: str,
+def build_model(config: ModelSettings | None, input_length: int, channels: int, task: str,
                 n_outputs: int = 1, compile: bool = True) -> keras.Model:
     """Build (and by default compile) the CNN described by ``config``.
 
@@ -389,12 +389,12 @@ def build_model(config: ModelConfig | None, input_length: int, channels: int, ta
     SeqexplainError
         A bad task/n_outputs combination, or an input too short for the pooling schedule.
     """
-    import keras  # here, where a model is built: ModelConfig alone needs no TensorFlow
+    import keras  # here, where a model is built: ModelSettings alone needs no TensorFlow
     from keras import layers
 
     from .metrics import check_task
 
-    config = ModelConfig() if config is None else config
+    config = ModelSettings() if config is None else config
     check_task(task)
     n_outputs = _check_outputs(task, n_outputs)
     input_length = _int("input_length", input_length, minimum=1, where="build_model")
@@ -467,7 +467,7 @@ def build_model(config: ModelConfig | None, input_length: int, channels: int, ta
     return model
 
 
-def compile_model(model: keras.Model, config: ModelConfig | None, task: str) -> keras.Model:
+def compile_model(model: keras.Model, config: ModelSettings | None, task: str) -> keras.Model:
     """Compile ``model`` in place with the loss and metrics of ``task``; returns it.
 
     Losses act on the ``output`` probabilities (Keras recovers the logits of a sigmoid/softmax
@@ -485,7 +485,7 @@ def compile_model(model: keras.Model, config: ModelConfig | None, task: str) -> 
 
     from .metrics import check_task
 
-    config = ModelConfig() if config is None else config
+    config = ModelSettings() if config is None else config
     check_task(task)
     n_outputs = model.output_shape[-1]
     if task in ("binary", "multilabel"):
@@ -510,12 +510,12 @@ def compile_model(model: keras.Model, config: ModelConfig | None, task: str) -> 
     return model
 
 
-def optimizer_from_config(config: ModelConfig | None) -> keras.optimizers.Optimizer:
+def optimizer_from_config(config: ModelSettings | None) -> keras.optimizers.Optimizer:
     """A fresh Keras optimiser from ``config.optimizer``, ``learning_rate``, ``momentum``,
     ``nesterov`` and ``clipnorm``."""
     import keras
 
-    config = ModelConfig() if config is None else config
+    config = ModelSettings() if config is None else config
     common: dict[str, Any] = {"learning_rate": config.learning_rate}
     if config.clipnorm is not None:
         common["clipnorm"] = config.clipnorm
@@ -539,7 +539,7 @@ def _pool(kind: str, size: int, name: str) -> keras.layers.Layer:
     return cls(pool_size=size, name=name)
 
 
-def _kernel_regularizer(config: ModelConfig) -> keras.regularizers.Regularizer | None:
+def _kernel_regularizer(config: ModelSettings) -> keras.regularizers.Regularizer | None:
     import keras
 
     if config.regularizer == "l1":
@@ -600,6 +600,6 @@ def _choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
     return check_choice(name, value, choices, where="model config")
 
 
-__all__ = ["ModelConfig", "SIZED_FIELDS", "build_model", "compile_model", "optimizer_from_config",
+__all__ = ["ModelSettings", "SIZED_FIELDS", "build_model", "compile_model", "optimizer_from_config",
            "ACTIVATIONS", "POOL_TYPES", "GLOBAL_POOLS", "REGULARIZERS",
            "OPTIMIZERS", "PADDINGS", "REGRESSION_LOSSES"]

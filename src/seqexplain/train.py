@@ -29,7 +29,7 @@ from .training.choices import (choose_pooling, choose_position_path, choose_reve
                                what_would_help)
 from .training.evaluation import baseline_test_metrics, cross_validate, fit_baseline_models
 from .training.fitting import fit_cnn, predict_outputs
-from .training.settings import TrainConfig
+from .training.settings import TrainSettings
 from .training.splits import Split, split_indices
 
 
@@ -72,7 +72,7 @@ class TrainResult:
         return format_report(self)
 
 
-def train(X: np.ndarray, targets: Targets, model_config=None, config: TrainConfig | None = None,
+def train(X: np.ndarray, targets: Targets, model_config=None, config: TrainSettings | None = None,
           groups: np.ndarray | None = None, nucleic: bool = True,
           log: Callable[[str], None] | None = None) -> TrainResult:
     """Train a CNN on one-hot ``X`` (n, length, channels) for ``targets`` and evaluate it.
@@ -83,10 +83,10 @@ def train(X: np.ndarray, targets: Targets, model_config=None, config: TrainConfi
     ``config.cv`` ≥ 2 it also reports K-fold cross-validated metrics (mean ± sd).
     """
 
-    from .models import ModelConfig
+    from .models import ModelSettings
 
-    config = config or TrainConfig()
-    model_config = model_config if model_config is not None else ModelConfig()
+    config = config or TrainSettings()
+    model_config = model_config if model_config is not None else ModelSettings()
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     say = log if config.verbose else (lambda msg: None)
     split = split_indices(targets, config, groups)

@@ -31,7 +31,7 @@ from .outputs import atomic_dir, check_writable, write_json
 from .plots import plot_training_curves
 from .targets import CLASSIFICATION, Targets, make_targets
 from .train import TrainResult, train
-from .training.settings import TrainConfig, read_train_setup
+from .training.settings import TrainSettings, read_train_setup
 
 log = logging.getLogger("seqexplain")
 
@@ -45,7 +45,7 @@ class TrainingData:
     targets: Targets
     groups: np.ndarray | None
 
-    def metadata(self, result: TrainResult, train_config: TrainConfig, model_config,
+    def metadata(self, result: TrainResult, train_config: TrainSettings, model_config,
                  pad: str, crop: str, unknown: str) -> dict:
 
         enc = self.encoded
@@ -55,7 +55,7 @@ class TrainingData:
                               {"n_padded": enc.n_padded, "n_cropped": enc.n_cropped})
 
 
-def load_training_data(fastas: list[str], labels: str | None, train_config: TrainConfig,
+def load_training_data(fastas: list[str], labels: str | None, train_config: TrainSettings,
                        alphabet: str = "auto", length: int | None = None, pad: str = "center",
                        crop: str = "center", unknown: str = "zero",
                        say: Callable[[str], None] = lambda msg: None) -> TrainingData:
@@ -92,7 +92,7 @@ def load_training_data(fastas: list[str], labels: str | None, train_config: Trai
 
 
 def train_model(fastas: list[str], out, labels: str | None = None,
-                       train_config: TrainConfig | None = None, model_config=None,
+                       train_config: TrainSettings | None = None, model_config=None,
                        alphabet: str = "auto", length: int | None = None, pad: str = "center",
                        crop: str = "center", unknown: str = "zero", force: bool = False,
                        log: Callable[[str], None] | None = None) -> TrainResult:
@@ -100,10 +100,10 @@ def train_model(fastas: list[str], out, labels: str | None = None,
 
     Nothing is written unless training succeeds; an existing ``out`` is replaced only with
     ``force``. See :mod:`seqexplain.bundle` for the folder's files."""
-    from .models import ModelConfig
+    from .models import ModelSettings
 
-    train_config = train_config or TrainConfig()
-    model_config = model_config or ModelConfig()
+    train_config = train_config or TrainSettings()
+    model_config = model_config or ModelSettings()
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     check_writable(out, force)  # fail before the expensive part
     data = load_training_data(fastas, labels, train_config, alphabet, length, pad, crop,
@@ -133,9 +133,9 @@ def train_files(inputs=(), *, out, labels: str | None = None, config=None,
     out : the model folder; replaced only with ``force``.
     labels : a label table (TSV/CSV); wins over the config file's ``labels``.
     config : a YAML/JSON config file, or ``None``.
-    model : :class:`~seqexplain.models.ModelConfig` keys (``None`` values left out), winning
+    model : :class:`~seqexplain.models.ModelSettings` keys (``None`` values left out), winning
         over the file's ``model:`` mapping.
-    **overrides : :class:`~seqexplain.training.settings.TrainConfig` fields and sequence keys
+    **overrides : :class:`~seqexplain.training.settings.TrainSettings` fields and sequence keys
         (alphabet, length, pad, crop, unknown), winning over the file.
 
     Raises

@@ -1,6 +1,6 @@
 """Hyperparameter search with KerasTuner over the CNN's architecture and optimiser.
 
-The search space maps :class:`~seqexplain.models.ModelConfig` keys to either a list of
+The search space maps :class:`~seqexplain.models.ModelSettings` keys to either a list of
 choices or a range ``{min: …, max: …, sampling: log|linear}`` (floats; integers when both
 ends are integers). The default space searches filters, first kernel width, number of
 blocks, dropout, L2 strength and learning rate. Trials are scored by validation loss on the
@@ -21,7 +21,7 @@ from .errors import OptionError, SeqexplainError
 from .outputs import atomic_dir, check_writable
 from .train import TrainResult, train
 from .train_run import load_training_data, save_model_folder
-from .training.settings import TrainConfig, read_config_file
+from .training.settings import TrainSettings, read_config_file
 from .training.splits import split_indices
 
 TUNERS = ("random", "hyperband", "bayesian")
@@ -67,26 +67,26 @@ def _hp_value(hp, key: str, spec):
 
 
 def config_from_hp(hp, space: dict, base: dict):
-    """The ModelConfig a trial's hyperparameters describe."""
-    from .models import ModelConfig
+    """The ModelSettings a trial's hyperparameters describe."""
+    from .models import ModelSettings
 
     values = dict(base)
     for key, spec in space.items():
         values[key] = _hp_value(hp, key, spec)
-    n = values.get("n_conv_blocks", ModelConfig().n_conv_blocks)
-    default = ModelConfig(n_conv_blocks=n)
+    n = values.get("n_conv_blocks", ModelSettings().n_conv_blocks)
+    default = ModelSettings(n_conv_blocks=n)
     for key in _FIRST_BLOCK_KEYS:
         if key in space:
             rest = list(getattr(default, key))[1:]
             values[key] = [values[key], *rest]
     if "n_conv_blocks" in space and "pool_sizes" not in values:
         values["pool_sizes"] = list(default.pool_sizes)
-    return ModelConfig.from_dict(values)
+    return ModelSettings.from_dict(values)
 
 
 def tune(X, targets, split, train_config, space: dict | None = None, base: dict | None = None,
          max_trials: int = 10, tuner: str = "random", nucleic: bool = True):
-    """Search ``space``; returns ``(best ModelConfig, trials DataFrame)``.
+    """Search ``space``; returns ``(best ModelSettings, trials DataFrame)``.
 
     Each trial trains on ``split.train`` with early stopping on ``split.val`` (same epochs,
     patience, augmentation and seed as ``train_config``)."""
@@ -145,7 +145,7 @@ def tune_model_folder(fastas, out, labels=None, train_config=None, space=None, b
                       length=None, pad="center", crop="center", unknown="zero",
                       force: bool = False, log=None):
     """Search, retrain the best configuration and write a model folder with ``trials.tsv``."""
-    train_config = train_config or TrainConfig()
+    train_config = train_config or TrainSettings()
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     check_writable(out, force)
     data = load_training_data(fastas, labels, train_config, alphabet, length, pad, crop,
@@ -185,7 +185,7 @@ def tune_files(inputs=(), *, out, labels: str | None = None, config=None, search
                force: bool = False, **overrides) -> TuneResult:
     """What ``seqexplain tune`` does: the training settings of the config file ``config``
     (its ``model:`` mapping fixes what is not searched) with ``overrides``
-    (:class:`~seqexplain.training.settings.TrainConfig` fields) winning, the search space of
+    (:class:`~seqexplain.training.settings.TrainSettings` fields) winning, the search space of
     the file ``search_space`` [:data:`DEFAULT_SPACE`], the inputs (FASTA file(s), or
     ``regions`` windows of ``genome`` labelled as for :func:`seqexplain.train_run.train_files`)
     and :func:`tune_model_folder` into the folder ``out``.
@@ -206,7 +206,7 @@ def tune_files(inputs=(), *, out, labels: str | None = None, config=None, search
     values = read_config_file(config) if config else {}
     base = dict(values.pop("model", None) or {})
     values.update(overrides)
-    train_config = TrainConfig.from_dict(values)
+    train_config = TrainSettings.from_dict(values)
     space = read_search_space(search_space) if search_space else None
     sources = fastas
     if regions:

@@ -588,13 +588,13 @@ def _vcf_line(line: str, n_alt: int, r: int, values, skipped, motifs: bool) -> s
 
 def _attributions(bundle, X_ref, X_alt, ref_span, alt_span, alleles, settings, effect, top,
                   offset) -> dict[str, np.ndarray]:
-    from .attribution.registry import Options, compute
+    from .attribution.registry import MethodSettings, compute
     from .explain import shuffled_references
 
     n = len(X_ref)
     refs = shuffled_references(X_ref, 0, settings.n_references, settings.seed + offset)
     target = settings.target if bundle.single_output else bundle.output_names[settings.target]
-    options = Options(target=target, batch_size=settings.batch_size,
+    options = MethodSettings(target=target, batch_size=settings.batch_size,
                       seed=settings.seed, references=refs,
                       n_references=settings.n_references)
     cols: dict[str, np.ndarray] = {}

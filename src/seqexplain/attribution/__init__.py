@@ -35,7 +35,7 @@ _EXPORTS = {
     "explained_output": "methods",
     "grad_input": "methods", "integrated_gradients": "methods", "ism": "methods",
     "saliency": "methods", "shap_explainer": "methods", "validate_input": "methods",
-    "METHODS": "registry", "Options": "registry", "Scores": "registry",
+    "METHODS": "registry", "MethodSettings": "registry", "Scores": "registry",
     "attribute": "registry", "compute": "registry", "resolve_method": "registry",
     "resolve_methods": "registry",
 }

@@ -1,4 +1,4 @@
-"""The options of the attribution methods, declared once: :class:`Options`.
+"""The options of the attribution methods, declared once: :class:`MethodSettings`.
 
 The library reads them (:meth:`~.registry.Method.scores` hands each method the ones its verb
 takes), the command line generates its flags from them (``seqexplain explain``), and an
@@ -19,7 +19,7 @@ REFERENCE_KINDS = ("shuffle", "zero", "uniform")
 
 def _option(value: Any, help: str, *, verb: str | None = None, flag: str | None = None,
             recorded: bool = True, **click: Any):
-    """A field of :class:`Options` whose default is ``value``. ``verb``: the verbs' name for
+    """A field of :class:`MethodSettings` whose default is ``value``. ``verb``: the verbs' name for
     it (when it differs); ``flag``: the command-line flag (``None``: no flag); ``recorded``:
     kept in a file's ``settings``; ``click``: the flag's other click arguments (``type`` given
     as a function of the ``click`` module, so that this module needs no click import)."""
@@ -28,7 +28,7 @@ def _option(value: Any, help: str, *, verb: str | None = None, flag: str | None 
 
 
 @dataclass(frozen=True)
-class Options:
+class MethodSettings:
     """What the pipeline passes to every method; each method reads what its verb takes.
 
     ``references`` (deepshap, shap): a kind (``"shuffle"``, ``"zero"``, ``"uniform"``) or an
@@ -69,7 +69,7 @@ class Options:
     def for_verb(self, parameters) -> dict[str, Any]:
         """The options a verb taking ``parameters`` (names) reads, under its names."""
         out = {}
-        for f in fields(Options):
+        for f in fields(MethodSettings):
             name = f.metadata["verb"] or f.name
             if name in parameters:
                 out[name] = getattr(self, f.name)
@@ -77,10 +77,10 @@ class Options:
 
     def recorded(self) -> dict[str, Any]:
         """The options a file's ``settings`` keeps, in order."""
-        return {f.name: getattr(self, f.name) for f in fields(Options)
+        return {f.name: getattr(self, f.name) for f in fields(MethodSettings)
                 if f.metadata["recorded"]}
 
 
 def option_fields() -> list:
-    """The fields of :class:`Options` that have a command-line flag, in order."""
-    return [f for f in fields(Options) if f.metadata["flag"]]
+    """The fields of :class:`MethodSettings` that have a command-line flag, in order."""
+    return [f for f in fields(MethodSettings) if f.metadata["flag"]]

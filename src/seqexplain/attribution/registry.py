@@ -9,7 +9,7 @@ result — :class:`Scores`:
 - ``delta`` (n,) or ``None``: the completeness error, for methods that have one.
 
 Adding a method means writing its verb and adding one line to :data:`METHODS`; its options
-are fields of :class:`~.options.Options` (the one declaration the CLI and the files read).
+are fields of :class:`~.options.MethodSettings` (the one declaration the CLI and the files read).
 This module does not import TensorFlow: names can be checked and files read without it; a method's verb is imported when
 it runs.
 
@@ -40,9 +40,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..errors import SeqexplainError
-from .options import N_REFERENCES, REFERENCE_KINDS, Options
+from .options import N_REFERENCES, REFERENCE_KINDS, MethodSettings
 
-__all__ = ["METHODS", "METHOD_NAMES", "Method", "N_REFERENCES", "Options", "REFERENCE_KINDS",
+__all__ = ["METHODS", "METHOD_NAMES", "Method", "N_REFERENCES", "MethodSettings", "REFERENCE_KINDS",
            "Scores", "attribute", "compute", "resolve_method", "resolve_methods"]
 
 
@@ -114,7 +114,7 @@ class Method:
                                       f"options are {', '.join(allowed)}")
         return self.function(model, X, **options)
 
-    def _kwargs(self, options: Options, parameters) -> dict:
+    def _kwargs(self, options: MethodSettings, parameters) -> dict:
         kwargs = options.for_verb(parameters)
         kwargs.update({k: v for k, v in self.hypothetical.items() if k in parameters})
         if self.has_delta:
@@ -125,13 +125,13 @@ class Method:
         hyp, delta = result if self.has_delta else (result, None)
         return Scores(OBSERVED[self.observed](hyp, X), hyp, delta)
 
-    def scores(self, model, X: np.ndarray, options: Options = Options()) -> Scores:
+    def scores(self, model, X: np.ndarray, options: MethodSettings = MethodSettings()) -> Scores:
         """Observed, hypothetical and delta arrays on ``X`` (n, length, C): the verb called
         once with ``options`` (those it takes) and :attr:`hypothetical`."""
         return self._form(self(model, X, **self._kwargs(options, self.parameters)), X)
 
     def scores_of_targets(self, model, X: np.ndarray, targets: list,
-                          options: Options = Options()) -> list[Scores]:
+                          options: MethodSettings = MethodSettings()) -> list[Scores]:
         """:meth:`scores` of each of ``targets`` (``options.target`` ignored): from the same
         forward passes where the method has a :attr:`several_targets` verb."""
         if self.several_targets is None or len(targets) == 1:
@@ -200,7 +200,7 @@ def resolve_methods(names) -> tuple[str, ...]:
     return tuple(out)
 
 
-def compute(model, X: np.ndarray, method: str, options: Options = Options()) -> Scores:
+def compute(model, X: np.ndarray, method: str, options: MethodSettings = MethodSettings()) -> Scores:
     """``method``'s observed, hypothetical and delta arrays on ``X`` (n, length, C)."""
     return resolve_method(method).scores(model, X, options)
 

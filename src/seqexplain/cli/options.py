@@ -21,7 +21,7 @@ def check_window_option(ctx, param, value):
 
 
 def method_options(func):
-    """One flag per field of :class:`~seqexplain.attribution.options.Options` that has one
+    """One flag per field of :class:`~seqexplain.attribution.options.MethodSettings` that has one
     (--target, --output, --references, ...), generated from the field: its name, default and
     help; the command receives each under the field's name."""
     from dataclasses import MISSING

@@ -28,16 +28,16 @@ def _words(value):
 
 
 def architecture_options(func):
-    """One flag per field of :class:`~seqexplain.models.ModelConfig` that has one, generated
+    """One flag per field of :class:`~seqexplain.models.ModelSettings` that has one, generated
     from the field: its flag, help and click type; the command receives each as
     ``model_<field>``, ``None`` when not given (the config file's or the data-sized value
     stays)."""
     from dataclasses import fields
 
-    from ..models import ModelConfig
+    from ..models import ModelSettings
 
     parsers = {"ints": _ints, "words": _words}
-    for f in reversed([f for f in fields(ModelConfig) if f.metadata.get("flag")]):
+    for f in reversed([f for f in fields(ModelSettings) if f.metadata.get("flag")]):
         extra = {k: v(click) if k == "type" else v for k, v in f.metadata["click"].items()}
         if f.metadata["values"]:
             parse = parsers[f.metadata["values"]]

@@ -1,7 +1,7 @@
 """The steps :func:`seqexplain.train.train` is built from, one module per job:
 
 ================  ==========================================================================
-``settings``      :class:`TrainConfig` (how to train), config files (:func:`read_config_file`)
+``settings``      :class:`TrainSettings` (how to train), config files (:func:`read_config_file`)
                   and their merge with overrides (:func:`read_train_setup` → :class:`TrainSetup`)
 ``splits``        :class:`Split` and the holdout split (:func:`split_indices`, :func:`stratify`)
 ``capacity``      the capacity that follows the data (:func:`capacity_rule`,

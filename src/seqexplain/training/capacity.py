@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from .settings import TrainConfig
+from .settings import TrainSettings
 
 
 #: the capacity rule's tiers, by the number of training sequences: (name, fewer than this
@@ -35,7 +35,7 @@ REDUCED_TIER = ("reduced", 0, {"n_conv_blocks": 1, "filters": 16, "dense_units":
 #: a second conv block needs the first block's pooled map (length // 4) to hold its kernel
 #: (7) a few times over: below this length the rule uses one block
 MIN_LENGTH_TWO_BLOCKS = 32
-#: settings of the rule that go to :class:`~seqexplain.training.settings.TrainConfig`
+#: settings of the rule that go to :class:`~seqexplain.training.settings.TrainSettings`
 #: (the rest go to the model config)
 TRAIN_FIELDS = ("patience",)
 
@@ -48,7 +48,7 @@ def capacity_rule(n_train: int, length: int, step_down: bool = False,
     of 32 filters straight into the output, no hidden dense layer, L2 1e-5, patience 15);
     under 5,000 *medium* (64 and 32 filters, 64 dense units); from 5,000
     *large* (128 and 64 filters, 128 dense units; the
-    :class:`~seqexplain.models.ModelConfig` class defaults). Sequences shorter than
+    :class:`~seqexplain.models.ModelSettings` class defaults). Sequences shorter than
     :data:`MIN_LENGTH_TWO_BLOCKS` get one conv block. ``step_down`` gives the next tier down
     (from *small*: :data:`REDUCED_TIER`), which the collapse check retrains with.
     ``position_matters`` (the positional baseline beats the k-mer baseline on validation:
@@ -70,9 +70,9 @@ def capacity_rule(n_train: int, length: int, step_down: bool = False,
             "settings": settings}
 
 
-def apply_capacity_rule(rule: dict, model_config, config: TrainConfig):
+def apply_capacity_rule(rule: dict, model_config, config: TrainSettings):
     """``(model config, training config, record)``: the rule's settings for every field the
-    user did not set (:attr:`ModelConfig.given <seqexplain.models.ModelConfig.given>`;
+    user did not set (:attr:`ModelSettings.given <seqexplain.models.ModelSettings.given>`;
     ``config.patience`` not ``None``). The record (``choices["capacity"]`` in metadata.json)
     names the tier, the values taken from the rule and the settings the user gave."""
     from ..models import SIZED_FIELDS

@@ -15,7 +15,7 @@ from ..metrics import (evaluate, headline_value, main_metric, metric_names, scor
                        true_for_metrics)
 from ..targets import Targets
 from .fitting import keras_targets, predict_outputs
-from .settings import TrainConfig
+from .settings import TrainSettings
 from .splits import Split
 
 
@@ -30,7 +30,7 @@ RC_MIN_SKILL = 0.05
 
 
 def choose_reverse_complement(X: np.ndarray, targets: Targets, split: Split,
-                              config: TrainConfig, nucleic: bool,
+                              config: TrainSettings, nucleic: bool,
                               fitted: dict[str, Any]) -> tuple[bool, dict]:
     """Whether to augment with reverse complements, and why (a JSON-ready record).
 
@@ -347,7 +347,7 @@ def choose_position_path(model, X_val: np.ndarray, val_targets: Targets) -> dict
                       f"{gain:+.3f} validation {key} ({noise})"}
 
 
-def what_would_help(baseline: str, choices: dict, model_config, config: TrainConfig,
+def what_would_help(baseline: str, choices: dict, model_config, config: TrainSettings,
                     nucleic: bool) -> str:
     """A hint naming the options most likely to close the gap to ``baseline``."""
     hints = []

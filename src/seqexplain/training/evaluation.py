@@ -12,11 +12,11 @@ from ..errors import SeqexplainError
 from ..metrics import evaluate, metric_names, scores_for_metrics, summarize, true_for_metrics
 from ..targets import Targets
 from .fitting import fit_cnn, predict_outputs
-from .settings import TrainConfig
+from .settings import TrainSettings
 from .splits import Split, stratify
 
 
-def fit_baseline_models(X: np.ndarray, targets: Targets, split: Split, config: TrainConfig,
+def fit_baseline_models(X: np.ndarray, targets: Targets, split: Split, config: TrainSettings,
                         nucleic: bool) -> dict[str, Any]:
     """The baselines (trivial, k-mer, positional), each fitted on the training split."""
     k = config.kmer or (4 if nucleic else 2)
@@ -37,7 +37,7 @@ def baseline_test_metrics(fitted: dict[str, Any], X: np.ndarray, targets: Target
             for name, model in fitted.items()}
 
 
-def cross_validate(X: np.ndarray, targets: Targets, model_config, config: TrainConfig,
+def cross_validate(X: np.ndarray, targets: Targets, model_config, config: TrainSettings,
                    groups: np.ndarray | None, nucleic: bool, say=print) -> dict:
     """K-fold (repeated) cross-validation; returns per-fold metrics and their mean and sd."""
     from sklearn.model_selection import (GroupKFold, RepeatedKFold, RepeatedStratifiedKFold,

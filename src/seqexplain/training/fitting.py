@@ -14,7 +14,7 @@ import pandas as pd
 from ..errors import SeqexplainError
 from ..targets import Targets
 from .capacity import capacity_rule
-from .settings import TrainConfig
+from .settings import TrainSettings
 
 
 def keras_targets(targets: Targets) -> np.ndarray:
@@ -88,7 +88,7 @@ def _epoch_line(prefix: str, epochs: int):
 
 
 def fit_cnn(X_train: np.ndarray, t_train: Targets, X_val: np.ndarray, t_val: Targets,
-            model_config, config: TrainConfig, seed: int, nucleic: bool, prefix: str = ""):
+            model_config, config: TrainSettings, seed: int, nucleic: bool, prefix: str = ""):
     """Train one CNN; returns ``(model, history DataFrame, best epoch (1-based))``.
 
     Early stopping restores the weights of the epoch with the lowest validation loss."""
@@ -134,7 +134,7 @@ def fit_cnn(X_train: np.ndarray, t_train: Targets, X_val: np.ndarray, t_val: Tar
 
 
 def distribution_strategy(name: str):
-    """The ``tf.distribute`` strategy of ``TrainConfig.distribute`` (``None`` for "none")."""
+    """The ``tf.distribute`` strategy of ``TrainSettings.distribute`` (``None`` for "none")."""
     if name == "none":
         return None
     import tensorflow as tf

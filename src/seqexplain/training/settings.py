@@ -1,4 +1,4 @@
-"""How to train: :class:`TrainConfig`, and the YAML/JSON config files merged with overrides
+"""How to train: :class:`TrainSettings`, and the YAML/JSON config files merged with overrides
 and defaults into a :class:`TrainSetup` (what ``seqexplain train --config`` reads)."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ DISTRIBUTE = ("none", "mirrored")
 
 
 @dataclass
-class TrainConfig:
+class TrainSettings:
     """How to train; every field is also a ``seqexplain train`` option and a config-file key.
 
     The defaults were chosen to be robust across seeds rather than fast on a lucky one:
@@ -97,7 +97,7 @@ class TrainConfig:
                f"kmer must be between 1 and 8, got {self.kmer!r}")
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
+    def from_dict(cls, values: dict[str, Any]) -> "TrainSettings":
         valid = [f.name for f in fields(cls)]
         for key in values:
             if key not in valid:
@@ -107,7 +107,7 @@ class TrainConfig:
         return cls(**values)
 
     @classmethod
-    def from_yaml(cls, path, **overrides) -> "TrainConfig":
+    def from_yaml(cls, path, **overrides) -> "TrainSettings":
         """The training settings of a YAML/JSON config file (``path``; ``None``: none),
         ``overrides`` winning over the file and defaults filling the rest — as
         ``seqexplain train --config`` merges them. The file's other keys (``model:``,
@@ -148,12 +148,12 @@ def read_config_file(path) -> dict:
 
 @dataclass(frozen=True)
 class TrainSetup:
-    """A training run's settings: ``train`` (:class:`TrainConfig`), ``model``
-    (:class:`~seqexplain.models.ModelConfig`), ``labels`` (a label table's path or ``None``)
+    """A training run's settings: ``train`` (:class:`TrainSettings`), ``model``
+    (:class:`~seqexplain.models.ModelSettings`), ``labels`` (a label table's path or ``None``)
     and ``sequence`` (the sequence keys given: alphabet, length, pad, crop, unknown — the
     keyword arguments of :func:`~seqexplain.train_run.train_model`)."""
 
-    train: TrainConfig
+    train: TrainSettings
     model: Any
     labels: str | None = None
     sequence: dict[str, Any] = field(default_factory=dict)
@@ -162,11 +162,11 @@ class TrainSetup:
 def read_train_setup(path=None, *, model: dict | None = None, labels: str | None = None,
                      **overrides) -> TrainSetup:
     """Merge a YAML/JSON config file (``path``; ``None``: none), overrides and defaults, as
-    ``seqexplain train`` does: ``overrides`` (training keys of :class:`TrainConfig` and
-    sequence keys) and ``model`` (keys of ``ModelConfig``; ``None`` values left out) win over
+    ``seqexplain train`` does: ``overrides`` (training keys of :class:`TrainSettings` and
+    sequence keys) and ``model`` (keys of ``ModelSettings``; ``None`` values left out) win over
     the file's keys and its ``model:`` mapping; ``labels`` over the file's ``labels``; the
     defaults fill the rest. Unknown keys are errors naming the closest valid one."""
-    from ..models import ModelConfig
+    from ..models import ModelSettings
 
     values = dict(read_config_file(path)) if path is not None else {}
     model_values = dict(values.pop("model", None) or {})
@@ -177,7 +177,7 @@ def read_train_setup(path=None, *, model: dict | None = None, labels: str | None
     for key, value in overrides.items():
         (sequence if key in SEQUENCE_KEYS else values)[key] = value
     try:
-        train = TrainConfig.from_dict(values)
+        train = TrainSettings.from_dict(values)
     except TypeError as exc:
         raise SeqexplainError(f"training config: {exc}") from None
-    return TrainSetup(train, ModelConfig.from_dict(model_values), labels, sequence)
+    return TrainSetup(train, ModelSettings.from_dict(model_values), labels, sequence)

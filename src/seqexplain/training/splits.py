@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import SeqexplainError
 from ..targets import Targets
-from .settings import TrainConfig
+from .settings import TrainSettings
 
 
 @dataclass
@@ -25,7 +25,7 @@ class Split:
         return out
 
 
-def split_indices(targets: Targets, config: TrainConfig, groups: np.ndarray | None = None,
+def split_indices(targets: Targets, config: TrainSettings, groups: np.ndarray | None = None,
                   seed: int | None = None) -> Split:
     """Holdout split: stratified by class for classification, or by ``groups`` (no group in
     two splits). Fractions are of the records (approximately, for groups)."""
