@@ -81,7 +81,7 @@ def seqexplain_commands(script: str) -> list[list[str]] | None:
         if SHELL_ONLY.search(line) or not line.startswith("seqexplain "):
             return None
         try:
-            commands.append(shlex.split(line)[1:])
+            commands.append(shlex.split(line, comments=True)[1:])
         except ValueError:
             return None
     return commands or None
