@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 import pytest
@@ -103,8 +104,8 @@ def run_in_process(commands: list[list[str]]) -> tuple[int, str]:
     for args in commands:
         result = CliRunner().invoke(main, args, prog_name="seqexplain")
         if result.exit_code != 0:
-            detail = "".join(__import__("traceback").format_exception(*result.exc_info)) \
-                if result.exc_info and not isinstance(result.exception, SystemExit) else ""
+            crashed = result.exc_info and not isinstance(result.exception, SystemExit)
+            detail = "".join(traceback.format_exception(*result.exc_info)) if crashed else ""
             return result.exit_code, result.output + detail
     return 0, ""
 
