@@ -7,8 +7,9 @@
 - ``bash`` blocks run with ``bash -eo pipefail``; a leading ``pip install … &&`` is dropped
   (the suite runs inside the installed package). A block of plain ``seqexplain …`` lines runs
   them in the test process instead, through the same click group (see
-  :func:`run_in_process`; ``SEQEXPLAIN_DOCS_SUBPROCESS=1`` turns this off). ``python`` blocks share one namespace per
-  document. Blocks without a language are output shown to the reader, and are not run.
+  :func:`run_in_process`; ``SEQEXPLAIN_DOCS_SUBPROCESS=1`` turns this off). ``python`` blocks
+  share one namespace per document. Blocks without a language are output shown to the reader,
+  and are not run.
 - ``<!-- skip: next -->`` skips the next block (the CI command itself; external tools that
   take minutes).
 - ``<!-- check-figures -->`` (end of README.md) checks every ``<!--fig:NAME-->VALUE<!--/fig-->``
@@ -124,18 +125,15 @@ def run_bash(example) -> str | None:
             status, output = run_in_process(commands)
         finally:
             os.chdir(previous)
-        example.namespace["__timings__"].append((script, time.perf_counter() - start))
-        if status != 0:
-            tail = "\n".join(output.strip().splitlines()[-15:])
-            return f"block exited with status {status}:\n{script}\n--- output ---\n{tail}"
-        return None
-    r = subprocess.run(["bash", "-eo", "pipefail", "-c", script], cwd=workspace,
-                       env=_environment(), capture_output=True, text=True,
-                       timeout=BLOCK_TIMEOUT)
+    else:
+        r = subprocess.run(["bash", "-eo", "pipefail", "-c", script], cwd=workspace,
+                           env=_environment(), capture_output=True, text=True,
+                           timeout=BLOCK_TIMEOUT)
+        status, output = r.returncode, r.stdout + r.stderr
     example.namespace["__timings__"].append((script, time.perf_counter() - start))
-    if r.returncode != 0:
-        tail = "\n".join((r.stdout + r.stderr).strip().splitlines()[-15:])
-        return f"block exited with status {r.returncode}:\n{script}\n--- output ---\n{tail}"
+    if status != 0:
+        tail = "\n".join(output.strip().splitlines()[-15:])
+        return f"block exited with status {status}:\n{script}\n--- output ---\n{tail}"
     return None
 
 
