@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .annotate import MATCH_Q, KnownMotif, file_motifs, tomtom
+from .annotate import DEFAULT_RELEASE, MATCH_Q, KnownMotif, file_motifs, tomtom
 from .errors import SeqexplainError
 
 COMPARE_COLUMNS = ["status", "motif_a", "name_a", "motif_b", "name_b", "p", "q", "strand"]
@@ -121,30 +121,22 @@ def summary_line(out, table: pd.DataFrame) -> str:
 
 
 def compare_runs(a, b, out, *, method: str = "deepshap", target=None, database=None,
-                 jaspar_release: str | None = None, taxon: str = "vertebrates",
+                 jaspar_release: str = DEFAULT_RELEASE, taxon: str = "vertebrates",
                  support: bool = True, maps: int = 10, force: bool = False,
                  **settings) -> str:
     """What ``seqexplain motifs --compare A B`` does: :func:`compare_files` with a scores
     file's motifs discovered as ``seqexplain motifs`` would (the same options as
     :func:`~seqexplain.motifs.pipeline.motifs_files`; each scores file uses the model it
     records). Returns the summary line."""
-    from .attribution.registry import resolve_method
     from .attributions import Attributions
-    from .motifs import MotifSettings
-    from .motifs.pipeline import run_and_write
+    from .motifs.pipeline import run_and_write, run_settings
 
-    if database and not Path(database).is_file():
-        raise SeqexplainError(f"{database}: no such motif file")
-    method = resolve_method(method).name
-    if not support:
-        settings["seqlet_null"] = "laplace"
-    chosen = MotifSettings(method=method, **settings)
-    release = {} if jaspar_release is None else {"jaspar_release": jaspar_release}
+    chosen = run_settings(method, database, support, **settings)
 
     def discover(path, folder):
-        run_and_write(Attributions.read(path, [method], target=target), folder, chosen,
-                      str(path), database=database, taxon=taxon, no_support=not support,
-                      n_maps=maps, **release)
+        run_and_write(Attributions.read(path, [chosen.method], target=target), folder, chosen,
+                      str(path), database=database, jaspar_release=jaspar_release,
+                      taxon=taxon, no_support=not support, n_maps=maps)
 
     table = compare_files(a, b, out, discover=discover, force=force)
     return summary_line(out, table)

@@ -208,6 +208,19 @@ class MotifsRun:
         return summary_line(self.out, self.result, self.table)
 
 
+def run_settings(method: str, database, support: bool, **settings) -> MotifSettings:
+    """The settings of a ``seqexplain motifs`` run (:func:`motifs_files`, and each side of
+    ``--compare``): ``method`` resolved through the method table, ``database`` checked to
+    exist, Laplace seqlet thresholds when the support tests (and their null) are skipped."""
+    from ..attribution.registry import resolve_method
+
+    if database and not Path(database).is_file():
+        raise SeqexplainError(f"{database}: no such motif file")
+    if not support:
+        settings["seqlet_null"] = "laplace"
+    return MotifSettings(method=resolve_method(method).name, **settings)
+
+
 def motifs_files(attributions, out, *, method: str = "deepshap", target=None, model=None,
                  database=None, jaspar_release: str = DEFAULT_RELEASE,
                  taxon: str = "vertebrates", support: bool = True, maps: int = 10,
@@ -223,16 +236,9 @@ def motifs_files(attributions, out, *, method: str = "deepshap", target=None, mo
     MEME/JASPAR file of known motifs [JASPAR ``jaspar_release``, ``taxon``, from pyjaspar].
     ``maps``: motif-map figures of the top K sequences. ``**settings``: the fields of
     :class:`~seqexplain.motifs.MotifSettings` (``width``, ``fdr``, ``seed``, ...)."""
-    from ..attribution.registry import resolve_method
-
     check_writable(out, force, kind="folder")
-    if database and not Path(database).is_file():
-        raise SeqexplainError(f"{database}: no such motif file")
-    method = resolve_method(method).name
-    data = Attributions.read(attributions, [method], target=target)  # checks the method
-    if not support:
-        settings["seqlet_null"] = "laplace"
-    chosen = MotifSettings(method=method, **settings)
+    chosen = run_settings(method, database, support, **settings)
+    data = Attributions.read(attributions, [chosen.method], target=target)  # checks the method
     loaded = model if model is not None and not isinstance(model, (str, Path)) else None
     with atomic_dir(out, force=force) as tmp:
         result, table = run_and_write(data, tmp, chosen, str(attributions), model=loaded,
